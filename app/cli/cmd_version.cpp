@@ -1,0 +1,34 @@
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "app/cli/command.h"
+#include "core/common/runtime.h"
+
+namespace otcs::cli {
+
+void register_version(std::vector<Command>& out) {
+  Command cmd;
+  cmd.name = "version";
+  cmd.summary = "print versions: OTCS, LibTorch, the BLAS library actually loaded, threads, CUDA";
+  cmd.usage = "otcs version [--json]";
+  cmd.options = {{"--json", "", "print as JSON"}};
+  cmd.writes_log = false;
+  cmd.run = [](const Args& args) {
+    auto info = runtime_info();
+    if (args.flag("--json")) {
+      nlohmann::json j;
+      for (const auto& [k, v] : runtime_info_rows(info)) j[k] = v;
+      j["cuda_available"] = info.cuda_available;
+      j["blas"] = info.blas_name;
+      j["torch_version"] = info.torch_version;
+      std::cout << j.dump(2) << "\n";
+    } else {
+      std::cout << runtime_info_text(info);
+    }
+    return 0;
+  };
+  out.push_back(std::move(cmd));
+}
+
+}  // namespace otcs::cli

@@ -1,0 +1,126 @@
+#include "core/common/runtime.h"
+
+#include <dlfcn.h>
+#include <malloc.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <thread>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+namespace otcs {
+namespace {
+
+std::string g_allocator = "glibc malloc (default thresholds)";
+
+// The BLAS shared object mapped into this process, found through /proc/self/maps and resolved through the
+// Debian alternatives symlinks, so "libblas.so.3" becomes ".../openblas-openmp/libblas.so.3".
+std::string loaded_blas_path() {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    auto slash = line.find('/');
+    if (slash == std::string::npos) continue;
+    std::string path = line.substr(slash);
+    auto base = std::filesystem::path(path).filename().string();
+    if (base.rfind("libblas", 0) == 0 || base.rfind("libopenblas", 0) == 0 || base.rfind("libmkl", 0) == 0 ||
+        base.rfind("libblis", 0) == 0) {
+      std::error_code ec;
+      auto real = std::filesystem::canonical(path, ec);
+      return ec ? path : real.string();
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+RuntimeInfo runtime_info() {
+  RuntimeInfo info;
+  info.otcs_version = OTCS_VERSION;
+  info.torch_version = fmt::format("{}.{}.{}", TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR, TORCH_VERSION_PATCH);
+  info.torch_threads = torch::get_num_threads();
+  info.torch_interop_threads = torch::get_num_interop_threads();
+  info.cuda_available = torch::cuda::is_available();
+  info.cuda_devices = info.cuda_available ? static_cast<int>(torch::cuda::device_count()) : 0;
+  info.allocator = g_allocator;
+
+  // Make sure the BLAS is loaded (LibTorch loads it lazily on some builds) before looking for it.
+  {
+    torch::NoGradGuard guard;
+    auto a = torch::ones({4, 4});
+    (void)torch::mm(a, a);
+  }
+  info.blas_library = loaded_blas_path();
+  using ConfigFn = char* (*)();
+  using ThreadsFn = int (*)();
+  if (auto config = reinterpret_cast<ConfigFn>(dlsym(RTLD_DEFAULT, "openblas_get_config"))) {
+    info.blas_name = "OpenBLAS";
+    info.blas_detail = config();
+    if (auto threads = reinterpret_cast<ThreadsFn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads")))
+      info.blas_threads = threads();
+  } else if (dlsym(RTLD_DEFAULT, "MKL_Get_Max_Threads")) {
+    info.blas_name = "MKL";
+  } else if (dlsym(RTLD_DEFAULT, "bli_info_get_version_str")) {
+    info.blas_name = "BLIS";
+  } else if (!info.blas_library.empty()) {
+    info.blas_name = info.blas_library.find("openblas") != std::string::npos ? "OpenBLAS" : "reference BLAS";
+  } else {
+    info.blas_name = "none found (LibTorch internal kernels)";
+  }
+  return info;
+}
+
+std::vector<std::pair<std::string, std::string>> runtime_info_rows(const RuntimeInfo& info) {
+  std::vector<std::pair<std::string, std::string>> rows;
+  rows.emplace_back("OTCS Workbench", info.otcs_version);
+  rows.emplace_back("LibTorch", info.torch_version);
+  std::string blas = info.blas_name;
+  if (!info.blas_detail.empty()) blas += " (" + info.blas_detail + ")";
+  rows.emplace_back("BLAS", blas);
+  rows.emplace_back("BLAS library", info.blas_library.empty() ? "-" : info.blas_library);
+  rows.emplace_back("Threads (intra-op / inter-op / BLAS)",
+                    fmt::format("{} / {} / {}", info.torch_threads, info.torch_interop_threads,
+                                info.blas_threads < 0 ? std::string("?") : std::to_string(info.blas_threads)));
+  rows.emplace_back("CUDA", info.cuda_available ? fmt::format("available ({} device(s))", info.cuda_devices)
+                                                : std::string("not available"));
+  rows.emplace_back("Allocator", info.allocator);
+  return rows;
+}
+
+std::string runtime_info_text(const RuntimeInfo& info) {
+  std::ostringstream out;
+  for (const auto& [key, value] : runtime_info_rows(info)) out << fmt::format("{:<38} {}\n", key + ":", value);
+  return out.str();
+}
+
+void tune_allocator() {
+  // Blocks below the mmap threshold come from the heap (32 MiB is glibc's maximum on 64-bit); the trim
+  // threshold keeps up to 1 GiB of freed heap instead of handing it back to the kernel after every step.
+  bool ok = mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1;
+  ok = mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1 && ok;
+  ok = mallopt(M_TOP_PAD, 64 << 20) == 1 && ok;
+  g_allocator = ok ? "glibc malloc, freed memory kept (mmap threshold 32 MiB, trim threshold 1 GiB)"
+                   : "glibc malloc (mallopt failed)";
+}
+
+int default_threads() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+void set_threads(int n) {
+  if (n <= 0) return;
+  torch::set_num_threads(n);
+  using SetFn = void (*)(int);
+  if (auto set = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(n);
+}
+
+}  // namespace otcs

@@ -1,0 +1,89 @@
+// Image decoding with validation, PNG round trips, and the raster plots used for run figures.
+#include <QtTest/QtTest>
+
+#include <filesystem>
+
+#include <torch/torch.h>
+
+#include "core/common/error.h"
+#include "core/imaging/image.h"
+#include "core/imaging/plot.h"
+#include "core/io/file.h"
+
+namespace fs = std::filesystem;
+
+class TestImaging : public QObject {
+  Q_OBJECT
+  QTemporaryDir tmp_;
+  std::string path(const char* name) { return (fs::path(tmp_.path().toStdString()) / name).string(); }
+
+private Q_SLOTS:
+  void pngRoundTrip() {
+    auto img = torch::randint(0, 256, {17, 23, 3}, torch::kInt64).to(torch::kUInt8);
+    otcs::imaging::write_png(path("a.png"), img);
+    auto back = otcs::imaging::read_image(path("a.png"));
+    QVERIFY(torch::equal(back, img));
+    auto gray = otcs::imaging::read_image(path("a.png"), 1);
+    QCOMPARE(gray.size(2), 1);
+  }
+
+  void corruptAndTruncatedImagesAreUserErrors() {
+    auto img = torch::randint(0, 256, {32, 32, 3}, torch::kInt64).to(torch::kUInt8);
+    otcs::imaging::write_png(path("good.png"), img);
+    auto bytes = otcs::io::read_file(path("good.png"));
+    otcs::io::write_file_atomic(path("trunc.png"), bytes.substr(0, bytes.size() / 3));
+    otcs::io::write_file_atomic(path("empty.png"), "");
+    otcs::io::write_file_atomic(path("junk.png"), "this is not an image at all");
+    for (const char* name : {"trunc.png", "empty.png", "junk.png", "missing.png"}) {
+      bool named = false;
+      try {
+        otcs::imaging::read_image(path(name));
+      } catch (const otcs::UserError& e) {
+        named = std::string(e.what()).find(name) != std::string::npos;
+      }
+      QVERIFY2(named, name);
+    }
+  }
+
+  void plotDrawsSeriesInsideTheAxes() {
+    using otcs::imaging::Plot;
+    Plot plot(400, 300);
+    plot.title("t").xlabel("x").ylabel("y").limits(0, 1, 0, 1);
+    plot.scatter({0.5}, {0.5}, {255, 0, 0}, 6, "point", 1.0);
+    auto rgb = plot.render();
+    QCOMPARE(rgb.size(0), 300);
+    QCOMPARE(rgb.size(1), 400);
+    // The point at the centre of the data rectangle is red; the corner of the canvas is white.
+    auto centre_x = 64 + (400 - 64 - 18) / 2, centre_y = 34 + (300 - 34 - 48) / 2;
+    auto px = rgb[centre_y][centre_x];
+    QVERIFY(px[0].item<int>() > 200 && px[1].item<int>() < 60 && px[2].item<int>() < 60);
+    QCOMPARE(rgb[299][399][0].item<int>(), 255);
+  }
+
+  void fieldAndLogAxesRender() {
+    using otcs::imaging::Plot;
+    Plot plot(300, 200);
+    plot.field(torch::linspace(0, 1, 100).reshape({10, 10}), -1, 1, -1, 1, "value");
+    plot.line({1, 2, 3}, {1, 10, 100}, otcs::imaging::palette(1));
+    auto a = plot.render();
+    Plot logp(300, 200);
+    logp.log_y().line({1, 2, 3}, {1, 10, 100}, otcs::imaging::palette(1), 2, "loss");
+    auto b = logp.render();
+    QVERIFY(a.to(torch::kFloat).std().item<double>() > 10);
+    QVERIFY(b.to(torch::kFloat).std().item<double>() > 5);
+  }
+
+  void imageGridPlacesEveryImage() {
+    auto images = -torch::ones({5, 1, 4, 4});  // black images on white padding
+    auto grid = otcs::imaging::image_grid(images, 3, 1, 2);
+    QCOMPARE(grid.size(0), 2 * (8 + 1) + 1);
+    QCOMPARE(grid.size(1), 3 * (8 + 1) + 1);
+    QCOMPARE(grid[0][0][0].item<int>(), 255);             // padding
+    QCOMPARE(grid[1][1][0].item<int>(), 0);               // first image
+    QCOMPARE(grid[1 + 9 + 4][1 + 9 + 4][1].item<int>(), 0);  // fifth image (row 1, column 1)
+    QCOMPARE(grid[1 + 9 + 4][1 + 18 + 4][1].item<int>(), 255);  // no sixth image
+  }
+};
+
+QTEST_GUILESS_MAIN(TestImaging)
+#include "test_imaging.moc"

@@ -1,0 +1,85 @@
+// .npy/.npz round trips, malformed files, atomic writes and the output directory that cleans up after itself.
+#include <QtTest/QtTest>
+
+#include <filesystem>
+
+#include <torch/torch.h>
+
+#include "core/common/error.h"
+#include "core/io/file.h"
+#include "core/io/npy.h"
+
+namespace fs = std::filesystem;
+
+class TestIo : public QObject {
+  Q_OBJECT
+  QTemporaryDir tmp_;
+  std::string path(const char* name) { return (fs::path(tmp_.path().toStdString()) / name).string(); }
+
+private Q_SLOTS:
+  void npyRoundTripEveryDtype() {
+    for (auto type : {torch::kFloat32, torch::kFloat64, torch::kInt64, torch::kInt32, torch::kUInt8}) {
+      auto t = (torch::rand({3, 5}, torch::kFloat64) * 100).to(type);
+      otcs::io::write_npy(path("a.npy"), t);
+      auto back = otcs::io::read_npy(path("a.npy"));
+      QCOMPARE(back.scalar_type(), type);
+      QVERIFY(torch::equal(back, t));
+    }
+    auto v = torch::arange(7, torch::kFloat64);
+    otcs::io::write_npy(path("v.npy"), v);
+    QVERIFY(torch::equal(otcs::io::read_npy(path("v.npy")), v));
+    // A header numpy wrote is 64-byte aligned.
+    auto bytes = otcs::io::read_file(path("v.npy"));
+    QCOMPARE(int((bytes.size() - 7 * 8) % 64), 0);
+  }
+
+  void npzRoundTripAndScipyFormatMember() {
+    std::map<std::string, std::string> members{{"data", otcs::io::npy_bytes(torch::ones({4}))},
+                                               {"format", otcs::io::npy_bytes_string("csr")}};
+    otcs::io::write_npz_members(path("h.npz"), members);
+    auto back = otcs::io::read_npz(path("h.npz"));
+    QCOMPARE(int(back.size()), 2);
+    QVERIFY(torch::equal(back["data"], torch::ones({4})));
+    QCOMPARE(std::string(reinterpret_cast<char*>(back["format"].data_ptr()), 3), std::string("csr"));
+  }
+
+  void malformedNpyIsAUserError() {
+    auto good = otcs::io::npy_bytes(torch::ones({10, 10}));
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"empty", ""},
+        {"bad magic", "hello world, not numpy"},
+        {"truncated data", good.substr(0, good.size() - 8)},
+        {"truncated header", good.substr(0, 20)},
+    };
+    for (const auto& [what, bytes] : cases) {
+      otcs::io::write_file_atomic(path("bad.npy"), bytes);
+      bool threw = false;
+      try {
+        otcs::io::read_npy(path("bad.npy"));
+      } catch (const otcs::UserError& e) {
+        threw = std::string(e.what()).find("bad.npy") != std::string::npos;
+      }
+      QVERIFY2(threw, what.c_str());
+    }
+    QVERIFY_THROWS_EXCEPTION(otcs::UserError, otcs::io::read_npy(path("missing.npy")));
+  }
+
+  void outputDirRemovesEverythingOnFailure() {
+    auto dir = path("out");
+    {
+      otcs::io::OutputDir out(dir);
+      out.write("a.txt", "x");
+      QVERIFY(fs::exists(dir + "/a.txt"));
+    }
+    QVERIFY(!fs::exists(dir));
+    {
+      otcs::io::OutputDir out(dir);
+      out.write("a.txt", "x");
+      out.commit();
+    }
+    QVERIFY(fs::exists(dir + "/a.txt"));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestIo)
+#include "test_io.moc"
