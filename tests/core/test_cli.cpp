@@ -1,0 +1,103 @@
+// The `otcs` command line as a user meets it: help for every subcommand, strict parsing (exit 2 with one line),
+// the version report, and a binary that links no Qt library.
+#include <QtTest/QtTest>
+
+#include "app/cli/command.h"
+
+namespace {
+
+struct Result {
+  int code;
+  QString out, err;
+};
+
+Result run_otcs(const QStringList& args) {
+  QProcess p;
+  p.start(QStringLiteral(OTCS_BIN_DIR "/otcs"), args);
+  if (!p.waitForFinished(120000)) return {-1, {}, QStringLiteral("timeout")};
+  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardOutput()),
+          QString::fromUtf8(p.readAllStandardError())};
+}
+
+}  // namespace
+
+class TestCli : public QObject {
+  Q_OBJECT
+
+private Q_SLOTS:
+  void helpListsEveryCommandAndEachHasHelp() {
+    auto r = run_otcs({"--help"});
+    QCOMPARE(r.code, 0);
+    for (const char* name : {"ot", "run", "translate", "metrics", "assign", "sdot", "bench", "version"}) {
+      QVERIFY2(r.out.contains(QStringLiteral("  %1 ").arg(name)), name);
+      auto h = run_otcs({name, "--help"});
+      QCOMPARE(h.code, 0);
+      QVERIFY2(h.out.startsWith("usage: otcs " + QString(name)), qPrintable(h.out));
+      QVERIFY(h.out.contains("--log-level"));
+    }
+  }
+
+  void unknownCommandOrFlagIsOneLineAndExitTwo() {
+    const QList<QStringList> cases = {{"frobnicate"}, {"--frobnicate"}, {"version", "--frobnicate"},
+                                      {"ot", "--no-such-flag", "1"}, {"version", "--threads"},
+                                      {"version", "--threads", "zero"}, {"version", "--log-level", "loud"}};
+    for (const auto& args : cases) {
+      auto r = run_otcs(args);
+      QCOMPARE(r.code, 2);
+      QCOMPARE(r.err.count('\n'), 1);
+      QVERIFY2(r.err.startsWith("otcs: error: "), qPrintable(r.err));
+      QVERIFY(r.out.isEmpty());
+    }
+    QCOMPARE(run_otcs({}).code, 2);  // no command: usage on stderr
+  }
+
+  void versionNamesTorchBlasThreadsAndCuda() {
+    auto r = run_otcs({"version", "--threads", "1"});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.out.contains("LibTorch:"));
+    QVERIFY(r.out.contains(QRegularExpression("BLAS: +\\S+")));
+    QVERIFY(r.out.contains("Threads (intra-op / inter-op / BLAS):  1 /"));
+    QVERIFY(r.out.contains("CUDA:"));
+    auto j = run_otcs({"version", "--json"});
+    QCOMPARE(j.code, 0);
+    auto doc = QJsonDocument::fromJson(j.out.toUtf8());
+    QVERIFY(doc.isObject());
+    QVERIFY(doc.object().contains("cuda_available"));
+    // Where Debian's OpenBLAS is installed (scripts/deps.txt), it must be what LibTorch actually calls.
+    if (QFile::exists("/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3"))
+      QCOMPARE(doc.object().value("blas").toString(), QStringLiteral("OpenBLAS"));
+  }
+
+  void binaryLinksNoQt() {
+    // Our own link line must carry no Qt. (Debian's libtorch_cpu.so itself needs OpenCV's highgui, which pulls
+    // in Qt *5* transitively; that shows in `ldd` but is not ours: we check the binary's own NEEDED entries and
+    // that no Qt 6 library is reachable at all.)
+    QProcess readelf;
+    readelf.start("readelf", {"-d", QStringLiteral(OTCS_BIN_DIR "/otcs")});
+    if (!readelf.waitForStarted()) QSKIP("readelf not available");
+    readelf.waitForFinished();
+    auto needed = QString::fromUtf8(readelf.readAllStandardOutput());
+    QVERIFY(needed.contains("NEEDED"));
+    QVERIFY2(!needed.contains("libQt", Qt::CaseInsensitive), qPrintable(needed));
+    QProcess ldd;
+    ldd.start("ldd", {QStringLiteral(OTCS_BIN_DIR "/otcs")});
+    ldd.waitForFinished();
+    auto all = QString::fromUtf8(ldd.readAllStandardOutput());
+    QVERIFY2(!all.contains("libQt6"), qPrintable(all));
+  }
+
+  void parserRejectsRepeatsAndMissingValuesInProcess() {
+    otcs::cli::Command cmd;
+    cmd.name = "x";
+    cmd.usage = "otcs x --a A";
+    cmd.options = {{"--a", "A", "a value", "", true}};
+    QVERIFY_THROWS_EXCEPTION(std::exception, otcs::cli::parse_args(cmd, {}));            // missing required
+    QVERIFY_THROWS_EXCEPTION(std::exception, otcs::cli::parse_args(cmd, {"--a"}));       // missing value
+    QVERIFY_THROWS_EXCEPTION(std::exception, otcs::cli::parse_args(cmd, {"--a", "1", "--a", "2"}));
+    auto args = otcs::cli::parse_args(cmd, {"--a=3"});
+    QCOMPARE(args.get_double("--a", 0), 3.0);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"
