@@ -14,7 +14,7 @@
 namespace otcs::ot {
 
 struct ExactOptions {
-  double tolerance = 1e-12;   // stop when max |marginal residual| <= tolerance * max(p, q)... see kkt below
+  double tolerance = 1e-12;   // stop when the relative marginal residual max(n |row err|, m |col err|) is below
   int max_newton = 500;
   int max_cg = 1000;
   double cg_relative_tolerance = 1e-3;  // tightened automatically near convergence

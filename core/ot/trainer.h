@@ -14,6 +14,7 @@
 #include <torch/types.h>
 
 #include "core/ot/cost.h"
+#include "core/ot/dual.h"
 #include "core/ot/keypoints.h"
 #include "core/ot/potentials.h"
 
