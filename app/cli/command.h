@@ -10,6 +10,10 @@
 namespace otcs::cli {
 
 struct OptionSpec {
+  OptionSpec(std::string name_, std::string metavar_, std::string help_, std::string default_value_ = {},
+             bool required_ = false, bool repeatable_ = false)
+      : name(std::move(name_)), metavar(std::move(metavar_)), help(std::move(help_)),
+        default_value(std::move(default_value_)), required(required_), repeatable(repeatable_) {}
   std::string name;      // "--epsilon"
   std::string metavar;   // "E"; empty for a flag without value
   std::string help;
