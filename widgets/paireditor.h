@@ -1,0 +1,75 @@
+#pragma once
+// Visual keypoint pairing on 2-D data: click a source point and a target point (in either order) and add the
+// pair (A, or automatically); the table lists the pairs, Delete removes the selected ones, every edit is one
+// step on the undo stack. "Suggest partner" proposes the target H couples most strongly with the picked source.
+#include <QWidget>
+#include <functional>
+
+#include "widgets/figureexport.h"
+#include "widgets/keypointpair.h"
+#include "widgets/paircreator.h"
+
+class QCheckBox;
+class QLabel;
+class QPushButton;
+class QTableView;
+class QUndoStack;
+
+namespace otcs {
+
+class PairTableModel;
+class ScatterPairView;
+
+class PairEditor : public QWidget, public FigureSource {
+  Q_OBJECT
+ public:
+  // Top-k partners of a source from the current coupling: (target, weight), best first.
+  using SuggestionProvider = std::function<QVector<QPair<qint64, double>>(qint64 source, int k)>;
+
+  explicit PairEditor(QWidget* parent = nullptr);
+
+  // The project's undo stack (pair edits interleave with other project edits); a private one until set.
+  void setUndoStack(QUndoStack* stack);
+  QUndoStack* undoStack() const { return stack_; }
+
+  void setPoints(const QVector<QPointF>& source, const QVector<QPointF>& target);
+  void setPairs(const KeypointPairs& pairs);  // replaces the pairs without an undo step (loading a project)
+  KeypointPairs pairs() const;
+  void setSuggestionProvider(SuggestionProvider provider);
+
+  PairCreator* creator() const { return creator_; }
+  PairTableModel* model() const { return model_; }
+  ScatterPairView* view() const { return view_; }
+  QTableView* table() const { return table_; }
+
+  bool addPickedPair();           // A
+  bool deleteSelectedPairs();     // Delete (cancels a half-made pair first)
+  bool suggestPartner();          // S: picks the best target of the picked source
+
+  // FigureSource: the scatter with its pair lines; CSV of the pairs with coordinates.
+  QString figureName() const override { return "pairs"; }
+  QSize figureSize() const override;
+  void renderFigure(QCPPainter& painter, const QSize& size) override;
+  void writeFigureCsv(QTextStream& out) const override;
+
+ signals:
+  void pairsChanged();
+  void statusMessage(const QString& text);
+
+ private:
+  void updateState();
+
+  QUndoStack* stack_ = nullptr;
+  PairCreator* creator_ = nullptr;
+  PairTableModel* model_ = nullptr;
+  ScatterPairView* view_ = nullptr;
+  QTableView* table_ = nullptr;
+  QLabel* state_label_ = nullptr;
+  QPushButton* add_button_ = nullptr;
+  QPushButton* suggest_button_ = nullptr;
+  QPushButton* delete_button_ = nullptr;
+  QCheckBox* auto_add_ = nullptr;
+  SuggestionProvider suggestions_;
+};
+
+}  // namespace otcs
