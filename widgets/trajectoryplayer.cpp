@@ -1,0 +1,507 @@
+#include "widgets/trajectoryplayer.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPainter>
+#include <QSlider>
+#include <QSpinBox>
+#include <QStackedWidget>
+#include <QTextStream>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+#include <cmath>
+
+#include "widgets/styledplot.h"
+
+namespace otcs {
+namespace {
+
+constexpr int kMaxPaths = 64;  // more paths than this is a smear, not information
+
+QCPColorGradient densityGradient() {
+  QCPColorGradient g;
+  g.clearColorStops();
+  g.setColorStopAt(0.0, QColor(255, 255, 255));
+  g.setColorStopAt(0.35, QColor(222, 235, 247));
+  g.setColorStopAt(0.7, QColor(158, 202, 225));
+  g.setColorStopAt(1.0, QColor(66, 146, 198));
+  return g;
+}
+
+QVector<int> evenlySpaced(int n, int k) {
+  QVector<int> out;
+  if (n <= 0) return out;
+  k = std::min(k, n);
+  if (k == 1) return {n - 1};
+  for (int i = 0; i < k; ++i) out.push_back(int(std::lround(double(i) * (n - 1) / (k - 1))));
+  return out;
+}
+
+}  // namespace
+
+QImage sampleToImage(const float* data, const ImageShape& shape) {
+  QImage image(shape.width, shape.height, shape.channels == 3 ? QImage::Format_RGB32 : QImage::Format_Grayscale8);
+  const int plane = shape.height * shape.width;
+  auto byte = [](float v) { return uchar(std::clamp(std::lround((v + 1.0f) * 127.5f), 0L, 255L)); };
+  for (int y = 0; y < shape.height; ++y) {
+    if (shape.channels == 3) {
+      auto* line = reinterpret_cast<QRgb*>(image.scanLine(y));
+      for (int x = 0; x < shape.width; ++x) {
+        const int i = y * shape.width + x;
+        line[x] = qRgb(byte(data[i]), byte(data[plane + i]), byte(data[2 * plane + i]));
+      }
+    } else {
+      uchar* line = image.scanLine(y);
+      for (int x = 0; x < shape.width; ++x) line[x] = byte(data[y * shape.width + x]);
+    }
+  }
+  return image;
+}
+
+SampleGrid::SampleGrid(QWidget* parent) : QWidget(parent) { setMinimumSize(200, 150); }
+
+void SampleGrid::setImages(const QVector<QVector<QImage>>& rows, const QStringList& titles) {
+  rows_ = rows;
+  titles_ = titles;
+  update();
+}
+
+QSize SampleGrid::sizeHint() const { return QSize(800, 600); }
+
+void SampleGrid::paintEvent(QPaintEvent*) {
+  QPainter p(this);
+  p.fillRect(rect(), Qt::white);
+  if (rows_.isEmpty()) {
+    p.drawText(rect(), Qt::AlignCenter, "No trajectories recorded yet.");
+    return;
+  }
+  const int cols = rows_.first().size();
+  const int title_h = fontMetrics().height() + 6;
+  const int cell = std::max(8, std::min((width() - 8) / std::max(1, cols), (height() - title_h - 8) / int(rows_.size())));
+  p.setRenderHint(QPainter::SmoothPixmapTransform, false);
+  for (int c = 0; c < cols && c < titles_.size(); ++c)
+    p.drawText(QRect(4 + c * cell, 2, cell, title_h), Qt::AlignCenter, titles_[c]);
+  for (int r = 0; r < rows_.size(); ++r)
+    for (int c = 0; c < rows_[r].size(); ++c)
+      p.drawImage(QRect(4 + c * cell + 1, title_h + r * cell + 1, cell - 2, cell - 2), rows_[r][c]);
+}
+
+TrajectoryPlayer::TrajectoryPlayer(QWidget* parent) : QWidget(parent) {
+  source_box_ = new QComboBox(this);
+  source_box_->setObjectName("trajectorySource");
+  what_box_ = new QComboBox(this);
+  what_box_->setObjectName("trajectoryQuantity");
+  what_box_->addItem("x_t (noisy state)");
+  what_box_->addItem("x̂0 (predicted clean sample)");
+  what_box_->setToolTip("x̂0 is the model's current estimate of the final sample; it sharpens long before x_t.");
+  auto tool = [this](const QString& text, const QString& name, const QString& tip) {
+    auto* b = new QToolButton(this);
+    b->setText(text);
+    b->setObjectName(name);
+    b->setToolTip(tip);
+    return b;
+  };
+  back_button_ = tool("◀ 1", "stepBack", "Previous recorded frame (Left)");
+  play_button_ = tool("▶ Play", "playPause", "Play / pause (Space)");
+  forward_button_ = tool("1 ▶", "stepForward", "Next recorded frame (Right)");
+  scrubber_ = new QSlider(Qt::Horizontal, this);
+  scrubber_->setObjectName("scrubber");
+  scrubber_->setPageStep(1);
+  frame_box_ = new QSpinBox(this);
+  frame_box_->setObjectName("frameBox");
+  frame_box_->setPrefix("frame ");
+  fps_box_ = new QSpinBox(this);
+  fps_box_->setObjectName("fps");
+  fps_box_->setRange(1, 60);
+  fps_box_->setValue(4);
+  fps_box_->setSuffix(" fps");
+  loop_box_ = new QCheckBox("loop", this);
+  info_ = new QLabel(this);
+  info_->setObjectName("trajectoryInfo");
+  info_->setMinimumWidth(220);
+
+  plot_ = new StyledPlot(this);
+  plot_->setObjectName("trajectoryCanvas");
+  plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  plot_->xAxis->setLabel("y₁");
+  plot_->yAxis->setLabel("y₂");
+  density_ = new QCPColorMap(plot_->xAxis, plot_->yAxis);
+  density_->setGradient(densityGradient());
+  density_->setInterpolate(true);
+  density_->setName("target density");
+  heads_ = plot_->addGraph();
+  heads_->setLineStyle(QCPGraph::lsNone);
+  heads_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, QColor(214, 39, 40), QColor(214, 39, 40), 6));
+  heads_->setName("current samples");
+  source_marker_ = plot_->addGraph();
+  source_marker_->setLineStyle(QCPGraph::lsNone);
+  source_marker_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssStar, QPen(QColor(31, 119, 180), 2.2), Qt::NoBrush, 16));
+  source_marker_->setName("conditioning source");
+  plot_->legend->setVisible(true);
+  plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  grid_ = new SampleGrid(this);
+  stack_ = new QStackedWidget(this);
+  stack_->addWidget(plot_);
+  stack_->addWidget(grid_);
+
+  auto* bar = new QHBoxLayout;
+  bar->setContentsMargins(4, 2, 4, 2);
+  bar->addWidget(source_box_);
+  bar->addWidget(what_box_);
+  bar->addSpacing(8);
+  bar->addWidget(back_button_);
+  bar->addWidget(play_button_);
+  bar->addWidget(forward_button_);
+  bar->addWidget(scrubber_, 1);
+  bar->addWidget(frame_box_);
+  bar->addWidget(fps_box_);
+  bar->addWidget(loop_box_);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->setSpacing(0);
+  layout->addLayout(bar);
+  layout->addWidget(info_);
+  layout->addWidget(stack_, 1);
+
+  timer_ = new QTimer(this);
+  connect(timer_, &QTimer::timeout, this, [this] {
+    if (frame_ + 1 < frameCount()) setFrame(frame_ + 1);
+    else if (loop_box_->isChecked() && frameCount() > 0) setFrame(0);
+    else pause();  // stop on the final sample
+  });
+  connect(scrubber_, &QSlider::valueChanged, this, &TrajectoryPlayer::setFrame);
+  connect(frame_box_, qOverload<int>(&QSpinBox::valueChanged), this, &TrajectoryPlayer::setFrame);
+  connect(fps_box_, qOverload<int>(&QSpinBox::valueChanged), this, &TrajectoryPlayer::setFps);
+  connect(back_button_, &QToolButton::clicked, this, &TrajectoryPlayer::stepBack);
+  connect(forward_button_, &QToolButton::clicked, this, &TrajectoryPlayer::stepForward);
+  connect(play_button_, &QToolButton::clicked, this, &TrajectoryPlayer::togglePlay);
+  connect(what_box_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int i) { setShowPrediction(i == 1); });
+  connect(source_box_, qOverload<int>(&QComboBox::currentIndexChanged), this, &TrajectoryPlayer::setCurrentTrajectory);
+
+  auto key = [this](const QKeySequence& seq, auto slot) {
+    auto* a = new QAction(this);
+    a->setShortcut(seq);
+    a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(a, &QAction::triggered, this, slot);
+    addAction(a);
+  };
+  key(QKeySequence(Qt::Key_Space), [this] { togglePlay(); });
+  key(QKeySequence(Qt::Key_Right), [this] { stepForward(); });
+  key(QKeySequence(Qt::Key_Left), [this] { stepBack(); });
+  key(QKeySequence(Qt::Key_Home), [this] { setFrame(0); });
+  key(QKeySequence(Qt::Key_End), [this] { setFrame(frameCount() - 1); });
+  setFps(fps_box_->value());
+  rebuildControls();
+}
+
+void TrajectoryPlayer::setTrajectories(const QVector<Trajectory>& trajectories) {
+  pause();
+  trajectories_ = trajectories;
+  current_ = 0;
+  frame_ = 0;
+  rebuildControls();
+  redraw();
+  if (stack_->currentWidget() == plot_) {
+    plot_->rescaleAxes();
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+  }
+}
+
+void TrajectoryPlayer::appendFrame(qint64 source, int count, int dim, const TrajectoryFrame& frame, QPointF sourcePoint) {
+  int index = -1;
+  for (int i = 0; i < trajectories_.size(); ++i)
+    if (trajectories_[i].source == source) index = i;
+  if (index < 0) {
+    Trajectory t;
+    t.source = source;
+    t.count = count;
+    t.dim = dim;
+    t.sourcePoint = sourcePoint;
+    trajectories_.push_back(t);
+    index = trajectories_.size() - 1;
+  }
+  trajectories_[index].frames.push_back(frame);
+  const bool follow = index == current_ && frame_ == frameCount() - 2;
+  rebuildControls();
+  if (follow || (index == current_ && frameCount() == 1)) setFrame(frameCount() - 1);
+}
+
+void TrajectoryPlayer::clear() { setTrajectories({}); }
+
+void TrajectoryPlayer::setTargetDensity(const QVector<QPointF>& pts) {
+  if (pts.isEmpty()) {
+    density_->data()->clear();
+    return;
+  }
+  double x0 = pts[0].x(), x1 = x0, y0 = pts[0].y(), y1 = y0;
+  for (const QPointF& p : pts) {
+    x0 = std::min(x0, p.x());
+    x1 = std::max(x1, p.x());
+    y0 = std::min(y0, p.y());
+    y1 = std::max(y1, p.y());
+  }
+  const double px = 0.15 * std::max(x1 - x0, 1e-3), py = 0.15 * std::max(y1 - y0, 1e-3);
+  x0 -= px, x1 += px, y0 -= py, y1 += py;
+  const int n = 120;
+  QVector<double> h(n * n, 0.0);
+  for (const QPointF& p : pts) {
+    const int ix = std::clamp(int((p.x() - x0) / (x1 - x0) * n), 0, n - 1);
+    const int iy = std::clamp(int((p.y() - y0) / (y1 - y0) * n), 0, n - 1);
+    h[iy * n + ix] += 1;
+  }
+  // A few box-blur passes approximate a Gaussian kernel density estimate well enough for a backdrop.
+  QVector<double> tmp(n * n);
+  for (int pass = 0; pass < 3; ++pass)
+    for (int dir = 0; dir < 2; ++dir) {
+      for (int y = 0; y < n; ++y)
+        for (int x = 0; x < n; ++x) {
+          double s = 0;
+          int c = 0;
+          for (int d = -2; d <= 2; ++d) {
+            const int xx = dir == 0 ? x + d : x, yy = dir == 1 ? y + d : y;
+            if (xx < 0 || yy < 0 || xx >= n || yy >= n) continue;
+            s += h[yy * n + xx];
+            ++c;
+          }
+          tmp[y * n + x] = s / c;
+        }
+      h.swap(tmp);
+    }
+  const double dx = (x1 - x0) / n, dy = (y1 - y0) / n;
+  density_->data()->setSize(n, n);
+  density_->data()->setRange(QCPRange(x0 + dx / 2, x1 - dx / 2), QCPRange(y0 + dy / 2, y1 - dy / 2));
+  for (int y = 0; y < n; ++y)
+    for (int x = 0; x < n; ++x) density_->data()->setCell(x, y, h[y * n + x]);
+  density_->rescaleDataRange(true);
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void TrajectoryPlayer::setImageShape(const ImageShape& shape) {
+  shape_ = shape;
+  redraw();
+}
+
+void TrajectoryPlayer::setCurrentTrajectory(int index) {
+  if (index < 0 || index >= trajectories_.size()) return;
+  current_ = index;
+  frame_ = std::min(frame_, std::max(0, frameCount() - 1));
+  rebuildControls();
+  redraw();
+  plot_->rescaleAxes();
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+int TrajectoryPlayer::frameCount() const {
+  return current_ < trajectories_.size() ? int(trajectories_[current_].frames.size()) : 0;
+}
+
+const TrajectoryFrame* TrajectoryPlayer::currentFrameData() const {
+  if (current_ >= trajectories_.size() || frame_ >= frameCount()) return nullptr;
+  return &trajectories_[current_].frames[frame_];
+}
+
+void TrajectoryPlayer::setShowPrediction(bool x0) {
+  show_x0_ = x0;
+  if (what_box_->currentIndex() != int(x0)) {
+    const QSignalBlocker block(what_box_);
+    what_box_->setCurrentIndex(int(x0));
+  }
+  redraw();
+}
+
+bool TrajectoryPlayer::isPlaying() const { return timer_->isActive(); }
+int TrajectoryPlayer::fps() const { return fps_box_->value(); }
+
+void TrajectoryPlayer::setFps(int fps) {
+  fps = std::clamp(fps, 1, 60);
+  if (fps_box_->value() != fps) {
+    const QSignalBlocker block(fps_box_);
+    fps_box_->setValue(fps);
+  }
+  timer_->setInterval(1000 / fps);
+}
+
+void TrajectoryPlayer::setFrame(int frame) {
+  const int n = frameCount();
+  frame = n == 0 ? 0 : std::clamp(frame, 0, n - 1);
+  const bool changed = frame != frame_;
+  frame_ = frame;
+  {
+    const QSignalBlocker b1(scrubber_), b2(frame_box_);
+    scrubber_->setValue(frame_);
+    frame_box_->setValue(frame_);
+  }
+  redraw();
+  if (changed) emit frameChanged(frame_);
+}
+
+void TrajectoryPlayer::stepForward() { setFrame(frame_ + 1); }
+void TrajectoryPlayer::stepBack() { setFrame(frame_ - 1); }
+
+void TrajectoryPlayer::play() {
+  if (frameCount() < 2) return;
+  if (frame_ >= frameCount() - 1 && !loop_box_->isChecked()) setFrame(0);  // replay from the start
+  timer_->start();
+  play_button_->setText("❚❚ Pause");
+}
+
+void TrajectoryPlayer::pause() {
+  timer_->stop();
+  play_button_->setText("▶ Play");
+}
+
+void TrajectoryPlayer::togglePlay() { isPlaying() ? pause() : play(); }
+
+void TrajectoryPlayer::rebuildControls() {
+  {
+    const QSignalBlocker block(source_box_);
+    source_box_->clear();
+    for (const Trajectory& t : trajectories_) source_box_->addItem(QString("source %1").arg(t.source));
+    source_box_->setCurrentIndex(current_);
+  }
+  const int n = frameCount();
+  const QSignalBlocker b1(scrubber_), b2(frame_box_);
+  scrubber_->setRange(0, std::max(0, n - 1));
+  frame_box_->setRange(0, std::max(0, n - 1));
+  frame_box_->setSuffix(QString(" / %1").arg(std::max(0, n - 1)));
+  scrubber_->setValue(frame_);
+  frame_box_->setValue(frame_);
+  for (QWidget* w : std::initializer_list<QWidget*>{scrubber_, frame_box_, play_button_, back_button_, forward_button_})
+    w->setEnabled(n > 0);
+}
+
+QPointF TrajectoryPlayer::pointOf(const TrajectoryFrame& f, int sample, bool x0) const {
+  const QVector<float>& v = x0 ? f.x0 : f.x;
+  const int dim = trajectories_[current_].dim;
+  if (v.size() < (sample + 1) * dim || dim < 2) return {qQNaN(), qQNaN()};
+  return {double(v[sample * dim]), double(v[sample * dim + 1])};
+}
+
+QVector<QPointF> TrajectoryPlayer::shownPoints() const {
+  QVector<QPointF> out;
+  const TrajectoryFrame* f = currentFrameData();
+  if (!f) return out;
+  for (int s = 0; s < trajectories_[current_].count; ++s) out.push_back(pointOf(*f, s, show_x0_));
+  return out;
+}
+
+void TrajectoryPlayer::redraw() {
+  const TrajectoryFrame* f = currentFrameData();
+  if (f) {
+    info_->setText(QString("  frame %1 of %2 · sampler step %3 · t = %4 · showing %5")
+                       .arg(frame_)
+                       .arg(frameCount() - 1)
+                       .arg(f->step)
+                       .arg(f->t, 0, 'g', 4)
+                       .arg(show_x0_ ? "x̂0" : "x_t"));
+  } else {
+    info_->setText("  No trajectories yet: run the sample stage.");
+  }
+  const bool images = current_ < trajectories_.size() && trajectories_[current_].dim > 2 && shape_.valid() &&
+                      trajectories_[current_].dim == shape_.size();
+  stack_->setCurrentWidget(images ? static_cast<QWidget*>(grid_) : plot_);
+  if (!images) {
+    redraw2d();
+    return;
+  }
+  const Trajectory& t = trajectories_[current_];
+  const QVector<int> columns = evenlySpaced(frameCount(), 8);
+  QVector<QVector<QImage>> rows;
+  QStringList titles;
+  for (int c : columns) titles << (c == frame_ ? QString("▶ step %1").arg(t.frames[c].step) : QString("step %1").arg(t.frames[c].step));
+  for (int s = 0; s < std::min(t.count, 6); ++s) {
+    QVector<QImage> row;
+    for (int c : columns) {
+      const QVector<float>& v = show_x0_ ? t.frames[c].x0 : t.frames[c].x;
+      row.push_back(v.size() >= (s + 1) * t.dim ? sampleToImage(v.constData() + s * t.dim, shape_) : QImage());
+    }
+    rows.push_back(row);
+  }
+  grid_->setImages(rows, titles);
+}
+
+void TrajectoryPlayer::redraw2d() {
+  const int wanted = current_ < trajectories_.size() ? std::min(trajectories_[current_].count, kMaxPaths) : 0;
+  while (paths_.size() > wanted) plot_->removePlottable(paths_.takeLast());
+  while (paths_.size() < wanted) {
+    auto* c = new QCPCurve(plot_->xAxis, plot_->yAxis);
+    QColor color = seriesColor(paths_.size());
+    color.setAlpha(170);
+    c->setPen(QPen(color, 1.2));
+    if (paths_.isEmpty()) c->setName("paths so far");
+    else c->removeFromLegend();
+    paths_.push_back(c);
+  }
+  heads_->data()->clear();
+  source_marker_->data()->clear();
+  if (current_ < trajectories_.size()) {
+    const Trajectory& t = trajectories_[current_];
+    for (int s = 0; s < paths_.size(); ++s) {
+      QVector<QCPCurveData> data;
+      for (int k = 0; k <= frame_ && k < t.frames.size(); ++k) {
+        const QPointF p = pointOf(t.frames[k], s, show_x0_);
+        data.push_back({double(k), p.x(), p.y()});
+      }
+      paths_[s]->data()->set(data, true);
+    }
+    for (const QPointF& p : shownPoints()) heads_->addData(p.x(), p.y());
+    if (!std::isnan(t.sourcePoint.x())) source_marker_->addData(t.sourcePoint.x(), t.sourcePoint.y());
+  }
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+QSize TrajectoryPlayer::figureSize() const {
+  return stack_->currentWidget()->size().isEmpty() || !isVisible() ? QSize(700, 600) : stack_->currentWidget()->size();
+}
+
+void TrajectoryPlayer::renderFigure(QCPPainter& painter, const QSize& size) {
+  if (stack_->currentWidget() == plot_) renderPlot(plot_, painter, size);
+  else renderWidget(grid_, painter, size);
+}
+
+void TrajectoryPlayer::writeFigureCsv(QTextStream& out) const {
+  out << "source,sample,frame,step,t,quantity,coordinates\n";
+  if (current_ >= trajectories_.size()) return;
+  const Trajectory& t = trajectories_[current_];
+  for (int k = 0; k < t.frames.size(); ++k)
+    for (int s = 0; s < t.count; ++s)
+      for (int q = 0; q < 2; ++q) {
+        const QVector<float>& v = q == 0 ? t.frames[k].x : t.frames[k].x0;
+        if (v.size() < (s + 1) * t.dim) continue;
+        out << t.source << ',' << s << ',' << k << ',' << t.frames[k].step << ',' << t.frames[k].t << ','
+            << (q == 0 ? "x_t" : "x0");
+        // Coordinates as one quoted space-separated field keeps the table rectangular for any dimension.
+        out << ",\"";
+        for (int d = 0; d < t.dim; ++d) out << (d ? " " : "") << v[s * t.dim + d];
+        out << "\"\n";
+      }
+}
+
+QImage TrajectoryPlayer::renderStrip(int frames, int cellSize) {
+  const QVector<int> columns = evenlySpaced(frameCount(), std::max(1, frames));
+  QImage strip(std::max(1, int(columns.size())) * cellSize, cellSize + 24, QImage::Format_ARGB32_Premultiplied);
+  strip.fill(Qt::white);
+  const int keep = frame_;
+  QCPPainter painter(&strip);
+  painter.setRenderHint(QPainter::Antialiasing);
+  for (int i = 0; i < columns.size(); ++i) {
+    setFrame(columns[i]);
+    if (stack_->currentWidget() == plot_) plot_->replot(QCustomPlot::rpImmediateRefresh);
+    painter.save();
+    painter.translate(i * cellSize, 0);
+    painter.drawText(QRect(0, 0, cellSize, 22), Qt::AlignCenter,
+                     QString("step %1").arg(trajectories_[current_].frames[columns[i]].step));
+    painter.translate(0, 24);
+    painter.setClipRect(QRect(0, 0, cellSize, cellSize));
+    renderFigure(painter, QSize(cellSize, cellSize));
+    painter.restore();
+  }
+  painter.end();
+  setFrame(keep);
+  return strip;
+}
+
+}  // namespace otcs
