@@ -1,0 +1,298 @@
+#include "core/ot/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include "core/common/error.h"
+#include "core/ot/dual.h"
+
+namespace otcs::ot {
+
+namespace {
+
+// Epochs of a shuffled index set, drop_last, as torch DataLoader(shuffle=True, drop_last=True) draws them.
+struct EpochSampler {
+  int64_t n = 0;
+  torch::Tensor perm;
+  int64_t pos = 0;
+  torch::Tensor next(int64_t b, at::Generator& gen) {
+    if (!perm.defined() || pos + b > n) {
+      perm = torch::randperm(n, gen, torch::kInt64);
+      pos = 0;
+    }
+    auto out = perm.slice(0, pos, pos + b);
+    pos += b;
+    return out;
+  }
+};
+
+void copy_parameters(torch::nn::Module& from, torch::nn::Module& to) {
+  torch::NoGradGuard no_grad;
+  auto a = from.parameters(), b = to.parameters();
+  for (size_t i = 0; i < a.size(); ++i) b[i].copy_(a[i]);
+}
+
+}  // namespace
+
+struct DualTrainer::Impl {
+  torch::Tensor source, target;
+  TrainerOptions opt;
+  KeypointPairs kp;
+  std::unique_ptr<KeypointGuidance> guidance;
+  std::shared_ptr<Potential> u, v, u_avg, v_avg;
+  std::unique_ptr<torch::optim::Adam> adam;
+  at::Generator gen, diag_gen;
+  EpochSampler s_sampler, t_sampler;
+  int64_t step = 0;
+  int64_t averaged = 0;  // number of iterates in the running mean
+  Callback callback;
+  torch::Tensor full_cost;  // precomputed C for small finite problems (tabular training indexes it)
+  torch::ScalarType dtype = torch::kFloat32;
+
+  int64_t averaging_from() const {
+    if (opt.averaging_start >= 1.0) return std::numeric_limits<int64_t>::max();
+    return int64_t(std::floor(std::max(0.0, opt.averaging_start) * double(opt.iterations)));
+  }
+  bool averaging_active() const { return averaged > 0; }
+
+  torch::Tensor features(const torch::Tensor& set, const torch::Tensor& idx, const Potential& p) const {
+    (void)p;
+    return set.index_select(0, idx);
+  }
+
+  // G (and the mask) for sampled rows; C is returned too for diagnostics.
+  void batch_cost(const torch::Tensor& si, const torch::Tensor& ti, torch::Tensor& C, torch::Tensor& G,
+                  torch::Tensor& M, bool need_c) const {
+    const bool c_needed = need_c || !guidance || guidance->options().alpha != 1.0;
+    if (c_needed) {
+      if (full_cost.defined()) C = full_cost.index_select(0, si).index_select(1, ti);
+      else C = cost_matrix(source.index_select(0, si), target.index_select(0, ti), opt.cost).to(dtype);
+    }
+    if (guidance) {
+      G = guidance->guided_cost(si, ti, C, dtype);
+      M = guidance->mask(si, ti, dtype);
+    } else {
+      G = C;
+      M = torch::Tensor();
+    }
+  }
+
+  torch::Tensor sample(bool source_side, int64_t b, at::Generator& g, EpochSampler& sampler) {
+    auto idx = sampler.next(b, g);
+    if (guidance) idx = torch::cat({source_side ? kp.source_index : kp.target_index, idx});
+    return idx;
+  }
+
+  double lr_at(int64_t s) const {
+    if (opt.schedule == LrSchedule::Constant) return opt.lr;
+    const double t = double(s) / double(std::max<int64_t>(1, opt.iterations));
+    const double f = opt.lr_final_fraction + (1.0 - opt.lr_final_fraction) * 0.5 * (1.0 + std::cos(M_PI * t));
+    return opt.lr * f;
+  }
+
+  PlanDiagnostics diagnostics() {
+    torch::NoGradGuard no_grad;
+    const int64_t b = opt.diagnostics_batch > 0 ? opt.diagnostics_batch : opt.batch_size;
+    auto si = torch::randint(source.size(0), {std::min(b, source.size(0))}, diag_gen, torch::kInt64);
+    auto ti = torch::randint(target.size(0), {std::min(b, target.size(0))}, diag_gen, torch::kInt64);
+    if (guidance) {
+      si = torch::cat({kp.source_index, si});
+      ti = torch::cat({kp.target_index, ti});
+    }
+    torch::Tensor C, G, M;
+    batch_cost(si, ti, C, G, M, true);
+    auto& pu = averaging_active() ? *u_avg : *u;
+    auto& pv = averaging_active() ? *v_avg : *v;
+    auto uu = pu.forward(pu.needs_features() ? source.index_select(0, si) : torch::Tensor(), si);
+    auto vv = pv.forward(pv.needs_features() ? target.index_select(0, ti) : torch::Tensor(), ti);
+    auto H = compatibility(uu, vv, G, opt.epsilon);
+    return plan_diagnostics(H, C, M);
+  }
+};
+
+DualTrainer::DualTrainer(torch::Tensor source, torch::Tensor target, TrainerOptions options, KeypointPairs keypoints)
+    : impl_(std::make_unique<Impl>()) {
+  auto& I = *impl_;
+  if (source.dim() != 2 || target.dim() != 2 || source.size(0) == 0 || target.size(0) == 0)
+    throw std::invalid_argument("trainer: source and target must be non-empty [n, d] matrices");
+  if (source.size(1) != target.size(1))
+    throw std::invalid_argument("trainer: source and target dimensions differ (the cost needs equal dimensions)");
+  if (!(options.epsilon > 0)) throw std::invalid_argument("trainer: epsilon must be positive");
+  if (!(options.lr > 0)) throw std::invalid_argument("trainer: lr must be positive");
+  if (options.batch_size <= 0 || options.batch_size > source.size(0) || options.batch_size > target.size(0))
+    throw std::invalid_argument("trainer: batch size must be between 1 and the size of the smaller set");
+  if (options.iterations < 0) throw std::invalid_argument("trainer: iterations must be >= 0");
+  if (options.guidance.has_value() != (keypoints.size() > 0))
+    throw std::invalid_argument("trainer: keypoint-guided training needs both guidance options and keypoints");
+  I.source = source;
+  I.target = target;
+  I.opt = options;
+  I.kp = keypoints;
+  for (auto* spec : {&I.opt.u_spec, &I.opt.v_spec}) {
+    const bool is_u = spec == &I.opt.u_spec;
+    if (spec->input_dim == 0) spec->input_dim = (is_u ? source : target).size(1);
+    if (spec->size == 0) spec->size = (is_u ? source : target).size(0);
+    if (spec->kind == PotentialKind::Tabular && spec->size != (is_u ? source : target).size(0))
+      throw std::invalid_argument("trainer: a tabular potential must have one entry per sample");
+  }
+  if (I.opt.u_spec.dtype != I.opt.v_spec.dtype) throw std::invalid_argument("trainer: u and v dtypes differ");
+  I.dtype = I.opt.u_spec.dtype;
+  if (I.opt.guidance) {
+    I.opt.guidance->cost = I.opt.cost;
+    I.guidance = std::make_unique<KeypointGuidance>(source, target, keypoints, *I.opt.guidance);
+  }
+  // Distinct streams per role so that adding diagnostics never changes the training trajectory.
+  I.u = make_potential(I.opt.u_spec, options.seed * 4 + 1);
+  I.v = make_potential(I.opt.v_spec, options.seed * 4 + 2);
+  I.u_avg = make_potential(I.opt.u_spec, 0);
+  I.v_avg = make_potential(I.opt.v_spec, 0);
+  I.gen = at::make_generator<at::CPUGeneratorImpl>(options.seed * 4 + 3);
+  I.diag_gen = at::make_generator<at::CPUGeneratorImpl>(options.seed * 4 + 4);
+  I.s_sampler.n = source.size(0);
+  I.t_sampler.n = target.size(0);
+  // Finite problems small enough: index one precomputed cost matrix instead of recomputing batch GEMMs.
+  if (source.size(0) * target.size(0) <= (int64_t(1) << 22))
+    I.full_cost = cost_matrix(source, target, I.opt.cost).to(I.dtype);
+  std::vector<torch::Tensor> params = I.u->parameters();
+  for (auto& p : I.v->parameters()) params.push_back(p);
+  I.adam = std::make_unique<torch::optim::Adam>(
+      params, torch::optim::AdamOptions(options.lr).betas({options.beta1, options.beta2}));
+}
+
+DualTrainer::~DualTrainer() = default;
+
+void DualTrainer::set_callback(Callback cb) { impl_->callback = std::move(cb); }
+int64_t DualTrainer::step() const { return impl_->step; }
+const TrainerOptions& DualTrainer::options() const { return impl_->opt; }
+std::shared_ptr<Potential> DualTrainer::u() const { return impl_->averaging_active() ? impl_->u_avg : impl_->u; }
+std::shared_ptr<Potential> DualTrainer::v() const { return impl_->averaging_active() ? impl_->v_avg : impl_->v; }
+const KeypointGuidance* DualTrainer::guidance() const { return impl_->guidance.get(); }
+
+TrainResult DualTrainer::run(const std::atomic<bool>* cancel) {
+  auto& I = *impl_;
+  TrainResult res;
+  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t avg_from = I.averaging_from();
+  const bool u_feat = I.u->needs_features(), v_feat = I.v->needs_features();
+  torch::Tensor C, G, M;
+  while (I.step < I.opt.iterations) {
+    if (cancel && cancel->load(std::memory_order_relaxed)) {
+      res.cancelled = true;
+      break;
+    }
+    const double lr = I.lr_at(I.step);
+    for (auto& group : I.adam->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+    auto si = I.sample(true, I.opt.batch_size, I.gen, I.s_sampler);
+    auto ti = I.sample(false, I.opt.batch_size, I.gen, I.t_sampler);
+    {
+      torch::NoGradGuard no_grad;
+      I.batch_cost(si, ti, C, G, M, false);
+    }
+    auto uu = I.u->forward(u_feat ? I.source.index_select(0, si) : torch::Tensor(), si);
+    auto vv = I.v->forward(v_feat ? I.target.index_select(0, ti) : torch::Tensor(), ti);
+    auto objective = dual_objective(uu, vv, G, I.opt.epsilon, M);
+    I.adam->zero_grad();
+    (-objective).backward();
+    I.adam->step();
+    ++I.step;
+    ++res.steps_done;
+    const double obj = objective.item<double>();
+    res.last_dual_objective = obj;
+
+    if (I.step > avg_from) {
+      torch::NoGradGuard no_grad;
+      if (I.averaged == 0) {
+        copy_parameters(*I.u, *I.u_avg);
+        copy_parameters(*I.v, *I.v_avg);
+      } else {
+        const double w = 1.0 / double(I.averaged + 1);
+        for (auto [live, avg] : {std::pair{I.u.get(), I.u_avg.get()}, std::pair{I.v.get(), I.v_avg.get()}}) {
+          auto a = live->parameters(), b = avg->parameters();
+          for (size_t k = 0; k < a.size(); ++k) b[k].add_(a[k] - b[k], w);
+        }
+      }
+      ++I.averaged;
+    }
+
+    if (I.callback) {
+      TrainerEvent ev;
+      ev.step = I.step;
+      ev.iterations = I.opt.iterations;
+      ev.dual_objective = obj;
+      ev.lr = lr;
+      if (I.opt.diagnostics_every > 0 && (I.step % I.opt.diagnostics_every == 0 || I.step == I.opt.iterations)) {
+        ev.has_diagnostics = true;
+        ev.diagnostics = I.diagnostics();
+      }
+      I.callback(ev);
+    }
+  }
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return res;
+}
+
+void DualTrainer::save_checkpoint(const std::string& path) const {
+  auto& I = *impl_;
+  torch::serialize::OutputArchive archive;
+  auto sub = [&](const char* key, torch::nn::Module& m) {
+    torch::serialize::OutputArchive a;
+    m.save(a);
+    archive.write(key, a);
+  };
+  sub("u", *I.u);
+  sub("v", *I.v);
+  sub("u_avg", *I.u_avg);
+  sub("v_avg", *I.v_avg);
+  torch::serialize::OutputArchive adam;
+  I.adam->save(adam);
+  archive.write("adam", adam);
+  archive.write("counters", torch::tensor({I.step, I.averaged, I.s_sampler.pos, I.t_sampler.pos}, torch::kInt64));
+  archive.write("gen", I.gen.get_state());
+  archive.write("diag_gen", I.diag_gen.get_state());
+  archive.write("s_perm", I.s_sampler.perm.defined() ? I.s_sampler.perm : torch::empty({0}, torch::kInt64));
+  archive.write("t_perm", I.t_sampler.perm.defined() ? I.t_sampler.perm : torch::empty({0}, torch::kInt64));
+  archive.save_to(path);
+}
+
+void DualTrainer::load_checkpoint(const std::string& path) {
+  auto& I = *impl_;
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    auto sub = [&](const char* key, torch::nn::Module& m) {
+      torch::serialize::InputArchive a;
+      archive.read(key, a);
+      m.load(a);
+    };
+    sub("u", *I.u);
+    sub("v", *I.v);
+    sub("u_avg", *I.u_avg);
+    sub("v_avg", *I.v_avg);
+    torch::serialize::InputArchive adam;
+    archive.read("adam", adam);
+    I.adam->load(adam);
+    torch::Tensor counters, gs, dgs, sp, tp;
+    archive.read("counters", counters);
+    archive.read("gen", gs);
+    archive.read("diag_gen", dgs);
+    archive.read("s_perm", sp);
+    archive.read("t_perm", tp);
+    auto c = counters.data_ptr<int64_t>();
+    I.step = c[0];
+    I.averaged = c[1];
+    I.s_sampler.pos = c[2];
+    I.t_sampler.pos = c[3];
+    I.gen.set_state(gs);
+    I.diag_gen.set_state(dgs);
+    I.s_sampler.perm = sp.numel() ? sp : torch::Tensor();
+    I.t_sampler.perm = tp.numel() ? tp : torch::Tensor();
+  } catch (const c10::Error& e) {
+    fail("{}: cannot restore the OT trainer checkpoint ({})", path, e.what_without_backtrace());
+  }
+}
+
+}  // namespace otcs::ot
