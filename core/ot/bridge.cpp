@@ -34,7 +34,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// Scans one tile of V = u_i + v_j - G_ij (rows [row0, row0 + rows)) and appends the kept entries.
+// Scans one tile where V_ij = a_i + B_ij (B from one GEMM or one elementwise pass, a_i a per-row term, so the
+// tile is never rewritten) and appends the kept entries of H = relu(V) / (2 eps) in CSR order.
 template <typename T>
 struct TileScanner {
   const BridgeOptions& opt;
@@ -43,35 +44,42 @@ struct TileScanner {
   const int64_t* sp;     // source pair ids or nullptr (mask not applied)
   const int64_t* tp;
   int64_t m;
-  bool clamp_cost;       // V = min(V, u + v): the cost was clamped at 0 (GEMM identity)
+  bool clamp_cost;       // the cost came from the GEMM identity and is clamped at 0: V <= u_i + v_j
 
-  // Appends this tile's rows to indices/values/row_counts; returns nothing, records empty rows.
-  void scan(const torch::Tensor& V_tile, int64_t row0, std::vector<int64_t>& indices, std::vector<float>& values,
-            std::vector<int64_t>& row_counts, std::vector<int64_t>& empty_rows) const {
-    const int64_t rows = V_tile.size(0);
-    const T* V = V_tile.data_ptr<T>();
-    const double inv2eps = 1.0 / (2.0 * opt.epsilon);
-    const double thr = opt.threshold;
+  double value(const T* B, double a_i, int64_t i, int64_t j) const {
+    double val = a_i + double(B[j]);
+    if (clamp_cost) val = std::min(val, double(u[i]) + double(v[j]));
+    return val;
+  }
+  bool allowed(int64_t i, int64_t j) const { return !sp || sp[i] == tp[j]; }
+  bool kept(double val) const { return val > 0 && val / (2.0 * opt.epsilon) > opt.threshold; }
+
+  void scan(const torch::Tensor& B_tile, const double* a, int64_t row0, std::vector<int64_t>& indices,
+            std::vector<float>& values, std::vector<int64_t>& row_counts, std::vector<int64_t>& empty_rows) const {
+    const int64_t rows = B_tile.size(0);
+    const T* Bp = B_tile.data_ptr<T>();
     const int64_t cap = opt.row_cap;
+    const bool want_best = opt.empty_rows == EmptyRowPolicy::Nearest;
+    // Candidates pass a cheap test on the raw tile first: B_ij > 2 eps threshold - a_i, loosened by a relative
+    // margin so rounding never hides an entry; the exact test (as the dense formula computes it) follows.
+    const double t2 = 2.0 * opt.epsilon * std::max(opt.threshold, 0.0);
     std::vector<int64_t> count(static_cast<size_t>(rows)), best(static_cast<size_t>(rows));
-    auto value_at = [&](int64_t i, const T* row, int64_t j, bool& allowed) -> double {
-      allowed = !sp || sp[i] == tp[j];
-      double val = double(row[j]);
-      if (clamp_cost) val = std::min(val, double(u[i]) + double(v[j]));
-      return val;
-    };
-    at::parallel_for(0, rows, 16, [&](int64_t b, int64_t e) {
+    at::parallel_for(0, rows, 8, [&](int64_t b, int64_t e) {
       for (int64_t r = b; r < e; ++r) {
         const int64_t i = row0 + r;
-        const T* row = V + r * m;
+        const T* row = Bp + r * m;
+        const double lo_d = t2 - a[r];
+        const T lo = T(lo_d - 1e-5 * (std::abs(t2) + std::abs(a[r])) - 1e-30);
         int64_t c = 0, arg = -1;
-        double vmax = -std::numeric_limits<double>::infinity();
-        for (int64_t j = 0; j < m; ++j) {
-          bool allowed;
-          const double val = value_at(i, row, j, allowed);
-          if (!allowed) continue;
-          if (val > vmax) vmax = val, arg = j;
-          if (val * inv2eps > thr) ++c;
+        for (int64_t j = 0; j < m; ++j)
+          if (row[j] > lo && allowed(i, j) && kept(value(row, a[r], i, j))) ++c;
+        if (want_best) {
+          double vmax = -std::numeric_limits<double>::infinity();
+          for (int64_t j = 0; j < m; ++j) {
+            if (!allowed(i, j)) continue;
+            const double val = value(row, a[r], i, j);
+            if (val > vmax) vmax = val, arg = j;
+          }
         }
         count[size_t(r)] = c;
         best[size_t(r)] = arg;
@@ -83,7 +91,7 @@ struct TileScanner {
       if (cap > 0) keep = std::min(keep, cap);
       if (keep == 0) {
         empty_rows.push_back(row0 + r);
-        if (opt.empty_rows == EmptyRowPolicy::Nearest && best[size_t(r)] >= 0) keep = 1;
+        if (want_best && best[size_t(r)] >= 0) keep = 1;
       }
       offset[size_t(r) + 1] = offset[size_t(r)] + keep;
       row_counts.push_back(keep);
@@ -91,44 +99,45 @@ struct TileScanner {
     const size_t base = indices.size();
     indices.resize(base + size_t(offset.back()));
     values.resize(base + size_t(offset.back()));
-    at::parallel_for(0, rows, 16, [&](int64_t b, int64_t e) {
+    at::parallel_for(0, rows, 8, [&](int64_t b, int64_t e) {
       std::vector<std::pair<float, int64_t>> cand;
       for (int64_t r = b; r < e; ++r) {
         const int64_t i = row0 + r;
-        const T* row = V + r * m;
+        const T* row = Bp + r * m;
         int64_t* out_j = indices.data() + base + offset[size_t(r)];
         float* out_h = values.data() + base + offset[size_t(r)];
         const int64_t keep = offset[size_t(r) + 1] - offset[size_t(r)];
         if (keep == 0) continue;
         if (count[size_t(r)] == 0) {  // the nearest policy's single placeholder entry
           out_j[0] = best[size_t(r)];
-          out_h[0] = float(thr);
+          out_h[0] = float(opt.threshold);
           continue;
         }
         const bool capped = cap > 0 && count[size_t(r)] > cap;
+        const double lo_d = t2 - a[r];
+        const T lo = T(lo_d - 1e-5 * (std::abs(t2) + std::abs(a[r])) - 1e-30);
         cand.clear();
         int64_t k = 0;
         for (int64_t j = 0; j < m; ++j) {
-          bool allowed;
-          const double val = value_at(i, row, j, allowed);
-          if (!allowed) continue;
-          const double h = val * inv2eps;
-          if (!(h > thr)) continue;
+          if (!(row[j] > lo) || !allowed(i, j)) continue;
+          const double val = value(row, a[r], i, j);
+          if (!kept(val)) continue;
+          const float h = float(val / (2.0 * opt.epsilon));
           if (capped) {
-            cand.emplace_back(float(h), j);
+            cand.emplace_back(h, j);
           } else {
             out_j[k] = j;
-            out_h[k] = float(h);
+            out_h[k] = h;
             ++k;
           }
         }
         if (capped) {
           // The cap largest, ties to the lower column; then back to column order for CSR.
-          std::nth_element(cand.begin(), cand.begin() + cap - 1, cand.end(), [](const auto& a, const auto& b2) {
-            return a.first > b2.first || (a.first == b2.first && a.second < b2.second);
+          std::nth_element(cand.begin(), cand.begin() + cap - 1, cand.end(), [](const auto& x, const auto& y) {
+            return x.first > y.first || (x.first == y.first && x.second < y.second);
           });
           cand.resize(size_t(cap));
-          std::sort(cand.begin(), cand.end(), [](const auto& a, const auto& b2) { return a.second < b2.second; });
+          std::sort(cand.begin(), cand.end(), [](const auto& x, const auto& y) { return x.second < y.second; });
           for (int64_t t = 0; t < cap; ++t) out_j[t] = cand[size_t(t)].second, out_h[t] = cand[size_t(t)].first;
         }
       }
@@ -184,16 +193,16 @@ BridgeResult run_bridge(const torch::Tensor& u_in, const torch::Tensor& v_in, co
   row_counts.reserve(size_t(n));
   auto buffer = torch::empty({tile, m}, torch::TensorOptions().dtype(dtype));
   torch::Tensor cost_buf;
+  auto u64 = u.to(torch::kFloat64);
   for (int64_t b = 0; b < n; b += tile) {
     const int64_t e = std::min(n, b + tile);
-    auto V = buffer.narrow(0, 0, e - b);
-    auto ucol = u.slice(0, b, e).unsqueeze(1);
+    auto B = buffer.narrow(0, 0, e - b);
+    torch::Tensor a;  // float64 [rows]: V = a_i + B_ij
     if (gemm_l2 || gemm_cos) {
       auto x = source.slice(0, b, e).to(dtype);
       if (gemm_cos) x = x / x.norm(2, {1}, true).clamp_min(1e-12);
-      torch::addmm_out(V, row_term, x, yt, 1.0, gemm_l2 ? 2.0 * scale : 1.0);
-      if (gemm_l2) V.add_(ucol - scale * x.pow(2).sum(1, true));
-      else V.add_(ucol - 1.0);
+      torch::addmm_out(B, row_term, x, yt, 1.0, gemm_l2 ? 2.0 * scale : 1.0);
+      a = gemm_l2 ? u64.slice(0, b, e) - scale * x.to(torch::kFloat64).pow(2).sum(1) : u64.slice(0, b, e) - 1.0;
     } else {
       torch::Tensor Cb;
       if (tiler) {
@@ -201,11 +210,11 @@ BridgeResult run_bridge(const torch::Tensor& u_in, const torch::Tensor& v_in, co
         Cb = cost_buf;
       }
       torch::Tensor G = guided ? opt.guidance->guided_cost(torch::arange(b, e, torch::kInt64), {}, Cb, dtype) : Cb;
-      // V = u_i + v_j - G
-      torch::sub_out(V, v.unsqueeze(0), G);
-      V.add_(ucol);
+      torch::sub_out(B, v.unsqueeze(0), G);  // B = v_j - G_ij
+      a = u64.slice(0, b, e);
     }
-    scanner.scan(V, b, indices, values, row_counts, empty);
+    a = a.contiguous();
+    scanner.scan(B, a.data_ptr<double>(), b, indices, values, row_counts, empty);
   }
 
   res.H.rows = n;

@@ -1,0 +1,58 @@
+#pragma once
+// `otcs bench WORKLOAD`: named, repeatable measurements of the heavy kernels (not tests: timings belong here,
+// never in the test suite). A workload returns its numbers as JSON; the command prints them and, with --json,
+// writes them. Workloads that do dense linear algebra report their achieved GFLOP/s next to a GEMM peak
+// measured on the spot with measure_gemm_peak(), so numbers from different machines can be compared.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/types.h>
+
+namespace otcs::cli::bench {
+
+struct Context {
+  int threads = 0;                                // intra-op threads in effect
+  int repeat = 1;                                 // --repeat: how many timed runs (report the best and all)
+  std::map<std::string, std::string> settings;    // --set KEY=VALUE (workload-specific)
+
+  // Typed access to settings with defaults; throw UserError naming the key on a malformed value.
+  std::string get(const std::string& key, const std::string& fallback) const;
+  double get_double(const std::string& key, double fallback) const;
+  int64_t get_int(const std::string& key, int64_t fallback) const;
+};
+
+struct Workload {
+  std::string name;
+  std::string summary;   // one line, with the default problem size
+  std::string settings;  // the --set keys it understands, for --help
+  std::function<nlohmann::json(const Context&)> run;
+};
+
+// All workloads, in the order shown by --help. To add one: write `void add_bench_<name>(std::vector<Workload>&)`
+// next to the code it measures (in app/cli) and call it from workloads() in cmd_bench.cpp.
+const std::vector<Workload>& workloads();
+
+struct GemmPeak {
+  double gflops = 0;  // best of the timed runs
+  int64_t size = 0;   // square GEMM size used
+  std::string dtype;
+};
+// Times square GEMMs (float32 unless told) for at least min_seconds and returns the best rate.
+GemmPeak measure_gemm_peak(torch::ScalarType dtype = torch::kFloat32, double min_seconds = 1.0, int64_t size = 2048);
+
+double peak_rss_mb();     // VmHWM of this process, MB (1e6 bytes)
+double current_rss_mb();  // VmRSS, MB
+
+// Adds {"gemm_peak_gflops", "gemm_size", "achieved_gflops", "fraction_of_peak"} to `out` for a workload that
+// performed `flops` floating-point operations of GEMM work in `seconds`.
+void report_gflops(nlohmann::json& out, double flops, double seconds, const GemmPeak& peak);
+
+// Workloads defined in cmd_bench.cpp.
+void add_bench_gemm_peak(std::vector<Workload>& out);
+void add_bench_bridge(std::vector<Workload>& out);
+
+}  // namespace otcs::cli::bench
