@@ -58,6 +58,13 @@ void draw_figure(const std::string& path, const torch::Tensor& S, const torch::T
   }
   imaging::Plot p(800, 600);
   p.title(title).xlabel("x").ylabel("y").equal_aspect();
+  {  // room above the data for the legend
+    auto both = torch::cat({s, t});
+    const double x0 = both.select(1, 0).min().item<double>(), x1 = both.select(1, 0).max().item<double>();
+    const double y0 = both.select(1, 1).min().item<double>(), y1 = both.select(1, 1).max().item<double>();
+    const double w = std::max(x1 - x0, 1e-9), h = std::max(y1 - y0, 1e-9);
+    p.limits(x0 - 0.06 * w, x1 + 0.06 * w, y0 - 0.06 * h, y1 + 0.3 * h);
+  }
   p.segments(x0, y0, x1, y1, imaging::Color{150, 150, 150}, 1.0, "plan (top entries per source)", 0.35);
   p.scatter(col(s, 0), col(s, 1), imaging::palette(0), 3.0, "source");
   p.scatter(col(t, 0), col(t, 1), imaging::palette(1), 3.0, "target");
