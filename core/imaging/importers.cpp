@@ -99,6 +99,7 @@ data::Pack import_image_folder(const std::string& dir, const Preprocess& p, cons
       files.emplace_back(name, v);
     }
   }
+  if (files.empty() && !labels_csv.empty()) fail("{}: no 'file,label' entries", labels_csv);
   if (files.empty()) fail("{}: empty folder (no PNG/JPEG/BMP images)", dir);
   std::vector<torch::Tensor> images;
   std::vector<int64_t> labels;
