@@ -125,13 +125,26 @@ StageResult newton_stage(Work& W, torch::Tensor& u, torch::Tensor& v, double eps
       rz = rz_new;
       ++st.cg;
     }
-    // Armijo backtracking on the concave dual along the ascent direction.
+    // Armijo backtracking on the concave dual along the ascent direction. Near the optimum the predicted
+    // increase drops below the dual's rounding error (~1e-16 |D|) and Armijo can no longer tell a good step
+    // from a bad one; there the merit is the marginal residual instead (Newton's own convergence measure).
     const double slope = torch::dot(gu, du).item<double>() + torch::dot(gv, dv).item<double>();
-    double t = 1.0, trial = 0;
+    const bool in_roundoff = slope < 1e-12 * std::max(1.0, std::abs(dual));
+    double t = 1.0, trial = 0, trial_residual = 0;
+    torch::Tensor tgu, tgv;
     bool accepted = false;
-    for (int ls = 0; ls < 60; ++ls) {
+    for (int ls = 0; ls < (in_roundoff ? 30 : 60); ++ls) {
       trial = W.dual(u + t * du, v + t * dv, eps, W.P2);
-      if (trial >= dual + 1e-4 * t * slope) {
+      if (in_roundoff) {
+        tgu = W.p - s_scale * W.P2.sum(1);
+        tgv = W.q - s_scale * W.P2.sum(0);
+        trial_residual =
+            std::max(double(n) * tgu.abs().max().item<double>(), double(m) * tgv.abs().max().item<double>());
+        if (trial_residual < st.residual) {
+          accepted = true;
+          break;
+        }
+      } else if (trial >= dual + 1e-4 * t * slope) {
         accepted = true;
         break;
       }
@@ -139,7 +152,7 @@ StageResult newton_stage(Work& W, torch::Tensor& u, torch::Tensor& v, double eps
     }
     ++st.newton;
     if (!accepted) {
-      // At machine precision the dual no longer resolves an increase; the residual says where we stopped.
+      // At machine precision neither the dual nor the residual improves; the residual says where we stopped.
       spdlog::debug("exact OT: line search stalled at residual {:.3g}", st.residual);
       break;
     }
