@@ -78,8 +78,6 @@ void draw_figure(const std::string& path, const torch::Tensor& S, const torch::T
 }
 #endif
 
-std::string format_bytes(double b) { return fmt::format("{:.1f} MB", b / 1e6); }
-
 int run_ot(const Args& args) {
   const auto t_start = Clock::now();
   // ---- validate every input before anything is written ----
@@ -293,7 +291,6 @@ int run_ot(const Args& args) {
                            "H nnz {}, {:.2f} s -> {}\n",
                            solver, n, m, d, ev.dual_objective, ev.transport_cost, ev.marginal_error_rows,
                            ev.marginal_error_cols, bridge.H.nnz(), report["seconds"].get<double>(), out_dir);
-  (void)format_bytes;
   return 0;
 }
 
