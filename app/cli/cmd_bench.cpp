@@ -4,6 +4,8 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <set>
+#include <sstream>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <spdlog/spdlog.h>
@@ -252,6 +254,12 @@ void register_bench(std::vector<Command>& out) {
       if (eq == std::string::npos || eq == 0) fail("--set expects KEY=VALUE (got '{}')", kv);
       ctx.settings[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
+    // A mistyped key would silently measure the default problem: only the keys the workload lists are accepted.
+    std::set<std::string> known;
+    std::istringstream words(w->settings);
+    for (std::string word; words >> word;) known.insert(word.substr(0, word.find('=')));
+    for (const auto& [key, value] : ctx.settings)
+      if (!known.count(key)) fail("--set {}: workload '{}' has no such setting (it has: {})", key, name, w->settings);
     auto info = runtime_info();
     nlohmann::json result = w->run(ctx);
     result["workload"] = name;

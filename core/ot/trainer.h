@@ -60,7 +60,7 @@ struct TrainResult {
 
 class DualTrainer {
 public:
-  // source [n, d_s], target [m, d_t] (float32/float64; kept by reference, not copied). keypoints only with
+  // source [n, d], target [m, d] (float32/float64; kept by reference, not copied). keypoints only with
   // options.guidance. Throws std::invalid_argument for inconsistent shapes/options.
   DualTrainer(torch::Tensor source, torch::Tensor target, TrainerOptions options, KeypointPairs keypoints = {});
   ~DualTrainer();
