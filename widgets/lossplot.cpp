@@ -43,7 +43,7 @@ LossPlot::LossPlot(QWidget* parent) : QWidget(parent) {
   plot_ = new StyledPlot(this);
   plot_->setObjectName("lossPlotCanvas");
   plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-  plot_->legend->setVisible(true);
+  plot_->legend->setVisible(false);  // until there is a series to name
   plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
   plot_->xAxis->setLabel("step");
   plot_->yAxis->setLabel("loss");
@@ -51,7 +51,7 @@ LossPlot::LossPlot(QWidget* parent) : QWidget(parent) {
   plot_->setMouseTracking(true);
   plot_->setMinimumSize(240, 160);
 
-  plot_->addLayer("overlay", plot_->layer("main"), QCustomPlot::limAbove);
+  // QCustomPlot's own top layer; buffered, so hovering replots only the tracer, not a million points.
   plot_->layer("overlay")->setMode(QCPLayer::lmBuffered);
   tracer_ = new QCPItemTracer(plot_);
   tracer_->setLayer("overlay");
@@ -157,6 +157,7 @@ int LossPlot::addSeries(const QString& name, const QColor& color) {
   s.smoother = Smoother(mode_, ema_weight_, window_);
   restyleSeries(s);
   series_.push_back(s);
+  plot_->legend->setVisible(true);
   scheduleReplot();
   return series_.size() - 1;
 }
@@ -171,6 +172,8 @@ QString LossPlot::seriesName(int id) const { return id >= 0 && id < series_.size
 
 void LossPlot::restyleSeries(Series& s) {
   const bool smoothing = mode_ != SmoothingMode::Off;
+  s.raw->setScatterStyle(QCPScatterStyle());
+  s.smooth->setScatterStyle(QCPScatterStyle());
   QColor faint = s.color;
   faint.setAlpha(smoothing ? 70 : 255);
   s.raw->setPen(QPen(faint, smoothing ? 1.0 : 1.4));
@@ -235,6 +238,7 @@ void LossPlot::removeSeries() {
     plot_->removeGraph(s.smooth);
   }
   series_.clear();
+  plot_->legend->setVisible(false);
   updateBadge();
   scheduleReplot();
 }
@@ -365,6 +369,12 @@ void LossPlot::adaptPens() {
     if (pen.widthF() != width) {
       pen.setWidthF(width);
       s.smooth->setPen(pen);
+    }
+    // A handful of points (an exact solver reports one objective) would be invisible as a bare line.
+    QCPGraph* shown = s.smooth->visible() ? s.smooth : s.raw;
+    const bool markers = visible < 30;
+    if (markers != (shown->scatterStyle().shape() != QCPScatterStyle::ssNone)) {
+      shown->setScatterStyle(markers ? QCPScatterStyle(QCPScatterStyle::ssDisc, s.color, s.color, 6) : QCPScatterStyle());
     }
   }
 }

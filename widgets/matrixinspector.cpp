@@ -58,6 +58,7 @@ MatrixInspector::MatrixInspector(QWidget* parent) : QWidget(parent) {
   splitter->addWidget(side);
   splitter->setStretchFactor(0, 3);
   splitter->setStretchFactor(1, 1);
+  splitter->setSizes({800, 380});
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(splitter);

@@ -36,7 +36,7 @@ QVariant PairTableModel::data(const QModelIndex& index, int role) const {
     if (index.column() == SourceColumn) return thumbnails_(Domain::Source, p.source);
     if (index.column() == TargetColumn) return thumbnails_(Domain::Target, p.target);
   } else if (role == Qt::TextAlignmentRole) {
-    return int(Qt::AlignRight | Qt::AlignVCenter);
+    return int((index.column() >= SourcePositionColumn ? Qt::AlignLeft : Qt::AlignRight) | Qt::AlignVCenter);
   } else if (role == Qt::UserRole) {
     return QVariant::fromValue(p);
   }

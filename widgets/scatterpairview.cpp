@@ -84,22 +84,7 @@ void ScatterPairView::setPoints(const QVector<QPointF>& source, const QVector<QP
   fitAll();
 }
 
-void ScatterPairView::fitAll() {
-  double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
-  for (const auto* set : {&source_, &target_})
-    for (const QPointF& p : *set) {
-      x0 = std::min(x0, p.x());
-      x1 = std::max(x1, p.x());
-      y0 = std::min(y0, p.y());
-      y1 = std::max(y1, p.y());
-    }
-  if (x0 <= x1) {
-    const double pad = 0.06 * std::max({x1 - x0, y1 - y0, 1e-6});
-    xAxis->setRange(x0 - pad, x1 + pad);
-    yAxis->setRange(y0 - pad, y1 + pad);
-  }
-  replot(rpQueuedReplot);
-}
+void ScatterPairView::fitAll() { fitTo(boundsOf(source_ + target_), 0.06, true); }
 
 void ScatterPairView::setPairs(const KeypointPairs& pairs) {
   pairs_ = pairs;

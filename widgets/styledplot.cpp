@@ -1,5 +1,8 @@
 #include "widgets/styledplot.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace otcs {
 
 QColor seriesColor(int index) {
@@ -41,6 +44,55 @@ QPointF StyledPlot::dataToPixel(double x, double y) const {
   return QPointF(xAxis->coordToPixel(x), yAxis->coordToPixel(y));
 }
 
+QRectF StyledPlot::boundsOf(const QVector<QPointF>& points) {
+  double x0 = qInf(), x1 = -qInf(), y0 = qInf(), y1 = -qInf();
+  for (const QPointF& p : points) {
+    if (!std::isfinite(p.x()) || !std::isfinite(p.y())) continue;
+    x0 = std::min(x0, p.x());
+    x1 = std::max(x1, p.x());
+    y0 = std::min(y0, p.y());
+    y1 = std::max(y1, p.y());
+  }
+  if (!(x0 <= x1)) return QRectF(qQNaN(), qQNaN(), 0, 0);
+  return QRectF(QPointF(x0, y0), QPointF(x1, y1));
+}
+
+void StyledPlot::fitTo(const QRectF& bounds, double margin, bool equalAspect) {
+  if (!std::isfinite(bounds.x()) || !std::isfinite(bounds.y())) return;
+  fit_bounds_ = bounds;
+  fit_margin_ = margin;
+  fit_equal_ = equalAspect;
+  fit_active_ = true;
+  applyFit();
+}
+
+void StyledPlot::applyFit() {
+  const QRectF& b = fit_bounds_;
+  const double span = std::max({b.width(), b.height(), 1e-9});
+  double w = b.width() + 2 * fit_margin_ * span, h = b.height() + 2 * fit_margin_ * span;
+  if (fit_equal_) {
+    updateLayout();  // the axis rect's current shape decides which range grows
+    const QRect r = axisRect()->rect();
+    const double aspect = r.width() > 10 && r.height() > 10 ? double(r.width()) / r.height() : 1.0;
+    if (w / h < aspect) w = h * aspect;
+    else h = w / aspect;
+  }
+  const QPointF c = b.center();
+  xAxis->setRange(c.x() - w / 2, c.x() + w / 2);
+  yAxis->setRange(c.y() - h / 2, c.y() + h / 2);
+  replot(rpQueuedReplot);
+}
+
+void StyledPlot::wheelEvent(QWheelEvent* event) {
+  fit_active_ = false;
+  QCustomPlot::wheelEvent(event);
+}
+
+void StyledPlot::mouseMoveEvent(QMouseEvent* event) {
+  if (event->buttons() != Qt::NoButton) fit_active_ = false;
+  QCustomPlot::mouseMoveEvent(event);
+}
+
 void StyledPlot::syncDevicePixelRatio() {
   const double ratio = devicePixelRatioF();
   if (!qFuzzyCompare(bufferDevicePixelRatio(), ratio)) {
@@ -58,6 +110,7 @@ void StyledPlot::resizeEvent(QResizeEvent* event) {
   // Moving to a screen with another scale factor usually resizes the window as well.
   syncDevicePixelRatio();
   QCustomPlot::resizeEvent(event);
+  if (fit_active_ && fit_equal_) applyFit();
 }
 
 }  // namespace otcs

@@ -132,6 +132,7 @@ TrajectoryPlayer::TrajectoryPlayer(QWidget* parent) : QWidget(parent) {
   density_->setGradient(densityGradient());
   density_->setInterpolate(true);
   density_->setName("target density");
+  density_->removeFromLegend();  // a colour map has no legend icon; the caption names it
   heads_ = plot_->addGraph();
   heads_->setLineStyle(QCPGraph::lsNone);
   heads_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, QColor(214, 39, 40), QColor(214, 39, 40), 6));
@@ -179,6 +180,7 @@ TrajectoryPlayer::TrajectoryPlayer(QWidget* parent) : QWidget(parent) {
   connect(forward_button_, &QToolButton::clicked, this, &TrajectoryPlayer::stepForward);
   connect(play_button_, &QToolButton::clicked, this, &TrajectoryPlayer::togglePlay);
   connect(what_box_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int i) { setShowPrediction(i == 1); });
+  connect(plot_, &QCustomPlot::mouseDoubleClick, this, [this](QMouseEvent*) { fitView(); });
   connect(source_box_, qOverload<int>(&QComboBox::currentIndexChanged), this, &TrajectoryPlayer::setCurrentTrajectory);
 
   auto key = [this](const QKeySequence& seq, auto slot) {
@@ -204,10 +206,7 @@ void TrajectoryPlayer::setTrajectories(const QVector<Trajectory>& trajectories) 
   frame_ = 0;
   rebuildControls();
   redraw();
-  if (stack_->currentWidget() == plot_) {
-    plot_->rescaleAxes();
-    plot_->replot(QCustomPlot::rpQueuedReplot);
-  }
+  fitView();
 }
 
 void TrajectoryPlayer::appendFrame(qint64 source, int count, int dim, const TrajectoryFrame& frame, QPointF sourcePoint) {
@@ -224,6 +223,7 @@ void TrajectoryPlayer::appendFrame(qint64 source, int count, int dim, const Traj
     index = trajectories_.size() - 1;
   }
   trajectories_[index].frames.push_back(frame);
+  if (index == current_ && trajectories_[index].frames.size() == 1) fitView();  // x_T spans the widest range
   const bool follow = index == current_ && frame_ == frameCount() - 2;
   rebuildControls();
   if (follow || (index == current_ && frameCount() == 1)) setFrame(frameCount() - 1);
@@ -232,51 +232,72 @@ void TrajectoryPlayer::appendFrame(qint64 source, int count, int dim, const Traj
 void TrajectoryPlayer::clear() { setTrajectories({}); }
 
 void TrajectoryPlayer::setTargetDensity(const QVector<QPointF>& pts) {
-  if (pts.isEmpty()) {
+  target_bounds_ = StyledPlot::boundsOf(pts);
+  if (pts.size() < 2) {
     density_->data()->clear();
     return;
   }
-  double x0 = pts[0].x(), x1 = x0, y0 = pts[0].y(), y1 = y0;
-  for (const QPointF& p : pts) {
-    x0 = std::min(x0, p.x());
-    x1 = std::max(x1, p.x());
-    y0 = std::min(y0, p.y());
-    y1 = std::max(y1, p.y());
-  }
-  const double px = 0.15 * std::max(x1 - x0, 1e-3), py = 0.15 * std::max(y1 - y0, 1e-3);
-  x0 -= px, x1 += px, y0 -= py, y1 += py;
-  const int n = 120;
-  QVector<double> h(n * n, 0.0);
+  // A Gaussian kernel density estimate with Scott's bandwidth (n^(-1/6) per axis in 2-D), evaluated by binning
+  // onto a grid and blurring with a separable Gaussian: cost O(grid) whatever the number of points.
+  double mx = 0, my = 0;
+  for (const QPointF& p : pts) mx += p.x(), my += p.y();
+  mx /= pts.size();
+  my /= pts.size();
+  double vx = 0, vy = 0;
+  for (const QPointF& p : pts) vx += (p.x() - mx) * (p.x() - mx), vy += (p.y() - my) * (p.y() - my);
+  const double factor = std::pow(double(pts.size()), -1.0 / 6.0);
+  const double hx = std::max(1e-6, std::sqrt(vx / (pts.size() - 1)) * factor);
+  const double hy = std::max(1e-6, std::sqrt(vy / (pts.size() - 1)) * factor);
+  const QRectF b = target_bounds_;
+  const double x0 = b.left() - 4 * hx, x1 = b.right() + 4 * hx, y0 = b.top() - 4 * hy, y1 = b.bottom() + 4 * hy;
+  const int n = 128;
+  QVector<double> grid(n * n, 0.0);
   for (const QPointF& p : pts) {
     const int ix = std::clamp(int((p.x() - x0) / (x1 - x0) * n), 0, n - 1);
     const int iy = std::clamp(int((p.y() - y0) / (y1 - y0) * n), 0, n - 1);
-    h[iy * n + ix] += 1;
+    grid[iy * n + ix] += 1;
   }
-  // A few box-blur passes approximate a Gaussian kernel density estimate well enough for a backdrop.
-  QVector<double> tmp(n * n);
-  for (int pass = 0; pass < 3; ++pass)
-    for (int dir = 0; dir < 2; ++dir) {
-      for (int y = 0; y < n; ++y)
-        for (int x = 0; x < n; ++x) {
-          double s = 0;
-          int c = 0;
-          for (int d = -2; d <= 2; ++d) {
-            const int xx = dir == 0 ? x + d : x, yy = dir == 1 ? y + d : y;
-            if (xx < 0 || yy < 0 || xx >= n || yy >= n) continue;
-            s += h[yy * n + xx];
-            ++c;
-          }
-          tmp[y * n + x] = s / c;
+  auto blur = [&](bool along_x, double sigma_cells) {
+    const int radius = std::clamp(int(std::ceil(3 * sigma_cells)), 1, n);
+    QVector<double> kernel(2 * radius + 1);
+    for (int k = -radius; k <= radius; ++k) kernel[k + radius] = std::exp(-0.5 * k * k / (sigma_cells * sigma_cells));
+    QVector<double> out(n * n, 0.0);
+    for (int y = 0; y < n; ++y)
+      for (int x = 0; x < n; ++x) {
+        double s = 0;
+        for (int k = -radius; k <= radius; ++k) {
+          const int xx = along_x ? x + k : x, yy = along_x ? y : y + k;
+          if (xx >= 0 && yy >= 0 && xx < n && yy < n) s += kernel[k + radius] * grid[yy * n + xx];
         }
-      h.swap(tmp);
-    }
+        out[y * n + x] = s;
+      }
+    grid.swap(out);
+  };
+  blur(true, std::max(0.5, hx / ((x1 - x0) / n)));
+  blur(false, std::max(0.5, hy / ((y1 - y0) / n)));
   const double dx = (x1 - x0) / n, dy = (y1 - y0) / n;
   density_->data()->setSize(n, n);
   density_->data()->setRange(QCPRange(x0 + dx / 2, x1 - dx / 2), QCPRange(y0 + dy / 2, y1 - dy / 2));
   for (int y = 0; y < n; ++y)
-    for (int x = 0; x < n; ++x) density_->data()->setCell(x, y, h[y * n + x]);
-  density_->rescaleDataRange(true);
-  plot_->replot(QCustomPlot::rpQueuedReplot);
+    for (int x = 0; x < n; ++x) density_->data()->setCell(x, y, grid[y * n + x]);
+  double top = 0;
+  for (double v : grid) top = std::max(top, v);
+  // Zero maps to white, so the grid's edge (where the estimate is ~0) does not show as a rectangle.
+  density_->setDataRange(QCPRange(0.0, top > 0 ? top : 1.0));
+  fitView();
+}
+
+void TrajectoryPlayer::fitView() {
+  // The target set and every recorded point of the current trajectory: the view does not jump while playing.
+  QVector<QPointF> all;
+  if (std::isfinite(target_bounds_.x())) all << target_bounds_.topLeft() << target_bounds_.bottomRight();
+  if (current_ < trajectories_.size()) {
+    const Trajectory& t = trajectories_[current_];
+    for (const TrajectoryFrame& f : t.frames)
+      for (int s = 0; s < t.count; ++s) all << pointOf(f, s, false) << pointOf(f, s, true);
+    if (std::isfinite(t.sourcePoint.x())) all << t.sourcePoint;
+  }
+  plot_->fitTo(StyledPlot::boundsOf(all), 0.04, true);
 }
 
 void TrajectoryPlayer::setImageShape(const ImageShape& shape) {
@@ -290,8 +311,7 @@ void TrajectoryPlayer::setCurrentTrajectory(int index) {
   frame_ = std::min(frame_, std::max(0, frameCount() - 1));
   rebuildControls();
   redraw();
-  plot_->rescaleAxes();
-  plot_->replot(QCustomPlot::rpQueuedReplot);
+  fitView();
 }
 
 int TrajectoryPlayer::frameCount() const {
@@ -396,7 +416,8 @@ void TrajectoryPlayer::redraw() {
                        .arg(frameCount() - 1)
                        .arg(f->step)
                        .arg(f->t, 0, 'g', 4)
-                       .arg(show_x0_ ? "x̂0" : "x_t"));
+                       .arg(show_x0_ ? "x̂0" : "x_t") +
+                   (density_->data()->isEmpty() ? QString() : QString(" · shading: target density")));
   } else {
     info_->setText("  No trajectories yet: run the sample stage.");
   }

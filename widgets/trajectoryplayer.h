@@ -76,6 +76,7 @@ class TrajectoryPlayer : public QWidget, public FigureSource {
   void rebuildControls();
   void redraw();
   void redraw2d();
+  void fitView();
   QPointF pointOf(const TrajectoryFrame& f, int sample, bool x0) const;
 
   QVector<Trajectory> trajectories_;
@@ -83,6 +84,7 @@ class TrajectoryPlayer : public QWidget, public FigureSource {
   int frame_ = 0;
   bool show_x0_ = false;
   ImageShape shape_;
+  QRectF target_bounds_{qQNaN(), qQNaN(), 0, 0};
 
   QComboBox* source_box_ = nullptr;
   QComboBox* what_box_ = nullptr;

@@ -6,7 +6,10 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QGuiApplication>
 #include <QHeaderView>
+#include <QJsonDocument>
+#include <QJsonArray>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -20,15 +23,25 @@
 
 #include "app/gui/aboutdialog.h"
 #include "app/gui/guilogsink.h"
+#include "app/gui/lossespage.h"
 #include "app/gui/projectdocument.h"
 #include "app/gui/projectoverview.h"
+#include "app/gui/runpanel.h"
+#include "app/gui/sessioncontroller.h"
 #include "core/common/log.h"
+#include "widgets/datasetbrowser.h"
 #include "widgets/figureexport.h"
 #include "widgets/logview.h"
+#include "widgets/lossplot.h"
+#include "widgets/matrixinspector.h"
+#include "widgets/heatmapview.h"
+#include "widgets/paireditor.h"
+#include "widgets/pairtablemodel.h"
+#include "widgets/trajectoryplayer.h"
 
 namespace otcs::workbench {
 namespace {
-constexpr int kLayoutVersion = 1;  // bump when docks change, so an old saved state is not applied
+constexpr int kLayoutVersion = 2;  // bump when docks change, so an old saved state is not applied
 constexpr int kMaxRecent = 8;
 }  // namespace
 
@@ -44,15 +57,19 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   overview_->setObjectName("overviewView");
   views_->addTab(overview_, "Overview");
   setCentralWidget(views_);
+  session_ = new SessionController(this);
 
+  createViews();
   createDocks();
   createActions();
+  connectSession();
   status_project_ = new QLabel(this);
   statusBar()->addPermanentWidget(status_project_);
   statusBar()->showMessage("Ready", 3000);
 
-  connect(document_, &ProjectDocument::loaded, this, &MainWindow::refreshProject);
-  connect(document_, &ProjectDocument::valueChanged, this, &MainWindow::refreshProject);
+  connect(document_, &ProjectDocument::loaded, this, &MainWindow::reloadProjectData);
+  connect(document_, &ProjectDocument::valueChanged, this, &MainWindow::reloadProjectData);
+  document_->setCollector([this](QJsonObject& json) { json = withPairs(json, data_, pair_editor_->pairs()); });
   connect(document_, &ProjectDocument::pathChanged, this, &MainWindow::updateTitle);
   connect(document_, &ProjectDocument::modifiedChanged, this, &MainWindow::updateTitle);
   connect(views_, &QTabWidget::currentChanged, this,
@@ -60,13 +77,235 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
   log_sink_ = GuiLogSink::attach(log_view_);
   readSettings();
-  refreshProject();
+  reloadProjectData();
   spdlog::info("OTCS Workbench started");
 }
 
 MainWindow::~MainWindow() {
   // Detach first: a worker thread may still be logging while the widgets go away.
   if (log_sink_) otcs::remove_log_sink(log_sink_);
+}
+
+void MainWindow::createViews() {
+  datasets_ = new DatasetBrowser(views_);
+  datasets_->setObjectName("datasetsView");
+  views_->addTab(datasets_, "Datasets");
+  pair_editor_ = new PairEditor(views_);
+  pair_editor_->setObjectName("pairingView");
+  pair_editor_->setUndoStack(document_->undoStack());
+  views_->addTab(pair_editor_, "Pairing");
+  losses_ = new LossesPage(views_);
+  losses_->setObjectName("lossesView");
+  views_->addTab(losses_, "Losses");
+  h_inspector_ = new MatrixInspector(views_);
+  h_inspector_->setObjectName("hView");
+  views_->addTab(h_inspector_, "H inspector");
+  trajectories_ = new TrajectoryPlayer(views_);
+  trajectories_->setObjectName("trajectoriesView");
+  views_->addTab(trajectories_, "Trajectories");
+
+  connect(pair_editor_, &PairEditor::statusMessage, this, [this](const QString& text) {
+    if (!text.isEmpty()) statusBar()->showMessage(text, 4000);
+  });
+  pair_editor_->setSuggestionProvider([this](qint64 source, int k) {
+    QVector<QPair<qint64, double>> out;
+    if (!h_) return out;
+    for (const auto& [j, v] : topInRow(*h_, source, k)) out.push_back({j, double(v)});
+    return out;
+  });
+  // Double-clicking an inspector entry proposes that pair in the pair editor.
+  connect(h_inspector_, &MatrixInspector::entryActivated, this, [this](qint64 source, qint64 target) {
+    pair_editor_->creator()->cancel();
+    pair_editor_->creator()->pickSource(source);
+    pair_editor_->creator()->pickTarget(target);
+    views_->setCurrentWidget(pair_editor_);
+  });
+  auto describe = [this](Domain domain, qint64 i) {
+    const auto& pts = domain == Domain::Source ? data_.source : data_.target;
+    if (i < 0 || i >= pts.size()) return QString();
+    return QString("(%1, %2)").arg(pts[int(i)].x(), 0, 'f', 3).arg(pts[int(i)].y(), 0, 'f', 3);
+  };
+  h_inspector_->setDescriber(describe);
+  connect(h_inspector_->heatmap(), &HeatmapView::hovered, this, [this](const QString& text) {
+    if (!text.isEmpty()) statusBar()->showMessage(text, 3000);
+  });
+}
+
+void MainWindow::connectSession() {
+  connect(run_panel_, &RunPanel::startRequested, this, &MainWindow::startRun);
+  connect(run_panel_, &RunPanel::pauseRequested, session_, &SessionController::pause);
+  connect(run_panel_, &RunPanel::resumeRequested, session_, &SessionController::resume);
+  connect(run_panel_, &RunPanel::stopRequested, session_, &SessionController::stop);
+  connect(session_, &SessionController::stateChanged, run_panel_, &RunPanel::setState);
+  connect(session_, &SessionController::progress, run_panel_, &RunPanel::onProgress);
+  connect(session_, &SessionController::metricsReady, run_panel_, &RunPanel::setMetrics);
+  connect(session_, &SessionController::lossPoints, this,
+          [this](const LossBatch& b) { losses_->addPoints(b.stage, b.series, b.steps, b.values); });
+  connect(session_, &SessionController::hReady, this, &MainWindow::loadH);
+  connect(session_, &SessionController::trajectoryFrames, this, [this](const QVector<TrajectoryFrameEvent>& frames) {
+    for (const TrajectoryFrameEvent& f : frames) {
+      const QPointF sp = f.source >= 0 && f.source < data_.source.size() ? data_.source[int(f.source)] : QPointF(qQNaN(), qQNaN());
+      trajectories_->appendFrame(f.source, f.count, f.dim, f.frame, sp);
+    }
+  });
+  connect(session_, &SessionController::stageEvent, this, [this](const QString& stage, const QString& what, const QString& detail) {
+    run_panel_->onStageEvent(stage, what, detail);
+    const QString dir = session_->runDir();
+    if (what == "started") {
+      // Live events refill the views; the files on disk are reloaded when the stage ends.
+      if (stage == "ot") losses_->otPlot()->clearData();
+      if (stage == "score") losses_->scorePlot()->clearData();
+      if (stage == "sample") trajectories_->clear();
+    } else if (what == "skipped" || what == "finished" || what == "stopped") {
+      if (stage == "ot") {
+        QVector<double> steps, values;
+        if (loadCurve(QDir(dir).filePath("ot/dual.csv"), &steps, &values) && !steps.isEmpty()) {
+          losses_->otPlot()->clearData();
+          losses_->addPoints("ot", "dual", steps, values);
+        }
+      } else if (stage == "score") {
+        QVector<double> steps, values;
+        if (loadCurve(QDir(dir).filePath("score/loss.csv"), &steps, &values) && !steps.isEmpty()) {
+          losses_->scorePlot()->clearData();
+          losses_->addPoints("score", "loss", steps, values);
+        }
+      } else if (stage == "bridge" && what == "skipped") {
+        loadH(QDir(dir).filePath("bridge/H.npz"));
+      } else if (stage == "sample" && what == "skipped") {
+        loadTrajectoryFile(QDir(dir).filePath("sample/trajectories.npz"));
+      }
+    }
+  });
+  connect(session_, &SessionController::finished, this, [this](const QString& status, const QString& message, bool user_error) {
+    run_panel_->onFinished(status, message);
+    if (status == "completed") {
+      statusBar()->showMessage("Run completed: " + session_->runDir(), 8000);
+      loadRunArtifacts(session_->runDir());
+    } else if (status == "failed") {
+      reportError(user_error ? message : "The run failed: " + message + " (details in the log)");
+    } else {
+      statusBar()->showMessage("Run stopped: " + message, 8000);
+    }
+  });
+}
+
+QString MainWindow::defaultRunDir() const {
+  if (document_->path().isEmpty()) return QDir::current().filePath("runs/untitled");
+  const QFileInfo info(document_->path());
+  QDir dir = info.absoluteDir();
+  // projects/NAME.json runs into runs/NAME beside projects/, as `scripts/run` does.
+  if (dir.dirName() == "projects") return QDir(dir.absoluteFilePath("..")).absoluteFilePath("runs/" + info.completeBaseName());
+  return dir.absoluteFilePath("runs/" + info.completeBaseName());
+}
+
+QJsonObject MainWindow::currentProjectJson() const { return withPairs(document_->json(), data_, pair_editor_->pairs()); }
+
+bool MainWindow::startRun() {
+  if (!data_.ok()) {
+    reportError(data_.error);
+    return false;
+  }
+  QString error;
+  if (!session_->start(currentProjectJson(), document_->path(), run_panel_->options(), &error)) {
+    reportError(error);
+    return false;
+  }
+  run_panel_->resetStages();
+  spdlog::info("run started in {}", session_->runDir().toStdString());
+  return true;
+}
+
+void MainWindow::loadH(const QString& path) {
+  if (!QFileInfo::exists(path)) return;
+  QString error;
+  auto m = loadSparseMatrix(path, &error);
+  if (!m) {
+    reportError(error);
+    return;
+  }
+  h_ = m;
+  h_inspector_->setMatrix(m);
+  spdlog::info("H loaded: {} x {}, {} entries", m->rows, m->cols, m->nnz());
+}
+
+void MainWindow::loadTrajectoryFile(const QString& path) {
+  if (!QFileInfo::exists(path)) return;
+  QString error;
+  const auto t = loadTrajectories(path, data_.source, &error);
+  if (!error.isEmpty()) {
+    reportError(error);
+    return;
+  }
+  trajectories_->setTrajectories(t);
+}
+
+void MainWindow::loadRunArtifacts(const QString& runDir) {
+  const QDir dir(runDir);
+  if (!dir.exists()) return;
+  QVector<double> steps, values;
+  if (loadCurve(dir.filePath("ot/dual.csv"), &steps, &values) && !steps.isEmpty()) {
+    losses_->otPlot()->clearData();
+    losses_->addPoints("ot", "dual", steps, values);
+  }
+  if (loadCurve(dir.filePath("score/loss.csv"), &steps, &values) && !steps.isEmpty()) {
+    losses_->scorePlot()->clearData();
+    losses_->addPoints("score", "loss", steps, values);
+  }
+  loadH(dir.filePath("bridge/H.npz"));
+  loadTrajectoryFile(dir.filePath("sample/trajectories.npz"));
+  QFile metrics(dir.filePath("metrics.json"));
+  if (metrics.open(QIODevice::ReadOnly)) {
+    QVector<QPair<QString, double>> rows;
+    const QJsonObject o = QJsonDocument::fromJson(metrics.readAll()).object();
+    for (auto it = o.begin(); it != o.end(); ++it)
+      if (it.value().isDouble()) rows.push_back({it.key(), it.value().toDouble()});
+    run_panel_->setMetrics(rows);
+  }
+}
+
+void MainWindow::reloadProjectData() {
+  if (session_->state() != SessionController::State::Idle) return;  // the run keeps the data it started with
+  QGuiApplication::setOverrideCursor(Qt::WaitCursor);
+  data_ = loadProjectData(document_->json(), document_->path());
+  QGuiApplication::restoreOverrideCursor();
+  h_.reset();
+  h_inspector_->setMatrix(nullptr);
+  trajectories_->clear();
+  losses_->clear();
+  if (!data_.ok()) {
+    // The project stays open (and editable, and saveable); the overview shows what is wrong.
+    if (document_->path().isEmpty()) spdlog::warn("{}", data_.error.toStdString());
+    else reportError(data_.error);
+    refreshProject();
+    return;
+  }
+  const ImageShape shape = data_.imageShape;
+  auto thumbs = [shape](std::shared_ptr<const std::vector<float>> values) -> ThumbnailModel::Provider {
+    if (!shape.valid()) return {};
+    return [shape, values](qint64 i) { return sampleToImage(values->data() + i * shape.size(), shape); };
+  };
+  datasets_->pane(Domain::Source)->setData(data_.source, data_.sourceLabels, thumbs(data_.sourceValues), data_.dim);
+  datasets_->pane(Domain::Target)->setData(data_.target, data_.targetLabels, thumbs(data_.targetValues), data_.dim);
+  datasets_->setCsvData(data_.source, data_.sourceLabels, data_.target, data_.targetLabels);
+  pair_editor_->setPoints(data_.source, data_.target);
+  pair_editor_->setPairs(data_.pairs);
+  trajectories_->setTargetDensity(data_.target);
+  trajectories_->setImageShape(shape);
+  run_panel_->setRunDir(defaultRunDir());
+  run_panel_->resetStages();
+  loadRunArtifacts(defaultRunDir());
+  refreshProject();
+}
+
+void MainWindow::exportTrajectoryStrip() {
+  if (trajectories_->frameCount() == 0) {
+    reportError("No trajectories yet: run the sample stage first.");
+    return;
+  }
+  const QString path = QFileDialog::getSaveFileName(this, "Export trajectory strip", "trajectory_strip.png", "PNG image (*.png)");
+  if (path.isEmpty()) return;
+  if (!trajectories_->renderStrip(8, 240).save(path, "PNG")) reportError(QString("%1: cannot write the PNG.").arg(path));
+  else statusBar()->showMessage("Exported " + path, 5000);
 }
 
 void MainWindow::createDocks() {
@@ -86,6 +325,17 @@ void MainWindow::createDocks() {
   log_dock_->setObjectName("logDock");
   log_dock_->setWidget(log_view_);
   addDockWidget(Qt::BottomDockWidgetArea, log_dock_);
+
+  run_panel_ = new RunPanel(this);
+  run_panel_->setObjectName("runPanel");
+  run_dock_ = new QDockWidget("Run", this);
+  run_dock_->setObjectName("runDock");
+  run_dock_->setWidget(run_panel_);
+  addDockWidget(Qt::LeftDockWidgetArea, run_dock_);
+  tabifyDockWidget(project_dock_, run_dock_);
+  run_dock_->raise();
+  resizeDocks({log_dock_}, {160}, Qt::Vertical);
+  resizeDocks({run_dock_}, {330}, Qt::Horizontal);
   connect(log_view_, &LogView::errorLogged, this,
           [this](const QString& text) { statusBar()->showMessage(text.section("] ", -1), 8000); });
 }
@@ -108,6 +358,8 @@ void MainWindow::createActions() {
                                    &MainWindow::exportFigureDialog);
   export_action_->setObjectName("actionExportFigure");
   export_action_->setEnabled(false);
+  auto* strip_action = file->addAction("Export trajectory &strip…", this, &MainWindow::exportTrajectoryStrip);
+  strip_action->setObjectName("actionExportStrip");
   file->addSeparator();
   auto* quit_action = file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
   quit_action->setObjectName("actionQuit");
@@ -125,6 +377,16 @@ void MainWindow::createActions() {
   view_menu_ = menuBar()->addMenu("&View");
   view_menu_->addAction(project_dock_->toggleViewAction());
   view_menu_->addAction(log_dock_->toggleViewAction());
+  view_menu_->addAction(run_dock_->toggleViewAction());
+
+  QMenu* run = menuBar()->addMenu("&Run");
+  auto* run_action = run->addAction("&Run pipeline", QKeySequence(Qt::CTRL | Qt::Key_R), this, &MainWindow::startRun);
+  run_action->setObjectName("actionRun");
+  run->addAction("&Pause / resume", QKeySequence(Qt::CTRL | Qt::Key_P), this, [this] {
+    if (session_->state() == SessionController::State::Paused) session_->resume();
+    else session_->pause();
+  });
+  run->addAction("&Stop", QKeySequence(Qt::CTRL | Qt::Key_Period), session_, &SessionController::stop);
 
   QMenu* help = menuBar()->addMenu("&Help");
   auto* about_action = help->addAction("&About OTCS Workbench", this, &MainWindow::about);
@@ -165,6 +427,10 @@ bool MainWindow::maybeSave() {
 }
 
 void MainWindow::newProject() {
+  if (session_->state() != SessionController::State::Idle) {
+    reportError("Stop the run before starting a new project.");
+    return;
+  }
   if (!maybeSave()) return;
   document_->newProject();
   statusBar()->showMessage("New project", 3000);
@@ -178,6 +444,10 @@ void MainWindow::openProjectDialog() {
 }
 
 bool MainWindow::openProject(const QString& path) {
+  if (session_->state() != SessionController::State::Idle) {
+    reportError("Stop the run before opening another project.");
+    return false;
+  }
   QString error;
   if (!document_->load(path, &error)) {
     reportError(error);
@@ -261,7 +531,7 @@ void MainWindow::about() {
 }
 
 void MainWindow::refreshProject() {
-  overview_->setProject(document_->json(), document_->path());
+  overview_->setProject(document_->json(), document_->path(), data_.error);
   fillJsonTree(project_tree_, document_->json());
   updateTitle();
 }
@@ -313,6 +583,16 @@ void MainWindow::writeSettings() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+  if (session_->state() != SessionController::State::Idle) {
+    if (interactive_ && QMessageBox::question(this, "A run is in progress",
+                                              "Stop the run (it saves a checkpoint and can be resumed) and quit?") !=
+                            QMessageBox::Yes) {
+      event->ignore();
+      return;
+    }
+    session_->stop();
+    session_->waitForIdle(60000);
+  }
   if (!maybeSave()) {
     event->ignore();
     return;

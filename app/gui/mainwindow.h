@@ -6,6 +6,8 @@
 #include <QStringList>
 #include <memory>
 
+#include "app/gui/coreadapter.h"
+
 class QAction;
 class QDockWidget;
 class QLabel;
@@ -14,15 +16,22 @@ class QTabWidget;
 class QTreeWidget;
 
 namespace otcs {
+class DatasetBrowser;
 class FigureSource;
 class LogView;
+class MatrixInspector;
+class PairEditor;
+class TrajectoryPlayer;
 }  // namespace otcs
 
 namespace otcs::workbench {
 
 class GuiLogSink;
+class LossesPage;
 class ProjectDocument;
 class ProjectOverview;
+class RunPanel;
+class SessionController;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -33,6 +42,21 @@ class MainWindow : public QMainWindow {
   ProjectDocument* document() const { return document_; }
   LogView* logView() const { return log_view_; }
   QTabWidget* views() const { return views_; }
+  DatasetBrowser* datasetBrowser() const { return datasets_; }
+  PairEditor* pairEditor() const { return pair_editor_; }
+  LossesPage* lossesPage() const { return losses_; }
+  MatrixInspector* hInspector() const { return h_inspector_; }
+  TrajectoryPlayer* trajectoryPlayer() const { return trajectories_; }
+  SessionController* session() const { return session_; }
+  RunPanel* runPanel() const { return run_panel_; }
+  const ProjectData& projectData() const { return data_; }
+  // The document's JSON with the pair editor's pairs written into data.keypoints.
+  QJsonObject currentProjectJson() const;
+  // Starts the pipeline with the Run dock's options; false (and reported) when it cannot start.
+  bool startRun();
+  // Loads the artifacts an earlier run left in the run directory (curves, H, trajectories, metrics).
+  void loadRunArtifacts(const QString& runDir);
+  QString defaultRunDir() const;
   // When false, errors go to the log and the status bar instead of modal dialogs (tests, --screenshot).
   void setInteractive(bool on) { interactive_ = on; }
 
@@ -56,11 +80,17 @@ class MainWindow : public QMainWindow {
   void exportFigureDialog();
   void about();
   void refreshProject();
+  void reloadProjectData();
   void updateTitle();
+  void exportTrajectoryStrip();
 
  private:
   void createActions();
   void createDocks();
+  void createViews();
+  void connectSession();
+  void loadH(const QString& path);
+  void loadTrajectoryFile(const QString& path);
   void rebuildRecentMenu();
   void addRecent(const QString& path);
   void reportError(const QString& message);
@@ -74,6 +104,16 @@ class MainWindow : public QMainWindow {
   QTreeWidget* project_tree_ = nullptr;
   QDockWidget* log_dock_ = nullptr;
   QDockWidget* project_dock_ = nullptr;
+  QDockWidget* run_dock_ = nullptr;
+  DatasetBrowser* datasets_ = nullptr;
+  PairEditor* pair_editor_ = nullptr;
+  LossesPage* losses_ = nullptr;
+  MatrixInspector* h_inspector_ = nullptr;
+  TrajectoryPlayer* trajectories_ = nullptr;
+  SessionController* session_ = nullptr;
+  RunPanel* run_panel_ = nullptr;
+  ProjectData data_;
+  std::shared_ptr<const SparseMatrixData> h_;
   QMenu* view_menu_ = nullptr;
   QMenu* recent_menu_ = nullptr;
   QAction* export_action_ = nullptr;

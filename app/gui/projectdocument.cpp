@@ -46,8 +46,29 @@ QString ProjectDocument::displayName() const {
   return path_.isEmpty() ? QStringLiteral("Untitled") : QFileInfo(path_).completeBaseName();
 }
 
+QJsonObject ProjectDocument::templateProject() {
+  // A new project is a small runnable 2-D problem rather than an empty file: two blobs on each side, quick
+  // stage settings. The user edits from something that works.
+  const char* text = R"({
+    "schema_version": 1,
+    "name": "Untitled",
+    "description": "Two Gaussian blobs on each side; replace the data with your own (data.source.file).",
+    "data": {
+      "source": {"mixture": [{"mean": [-2, -1], "std": 0.35}, {"mean": [-2, 1], "std": 0.35}], "n": 200, "seed": 1},
+      "target": {"mixture": [{"mean": [2, -1], "std": 0.35}, {"mean": [2, 1], "std": 0.35}], "n": 200, "seed": 2}
+    },
+    "stages": {
+      "ot": {"solver": "exact", "epsilon": 0.01},
+      "score": {"steps": 2000, "batch": 128, "network": {"hidden": 128, "blocks": 2, "embed_dim": 64}},
+      "sample": {"sources": 4, "per_source": 100},
+      "eval": {"enabled": false}
+    }
+  })";
+  return QJsonDocument::fromJson(text).object();
+}
+
 void ProjectDocument::newProject() {
-  json_ = QJsonObject{{"name", "Untitled"}};
+  json_ = templateProject();
   path_.clear();
   undo_.clear();
   emit pathChanged(path_);

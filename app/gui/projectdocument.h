@@ -24,6 +24,7 @@ class ProjectDocument : public QObject {
   bool isModified() const { return !undo_.isClean(); }
 
   void newProject();
+  static QJsonObject templateProject();
   // Returns false with *error set to one sentence naming the file; the current project is left untouched.
   bool load(const QString& path, QString* error);
   bool save(const QString& path, QString* error);

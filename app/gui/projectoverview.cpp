@@ -66,10 +66,12 @@ ProjectOverview::ProjectOverview(QWidget* parent) : QWidget(parent) {
 
 QString ProjectOverview::summaryText() const { return summary_->text(); }
 
-void ProjectOverview::setProject(const QJsonObject& json, const QString& path) {
+void ProjectOverview::setProject(const QJsonObject& json, const QString& path, const QString& error) {
   QString html;
   html += QString("<h2>%1</h2>").arg(escape(json.value("name").toString("Untitled")));
   html += QString("<p style='color:#555'>%1</p>").arg(path.isEmpty() ? "not saved yet" : escape(path));
+  if (!error.isEmpty())
+    html += QString("<p style='color:#b00020'><b>This project cannot run yet:</b> %1</p>").arg(escape(error));
   if (json.contains("description")) html += QString("<p>%1</p>").arg(escape(json.value("description").toString()));
 
   auto section = [&](const QString& title, const QJsonValue& value) {

@@ -13,7 +13,7 @@ class ProjectOverview : public QWidget {
   Q_OBJECT
  public:
   explicit ProjectOverview(QWidget* parent = nullptr);
-  void setProject(const QJsonObject& json, const QString& path);
+  void setProject(const QJsonObject& json, const QString& path, const QString& error = QString());
   QString summaryText() const;
 
  private:

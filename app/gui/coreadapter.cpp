@@ -1,0 +1,212 @@
+// LibTorch before Qt's keywords exist: Qt defines `slots`, which ATen uses as an identifier.
+#pragma push_macro("slots")
+#undef slots
+#include <torch/types.h>
+
+#include "core/common/error.h"
+#include "core/data/point_cloud.h"
+#include "core/io/npy.h"
+#include "core/ot/sparse.h"
+#include "core/session/project.h"
+#pragma pop_macro("slots")
+
+#include "app/gui/coreadapter.h"
+
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <cmath>
+
+namespace otcs::workbench {
+namespace {
+
+torch::Tensor loadDataset(const session::DatasetSpec& spec, torch::Tensor* labels) {
+  if (spec.generated()) {
+    auto cloud = data::generate_mixture(spec.mixture, spec.n, spec.seed);
+    *labels = cloud.labels;
+    return cloud.points;
+  }
+  auto points = data::read_point_cloud(spec.file);
+  *labels = torch::full({points.size(0)}, int64_t(-1), torch::kInt64);
+  return points;
+}
+
+void toPlain(const torch::Tensor& points, const torch::Tensor& labels, QVector<QPointF>* xy, QVector<int>* lab,
+             std::shared_ptr<const std::vector<float>>* values) {
+  auto p = points.to(torch::kFloat32).contiguous();
+  const int64_t n = p.size(0), d = p.size(1);
+  const float* v = p.data_ptr<float>();
+  xy->resize(n);
+  for (int64_t i = 0; i < n; ++i) (*xy)[i] = QPointF(v[i * d], d > 1 ? v[i * d + 1] : 0.0);
+  auto l = labels.to(torch::kInt64).contiguous();
+  lab->resize(n);
+  for (int64_t i = 0; i < n; ++i) (*lab)[i] = int(l.data_ptr<int64_t>()[i]);
+  *values = std::make_shared<const std::vector<float>>(v, v + n * d);
+}
+
+ImageShape guessImageShape(int dim) {
+  // Point clouds carry no image shape; square grey or RGB images are the common case (MNIST 784 = 28²).
+  for (int c : {1, 3}) {
+    if (dim % c) continue;
+    const int side = int(std::lround(std::sqrt(dim / c)));
+    if (side >= 4 && side * side * c == dim) return {c, side, side};
+  }
+  return {};
+}
+
+}  // namespace
+
+ProjectData loadProjectData(const QJsonObject& json, const QString& projectPath) {
+  ProjectData out;
+  const QFileInfo info(projectPath);
+  const std::string name = projectPath.isEmpty() ? "project" : projectPath.toStdString();
+  const std::string dir = projectPath.isEmpty() ? std::string(".") : info.absolutePath().toStdString();
+  try {
+    const QByteArray text = QJsonDocument(json).toJson(QJsonDocument::Compact);
+    session::Project p = session::parse_project(text.toStdString(), name, dir);
+    torch::Tensor sl, tl;
+    torch::Tensor source = loadDataset(p.source, &sl);
+    torch::Tensor target = loadDataset(p.target, &tl);
+    out.sourceFileCount = source.size(0);
+    out.targetFileCount = target.size(0);
+    std::vector<torch::Tensor> extra_s, extra_t;
+    for (size_t k = 0; k < p.keypoints.size(); ++k) {
+      const auto& kp = p.keypoints[k];
+      if (kp.source_index >= 0) {
+        out.pairs.push_back({kp.source_index, kp.target_index});
+        continue;
+      }
+      if (int64_t(kp.source_point.size()) != source.size(1) || int64_t(kp.target_point.size()) != target.size(1))
+        otcs::fail("{}: /data/keypoints/{}: the points need {} and {} coordinates", name, k, source.size(1),
+                   target.size(1));
+      out.pairs.push_back({out.sourceFileCount + qint64(extra_s.size()), out.targetFileCount + qint64(extra_t.size())});
+      extra_s.push_back(torch::tensor(kp.source_point, torch::kFloat64).to(torch::kFloat32).unsqueeze(0));
+      extra_t.push_back(torch::tensor(kp.target_point, torch::kFloat64).to(torch::kFloat32).unsqueeze(0));
+    }
+    if (!extra_s.empty()) {
+      source = torch::cat({source, torch::cat(extra_s)});
+      target = torch::cat({target, torch::cat(extra_t)});
+      sl = torch::cat({sl, torch::full({int64_t(extra_s.size())}, int64_t(-1), torch::kInt64)});
+      tl = torch::cat({tl, torch::full({int64_t(extra_t.size())}, int64_t(-1), torch::kInt64)});
+    }
+    out.dim = int(target.size(1));
+    toPlain(source, sl, &out.source, &out.sourceLabels, &out.sourceValues);
+    toPlain(target, tl, &out.target, &out.targetLabels, &out.targetValues);
+    out.imageShape = guessImageShape(out.dim);
+  } catch (const UserError& e) {
+    out.error = QString::fromStdString(e.what());
+    out.userError = true;
+  } catch (const std::exception& e) {
+    out.error = QString("%1: cannot load the project's data (%2)").arg(QString::fromStdString(name), e.what());
+  }
+  return out;
+}
+
+QJsonObject withPairs(const QJsonObject& json, const ProjectData& data, const KeypointPairs& pairs) {
+  QJsonArray keypoints;
+  for (const KeypointPair& p : pairs) {
+    const bool appended = p.source >= data.sourceFileCount || p.target >= data.targetFileCount;
+    if (!appended) {
+      keypoints.append(QJsonObject{{"source_index", p.source}, {"target_index", p.target}});
+      continue;
+    }
+    auto coords = [&](const std::shared_ptr<const std::vector<float>>& values, qint64 i) {
+      QJsonArray a;
+      if (values && data.dim > 0 && qint64(values->size()) >= (i + 1) * data.dim)
+        for (int d = 0; d < data.dim; ++d) a.append(double((*values)[size_t(i * data.dim + d)]));
+      return a;
+    };
+    keypoints.append(QJsonObject{{"source", coords(data.sourceValues, p.source)},
+                                 {"target", coords(data.targetValues, p.target)}});
+  }
+  QJsonObject out = json;
+  QJsonObject d = out.value("data").toObject();
+  if (keypoints.isEmpty()) d.remove("keypoints");
+  else d.insert("keypoints", keypoints);
+  out.insert("data", d);
+  return out;
+}
+
+std::shared_ptr<SparseMatrixData> loadSparseMatrix(const QString& path, QString* error) {
+  try {
+    const ot::SparseMatrix m = ot::load_sparse(path.toStdString());
+    auto out = std::make_shared<SparseMatrixData>();
+    out->rows = m.rows;
+    out->cols = m.cols;
+    auto indptr = m.indptr.to(torch::kInt64).contiguous();
+    auto indices = m.indices.to(torch::kInt64).contiguous();
+    auto values = m.values.to(torch::kFloat32).contiguous();
+    out->indptr.assign(indptr.data_ptr<int64_t>(), indptr.data_ptr<int64_t>() + indptr.numel());
+    out->indices.assign(indices.data_ptr<int64_t>(), indices.data_ptr<int64_t>() + indices.numel());
+    out->values.assign(values.data_ptr<float>(), values.data_ptr<float>() + values.numel());
+    if (!out->valid()) {
+      *error = QString("%1: the sparse matrix is inconsistent").arg(path);
+      return nullptr;
+    }
+    return out;
+  } catch (const std::exception& e) {
+    *error = QString::fromStdString(e.what());
+    return nullptr;
+  }
+}
+
+QVector<Trajectory> loadTrajectories(const QString& path, const QVector<QPointF>& sourcePoints, QString* error) {
+  QVector<Trajectory> out;
+  try {
+    auto arrays = io::read_npz(path.toStdString());
+    for (const char* key : {"x", "x0", "step", "t", "sources"})
+      if (!arrays.count(key)) otcs::fail("{}: missing array '{}'", path.toStdString(), key);
+    auto x = arrays["x"].to(torch::kFloat32).contiguous();    // [F, S, K, d]
+    auto x0 = arrays["x0"].to(torch::kFloat32).contiguous();
+    auto steps = arrays["step"].to(torch::kInt64).contiguous();
+    auto ts = arrays["t"].to(torch::kFloat64).contiguous();
+    auto sources = arrays["sources"].to(torch::kInt64).contiguous();
+    if (x.dim() != 4 || x0.sizes() != x.sizes() || steps.numel() != x.size(0) || sources.numel() != x.size(1))
+      otcs::fail("{}: unexpected array shapes", path.toStdString());
+    const int64_t F = x.size(0), S = x.size(1), K = x.size(2), d = x.size(3);
+    for (int64_t s = 0; s < S; ++s) {
+      Trajectory t;
+      t.source = sources.data_ptr<int64_t>()[s];
+      t.count = int(K);
+      t.dim = int(d);
+      if (t.source >= 0 && t.source < sourcePoints.size()) t.sourcePoint = sourcePoints[int(t.source)];
+      for (int64_t f = 0; f < F; ++f) {
+        TrajectoryFrame frame;
+        frame.step = steps.data_ptr<int64_t>()[f];
+        frame.t = ts.data_ptr<double>()[f];
+        const float* px = x[f][s].data_ptr<float>();
+        const float* p0 = x0[f][s].data_ptr<float>();
+        frame.x = QVector<float>(px, px + K * d);
+        frame.x0 = QVector<float>(p0, p0 + K * d);
+        t.frames.push_back(frame);
+      }
+      out.push_back(t);
+    }
+  } catch (const std::exception& e) {
+    *error = QString::fromStdString(e.what());
+    out.clear();
+  }
+  return out;
+}
+
+bool loadCurve(const QString& path, QVector<double>* steps, QVector<double>* values) {
+  QFile file(path);
+  if (!file.open(QIODevice::ReadOnly | QIODevice::Text)) return false;
+  steps->clear();
+  values->clear();
+  file.readLine();  // header
+  while (!file.atEnd()) {
+    const QList<QByteArray> parts = file.readLine().trimmed().split(',');
+    if (parts.size() < 2) continue;
+    bool ok1 = false, ok2 = false;
+    const double s = parts[0].toDouble(&ok1), v = parts[1].toDouble(&ok2);
+    if (ok1 && ok2) {
+      steps->push_back(s);
+      values->push_back(v);
+    }
+  }
+  return true;
+}
+
+}  // namespace otcs::workbench

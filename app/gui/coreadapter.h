@@ -1,0 +1,47 @@
+#pragma once
+// The one place where the GUI reads core data structures that carry LibTorch tensors: project point clouds,
+// the sparse H and recorded trajectories, converted to the plain types the widgets take. This header is
+// torch-free; only coreadapter.cpp includes LibTorch.
+#include <QJsonObject>
+#include <QPointF>
+#include <QString>
+#include <QVector>
+#include <memory>
+
+#include "widgets/keypointpair.h"
+#include "widgets/sparsegrid.h"
+#include "widgets/trajectorydata.h"
+
+namespace otcs::workbench {
+
+struct ProjectData {
+  QString error;            // empty when the project parsed and its data loaded
+  bool userError = false;   // the project or its data is wrong (as opposed to an internal failure)
+  int dim = 0;
+  qint64 sourceFileCount = 0, targetFileCount = 0;  // points before the appended keypoint points
+  QVector<QPointF> source, target;                  // the first two coordinates (all dims when dim == 2)
+  QVector<int> sourceLabels, targetLabels;          // mixture component, -1 for file data and keypoint points
+  KeypointPairs pairs;                              // indices into source/target, as the stages see them
+  ImageShape imageShape;                            // when dim looks like an image (h*h or 3*h*h)
+  std::shared_ptr<const std::vector<float>> sourceValues, targetValues;  // [n * dim], for thumbnails
+  bool ok() const { return error.isEmpty(); }
+};
+
+// Validates `json` with the core's project parser (errors name the JSON path) and loads or generates its data,
+// appending point-form keypoints to the sets exactly as a session does.
+ProjectData loadProjectData(const QJsonObject& json, const QString& projectPath);
+
+// The project JSON with `pairs` written back as data.keypoints. Index pairs that refer to appended keypoint
+// points (index >= the file's count) are written in point form, as they were read.
+QJsonObject withPairs(const QJsonObject& json, const ProjectData& data, const KeypointPairs& pairs);
+
+// RUN/bridge/H.npz (scipy CSR) as plain arrays; nullptr with *error on failure.
+std::shared_ptr<SparseMatrixData> loadSparseMatrix(const QString& path, QString* error);
+
+// RUN/sample/trajectories.npz: one Trajectory per source.
+QVector<Trajectory> loadTrajectories(const QString& path, const QVector<QPointF>& sources, QString* error);
+
+// A "step,value" CSV with a header (RUN/ot/dual.csv, RUN/score/loss.csv).
+bool loadCurve(const QString& path, QVector<double>* steps, QVector<double>* values);
+
+}  // namespace otcs::workbench

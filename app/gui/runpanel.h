@@ -1,0 +1,62 @@
+#pragma once
+// The Run dock: start / pause / resume / stop the pipeline (all stages, or from / until a stage), the run
+// directory, progress with steps/s and an ETA that excludes paused time, each stage's status and the metrics.
+#include <QWidget>
+
+#include "app/gui/sessioncontroller.h"
+
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QPushButton;
+class QTreeWidget;
+
+namespace otcs::workbench {
+
+class RunPanel : public QWidget {
+  Q_OBJECT
+ public:
+  explicit RunPanel(QWidget* parent = nullptr);
+
+  RunOptions options() const;
+  void setRunDir(const QString& dir);
+  void setStepsScale(double scale);
+  QPushButton* startButton() const { return start_; }
+  QPushButton* pauseButton() const { return pause_; }
+  QPushButton* stopButton() const { return stop_; }
+  QString progressText() const;
+
+ public slots:
+  void setState(otcs::workbench::SessionController::State state);
+  void onStageEvent(const QString& stage, const QString& what, const QString& detail);
+  void onProgress(const otcs::workbench::StageProgress& progress);
+  void onFinished(const QString& status, const QString& message);
+  void setMetrics(const QVector<QPair<QString, double>>& values);
+  void resetStages();
+
+ signals:
+  void startRequested();
+  void pauseRequested();
+  void resumeRequested();
+  void stopRequested();
+
+ private:
+  QLineEdit* run_dir_ = nullptr;
+  QComboBox* from_ = nullptr;
+  QComboBox* until_ = nullptr;
+  QDoubleSpinBox* scale_ = nullptr;
+  QPushButton* start_ = nullptr;
+  QPushButton* pause_ = nullptr;
+  QPushButton* stop_ = nullptr;
+  QProgressBar* bar_ = nullptr;
+  QLabel* rate_ = nullptr;
+  QTreeWidget* stages_ = nullptr;
+  QTreeWidget* metrics_ = nullptr;
+  SessionController::State state_ = SessionController::State::Idle;
+};
+
+QString formatDuration(double seconds);
+
+}  // namespace otcs::workbench

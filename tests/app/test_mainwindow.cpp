@@ -1,0 +1,165 @@
+// The main window in-process (offscreen): docks and toolbars restorable, About shows the runtime versions, a
+// project opens into every view, pair edits are undoable and saved into data.keypoints, a broken project is
+// reported without losing the open one, and every view exports PNG, PDF, SVG and CSV.
+#include <QtTest/QtTest>
+
+#include <QDockWidget>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTabWidget>
+#include <QToolBar>
+#include <QUndoStack>
+
+#include "app/gui/aboutdialog.h"
+#include "app/gui/mainwindow.h"
+#include "app/gui/projectdocument.h"
+#include "app/gui/workbenchapp.h"
+#include "core/common/runtime.h"
+#include <spdlog/spdlog.h>
+#include "widgets/datasetbrowser.h"
+#include "widgets/logview.h"
+#include "widgets/paireditor.h"
+#include "workbench_test_support.h"
+
+using otcs::workbench::MainWindow;
+
+class TestMainWindow : public QObject {
+  Q_OBJECT
+  QTemporaryDir tmp_;
+  std::unique_ptr<MainWindow> window_;
+
+ private slots:
+  void initTestCase() {
+    QVERIFY(tmp_.isValid());
+    otcs_test::isolateSettings(tmp_);
+    QCoreApplication::setOrganizationName("OTCS-test");
+    QCoreApplication::setApplicationName("Workbench-test");
+    otcs::workbench::initResources();
+  }
+
+  void init() {
+    window_ = std::make_unique<MainWindow>();
+    window_->setInteractive(false);
+    window_->resize(1400, 900);
+    window_->show();
+    QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
+  }
+  void cleanup() {
+    window_->document()->undoStack()->setClean();
+    window_.reset();
+  }
+
+  void docksAndToolbarsHaveUniqueObjectNames() {
+    QSet<QString> names;
+    for (QWidget* w : window_->findChildren<QDockWidget*>()) {
+      QVERIFY2(!w->objectName().isEmpty(), "a dock without objectName cannot be restored");
+      QVERIFY2(!names.contains(w->objectName()), qPrintable(w->objectName()));
+      names.insert(w->objectName());
+    }
+    for (QWidget* w : window_->findChildren<QToolBar*>()) QVERIFY(!w->objectName().isEmpty());
+    QVERIFY(names.contains("logDock") && names.contains("projectDock") && names.contains("runDock"));
+    QVERIFY(!window_->saveState().isEmpty());
+  }
+
+  void aboutShowsTheSameVersionsAsOtcsVersion() {
+    const auto rows = otcs::workbench::aboutRows();
+    const auto core = otcs::runtime_info_rows(otcs::runtime_info());
+    QVERIFY(rows.size() >= int(core.size()));
+    for (size_t i = 0; i < core.size(); ++i) {
+      // The thread row reflects the GUI's own thread setting; every version row must match exactly.
+      if (core[i].first.find("Threads") != std::string::npos) continue;
+      QCOMPARE(rows[int(i)].first, QString::fromStdString(core[i].first));
+      QCOMPARE(rows[int(i)].second, QString::fromStdString(core[i].second));
+    }
+    QCOMPARE(rows.last().first, QString("QCustomPlot"));
+  }
+
+  void spdlogLinesReachTheLogDock() {
+    spdlog::info("a line for the log dock {}", 42);
+    QTRY_VERIFY(window_->logView()->visibleText().contains("a line for the log dock 42"));
+  }
+
+  void openEditUndoSaveReopen() {
+    const QString path = otcs_test::writeSmallProject(tmp_);
+    QVERIFY(window_->openProject(path));
+    QVERIFY(window_->projectData().ok());
+    QCOMPARE(window_->projectData().source.size(), 120);
+    QCOMPARE(window_->pairEditor()->pairs().size(), 2);
+    QCOMPARE(window_->datasetBrowser()->pane(otcs::Domain::Source)->visibleCount(), 120);
+    QVERIFY(!window_->isWindowModified());
+
+    // Pair 5 -> 7 through the state machine; the project becomes modified, undo makes it clean again.
+    auto* creator = window_->pairEditor()->creator();
+    creator->pickSource(5);
+    creator->pickTarget(7);
+    QVERIFY(window_->pairEditor()->addPickedPair());
+    QCOMPARE(window_->pairEditor()->pairs().size(), 3);
+    QVERIFY(window_->document()->isModified());
+    QVERIFY(window_->isWindowModified());
+    window_->document()->undoStack()->undo();
+    QVERIFY(!window_->document()->isModified());
+    window_->document()->undoStack()->redo();
+
+    const QString saved = tmp_.filePath("saved.json");
+    QVERIFY(window_->saveProject(saved));
+    QVERIFY(!window_->document()->isModified());
+    QFile file(saved);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonArray kps = QJsonDocument::fromJson(file.readAll()).object()["data"].toObject()["keypoints"].toArray();
+    QCOMPARE(kps.size(), 3);
+    QCOMPARE(kps[2].toObject()["source_index"].toInt(), 5);
+    QCOMPARE(kps[2].toObject()["target_index"].toInt(), 7);
+    QVERIFY(window_->openProject(saved));
+    QCOMPARE(window_->pairEditor()->pairs().size(), 3);
+    QVERIFY(window_->recentProjects().first().endsWith("saved.json"));
+  }
+
+  void aBrokenProjectKeepsTheOpenOne() {
+    const QString good = otcs_test::writeSmallProject(tmp_);
+    QVERIFY(window_->openProject(good));
+    const QString bad = tmp_.filePath("bad.json");
+    QFile file(bad);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("{\"schema_version\": 1, \"data\": [");
+    file.close();
+    QVERIFY(!window_->openProject(bad));
+    QCOMPARE(window_->document()->path(), QFileInfo(good).absoluteFilePath());
+    QVERIFY(window_->logView()->visibleText().contains("bad.json"));
+
+    // Valid JSON that the core rejects: the error names the JSON path, the project stays open and editable.
+    const QString wrong = tmp_.filePath("wrong.json");
+    QFile w(wrong);
+    QVERIFY(w.open(QIODevice::WriteOnly));
+    QByteArray text = otcs_test::smallProjectJson();
+    text.replace("\"epsilon\": 0.01", "\"epsilon\": \"small\"");
+    w.write(text);
+    w.close();
+    QVERIFY(window_->openProject(wrong));
+    QVERIFY(!window_->projectData().ok());
+    QVERIFY2(window_->projectData().error.contains("/stages/ot/epsilon"), qPrintable(window_->projectData().error));
+    QVERIFY(!window_->startRun());
+  }
+
+  void everyViewExportsEveryFormat() {
+    QVERIFY(window_->openProject(otcs_test::writeSmallProject(tmp_)));
+    const QString dir = otcs_test::outputDir("mainwindow-exports");
+    QTabWidget* views = window_->views();
+    int exported = 0;
+    for (int i = 0; i < views->count(); ++i) {
+      views->setCurrentIndex(i);
+      QWidget* view = views->widget(i);
+      if (!window_->currentFigureSource()) continue;  // the overview is text
+      for (const char* ext : {"png", "pdf", "svg", "csv"}) {
+        const QString path = QDir(dir).filePath(view->objectName() + "." + ext);
+        QFile::remove(path);
+        QVERIFY2(window_->exportFigure(path, view, 1.5), qPrintable(path));
+        QVERIFY(QFileInfo(path).size() > 0);
+        ++exported;
+      }
+    }
+    QCOMPARE(exported, 5 * 4);
+  }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "test_mainwindow.moc"
