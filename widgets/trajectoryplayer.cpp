@@ -501,6 +501,24 @@ void TrajectoryPlayer::writeFigureCsv(QTextStream& out) const {
       }
 }
 
+QVector<QImage> TrajectoryPlayer::renderFrames(const QSize& size) {
+  QVector<QImage> out;
+  const int keep = frame_;
+  for (int k = 0; k < frameCount(); ++k) {
+    setFrame(k);
+    QImage image(size, QImage::Format_ARGB32_Premultiplied);
+    image.fill(Qt::white);
+    QCPPainter painter(&image);
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.setMode(QCPPainter::pmNoCaching);
+    renderFigure(painter, size);
+    painter.end();
+    out.push_back(image);
+  }
+  setFrame(keep);
+  return out;
+}
+
 QImage TrajectoryPlayer::renderStrip(int frames, int cellSize) {
   const QVector<int> columns = evenlySpaced(frameCount(), std::max(1, frames));
   QImage strip(std::max(1, int(columns.size())) * cellSize, cellSize + 24, QImage::Format_ARGB32_Premultiplied);

@@ -71,6 +71,8 @@ class TrajectoryPlayer : public QWidget, public FigureSource {
   void writeFigureCsv(QTextStream& out) const override;
   // A strip of `frames` evenly spaced frames (first and last included) side by side, as one image.
   QImage renderStrip(int frames, int cellSize = 200);
+  // Every recorded frame of the current trajectory at `size` (for a video).
+  QVector<QImage> renderFrames(const QSize& size);
 
  private:
   void rebuildControls();

@@ -30,7 +30,9 @@
 #include "app/gui/sessioncontroller.h"
 #include "core/common/log.h"
 #include "widgets/datasetbrowser.h"
+#include "widgets/aviwriter.h"
 #include "widgets/figureexport.h"
+#include "widgets/figureexportdialog.h"
 #include "widgets/logview.h"
 #include "widgets/lossplot.h"
 #include "widgets/matrixinspector.h"
@@ -360,6 +362,8 @@ void MainWindow::createActions() {
   export_action_->setEnabled(false);
   auto* strip_action = file->addAction("Export trajectory &strip…", this, &MainWindow::exportTrajectoryStrip);
   strip_action->setObjectName("actionExportStrip");
+  auto* video_action = file->addAction("Export trajectory &video…", this, &MainWindow::exportTrajectoryVideo);
+  video_action->setObjectName("actionExportVideo");
   file->addSeparator();
   auto* quit_action = file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
   quit_action->setObjectName("actionQuit");
@@ -517,12 +521,37 @@ void MainWindow::exportFigureDialog() {
   if (!source) return;
   QSettings settings;
   const QString dir = settings.value("export/dir", QDir::homePath()).toString();
-  QString selected;
-  const QString path = QFileDialog::getSaveFileName(this, "Export figure", QDir(dir).filePath(source->figureName() + ".png"),
-                                                    figureFileFilter(), &selected);
+  const QString suffix = settings.value("export/suffix", "png").toString();
+  FigureExportDialog dialog(QDir(dir).filePath(source->figureName() + "." + suffix), source->figureSize(), this);
+  dialog.setScale(settings.value("export/scale", 2.0).toDouble());
+  if (dialog.exec() != QDialog::Accepted) return;
+  const QFileInfo info(dialog.path());
+  settings.setValue("export/dir", info.absolutePath());
+  settings.setValue("export/suffix", info.suffix().toLower());
+  settings.setValue("export/scale", dialog.options().scale);
+  QString error;
+  if (!otcs::exportFigure(*source, dialog.path(), dialog.format(), dialog.options(), &error)) {
+    reportError(error);
+    return;
+  }
+  spdlog::info("exported {}", dialog.path().toStdString());
+  statusBar()->showMessage(QString("Exported %1").arg(dialog.path()), 5000);
+}
+
+void MainWindow::exportTrajectoryVideo() {
+  if (trajectories_->frameCount() < 2) {
+    reportError("No trajectories yet: run the sample stage first.");
+    return;
+  }
+  const QString path =
+      QFileDialog::getSaveFileName(this, "Export trajectory video", "trajectory.avi", "Motion-JPEG AVI (*.avi)");
   if (path.isEmpty()) return;
-  settings.setValue("export/dir", QFileInfo(path).absolutePath());
-  exportFigure(path, nullptr, settings.value("export/scale", 2.0).toDouble());
+  QGuiApplication::setOverrideCursor(Qt::WaitCursor);
+  const QVector<QImage> frames = trajectories_->renderFrames(QSize(800, 700));
+  QGuiApplication::restoreOverrideCursor();
+  QString error;
+  if (!writeMjpegAvi(path, frames, trajectories_->fps(), &error)) reportError(error);
+  else statusBar()->showMessage(QString("Exported %1 (%2 frames at %3 fps)").arg(path).arg(frames.size()).arg(trajectories_->fps()), 5000);
 }
 
 void MainWindow::about() {

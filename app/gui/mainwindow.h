@@ -83,6 +83,7 @@ class MainWindow : public QMainWindow {
   void reloadProjectData();
   void updateTitle();
   void exportTrajectoryStrip();
+  void exportTrajectoryVideo();
 
  private:
   void createActions();
