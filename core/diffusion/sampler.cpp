@@ -1,0 +1,213 @@
+#include "core/diffusion/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include <torch/torch.h>
+
+#include "core/common/error.h"
+#include "core/io/npy.h"
+
+namespace otcs::diffusion {
+
+NoiseLevel noise_level(const Schedule& schedule, double t) {
+  auto tt = torch::full({1}, t, torch::kFloat64);
+  NoiseLevel level;
+  level.t = t;
+  level.alpha = schedule.alpha(tt).item<double>();
+  level.sigma = schedule.sigma(tt).item<double>();
+  level.network_time = schedule.network_time(tt).item<double>();
+  return level;
+}
+
+torch::Tensor NetworkDenoiser::eps(const torch::Tensor& x, const NoiseLevel& level, const torch::Tensor& cond) {
+  torch::NoGradGuard no_grad;
+  auto run = [&](const torch::Tensor& xb, const torch::Tensor& cb) {
+    auto t = torch::full({xb.size(0)}, level.network_time, torch::kFloat32);
+    auto out = net_->forward(xb, t, cb);
+    // A score network's output o is s * sigma (the demos divide it by sigma to get s), so eps = -o.
+    return prediction_ == Prediction::Score ? -out : out;
+  };
+  if (chunk_ <= 0 || x.size(0) <= chunk_) return run(x, cond);
+  std::vector<torch::Tensor> parts;
+  for (int64_t i = 0; i < x.size(0); i += chunk_) {
+    const int64_t j = std::min(x.size(0), i + chunk_);
+    parts.push_back(run(x.slice(0, i, j), cond.defined() ? cond.slice(0, i, j) : cond));
+  }
+  return torch::cat(parts, 0);
+}
+
+// ---------------------------------------------------------------------------------------- recorder
+
+void TrajectoryRecorder::begin(int64_t total_steps) {
+  frames_.clear();
+  keep_.assign(static_cast<size_t>(std::max<int64_t>(total_steps, 0)), false);
+  if (total_steps <= 0) return;
+  keep_.front() = keep_.back() = true;
+  for (int64_t w : wanted_) {
+    int64_t s = w < 0 ? total_steps + w : w;
+    if (s >= 0 && s < total_steps) keep_[size_t(s)] = true;
+  }
+  if (count_ > 1)
+    for (int64_t k = 0; k < count_; ++k)
+      keep_[size_t(std::llround(double(k) * double(total_steps - 1) / double(count_ - 1)))] = true;
+}
+
+bool TrajectoryRecorder::wants(int64_t step) const {
+  return step >= 0 && size_t(step) < keep_.size() && keep_[size_t(step)];
+}
+
+void TrajectoryRecorder::record(int64_t step, double t, const torch::Tensor& x, const torch::Tensor& x0) {
+  if (!wants(step)) return;
+  TrajectoryFrame frame{step, t, x.detach().to(torch::kFloat32).clone(), x0.detach().to(torch::kFloat32).clone()};
+  frames_.push_back(frame);
+  if (on_frame) on_frame(frames_.back());
+}
+
+void TrajectoryRecorder::save_npz(const std::string& path) const {
+  if (frames_.empty()) throw std::runtime_error("trajectory recorder: nothing recorded");
+  std::vector<torch::Tensor> xs, x0s;
+  std::vector<int64_t> steps;
+  std::vector<double> ts;
+  for (const auto& f : frames_) {
+    xs.push_back(f.x);
+    x0s.push_back(f.x0);
+    steps.push_back(f.step);
+    ts.push_back(f.t);
+  }
+  io::write_npz(path, {{"x", torch::stack(xs)},
+                       {"x0", torch::stack(x0s)},
+                       {"step", torch::tensor(steps, torch::kInt64)},
+                       {"t", torch::tensor(ts, torch::kFloat64)}});
+}
+
+// ---------------------------------------------------------------------------------------- samplers
+
+namespace {
+
+torch::Tensor noise(const std::vector<int64_t>& shape, at::Generator& gen) {
+  return torch::randn(shape, gen, torch::kFloat32);
+}
+
+std::vector<double> linspace(double a, double b, int64_t n) {
+  std::vector<double> v(static_cast<size_t>(n));
+  for (int64_t k = 0; k < n; ++k) v[size_t(k)] = n == 1 ? a : a + (b - a) * double(k) / double(n - 1);
+  return v;
+}
+
+}  // namespace
+
+torch::Tensor sample(Denoiser& denoiser, const Schedule& schedule, const SamplerSpec& spec,
+                     const std::vector<int64_t>& shape, at::Generator& gen, const SampleOptions& options) {
+  torch::NoGradGuard no_grad;
+  const Schedule* sched = &schedule;
+  std::shared_ptr<DdpmSchedule> refined;
+  double t_start = 1.0;
+  torch::Tensor x;
+  if (spec.sdedit_t0 > 0) {
+    if (!options.sdedit_source.defined()) throw std::invalid_argument("sdedit start needs a source tensor");
+    if (!(spec.sdedit_t0 <= 1.0)) fail("sampler: sdedit_t0 must lie in (0, 1] (got {})", spec.sdedit_t0);
+    const auto* ddpm = dynamic_cast<const DdpmSchedule*>(&schedule);
+    if (ddpm) {
+      // The released code starts at index int(T t0) (= 200 for t0 = 0.2), i.e. time (i0 + 1) / T.
+      const auto i0 = std::max<int64_t>(1, int64_t(double(ddpm->discrete_steps()) * spec.sdedit_t0));
+      t_start = ddpm->time_of_index(double(std::min(i0, ddpm->discrete_steps() - 1)));
+      if (spec.sdedit_refined) {
+        refined = ddpm->refined(std::min(i0, ddpm->discrete_steps() - 1), spec.refined_steps);
+        sched = refined.get();
+      }
+    } else {
+      if (spec.sdedit_refined) fail("sampler: the refined sdedit start needs a ddpm schedule");
+      t_start = spec.sdedit_t0;
+    }
+    const auto start = noise_level(schedule, t_start);  // the original schedule's alphabar at the start
+    x = start.alpha * options.sdedit_source.to(torch::kFloat32) + start.sigma * noise(shape, gen);
+    if (refined) t_start = 1.0;
+  } else if (options.x_init.defined()) {
+    x = options.x_init.to(torch::kFloat32).clone();
+  } else {
+    x = noise(shape, gen) * sched->prior_std();
+  }
+
+  const int64_t steps = spec.steps > 0 ? spec.steps : (sched->discrete_steps() > 0 ? sched->discrete_steps() : 1000);
+  const double t_end = spec.t_end > 0 ? spec.t_end : sched->t_min();
+  std::vector<double> grid;
+  switch (spec.kind) {
+    case SamplerKind::Ancestral:
+    case SamplerKind::Ddim: grid = sched->time_grid(steps, t_start); break;
+    case SamplerKind::EulerMaruyama: grid = linspace(t_start, t_end, steps); break;
+    case SamplerKind::Heun: grid = linspace(t_start, t_end, steps + 1); break;
+  }
+  const int64_t n_steps = spec.kind == SamplerKind::Heun ? int64_t(grid.size()) - 1 : int64_t(grid.size());
+  if (options.recorder) options.recorder->begin(n_steps + 1);
+  const auto& cond = options.cond;
+
+  for (int64_t k = 0; k < n_steps; ++k) {
+    if (options.cancelled && options.cancelled()) return {};
+    const double t = grid[size_t(k)];
+    const auto lt = noise_level(*sched, t);
+    auto e = denoiser.eps(x, lt, cond);
+    auto x0 = (x - lt.sigma * e) / lt.alpha;
+    switch (spec.kind) {
+      case SamplerKind::Ancestral: {
+        const bool last = k + 1 == n_steps;
+        const NoiseLevel ls = last ? NoiseLevel{0, 1, 0, 0} : noise_level(*sched, grid[size_t(k) + 1]);
+        if (spec.clip > 0) x0 = x0.clamp(-spec.clip, spec.clip);
+        if (options.recorder) options.recorder->record(k, t, x, x0);
+        const double a_ts = lt.alpha / ls.alpha;
+        const double var_ts = std::max(0.0, lt.sigma * lt.sigma - a_ts * a_ts * ls.sigma * ls.sigma);
+        const double st2 = lt.sigma * lt.sigma;
+        auto mean = (a_ts * ls.sigma * ls.sigma / st2) * x + (ls.alpha * var_ts / st2) * x0;
+        const double var = spec.large_variance ? var_ts : var_ts * ls.sigma * ls.sigma / st2;
+        x = last ? mean : mean + std::sqrt(var) * noise(shape, gen);
+        break;
+      }
+      case SamplerKind::Ddim: {
+        if (options.recorder) options.recorder->record(k, t, x, x0);
+        const bool last = k + 1 == n_steps;
+        const NoiseLevel ls = last ? NoiseLevel{0, 1, 0, 0} : noise_level(*sched, grid[size_t(k) + 1]);
+        const double a_ts = lt.alpha / ls.alpha;
+        const double var_ts = std::max(0.0, lt.sigma * lt.sigma - a_ts * a_ts * ls.sigma * ls.sigma);
+        const double c1 = spec.eta * std::sqrt(var_ts * ls.sigma * ls.sigma / (lt.sigma * lt.sigma));
+        const double c2 = std::sqrt(std::max(0.0, ls.sigma * ls.sigma - c1 * c1));
+        x = ls.alpha * x0 + c2 * e;
+        if (c1 > 0) x = x + c1 * noise(shape, gen);
+        break;
+      }
+      case SamplerKind::EulerMaruyama: {
+        if (options.recorder) options.recorder->record(k, t, x, x0);
+        // Constant step as the demos (linspace(1, eps, N), step = ts[0] - ts[1]); the last one ends near 0.
+        const double dt = n_steps > 1 ? (grid[0] - grid[size_t(n_steps) - 1]) / double(n_steps - 1) : grid[0];
+        auto tt = torch::full({1}, t, torch::kFloat64);
+        const double f = sched->drift_coefficient(tt).item<double>();
+        const double g = sched->diffusion(tt).item<double>();
+        auto score = -e / lt.sigma;
+        auto mean = x + (g * g * score - f * x) * dt;
+        x = k + 1 == n_steps ? mean : mean + g * std::sqrt(dt) * noise(shape, gen);
+        break;
+      }
+      case SamplerKind::Heun: {
+        if (options.recorder) options.recorder->record(k, t, x, x0);
+        const double tn = grid[size_t(k) + 1];
+        auto drift = [&](const torch::Tensor& xv, const torch::Tensor& ev, double tv, double sigma) {
+          auto tt = torch::full({1}, tv, torch::kFloat64);
+          const double f = sched->drift_coefficient(tt).item<double>();
+          const double g = sched->diffusion(tt).item<double>();
+          return f * xv + 0.5 * g * g * ev / sigma;  // f x - g^2 s / 2 with s = -eps / sigma
+        };
+        auto d1 = drift(x, e, t, lt.sigma);
+        auto xe = x + (tn - t) * d1;
+        const auto ln = noise_level(*sched, tn);
+        auto d2 = drift(xe, denoiser.eps(xe, ln, cond), tn, ln.sigma);
+        x = x + (tn - t) * 0.5 * (d1 + d2);
+        break;
+      }
+    }
+    if (options.progress) options.progress(k + 1, n_steps);
+  }
+  if (options.recorder) options.recorder->record(n_steps, 0.0, x, x);
+  return x;
+}
+
+}  // namespace otcs::diffusion

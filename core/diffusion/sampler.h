@@ -1,0 +1,100 @@
+#pragma once
+// Reverse-process samplers over any Schedule, and the trajectory recorder.
+//   ancestral  the released DDPM sampler (OTCS:functions/denoising.py): x0 from eps (optionally clamped),
+//              the posterior mean of q(x_s | x_t, x0), variance "large" (sigma^2_{t|s}, = beta_t for ddpm, as
+//              released although the configs say fixedsmall) or "small"; no noise on the last step.
+//   ddim       DDIM with eta (eta = 0 deterministic) on a shorter grid (range(0, T, T/steps) for ddpm).
+//   em         Euler-Maruyama for the reverse SDE, constant step as the OTCS demos; returns the last mean.
+//   heun       Heun's second-order method for the probability-flow ODE dx/dt = f x - g^2 s / 2.
+// For the general Gaussian-marginal process, q(x_s | x_t) has alpha_{t|s} = alpha_t / alpha_s and
+// sigma^2_{t|s} = sigma_t^2 - alpha_{t|s}^2 sigma_s^2, which reduces to the DDPM formulas on a ddpm schedule
+// (with alphabar = 1 after the last step), so the same code serves VP and VE schedules.
+// SDEdit start: x_{t0} = alpha(t0) y + sigma(t0) z from a given y, then the sampler runs from t0 down. With
+// `refined` on a ddpm schedule it is the released CelebA sampler: start index i0 = int(T t0), a 1000-step
+// schedule beta' = linspace(beta_0, beta_i0, K) / r (r = K / i0) whose network time is k / r.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Generator.h>
+#include <torch/types.h>
+
+#include "core/diffusion/networks.h"
+#include "core/diffusion/schedule.h"
+
+namespace otcs::diffusion {
+
+// One noise level of the process: the samplers evaluate the denoiser at one time for the whole batch.
+struct NoiseLevel {
+  double t = 1;
+  double alpha = 1;
+  double sigma = 1;
+  double network_time = 0;
+};
+NoiseLevel noise_level(const Schedule& schedule, double t);
+
+// Predicts the noise eps of x_t = alpha x0 + sigma eps; the score is -eps / sigma.
+class Denoiser {
+public:
+  virtual ~Denoiser() = default;
+  virtual torch::Tensor eps(const torch::Tensor& x, const NoiseLevel& level, const torch::Tensor& cond) = 0;
+};
+
+// A trained network behind the Denoiser interface (evaluated without gradients).
+class NetworkDenoiser : public Denoiser {
+public:
+  NetworkDenoiser(std::shared_ptr<ScoreNetwork> net, Prediction prediction, int64_t chunk = 0)
+      : net_(std::move(net)), prediction_(prediction), chunk_(chunk) {}
+  torch::Tensor eps(const torch::Tensor& x, const NoiseLevel& level, const torch::Tensor& cond) override;
+
+private:
+  std::shared_ptr<ScoreNetwork> net_;
+  Prediction prediction_;
+  int64_t chunk_;
+};
+
+struct TrajectoryFrame {
+  int64_t step = 0;  // 0-based sampler step
+  double t = 0;
+  torch::Tensor x;   // x_t before the step
+  torch::Tensor x0;  // the denoiser's clean prediction at that step
+};
+
+// Records a chosen subset of steps (the first and the last are always kept) and forwards each frame.
+class TrajectoryRecorder {
+public:
+  // wanted: step indices to keep (negative counts from the end); count > 0 instead spreads `count` frames
+  // evenly over the run.
+  explicit TrajectoryRecorder(std::vector<int64_t> wanted = {}, int64_t count = 0)
+      : wanted_(std::move(wanted)), count_(count) {}
+  std::function<void(const TrajectoryFrame&)> on_frame;
+  void begin(int64_t total_steps);
+  bool wants(int64_t step) const;
+  void record(int64_t step, double t, const torch::Tensor& x, const torch::Tensor& x0);
+  const std::vector<TrajectoryFrame>& frames() const { return frames_; }
+  // Stacked arrays: step [F], t [F], x [F, B, ...], x0 [F, B, ...] (float32), for the run directory.
+  void save_npz(const std::string& path) const;
+
+private:
+  std::vector<int64_t> wanted_;
+  int64_t count_;
+  std::vector<bool> keep_;
+  std::vector<TrajectoryFrame> frames_;
+};
+
+struct SampleOptions {
+  torch::Tensor cond;           // [B, ...] condition, or undefined
+  torch::Tensor x_init;         // the state at the start time instead of prior noise (fixed previews, tests)
+  torch::Tensor sdedit_source;  // [B, ...] y for the SDEdit start (same shape as a sample)
+  TrajectoryRecorder* recorder = nullptr;
+  std::function<bool()> cancelled;                      // polled every step; true stops early (returns {})
+  std::function<void(int64_t step, int64_t total)> progress;
+};
+
+// Draws samples of `shape` ([B, ...]). gen drives the initial noise and every step's noise.
+torch::Tensor sample(Denoiser& denoiser, const Schedule& schedule, const SamplerSpec& spec,
+                     const std::vector<int64_t>& shape, at::Generator& gen, const SampleOptions& options = {});
+
+}  // namespace otcs::diffusion

@@ -1,0 +1,153 @@
+#include "core/diffusion/trainer.h"
+
+#include <cmath>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include "core/common/error.h"
+
+namespace otcs::diffusion {
+
+void save_module(torch::serialize::OutputArchive& archive, const std::string& key, torch::nn::Module& module) {
+  torch::serialize::OutputArchive sub;
+  for (const auto& p : module.named_parameters()) sub.write(p.key(), p.value().detach());
+  for (const auto& b : module.named_buffers()) sub.write(b.key(), b.value(), /*is_buffer=*/true);
+  archive.write(key, sub);
+}
+
+void load_module(torch::serialize::InputArchive& archive, const std::string& key, torch::nn::Module& module) {
+  torch::serialize::InputArchive sub;
+  if (!archive.try_read(key, sub)) throw std::runtime_error(fmt::format("missing '{}'", key));
+  torch::NoGradGuard no_grad;
+  auto copy_in = [&](const std::string& name, torch::Tensor& target, bool buffer) {
+    torch::Tensor value;
+    if (!sub.try_read(name, value, buffer))
+      throw std::runtime_error(fmt::format("'{}' lacks '{}' (a different network?)", key, name));
+    if (!value.sizes().equals(target.sizes()))
+      throw std::runtime_error(fmt::format("'{}/{}' has shape {} where the network has {}", key, name,
+                                           fmt::join(value.sizes(), "x"), fmt::join(target.sizes(), "x")));
+    target.copy_(value);
+  };
+  for (auto& p : module.named_parameters()) copy_in(p.key(), p.value(), false);
+  for (auto& b : module.named_buffers()) copy_in(b.key(), b.value(), true);
+}
+
+ScoreTrainer::ScoreTrainer(const NetworkSpec& net_spec, std::shared_ptr<Schedule> schedule, const TrainerSpec& spec)
+    : net_spec_(net_spec),
+      schedule_(std::move(schedule)),
+      spec_(spec),
+      gen_(at::make_generator<at::CPUGeneratorImpl>(spec.seed)) {
+  with_global_rng_preserved([&] {
+    torch::manual_seed(spec.seed);
+    net_ = make_network(net_spec);
+    ema_ = make_network(net_spec);
+    return 0;
+  });
+  {
+    torch::NoGradGuard no_grad;
+    auto src = net_->parameters();
+    auto dst = ema_->parameters();
+    for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
+    auto sb = net_->buffers();
+    auto db = ema_->buffers();
+    for (size_t i = 0; i < sb.size(); ++i) db[i].copy_(sb[i]);
+  }
+  for (auto& p : ema_->parameters()) p.set_requires_grad(false);
+  ema_->eval();
+  net_->train();
+  optimizer_ = std::make_unique<torch::optim::Adam>(
+      net_->parameters(), torch::optim::AdamOptions(spec.lr)
+                              .betas({spec.beta1, spec.beta2})
+                              .eps(spec.adam_eps)
+                              .weight_decay(spec.weight_decay));
+}
+
+torch::Tensor ScoreTrainer::loss_on(const torch::Tensor& y0, const torch::Tensor& cond, at::Generator& gen,
+                                    ScoreNetwork& net) {
+  const int64_t b = y0.size(0);
+  auto t = schedule_->sample_times(b, spec_.antithetic, gen);
+  std::vector<int64_t> bshape(size_t(y0.dim()), 1);
+  bshape[0] = b;
+  auto a = schedule_->alpha(t).to(torch::kFloat32).reshape(bshape);
+  auto s = schedule_->sigma(t).to(torch::kFloat32).reshape(bshape);
+  auto z = torch::randn(y0.sizes(), gen, torch::kFloat32);
+  auto xt = a * y0 + s * z;
+  auto out = net.forward(xt, schedule_->network_time(t).to(torch::kFloat32), cond);
+  std::vector<int64_t> dims;
+  for (int64_t d = 1; d < y0.dim(); ++d) dims.push_back(d);
+  torch::Tensor per_sample;
+  if (spec_.prediction == Prediction::Eps) {
+    per_sample = (out - z).pow(2).sum(dims);
+  } else {
+    auto score = out / s;
+    per_sample = (score * s + z).pow(2).sum(dims);
+  }
+  return per_sample.mean();
+}
+
+double ScoreTrainer::step(const torch::Tensor& y0, const torch::Tensor& cond) {
+  net_->train();
+  optimizer_->zero_grad();
+  auto loss = loss_on(y0, cond, gen_, *net_);
+  const double value = loss.item<double>();
+  if (!std::isfinite(value))
+    throw DivergedError(fmt::format("the score loss is {} at step {}", value, step_ + 1), step_ + 1);
+  loss.backward();
+  double norm = 0;
+  if (spec_.grad_clip > 0) {
+    norm = torch::nn::utils::clip_grad_norm_(net_->parameters(), spec_.grad_clip);
+  } else {
+    torch::NoGradGuard no_grad;
+    torch::Tensor sq = torch::zeros({}, torch::kFloat64);
+    for (const auto& p : net_->parameters())
+      if (p.grad().defined()) sq += p.grad().to(torch::kFloat64).pow(2).sum();
+    norm = std::sqrt(sq.item<double>());
+  }
+  if (!std::isfinite(norm))
+    throw DivergedError(fmt::format("the gradient norm is {} at step {}", norm, step_ + 1), step_ + 1);
+  optimizer_->step();
+  update_ema();
+  ++step_;
+  return value;
+}
+
+double ScoreTrainer::evaluate(const torch::Tensor& y0, const torch::Tensor& cond, at::Generator& gen) {
+  torch::NoGradGuard no_grad;
+  return loss_on(y0, cond, gen, *ema_).item<double>();
+}
+
+void ScoreTrainer::update_ema() {
+  torch::NoGradGuard no_grad;
+  const double mu = spec_.ema_decay;
+  auto src = net_->parameters();
+  auto dst = ema_->parameters();
+  for (size_t i = 0; i < src.size(); ++i) dst[i].mul_(mu).add_(src[i].detach(), 1.0 - mu);
+}
+
+void ScoreTrainer::save(torch::serialize::OutputArchive& archive) const {
+  save_module(archive, "model", *net_);
+  save_module(archive, "ema", *ema_);
+  torch::serialize::OutputArchive opt;
+  optimizer_->save(opt);
+  archive.write("optimizer", opt);
+  archive.write("trainer_step", c10::IValue(step_));
+  archive.write("trainer_rng", gen_.get_state());
+}
+
+void ScoreTrainer::load(torch::serialize::InputArchive& archive) {
+  load_module(archive, "model", *net_);
+  load_module(archive, "ema", *ema_);
+  torch::serialize::InputArchive opt;
+  if (!archive.try_read("optimizer", opt)) throw std::runtime_error("missing 'optimizer'");
+  optimizer_->load(opt);
+  c10::IValue step;
+  if (!archive.try_read("trainer_step", step) || !step.isInt()) throw std::runtime_error("missing 'trainer_step'");
+  step_ = step.toInt();
+  torch::Tensor rng;
+  if (!archive.try_read("trainer_rng", rng)) throw std::runtime_error("missing 'trainer_rng'");
+  gen_.set_state(rng);
+}
+
+}  // namespace otcs::diffusion

@@ -1,0 +1,453 @@
+#include "core/session/project.h"
+
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/common/error.h"
+#include "core/io/file.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace otcs::session {
+
+std::string stable_hash(const std::string& text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return fmt::format("{:016x}", h);
+}
+
+namespace {
+
+// Reads one JSON object, remembering which keys were used so the rest can be reported as unknown.
+class Reader {
+public:
+  Reader(const json& j, std::string pointer, const std::string& file) : j_(j), ptr_(std::move(pointer)), file_(file) {
+    if (!j_.is_object()) error(ptr_, fmt::format("expected an object, got {}", j_.type_name()));
+  }
+
+  [[noreturn]] void error(const std::string& pointer, const std::string& what) const {
+    fail("{}: {}: {}", file_, pointer.empty() ? "/" : pointer, what);
+  }
+  std::string at(const std::string& key) const { return ptr_ + "/" + key; }
+  bool has(const std::string& key) const { return j_.contains(key); }
+
+  const json* get(const std::string& key) {
+    used_.insert(key);
+    auto it = j_.find(key);
+    return it == j_.end() ? nullptr : &*it;
+  }
+  const json& require(const std::string& key) {
+    const json* v = get(key);
+    if (!v) error(at(key), "missing");
+    return *v;
+  }
+
+  double number_value(const json& v, const std::string& path) const {
+    if (!v.is_number()) error(path, fmt::format("expected a number, got {}", v.type_name()));
+    return v.get<double>();
+  }
+  int64_t integer_value(const json& v, const std::string& path) const {
+    if (v.is_number_integer()) return v.get<int64_t>();
+    if (v.is_number_float()) {
+      double d = v.get<double>();
+      if (std::floor(d) == d && std::abs(d) < 9e15) return int64_t(d);
+      error(path, fmt::format("expected an integer, got {}", d));
+    }
+    error(path, fmt::format("expected an integer, got {}", v.type_name()));
+  }
+
+  double number(const std::string& key, double fallback) {
+    const json* v = get(key);
+    return v ? number_value(*v, at(key)) : fallback;
+  }
+  double positive(const std::string& key, double fallback) {
+    double v = number(key, fallback);
+    if (!(v > 0)) error(at(key), fmt::format("must be > 0 (got {})", v));
+    return v;
+  }
+  double non_negative(const std::string& key, double fallback) {
+    double v = number(key, fallback);
+    if (!(v >= 0)) error(at(key), fmt::format("must be >= 0 (got {})", v));
+    return v;
+  }
+  double unit_interval(const std::string& key, double fallback) {
+    double v = number(key, fallback);
+    if (!(v >= 0 && v <= 1)) error(at(key), fmt::format("must lie in [0, 1] (got {})", v));
+    return v;
+  }
+  int64_t integer(const std::string& key, int64_t fallback) {
+    const json* v = get(key);
+    return v ? integer_value(*v, at(key)) : fallback;
+  }
+  int64_t positive_integer(const std::string& key, int64_t fallback) {
+    int64_t v = integer(key, fallback);
+    if (v < 1) error(at(key), fmt::format("must be a positive integer (got {})", v));
+    return v;
+  }
+  int64_t non_negative_integer(const std::string& key, int64_t fallback) {
+    int64_t v = integer(key, fallback);
+    if (v < 0) error(at(key), fmt::format("must be >= 0 (got {})", v));
+    return v;
+  }
+  uint64_t seed(const std::string& key, uint64_t fallback) {
+    int64_t v = integer(key, int64_t(fallback));
+    if (v < 0) error(at(key), fmt::format("a seed must be >= 0 (got {})", v));
+    return uint64_t(v);
+  }
+  bool boolean(const std::string& key, bool fallback) {
+    const json* v = get(key);
+    if (!v) return fallback;
+    if (!v->is_boolean()) error(at(key), fmt::format("expected true or false, got {}", v->type_name()));
+    return v->get<bool>();
+  }
+  std::string string(const std::string& key, const std::string& fallback) {
+    const json* v = get(key);
+    if (!v) return fallback;
+    if (!v->is_string()) error(at(key), fmt::format("expected a string, got {}", v->type_name()));
+    return v->get<std::string>();
+  }
+  // A string parsed by `parse`; its UserError message (the accepted values) gets the JSON path in front.
+  template <typename T, typename Parse>
+  T choice(const std::string& key, T fallback, Parse parse) {
+    if (!has(key)) {
+      used_.insert(key);
+      return fallback;
+    }
+    std::string s = string(key, "");
+    try {
+      return parse(s);
+    } catch (const UserError& e) {
+      error(at(key), e.what());
+    }
+  }
+  std::vector<double> numbers(const std::string& key, const std::vector<double>& fallback) {
+    const json* v = get(key);
+    if (!v) return fallback;
+    if (v->is_number()) return {number_value(*v, at(key))};
+    if (!v->is_array()) error(at(key), fmt::format("expected an array of numbers, got {}", v->type_name()));
+    std::vector<double> out;
+    for (size_t i = 0; i < v->size(); ++i) out.push_back(number_value((*v)[i], at(key) + "/" + std::to_string(i)));
+    return out;
+  }
+  std::vector<int64_t> integers(const std::string& key, const std::vector<int64_t>& fallback) {
+    const json* v = get(key);
+    if (!v) return fallback;
+    if (!v->is_array()) error(at(key), fmt::format("expected an array of integers, got {}", v->type_name()));
+    std::vector<int64_t> out;
+    for (size_t i = 0; i < v->size(); ++i) out.push_back(integer_value((*v)[i], at(key) + "/" + std::to_string(i)));
+    return out;
+  }
+  // A nested object; absent: an empty one (every key takes its default).
+  Reader object(const std::string& key) {
+    static const json empty = json::object();
+    const json* v = get(key);
+    return Reader(v ? *v : empty, at(key), file_);
+  }
+  const json* array(const std::string& key) {
+    const json* v = get(key);
+    if (v && !v->is_array()) error(at(key), fmt::format("expected an array, got {}", v->type_name()));
+    return v;
+  }
+  void finish() const {
+    for (auto it = j_.begin(); it != j_.end(); ++it)
+      if (!used_.count(it.key())) error(at(it.key()), "unknown key");
+  }
+  const std::string& pointer() const { return ptr_; }
+  const std::string& file() const { return file_; }
+  const json& raw() const { return j_; }
+
+private:
+  const json& j_;
+  std::string ptr_;
+  const std::string& file_;
+  std::set<std::string> used_;
+};
+
+DatasetSpec parse_dataset(Reader r, const std::string& base_dir) {
+  DatasetSpec d;
+  if (r.has("file")) {
+    std::string f = r.string("file", "");
+    if (f.empty()) r.error(r.at("file"), "empty path");
+    if (fs::path(f).is_absolute())
+      r.error(r.at("file"), "absolute paths are machine-specific; give the path relative to the project file");
+    d.file = (fs::path(base_dir) / f).lexically_normal().string();
+    r.finish();
+    return d;
+  }
+  const json* comps = r.array("mixture");
+  if (!comps) r.error(r.at("mixture"), "missing (give \"file\" or \"mixture\")");
+  if (comps->empty()) r.error(r.at("mixture"), "needs at least one component");
+  size_t dim = 0;
+  for (size_t k = 0; k < comps->size(); ++k) {
+    Reader c((*comps)[k], r.at("mixture") + "/" + std::to_string(k), r.file());
+    data::MixtureComponent mc;
+    mc.mean = c.numbers("mean", {});
+    if (mc.mean.empty()) c.error(c.at("mean"), "missing");
+    if (dim == 0) dim = mc.mean.size();
+    if (mc.mean.size() != dim)
+      c.error(c.at("mean"), fmt::format("has {} coordinates where the first component has {}", mc.mean.size(), dim));
+    mc.std = c.numbers("std", {1.0});
+    if (mc.std.size() != 1 && mc.std.size() != dim)
+      c.error(c.at("std"), fmt::format("expected 1 or {} values, got {}", dim, mc.std.size()));
+    for (double s : mc.std)
+      if (!(s >= 0)) c.error(c.at("std"), fmt::format("must be >= 0 (got {})", s));
+    mc.weight = c.positive("weight", 1.0);
+    c.finish();
+    d.mixture.push_back(mc);
+  }
+  d.n = r.positive_integer("n", 0);
+  d.seed = r.seed("seed", 0);
+  r.finish();
+  return d;
+}
+
+diffusion::SamplerSpec parse_sampler(Reader r) {
+  diffusion::SamplerSpec s;
+  s.kind = r.choice("kind", s.kind, diffusion::parse_sampler_kind);
+  s.steps = r.non_negative_integer("steps", 0);
+  s.eta = r.non_negative("eta", 0.0);
+  const std::string variance = r.string("variance", "large");
+  if (variance != "large" && variance != "small")
+    r.error(r.at("variance"), fmt::format("expected large or small, got '{}'", variance));
+  s.large_variance = variance == "large";
+  s.t_end = r.non_negative("t_end", 0.0);
+  s.clip = r.non_negative("clip", 0.0);
+  s.sdedit_t0 = r.unit_interval("sdedit_t0", 0.0);
+  s.sdedit_refined = r.boolean("sdedit_refined", false);
+  s.refined_steps = r.positive_integer("refined_steps", 1000);
+  r.finish();
+  return s;
+}
+
+}  // namespace
+
+Project parse_project(const std::string& text, const std::string& name, const std::string& base_dir) {
+  json root;
+  try {
+    root = json::parse(text);
+  } catch (const json::parse_error& e) {
+    size_t line = 1, col = 1;
+    for (size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        col = 1;
+      } else {
+        ++col;
+      }
+    }
+    std::string what = e.what();
+    if (auto p = what.find("syntax error"); p != std::string::npos) what = what.substr(p);
+    fail("{}: invalid JSON at line {}, column {}: {}", name, line, col, what);
+  }
+  Project p;
+  p.text = text;
+  Reader r(root, "", name);
+  const json& version = r.require("schema_version");
+  p.schema_version = int(r.integer_value(version, "/schema_version"));
+  if (p.schema_version != kProjectSchemaVersion)
+    r.error("/schema_version", fmt::format("version {} is not supported (this otcs reads version {})",
+                                           p.schema_version, kProjectSchemaVersion));
+  p.name = r.string("name", fs::path(name).stem().string());
+  p.description = r.string("description", "");
+
+  {
+    Reader d = r.object("data");
+    if (!d.has("source")) d.error(d.at("source"), "missing");
+    if (!d.has("target")) d.error(d.at("target"), "missing");
+    p.source = parse_dataset(d.object("source"), base_dir);
+    p.target = parse_dataset(d.object("target"), base_dir);
+    if (const json* kps = d.array("keypoints")) {
+      for (size_t k = 0; k < kps->size(); ++k) {
+        Reader kr((*kps)[k], d.at("keypoints") + "/" + std::to_string(k), name);
+        KeypointSpec kp;
+        if (kr.has("source_index") || kr.has("target_index")) {
+          kp.source_index = kr.non_negative_integer("source_index", -1);
+          kp.target_index = kr.non_negative_integer("target_index", -1);
+          if (!kr.has("source_index") || !kr.has("target_index"))
+            kr.error(kr.pointer(), "give both source_index and target_index");
+        } else {
+          kp.source_point = kr.numbers("source", {});
+          kp.target_point = kr.numbers("target", {});
+          if (kp.source_point.empty()) kr.error(kr.at("source"), "missing (a point, or use source_index)");
+          if (kp.target_point.empty()) kr.error(kr.at("target"), "missing (a point, or use target_index)");
+        }
+        kr.finish();
+        p.keypoints.push_back(kp);
+      }
+    }
+    d.finish();
+    p.canonical["data"] = root.value("data", json::object()).dump();
+  }
+
+  Reader stages = r.object("stages");
+  {
+    Reader s = stages.object("ot");
+    auto& o = p.ot;
+    o.solver = s.string("solver", o.solver);
+    if (o.solver != "exact" && o.solver != "tabular" && o.solver != "mlp")
+      s.error(s.at("solver"), fmt::format("expected exact, tabular or mlp, got '{}'", o.solver));
+    o.cost = s.string("cost", o.cost);
+    if (o.cost != "l2" && o.cost != "l1" && o.cost != "cosine" && o.cost != "sqeuclidean")
+      s.error(s.at("cost"), fmt::format("expected l2, l1, cosine or sqeuclidean, got '{}'", o.cost));
+    o.epsilon = s.positive("epsilon", o.epsilon);
+    o.tau = s.positive("tau", o.tau);
+    o.tau_target = s.non_negative("tau_target", 0.0);
+    o.alpha = s.unit_interval("alpha", o.alpha);
+    o.iterations = s.positive_integer("iterations", o.iterations);
+    o.batch = s.positive_integer("batch", o.batch);
+    o.lr = s.positive("lr", o.lr);
+    o.seed = s.seed("seed", o.seed);
+    Reader pot = s.object("potential");
+    o.width = pot.positive_integer("width", o.width);
+    o.depth = pot.non_negative_integer("depth", o.depth);
+    o.activation = pot.string("activation", o.activation);
+    pot.finish();
+    o.checkpoint_every = s.positive_integer("checkpoint_every", o.checkpoint_every);
+    s.finish();
+    p.canonical["ot"] = s.raw().dump();
+  }
+  {
+    Reader s = stages.object("bridge");
+    auto& b = p.bridge;
+    b.threshold = s.non_negative("threshold", b.threshold);
+    b.row_cap = s.non_negative_integer("row_cap", 0);
+    b.empty_rows = s.string("empty_rows", b.empty_rows);
+    if (b.empty_rows != "keep_empty" && b.empty_rows != "next_source" && b.empty_rows != "nearest")
+      s.error(s.at("empty_rows"), fmt::format("expected keep_empty, next_source or nearest, got '{}'", b.empty_rows));
+    b.apply_mask = s.boolean("apply_mask", false);
+    s.finish();
+    p.canonical["bridge"] = s.raw().dump();
+  }
+  {
+    Reader s = stages.object("score");
+    auto& sc = p.score;
+    sc.mode = s.choice("mode", sc.mode, data::parse_pair_mode);
+    {
+      Reader q = s.object("schedule");
+      auto& sp = sc.schedule;
+      sp.kind = q.choice("kind", sp.kind, diffusion::parse_schedule_kind);
+      sp.steps = q.positive_integer("steps", sp.steps);
+      sp.beta_start = q.positive("beta_start", sp.beta_start);
+      sp.beta_end = q.positive("beta_end", sp.beta_end);
+      sp.beta_min = q.positive("beta_min", sp.beta_min);
+      sp.beta_max = q.positive("beta_max", sp.beta_max);
+      sp.sigma_max = q.positive("sigma_max", sp.sigma_max);
+      sp.t_min = q.positive("t_min", sp.t_min);
+      if (!(sp.beta_start <= sp.beta_end && sp.beta_end < 1))
+        q.error(q.at("beta_end"), "need beta_start <= beta_end < 1");
+      if (!(sp.sigma_max > 1)) q.error(q.at("sigma_max"), fmt::format("must be > 1 (got {})", sp.sigma_max));
+      if (!(sp.t_min < 1)) q.error(q.at("t_min"), fmt::format("must be < 1 (got {})", sp.t_min));
+      q.finish();
+    }
+    {
+      Reader q = s.object("network");
+      auto& n = sc.network;
+      n.kind = q.choice("kind", n.kind, diffusion::parse_network_kind);
+      n.hidden = q.positive_integer("hidden", n.hidden);
+      n.blocks = q.non_negative_integer("blocks", n.blocks);
+      n.embed_dim = q.positive_integer("embed_dim", n.embed_dim);
+      n.time_embedding = q.choice("time_embedding", n.time_embedding, diffusion::parse_time_embedding);
+      n.fourier_scale = q.positive("fourier_scale", n.fourier_scale);
+      n.channels = q.positive_integer("channels", n.channels);
+      n.channel_mult = q.integers("channel_mult", n.channel_mult);
+      n.res_blocks = q.positive_integer("res_blocks", n.res_blocks);
+      n.attention_resolutions = q.integers("attention_resolutions", n.attention_resolutions);
+      n.dropout = q.unit_interval("dropout", n.dropout);
+      n.groups = q.positive_integer("groups", n.groups);
+      q.finish();
+    }
+    auto& t = sc.trainer;
+    t.prediction = s.choice("prediction", t.prediction, diffusion::parse_prediction);
+    t.lr = s.positive("lr", 1e-3);
+    t.beta1 = s.unit_interval("beta1", t.beta1);
+    t.beta2 = s.unit_interval("beta2", t.beta2);
+    t.weight_decay = s.non_negative("weight_decay", 0.0);
+    t.grad_clip = s.non_negative("grad_clip", 1.0);
+    t.ema_decay = s.unit_interval("ema_decay", 0.999);
+    t.antithetic = s.boolean("antithetic", true);
+    t.seed = s.seed("seed", 0);
+    sc.steps = s.positive_integer("steps", sc.steps);
+    sc.batch = s.positive_integer("batch", sc.batch);
+    sc.checkpoint_every = s.positive_integer("checkpoint_every", sc.checkpoint_every);
+    sc.keep_checkpoints = s.positive_integer("keep_checkpoints", sc.keep_checkpoints);
+    sc.log_every = s.positive_integer("log_every", sc.log_every);
+    s.finish();
+    p.canonical["score"] = s.raw().dump();
+  }
+  {
+    Reader s = stages.object("sample");
+    auto& sm = p.sample;
+    sm.sampler = parse_sampler(s.object("sampler"));
+    if (s.has("sources")) {
+      const json& v = *s.get("sources");
+      if (v.is_array()) {
+        sm.sources = s.integers("sources", {});
+        for (size_t i = 0; i < sm.sources.size(); ++i)
+          if (sm.sources[i] < 0) s.error(s.at("sources") + "/" + std::to_string(i), "must be >= 0");
+      } else {
+        sm.source_count = s.positive_integer("sources", sm.source_count);
+      }
+    }
+    sm.per_source = s.positive_integer("per_source", sm.per_source);
+    sm.trajectory_frames = s.positive_integer("trajectory_frames", sm.trajectory_frames);
+    sm.trajectory_paths = s.positive_integer("trajectory_paths", sm.trajectory_paths);
+    sm.seed = s.seed("seed", 0);
+    s.finish();
+    p.canonical["sample"] = s.raw().dump();
+  }
+  {
+    Reader s = stages.object("eval");
+    auto& e = p.eval;
+    e.enabled = s.boolean("enabled", true);
+    e.sources = s.positive_integer("sources", e.sources);
+    e.per_source = s.positive_integer("per_source", e.per_source);
+    e.fine_size = s.positive_integer("fine_size", e.fine_size);
+    e.fine_seed = s.seed("fine_seed", 0);
+    if (s.has("sampler")) {
+      e.has_sampler = true;
+      e.sampler = parse_sampler(s.object("sampler"));
+    }
+    e.seed = s.seed("seed", 0);
+    s.finish();
+    p.canonical["eval"] = s.raw().dump();
+  }
+  stages.finish();
+  r.finish();
+
+  // Cross-field checks that need more than one value.
+  if (p.score.network.kind == diffusion::NetworkKind::UNet)
+    fail("{}: /stages/score/network/kind: the point-cloud pipeline needs the mlp network (unet is for images)", name);
+  return p;
+}
+
+Project load_project(const std::string& path) {
+  std::string text = io::read_file(path);
+  fs::path abs = fs::absolute(path);
+  Project p = parse_project(text, path, abs.parent_path().string());
+  p.path = abs.string();
+  p.dir = abs.parent_path().string();
+  return p;
+}
+
+void scale_steps(Project& project, double f) {
+  if (!(f > 0)) fail("--steps-scale must be > 0 (got {})", f);
+  auto scale = [f](int64_t& v) { v = std::max<int64_t>(1, int64_t(std::llround(double(v) * f))); };
+  scale(project.ot.iterations);
+  scale(project.ot.checkpoint_every);
+  scale(project.score.steps);
+  scale(project.score.checkpoint_every);
+  scale(project.score.log_every);
+  const std::string tag = fmt::format("{{\"steps_scale\":{}}}", f);
+  project.canonical["ot"] += tag;
+  project.canonical["score"] += tag;
+}
+
+}  // namespace otcs::session

@@ -1,0 +1,115 @@
+#pragma once
+// Project files: everything a run needs (datasets, keypoint pairs, stage settings, seeds) and nothing
+// machine-specific. JSON with "schema_version"; file paths are relative to the project file. Parsing is
+// strict: an unknown key, a wrong type or an out-of-range value is a UserError naming the file and the JSON
+// path, e.g. "toy.json: /stages/score/lr: expected a number, got string".
+// Public and free of LibTorch, so GUI translation units can include it.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/data/specs.h"
+#include "core/diffusion/specs.h"
+
+namespace otcs::session {
+
+constexpr int kProjectSchemaVersion = 1;
+
+struct DatasetSpec {
+  std::string file;                               // absolute path (resolved against the project file); or
+  std::vector<data::MixtureComponent> mixture;    // a generated Gaussian mixture of n points from seed
+  int64_t n = 0;
+  uint64_t seed = 0;
+  bool generated() const { return file.empty(); }
+};
+
+// A keypoint pair: either indices into the two sets, or two points appended to them (in order).
+struct KeypointSpec {
+  int64_t source_index = -1, target_index = -1;
+  std::vector<double> source_point, target_point;
+};
+
+struct OtStageSpec {
+  std::string solver = "exact";     // exact | tabular | mlp
+  std::string cost = "l2";          // l2 | l1 | cosine | sqeuclidean
+  double epsilon = 1e-3;
+  double tau = 0.1;                 // keypoint relation temperature (source side)
+  double tau_target = 0;            // <= 0: tau
+  double alpha = 1.0;               // G = (1 - alpha) C + alpha g (1: pure guiding, as released)
+  int64_t iterations = 20000;       // stochastic solvers
+  int64_t batch = 64;
+  double lr = 1e-4;
+  uint64_t seed = 0;
+  int64_t width = 256, depth = 2;   // mlp potentials
+  std::string activation = "silu";
+  int64_t checkpoint_every = 2000;
+};
+
+struct BridgeStageSpec {
+  double threshold = 0.1;
+  int64_t row_cap = 0;
+  std::string empty_rows = "next_source";  // keep_empty | next_source | nearest
+  bool apply_mask = false;
+};
+
+struct ScoreStageSpec {
+  data::PairMode mode = data::PairMode::Otcs;
+  diffusion::ScheduleSpec schedule;
+  diffusion::NetworkSpec network;
+  diffusion::TrainerSpec trainer;
+  int64_t steps = 5000;
+  int64_t batch = 128;
+  int64_t checkpoint_every = 1000;
+  int64_t keep_checkpoints = 3;
+  int64_t log_every = 50;
+};
+
+struct SampleStageSpec {
+  diffusion::SamplerSpec sampler;
+  std::vector<int64_t> sources;     // explicit source indices; empty: `source_count` spread over the set
+  int64_t source_count = 6;
+  int64_t per_source = 200;
+  int64_t trajectory_frames = 11;   // recorded steps (the first and the last always)
+  int64_t trajectory_paths = 8;     // samples per source whose paths are kept
+  uint64_t seed = 0;
+};
+
+struct EvalStageSpec {
+  bool enabled = true;
+  int64_t sources = 20;             // evaluation sources, spread over the reference's non-keypoint sources
+  int64_t per_source = 500;
+  int64_t fine_size = 2000;         // generated data: points per side of the reference's fine discretisation
+  uint64_t fine_seed = 0;
+  bool has_sampler = false;         // else the sample stage's sampler
+  diffusion::SamplerSpec sampler;
+  uint64_t seed = 0;
+};
+
+struct Project {
+  int schema_version = kProjectSchemaVersion;
+  std::string name, description;
+  std::string path, dir;            // the project file and its directory
+  DatasetSpec source, target;
+  std::vector<KeypointSpec> keypoints;
+  OtStageSpec ot;
+  BridgeStageSpec bridge;
+  ScoreStageSpec score;
+  SampleStageSpec sample;
+  EvalStageSpec eval;
+  // Canonical JSON of each part ("data", "ot", "bridge", "score", "sample", "eval"), for config hashes.
+  std::map<std::string, std::string> canonical;
+  std::string text;                 // the file as read
+};
+
+Project load_project(const std::string& path);
+// Parses project text; `name_for_errors` prefixes messages, `base_dir` resolves relative data paths.
+Project parse_project(const std::string& text, const std::string& name_for_errors, const std::string& base_dir);
+
+// Multiplies the stochastic iteration counts (OT iterations, score steps, checkpoint and log intervals) by f.
+void scale_steps(Project& project, double f);
+
+// FNV-1a 64-bit of a string, as 16 hex digits (stable across builds and machines).
+std::string stable_hash(const std::string& text);
+
+}  // namespace otcs::session

@@ -1,0 +1,272 @@
+#include "core/session/session.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include "core/common/error.h"
+#include "core/data/point_cloud.h"
+#include "core/diffusion/trainer.h"
+#include "core/io/file.h"
+#include "core/io/npy.h"
+#include "core/session/stages.h"
+
+namespace fs = std::filesystem;
+
+namespace otcs::session {
+
+const char* stage_name(Stage stage) {
+  switch (stage) {
+    case Stage::Ot: return "ot";
+    case Stage::Bridge: return "bridge";
+    case Stage::Score: return "score";
+    case Stage::Sample: return "sample";
+    case Stage::Eval: return "eval";
+  }
+  return "?";
+}
+
+Stage parse_stage(const std::string& name) {
+  for (Stage s : kStages)
+    if (name == stage_name(s)) return s;
+  fail("unknown stage '{}' (expected ot, bridge, score, sample or eval)", name);
+}
+
+// ------------------------------------------------------------------------------------------ context helpers
+
+void StageContext::log(LogEvent::Level level, const std::string& message) const {
+  switch (level) {
+    case LogEvent::Level::Info: spdlog::info("{}", message); break;
+    case LogEvent::Level::Warning: spdlog::warn("{}", message); break;
+    case LogEvent::Level::Error: spdlog::error("{}", message); break;
+  }
+  emit(LogEvent{level, message});
+}
+
+bool StageContext::hold() const {
+  while (pause.load() && !stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  return stop.load();
+}
+
+std::vector<int64_t> StageContext::spread_sources(int64_t count) const {
+  std::vector<char> is_kp(size_t(source.size(0)), 0);
+  for (int64_t k = 0; k < keypoints.size(); ++k) is_kp[size_t(keypoints.source_index[k].item<int64_t>())] = 1;
+  std::vector<int64_t> pool;
+  for (int64_t i = 0; i < source.size(0); ++i)
+    if (!is_kp[size_t(i)]) pool.push_back(i);
+  if (int64_t(pool.size()) <= count) return pool;
+  std::vector<int64_t> out;
+  for (int64_t k = 0; k < count; ++k)
+    out.push_back(pool[size_t((double(k) + 0.5) * double(pool.size()) / double(count))]);
+  return out;
+}
+
+void ProgressClock::tick(const StageContext& ctx, Stage stage, int64_t step, bool force, double loss, bool has_loss) {
+  const double t = now();
+  if (!force && last_emit_ >= 0 && t - last_emit_ < 0.2) return;
+  last_emit_ = t;
+  ProgressEvent e;
+  e.stage = stage;
+  e.step = step;
+  e.total = total_;
+  const double active = std::max(1e-9, t - start_ - paused_);
+  e.steps_per_second = double(step - first_) / active;
+  e.eta_seconds = e.steps_per_second > 0 ? double(total_ - step) / e.steps_per_second : -1;
+  e.last_loss = loss;
+  e.has_loss = has_loss;
+  ctx.emit(e);
+}
+
+void mark_done(const StageContext& ctx, Stage stage, const std::string& extra) {
+  fs::create_directories(ctx.dir(stage));
+  std::string body = fmt::format("{{\n  \"config_hash\": \"{}\"{}\n}}\n", ctx.hash, extra.empty() ? "" : ",\n  " + extra);
+  io::write_file_atomic((ctx.dir(stage) / "done.json").string(), body);
+}
+
+bool is_done(const StageContext& ctx, Stage stage) {
+  const fs::path marker = ctx.dir(stage) / "done.json";
+  std::error_code ec;
+  if (!fs::exists(marker, ec)) return false;
+  try {
+    auto j = nlohmann::json::parse(io::read_file(marker.string()));
+    return j.value("config_hash", "") == ctx.hash;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+// ------------------------------------------------------------------------------------------ session
+
+struct Session::Impl {
+  Project project;
+  SessionOptions options;
+  EventCallback callback;
+  std::atomic<bool> pause{false}, stop{false};
+
+  void emit(const Event& e) const {
+    if (callback) callback(e);
+  }
+  SessionResult run();
+  void prepare_data(StageContext& ctx) const;
+};
+
+Session::Session(Project project, SessionOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->project = std::move(project);
+  impl_->options = std::move(options);
+  if (impl_->options.out_dir.empty()) fail("a run needs an output directory (--out)");
+}
+
+Session::~Session() = default;
+void Session::set_event_callback(EventCallback callback) { impl_->callback = std::move(callback); }
+void Session::pause() { impl_->pause.store(true); }
+void Session::resume() { impl_->pause.store(false); }
+void Session::request_stop() { impl_->stop.store(true); }
+bool Session::paused() const { return impl_->pause.load(); }
+bool Session::stop_requested() const { return impl_->stop.load(); }
+const Project& Session::project() const { return impl_->project; }
+const std::string& Session::out_dir() const { return impl_->options.out_dir; }
+SessionResult Session::run() { return impl_->run(); }
+
+namespace {
+
+torch::Tensor load_dataset(const DatasetSpec& spec, torch::Tensor* labels) {
+  if (spec.generated()) {
+    auto cloud = data::generate_mixture(spec.mixture, spec.n, spec.seed);
+    *labels = cloud.labels;
+    return cloud.points;
+  }
+  auto points = data::read_point_cloud(spec.file);
+  *labels = torch::full({points.size(0)}, int64_t(-1), torch::kInt64);
+  return points;
+}
+
+}  // namespace
+
+void Session::Impl::prepare_data(StageContext& ctx) const {
+  const Project& p = project;
+  torch::Tensor sl, tl;
+  auto source = load_dataset(p.source, &sl);
+  auto target = load_dataset(p.target, &tl);
+  const std::string where = p.path.empty() ? "project" : p.path;
+  std::vector<int64_t> si, ti;
+  std::vector<torch::Tensor> extra_s, extra_t;
+  for (size_t k = 0; k < p.keypoints.size(); ++k) {
+    const auto& kp = p.keypoints[k];
+    if (kp.source_index >= 0) {
+      si.push_back(kp.source_index);
+      ti.push_back(kp.target_index);
+      continue;
+    }
+    if (int64_t(kp.source_point.size()) != source.size(1) || int64_t(kp.target_point.size()) != target.size(1))
+      fail("{}: /data/keypoints/{}: the points need {} and {} coordinates", where, k, source.size(1), target.size(1));
+    si.push_back(source.size(0) + int64_t(extra_s.size()));
+    ti.push_back(target.size(0) + int64_t(extra_t.size()));
+    extra_s.push_back(torch::tensor(kp.source_point, torch::kFloat64).to(torch::kFloat32).unsqueeze(0));
+    extra_t.push_back(torch::tensor(kp.target_point, torch::kFloat64).to(torch::kFloat32).unsqueeze(0));
+  }
+  if (!extra_s.empty()) {
+    source = torch::cat({source, torch::cat(extra_s)});
+    target = torch::cat({target, torch::cat(extra_t)});
+    sl = torch::cat({sl, torch::full({int64_t(extra_s.size())}, int64_t(-1), torch::kInt64)});
+    tl = torch::cat({tl, torch::full({int64_t(extra_t.size())}, int64_t(-1), torch::kInt64)});
+  }
+  ctx.source = source.contiguous();
+  ctx.target = target.contiguous();
+  ctx.source_labels = sl;
+  ctx.target_labels = tl;
+  if (!si.empty()) {
+    ctx.keypoints.source_index = torch::tensor(si, torch::kInt64);
+    ctx.keypoints.target_index = torch::tensor(ti, torch::kInt64);
+    ot::validate_keypoints(ctx.keypoints, source.size(0), target.size(0), where + ": /data/keypoints");
+  }
+  const fs::path dir = ctx.run_dir / "data";
+  fs::create_directories(dir);
+  io::write_npy((dir / "source.npy").string(), ctx.source);
+  io::write_npy((dir / "target.npy").string(), ctx.target);
+  io::write_npy((dir / "source_labels.npy").string(), ctx.source_labels);
+  io::write_npy((dir / "target_labels.npy").string(), ctx.target_labels);
+  std::string csv;
+  for (size_t k = 0; k < si.size(); ++k) csv += fmt::format("{},{}\n", si[k], ti[k]);
+  io::write_file_atomic((dir / "keypoints.csv").string(), csv);
+}
+
+SessionResult Session::Impl::run() {
+  const fs::path run_dir = fs::absolute(options.out_dir);
+  std::error_code ec;
+  if (fs::exists(run_dir, ec) && !fs::is_directory(run_dir, ec)) fail("{}: exists and is not a directory", run_dir.string());
+  fs::create_directories(run_dir, ec);
+  if (ec) fail("{}: cannot create the run directory ({})", run_dir.string(), ec.message());
+  io::write_file_atomic((run_dir / "project.json").string(), project.text);
+
+  StageContext ctx(project, run_dir, [this](const Event& e) { emit(e); }, stop, pause);
+  try {
+    prepare_data(ctx);
+  } catch (const UserError& e) {
+    return {SessionStatus::Failed, e.what(), true};
+  }
+
+  // Each stage's hash covers its own settings and everything upstream of it.
+  std::map<Stage, std::string> hash;
+  const std::string h_data = stable_hash(fmt::format("v{}|{}", project.schema_version, project.canonical.at("data")));
+  hash[Stage::Ot] = stable_hash(h_data + "|" + project.canonical.at("ot"));
+  hash[Stage::Bridge] = stable_hash(hash[Stage::Ot] + "|" + project.canonical.at("bridge"));
+  hash[Stage::Score] = stable_hash(hash[Stage::Bridge] + "|" + project.canonical.at("score"));
+  hash[Stage::Sample] = stable_hash(hash[Stage::Score] + "|" + project.canonical.at("sample"));
+  hash[Stage::Eval] = stable_hash(hash[Stage::Sample] + "|" + project.canonical.at("eval"));
+
+  bool upstream_ran = false;
+  for (Stage stage : kStages) {
+    if (stage == Stage::Eval && !project.eval.enabled) break;
+    ctx.hash = hash[stage];
+    ctx.forced = (options.from && int(stage) >= int(*options.from)) || upstream_ran;
+    if (!ctx.forced && is_done(ctx, stage)) {
+      emit(StageEvent{StageEvent::What::Skipped, stage, "its artifacts exist for this configuration"});
+      spdlog::info("{}: skipped (artifacts exist for this configuration; --from {} runs it again)", stage_name(stage),
+                   stage_name(stage));
+      if (options.until && stage == *options.until) break;
+      continue;
+    }
+    if (stop.load()) return {SessionStatus::Stopped, fmt::format("stopped before {}", stage_name(stage))};
+    std::error_code rm;
+    fs::remove(ctx.dir(stage) / "done.json", rm);
+    emit(StageEvent{StageEvent::What::Started, stage, ""});
+    StageOutcome out;
+    try {
+      switch (stage) {
+        case Stage::Ot: out = run_ot_stage(ctx); break;
+        case Stage::Bridge: out = run_bridge_stage(ctx); break;
+        case Stage::Score: out = run_score_stage(ctx); break;
+        case Stage::Sample: out = run_sample_stage(ctx); break;
+        case Stage::Eval: out = run_eval_stage(ctx); break;
+      }
+    } catch (const UserError& e) {
+      out = {StageOutcome::Status::Failed, e.what(), true};
+    } catch (const std::exception& e) {
+      std::string what = e.what();
+      if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+      out = {StageOutcome::Status::Failed, fmt::format("{}: internal error: {}", stage_name(stage), what), false};
+    }
+    switch (out.status) {
+      case StageOutcome::Status::Done:
+        emit(StageEvent{StageEvent::What::Finished, stage, out.message});
+        break;
+      case StageOutcome::Status::Stopped:
+        emit(StageEvent{StageEvent::What::Stopped, stage, out.message});
+        return {SessionStatus::Stopped, out.message};
+      case StageOutcome::Status::Failed:
+        emit(StageEvent{StageEvent::What::Failed, stage, out.message});
+        return {SessionStatus::Failed, out.message, out.user_error};
+    }
+    upstream_ran = true;
+    if (options.until && stage == *options.until) break;
+  }
+  return {SessionStatus::Completed, ""};
+}
+
+}  // namespace otcs::session

@@ -1,0 +1,58 @@
+#pragma once
+// A run of a project: the stages ot -> bridge -> score -> sample -> eval, each writing its artifacts into the
+// run directory. A stage whose artifact exists (for the same configuration) is skipped; an interrupted stage
+// resumes from its last checkpoint; `from` forces a stage and everything after it to run again.
+//
+// The caller provides the thread: run() blocks until the run completes, stops or fails. pause(), resume()
+// and request_stop() may be called from any thread (request_stop also from a signal handler): they set
+// atomics that the stages poll at step boundaries. A stop saves a checkpoint first.
+// Public and free of LibTorch (GUI translation units include it).
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/session/events.h"
+#include "core/session/project.h"
+
+namespace otcs::session {
+
+struct SessionOptions {
+  std::string out_dir;
+  std::optional<Stage> from;  // force this stage and the later ones to run again
+  std::optional<Stage> until; // stop after this stage
+};
+
+enum class SessionStatus { Completed, Stopped, Failed };
+
+struct SessionResult {
+  SessionStatus status = SessionStatus::Completed;
+  std::string message;        // for Failed: what went wrong (one sentence); for Stopped: where
+  bool user_error = false;    // Failed because of the project or its data (CLI exit 2) rather than internally
+};
+
+class Session {
+public:
+  Session(Project project, SessionOptions options);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void set_event_callback(EventCallback callback);
+  SessionResult run();
+
+  void pause();
+  void resume();
+  void request_stop();
+  bool paused() const;
+  bool stop_requested() const;
+
+  const Project& project() const;
+  const std::string& out_dir() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace otcs::session

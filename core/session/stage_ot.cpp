@@ -1,0 +1,225 @@
+// The OT stage (potentials u, v) and the bridge (sparse compatibility H), on top of core/ot.
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include "core/common/error.h"
+#include "core/io/file.h"
+#include "core/io/npy.h"
+#include "core/ot/bridge.h"
+#include "core/ot/cost.h"
+#include "core/ot/exact.h"
+#include "core/ot/keypoints.h"
+#include "core/ot/potentials.h"
+#include "core/ot/sparse.h"
+#include "core/ot/trainer.h"
+#include "core/session/stages.h"
+
+namespace fs = std::filesystem;
+
+namespace otcs::session {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::optional<ot::GuidanceOptions> guidance_options(const StageContext& ctx) {
+  if (ctx.keypoints.size() == 0) return std::nullopt;
+  const auto& o = ctx.project.ot;
+  ot::GuidanceOptions g;
+  g.cost = ot::parse_cost(o.cost);
+  g.tau = o.tau;
+  g.tau_target = o.tau_target;
+  g.alpha = o.alpha;
+  return g;
+}
+
+}  // namespace
+
+// The exact solve of the finite problem (source set x target set), shared with the eval stage's reference.
+ot::ExactResult solve_exact_problem(const StageContext& ctx, const torch::Tensor& source, const torch::Tensor& target,
+                                    const ot::KeypointPairs& keypoints) {
+  const auto& o = ctx.project.ot;
+  const auto cost = ot::parse_cost(o.cost);
+  auto xs = source.to(torch::kFloat64), yt = target.to(torch::kFloat64);
+  auto C = ot::cost_matrix(xs, yt, cost);
+  torch::Tensor G = C, M;
+  if (keypoints.size() > 0) {
+    ot::KeypointGuidance guidance(xs, yt, keypoints, *guidance_options(ctx));
+    auto si = torch::arange(xs.size(0), torch::kInt64), ti = torch::arange(yt.size(0), torch::kInt64);
+    G = guidance.guided_cost(si, ti, C, torch::kFloat64);
+    M = guidance.mask(si, ti, torch::kFloat64);
+  }
+  return ot::solve_exact(G, o.epsilon, M, C);
+}
+
+StageOutcome run_ot_stage(StageContext& ctx) {
+  const auto& o = ctx.project.ot;
+  const fs::path dir = ctx.dir(Stage::Ot);
+  fs::create_directories(dir);
+  const auto t0 = Clock::now();
+  torch::Tensor u, v;
+  std::string report;
+
+  if (o.solver == "exact") {
+    ctx.log(LogEvent::Level::Info, fmt::format("ot: exact solve of the {} x {} problem (cost {}, epsilon {:g}{})",
+                                               ctx.source.size(0), ctx.target.size(0), o.cost, o.epsilon,
+                                               ctx.keypoints.size() ? fmt::format(", {} keypoint pairs, tau {:g}, "
+                                                                                  "alpha {:g}",
+                                                                                  ctx.keypoints.size(), o.tau, o.alpha)
+                                                                    : ""));
+    auto res = solve_exact_problem(ctx, ctx.source, ctx.target, ctx.keypoints);
+    if (!res.converged)
+      ctx.log(LogEvent::Level::Warning, fmt::format("ot: the exact solver stopped before convergence (KKT residual {:.2e})", res.kkt));
+    u = res.u;
+    v = res.v;
+    ctx.emit(LossEvent{Stage::Ot, "dual", res.newton_iterations, res.dual_objective});
+    report = fmt::format(
+        "\"solver\": \"exact\",\n  \"dual_objective\": {:.17g},\n  \"transport_cost\": {:.17g},\n  "
+        "\"marginal_error_rows\": {:.6g},\n  \"marginal_error_cols\": {:.6g},\n  \"kkt\": {:.6g},\n  "
+        "\"newton_iterations\": {},\n  \"seconds\": {:.3f}",
+        res.dual_objective, res.transport_cost, res.marginal_error_rows, res.marginal_error_cols, res.kkt,
+        res.newton_iterations, seconds_since(t0));
+  } else {
+    ot::TrainerOptions opt;
+    opt.cost = ot::parse_cost(o.cost);
+    opt.epsilon = o.epsilon;
+    opt.batch_size = o.batch;
+    opt.iterations = o.iterations;
+    opt.lr = o.lr;
+    opt.seed = o.seed;
+    for (auto* spec : {&opt.u_spec, &opt.v_spec}) {
+      spec->kind = ot::parse_potential_kind(o.solver == "tabular" ? "tabular" : "mlp");
+      spec->width = o.width;
+      spec->depth = o.depth;
+      spec->activation = ot::parse_activation(o.activation);
+    }
+    opt.guidance = guidance_options(ctx);
+    ot::DualTrainer trainer(ctx.source, ctx.target, opt, ctx.keypoints);
+    const fs::path ckpt = dir / "checkpoint.pt", ckpt_hash = dir / "checkpoint.hash";
+    std::error_code ec;
+    if (ctx.forced) {
+      fs::remove(ckpt, ec);
+      fs::remove(ckpt_hash, ec);
+    }
+    if (fs::exists(ckpt, ec)) {
+      std::string hash;
+      try {
+        hash = io::read_file(ckpt_hash.string());
+      } catch (const UserError&) {
+      }
+      if (hash != ctx.hash) {
+        ctx.log(LogEvent::Level::Warning, "ot: the checkpoint was written for another configuration; starting over");
+      } else {
+        try {
+          trainer.load_checkpoint(ckpt.string());
+          ctx.emit(StageEvent{StageEvent::What::Resumed, Stage::Ot, fmt::format("from step {}", trainer.step())});
+          ctx.log(LogEvent::Level::Info, fmt::format("ot: resumed from {} (step {})", ckpt.string(), trainer.step()));
+        } catch (const std::exception& e) {
+          ctx.log(LogEvent::Level::Warning, fmt::format("ot: {}; starting over", e.what()));
+          fs::remove(ckpt, ec);
+          return run_ot_stage(ctx);  // with a fresh trainer: the failed load may have restored part of this one
+        }
+      }
+    }
+    auto save = [&] {
+      // The trainer writes its file directly; a rename on top makes the visible checkpoint whole or absent.
+      const fs::path tmp = dir / ".checkpoint.pt.tmp";
+      trainer.save_checkpoint(tmp.string());
+      fs::rename(tmp, ckpt);
+      io::write_file_atomic(ckpt_hash.string(), ctx.hash);
+    };
+    std::ofstream curve((dir / "dual.csv").string(), trainer.step() == 0 ? std::ios::trunc : std::ios::app);
+    if (trainer.step() == 0) curve << "step,dual_objective\n";
+    ProgressClock clock(trainer.step(), o.iterations);
+    std::atomic<bool> chunk_done{false};
+    int64_t next_save = (trainer.step() / o.checkpoint_every + 1) * o.checkpoint_every;
+    const int64_t log_every = std::max<int64_t>(1, o.iterations / 500);
+    trainer.set_callback([&](const ot::TrainerEvent& ev) {
+      if (ev.step % log_every == 0 || ev.step == ev.iterations) {
+        ctx.emit(LossEvent{Stage::Ot, "dual", ev.step, ev.dual_objective});
+        curve << ev.step << "," << fmt::format("{:.9g}", ev.dual_objective) << "\n";
+      }
+      clock.tick(ctx, Stage::Ot, ev.step, ev.step == ev.iterations, ev.dual_objective, true);
+      if (ctx.pause.load()) {
+        clock.pause_begin();
+        ctx.hold();
+        clock.pause_end();
+      }
+      if (ev.step >= next_save || ctx.stop.load()) chunk_done.store(true);
+    });
+    while (trainer.step() < o.iterations) {
+      chunk_done.store(false);
+      trainer.run(&chunk_done);
+      save();
+      next_save = (trainer.step() / o.checkpoint_every + 1) * o.checkpoint_every;
+      if (ctx.stop.load() && trainer.step() < o.iterations)
+        return {StageOutcome::Status::Stopped, fmt::format("ot: stopped at step {} (checkpoint saved)", trainer.step())};
+    }
+    curve.close();
+    u = ot::evaluate_potential(*trainer.u(), trainer.u()->needs_features() ? ctx.source : torch::Tensor());
+    v = ot::evaluate_potential(*trainer.v(), trainer.v()->needs_features() ? ctx.target : torch::Tensor());
+    ot::save_potential((dir / "u_potential.pt").string(), *trainer.u());
+    ot::save_potential((dir / "v_potential.pt").string(), *trainer.v());
+    report = fmt::format("\"solver\": \"{}\",\n  \"iterations\": {},\n  \"seconds\": {:.3f}", o.solver,
+                         trainer.step(), seconds_since(t0));
+  }
+  io::write_npy((dir / "u.npy").string(), u.to(torch::kFloat64));
+  io::write_npy((dir / "v.npy").string(), v.to(torch::kFloat64));
+  mark_done(ctx, Stage::Ot, report);
+  return {StageOutcome::Status::Done, fmt::format("{:.1f} s", seconds_since(t0))};
+}
+
+StageOutcome run_bridge_stage(StageContext& ctx) {
+  const auto& b = ctx.project.bridge;
+  const auto& o = ctx.project.ot;
+  const fs::path dir = ctx.dir(Stage::Bridge);
+  fs::create_directories(dir);
+  auto u = io::read_npy((ctx.dir(Stage::Ot) / "u.npy").string());
+  auto v = io::read_npy((ctx.dir(Stage::Ot) / "v.npy").string());
+  ot::BridgeOptions opt;
+  opt.cost = ot::parse_cost(o.cost);
+  opt.epsilon = o.epsilon;
+  opt.threshold = b.threshold;
+  opt.row_cap = b.row_cap;
+  opt.empty_rows = ot::parse_empty_row_policy(b.empty_rows);
+  opt.apply_mask = b.apply_mask;
+  const bool small = ctx.source.size(0) * ctx.target.size(0) <= 20'000'000;
+  opt.dtype = small ? torch::kFloat64 : torch::kFloat32;
+  std::unique_ptr<ot::KeypointGuidance> guidance;
+  auto xs = small ? ctx.source.to(torch::kFloat64) : ctx.source;
+  auto yt = small ? ctx.target.to(torch::kFloat64) : ctx.target;
+  if (auto g = guidance_options(ctx)) {
+    guidance = std::make_unique<ot::KeypointGuidance>(xs, yt, ctx.keypoints, *g);
+    opt.guidance = guidance.get();
+  }
+  auto res = ot::bridge_from_potentials(u, v, xs, yt, opt);
+  const std::string h_path = (dir / "H.npz").string();
+  ot::save_sparse(h_path, res.H);
+  io::write_npy((dir / "redirect.npy").string(), res.redirect.to(torch::kInt64));
+  const int64_t empty = int64_t(res.empty_rows.size());
+  if (empty > 0)
+    ctx.log(LogEvent::Level::Warning,
+            fmt::format("bridge: {} of {} source rows keep no entry above {:g}; policy {} ({})", empty, res.H.rows,
+                        b.threshold, b.empty_rows,
+                        b.empty_rows == "next_source" ? "the released behaviour: the next source with entries is used"
+                        : b.empty_rows == "keep_empty" ? "those sources are never drawn"
+                                                       : "each keeps its single best target"));
+  const double mean_nnz = double(res.H.nnz()) / double(std::max<int64_t>(1, res.H.rows));
+  ctx.log(LogEvent::Level::Info, fmt::format("bridge: H is {} x {} with {} entries ({:.1f} per source row)",
+                                             res.H.rows, res.H.cols, res.H.nnz(), mean_nnz));
+  ctx.emit(HReadyEvent{res.H.rows, res.H.cols, res.H.nnz(), empty, h_path});
+  mark_done(ctx, Stage::Bridge,
+            fmt::format("\"rows\": {},\n  \"cols\": {},\n  \"nnz\": {},\n  \"empty_rows\": {},\n  \"empty_row_policy\": "
+                        "\"{}\",\n  \"threshold\": {:g},\n  \"seconds\": {:.3f}",
+                        res.H.rows, res.H.cols, res.H.nnz(), empty, b.empty_rows, b.threshold,
+                        res.seconds_potentials + res.seconds_h));
+  return {StageOutcome::Status::Done, fmt::format("{} entries", res.H.nnz())};
+}
+
+}  // namespace otcs::session

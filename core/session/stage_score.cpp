@@ -1,0 +1,169 @@
+// The score stage: conditional denoising score matching on pairs drawn by compatibility, with checkpoints
+// that make an interrupted run resume bit for bit.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include "core/common/error.h"
+#include "core/data/pair_sampler.h"
+#include "core/diffusion/trainer.h"
+#include "core/io/file.h"
+#include "core/io/npy.h"
+#include "core/ot/sparse.h"
+#include "core/session/checkpoint.h"
+#include "core/session/score_model.h"
+#include "core/session/stages.h"
+
+namespace fs = std::filesystem;
+
+namespace otcs::session {
+
+namespace {
+
+// The loss curve survives a resume: rows past the checkpoint's step are dropped (they will be redone).
+std::vector<std::pair<int64_t, double>> read_loss_csv(const fs::path& path, int64_t up_to) {
+  std::vector<std::pair<int64_t, double>> rows;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    int64_t step = 0;
+    double value = 0;
+    if (std::sscanf(line.c_str(), "%ld,%lf", &step, &value) == 2 && step <= up_to) rows.emplace_back(step, value);
+  }
+  return rows;
+}
+
+}  // namespace
+
+diffusion::NetworkSpec score_network_spec(const StageContext& ctx) {
+  auto spec = ctx.project.score.network;
+  spec.data_dim = ctx.target.size(1);
+  spec.cond_dim = ctx.source.size(1);
+  return spec;
+}
+
+StageOutcome run_score_stage(StageContext& ctx) {
+  const auto& sc = ctx.project.score;
+  const fs::path dir = ctx.dir(Stage::Score);
+  fs::create_directories(dir);
+  CheckpointStore store(dir.string(), "ckpt", sc.keep_checkpoints);
+  const fs::path loss_path = dir / "loss.csv";
+  if (ctx.forced) {
+    store.clear();
+    std::error_code ec;
+    fs::remove(loss_path, ec);
+  }
+
+  ot::SparseMatrix H;
+  torch::Tensor redirect;
+  if (sc.mode == data::PairMode::Otcs) {
+    H = ot::load_sparse((ctx.dir(Stage::Bridge) / "H.npz").string());
+    redirect = io::read_npy((ctx.dir(Stage::Bridge) / "redirect.npy").string());
+  }
+  const auto net_spec = score_network_spec(ctx);
+  auto schedule = diffusion::make_schedule(sc.schedule);
+  // The sampler's seed is derived from the trainer's so a project sets one seed for the stage.
+  const uint64_t sampler_seed = sc.trainer.seed * 7919 + 17;
+  auto fresh = [&] {
+    return std::make_pair(
+        std::make_unique<diffusion::ScoreTrainer>(net_spec, schedule, sc.trainer),
+        std::make_unique<data::PairSampler>(sc.mode, ctx.source.size(0), ctx.target.size(0), sampler_seed,
+                                            sc.mode == data::PairMode::Otcs ? &H : nullptr, redirect));
+  };
+  auto [trainer, sampler] = fresh();
+
+  std::vector<std::string> rejected;
+  auto loaded = store.load_latest(
+      ctx.hash,
+      [&](torch::serialize::InputArchive& ar) {
+        trainer->load(ar);
+        sampler->load(ar);
+      },
+      &rejected);
+  for (const auto& r : rejected) ctx.log(LogEvent::Level::Warning, "score: " + r);
+  if (!loaded && !rejected.empty()) std::tie(trainer, sampler) = fresh();  // undo a partial restore
+
+  int64_t start = 0;
+  std::vector<std::pair<int64_t, double>> history;
+  if (loaded) {
+    start = loaded->step;
+    history = read_loss_csv(loss_path, start);
+    ctx.emit(StageEvent{StageEvent::What::Resumed, Stage::Score, fmt::format("from step {}", start)});
+    ctx.log(LogEvent::Level::Info, fmt::format("score: resumed from {} (step {} of {})",
+                                               fs::path(loaded->path).filename().string(), start, sc.steps));
+    for (const auto& [s, l] : history) ctx.emit(LossEvent{Stage::Score, "loss", s, l});
+  } else {
+    ctx.log(LogEvent::Level::Info,
+            fmt::format("score: {} steps, batch {}, {} pairs, {} schedule, mlp {}x{} ({} parameters)", sc.steps,
+                        sc.batch, data::pair_mode_name(sc.mode), diffusion::schedule_kind_name(sc.schedule.kind),
+                        net_spec.hidden, net_spec.blocks, diffusion::parameter_count(*trainer->network())));
+  }
+  {
+    std::string csv = "step,loss\n";
+    for (const auto& [s, l] : history) csv += fmt::format("{},{:.9g}\n", s, l);
+    io::write_file_atomic(loss_path.string(), csv);
+  }
+  std::ofstream curve(loss_path.string(), std::ios::app);
+
+  auto save = [&](int64_t step) {
+    return store.save(step, ctx.hash, [&](torch::serialize::OutputArchive& ar) {
+      trainer->save(ar);
+      sampler->save(ar);
+    });
+  };
+
+  ProgressClock clock(start, sc.steps);
+  double window = 0;
+  int64_t window_n = 0;
+  double last_loss = 0;
+  for (int64_t step = start; step < sc.steps; ++step) {
+    if (ctx.pause.load()) {
+      clock.pause_begin();
+      ctx.hold();
+      clock.pause_end();
+    }
+    if (ctx.stop.load()) {
+      const auto path = save(step);
+      return {StageOutcome::Status::Stopped,
+              fmt::format("score: stopped at step {} (checkpoint {})", step, fs::path(path).filename().string())};
+    }
+    auto [si, ti] = sampler->next(sc.batch);
+    auto y0 = ctx.target.index_select(0, ti);
+    auto cond = ctx.source.index_select(0, si);
+    try {
+      last_loss = trainer->step(y0, cond);
+    } catch (const diffusion::DivergedError& e) {
+      auto files = store.list();
+      const std::string kept = files.empty() ? "no checkpoint was written yet"
+                                             : fmt::format("the last good checkpoint {} (step {}) is kept",
+                                                           fs::path(files.back().path).filename().string(),
+                                                           files.back().step);
+      return {StageOutcome::Status::Failed,
+              fmt::format("score: training diverged ({}); {}; lower /stages/score/lr or raise grad_clip", e.what(), kept),
+              false};
+    }
+    window += last_loss;
+    ++window_n;
+    const int64_t done = step + 1;
+    if (done % sc.log_every == 0 || done == sc.steps) {
+      const double mean = window / double(window_n);
+      curve << done << "," << fmt::format("{:.9g}", mean) << "\n";
+      curve.flush();
+      ctx.emit(LossEvent{Stage::Score, "loss", done, mean});
+      window = 0;
+      window_n = 0;
+    }
+    clock.tick(ctx, Stage::Score, done, done == sc.steps, last_loss, true);
+    if (done % sc.checkpoint_every == 0 && done != sc.steps) save(done);
+  }
+  curve.close();
+  save(sc.steps);
+  save_score_model((dir / "model.pt").string(), *trainer, ctx.hash, sc.schedule);
+  mark_done(ctx, Stage::Score, fmt::format("\"steps\": {},\n  \"final_loss\": {:.9g}", sc.steps, last_loss));
+  return {StageOutcome::Status::Done, fmt::format("final batch loss {:.4g}", last_loss)};
+}
+
+}  // namespace otcs::session

@@ -1,0 +1,233 @@
+// Schedules and samplers against closed forms: with the exact score of a Gaussian target every sampler must
+// reproduce the target's mean and covariance within 2 %.
+#include <QtTest/QtTest>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include "core/diffusion/sampler.h"
+#include "core/diffusion/schedule.h"
+
+using namespace otcs::diffusion;
+
+namespace {
+
+// eps of x_t for data N(mu, Sigma): x_t ~ N(a mu, a^2 Sigma + s^2 I), score = -(.)^-1 (x - a mu), eps = -s score.
+class GaussianDenoiser : public Denoiser {
+public:
+  GaussianDenoiser(torch::Tensor mu, torch::Tensor cov) : mu_(mu.to(torch::kFloat64)), cov_(cov.to(torch::kFloat64)) {}
+  torch::Tensor eps(const torch::Tensor& x, const NoiseLevel& l, const torch::Tensor&) override {
+    ++calls;
+    auto m = l.alpha * l.alpha * cov_ + l.sigma * l.sigma * torch::eye(cov_.size(0), torch::kFloat64);
+    auto centred = x.to(torch::kFloat64) - l.alpha * mu_;
+    return (l.sigma * centred.matmul(torch::inverse(m))).to(torch::kFloat32);
+  }
+  // Exact marginal draws at time t (so tests can start without a prior mismatch).
+  torch::Tensor marginal(const Schedule& s, double t, int64_t n, at::Generator& gen) const {
+    auto l = noise_level(s, t);
+    auto m = l.alpha * l.alpha * cov_ + l.sigma * l.sigma * torch::eye(cov_.size(0), torch::kFloat64);
+    auto L = torch::linalg_cholesky(m);
+    return (l.alpha * mu_ + torch::randn({n, cov_.size(0)}, gen, torch::kFloat64).matmul(L.t())).to(torch::kFloat32);
+  }
+  int64_t calls = 0;
+
+private:
+  torch::Tensor mu_, cov_;
+};
+
+const torch::Tensor& target_mean() {
+  static auto m = torch::tensor({1.0, -2.0}, torch::kFloat64);
+  return m;
+}
+const torch::Tensor& target_cov() {
+  static auto c = torch::tensor({{1.0, 0.6}, {0.6, 0.8}}, torch::kFloat64);
+  return c;
+}
+
+struct Moments {
+  double mean_error, cov_error;
+};
+Moments relative_errors(const torch::Tensor& x) {
+  auto xd = x.to(torch::kFloat64);
+  auto mean = xd.mean(0);
+  auto c = xd - mean;
+  auto cov = c.t().matmul(c) / double(x.size(0) - 1);
+  return {(mean - target_mean()).norm().item<double>() / target_mean().norm().item<double>(),
+          (cov - target_cov()).norm().item<double>() / target_cov().norm().item<double>()};
+}
+
+// 40k samples: the sampling error of the covariance is about 0.6 % (Frobenius, relative), a third of the
+// tolerance, and the seeds are fixed.
+const int64_t kSamples = 40000;
+
+}  // namespace
+
+class TestDiffusionSamplers : public QObject {
+  Q_OBJECT
+
+  void check(const char* what, const Schedule& schedule, SamplerSpec spec, bool exact_start) {
+    GaussianDenoiser den(target_mean(), target_cov());
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(1234);
+    SampleOptions opt;
+    if (exact_start) opt.x_init = den.marginal(schedule, 1.0, kSamples, gen);
+    auto x = sample(den, schedule, spec, {kSamples, 2}, gen, opt);
+    auto e = relative_errors(x);
+    QVERIFY2(e.mean_error < 0.02, qPrintable(QString("%1: mean off by %2").arg(what).arg(e.mean_error)));
+    QVERIFY2(e.cov_error < 0.02, qPrintable(QString("%1: covariance off by %2").arg(what).arg(e.cov_error)));
+  }
+
+private Q_SLOTS:
+  void initTestCase() { torch::set_num_threads(1); }
+
+  void ddpmScheduleMatchesReleasedDefinition() {
+    auto s = DdpmSchedule::linear(1000, 1e-4, 0.02);
+    auto betas = torch::linspace(1e-4, 0.02, 1000, torch::kFloat64);
+    auto ab = torch::cumprod(1 - betas, 0);
+    for (int64_t i : {0, 1, 199, 500, 999}) {
+      auto t = torch::full({1}, s->time_of_index(double(i)), torch::kFloat64);
+      QVERIFY(std::abs(s->alpha(t).item<double>() - std::sqrt(ab[i].item<double>())) < 1e-12);
+      QVERIFY(std::abs(s->sigma(t).item<double>() - std::sqrt(1 - ab[i].item<double>())) < 1e-12);
+      QVERIFY(std::abs(s->network_time(t).item<double>() - double(i)) < 1e-9);
+    }
+    // alphabar_T of the released schedule is about 4e-5: sampling starts from (almost) pure noise.
+    QVERIFY(std::abs(ab[999].item<double>() - 4.035e-5) < 1e-7);
+    // Antithetic integer times: the second half mirrors the first (T - 1 - i).
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(3);
+    auto t = s->sample_times(10, true, gen);
+    auto idx = torch::round(t * 1000 - 1);
+    for (int64_t k = 0; k < 4; ++k) QCOMPARE(idx[k].item<double>() + idx[k + 6].item<double>(), 999.0);
+    QVERIFY((idx >= 0).all().item<bool>() && (idx <= 999).all().item<bool>());
+    // The released grid: every index for T steps, range(0, T, T / steps) otherwise.
+    QCOMPARE(int(s->time_grid(1000).size()), 1000);
+    auto g = s->time_grid(50);
+    QCOMPARE(int(g.size()), 50);
+    QVERIFY(std::abs(g.front() * 1000 - 981) < 1e-9 && std::abs(g.back() * 1000 - 1) < 1e-9);
+  }
+
+  void continuousSchedulesAreConsistent() {
+    // sigma^2' = 2 f sigma^2 + g^2 for the VP SDE, and the VE marginal std of the demos.
+    ScheduleSpec vp;
+    vp.kind = ScheduleKind::VpSde;
+    auto s = make_schedule(vp);
+    for (double t : {0.1, 0.5, 0.9}) {
+      const double h = 1e-6;
+      auto var = [&](double x) { return std::pow(s->sigma(torch::full({1}, x, torch::kFloat64)).item<double>(), 2); };
+      auto tt = torch::full({1}, t, torch::kFloat64);
+      const double f = s->drift_coefficient(tt).item<double>(), g = s->diffusion(tt).item<double>();
+      const double lhs = (var(t + h) - var(t - h)) / (2 * h);
+      QVERIFY(std::abs(lhs - (2 * f * var(t) + g * g)) < 1e-5);
+    }
+    ScheduleSpec ve;
+    ve.kind = ScheduleKind::VeSde;
+    auto v = make_schedule(ve);
+    QVERIFY(std::abs(v->prior_std() - std::sqrt((625.0 - 1) / (2 * std::log(25.0)))) < 1e-9);
+  }
+
+  void ancestralDdpm() {
+    SamplerSpec spec;  // ancestral, T steps, variance beta_t
+    check("ancestral ddpm", *DdpmSchedule::linear(1000, 1e-4, 0.02), spec, false);
+  }
+  void ancestralSmallVarianceAndVp() {
+    SamplerSpec spec;
+    spec.large_variance = false;
+    check("ancestral ddpm small variance", *DdpmSchedule::linear(1000, 1e-4, 0.02), spec, false);
+    ScheduleSpec vp;
+    vp.kind = ScheduleKind::VpSde;
+    spec.large_variance = true;
+    spec.steps = 1000;
+    check("ancestral vp", *make_schedule(vp), spec, false);
+  }
+  void ddimDeterministicAndStochastic() {
+    // A DDIM step with the exact denoiser shrinks a Gaussian's variance by a factor that tends to 1 as O(step^2)
+    // (Cauchy-Schwarz), so the 2 % bound needs a fine grid; a coarse one stays close.
+    SamplerSpec spec;
+    spec.kind = SamplerKind::Ddim;
+    spec.steps = 500;
+    check("ddim eta 0, 500 steps", *DdpmSchedule::linear(1000, 1e-4, 0.02), spec, false);
+    spec.eta = 1.0;
+    check("ddim eta 1, 500 steps", *DdpmSchedule::linear(1000, 1e-4, 0.02), spec, false);
+    GaussianDenoiser den(target_mean(), target_cov());
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(77);
+    spec.eta = 0;
+    spec.steps = 50;
+    auto e = relative_errors(sample(den, *DdpmSchedule::linear(1000, 1e-4, 0.02), spec, {kSamples, 2}, gen));
+    QVERIFY2(e.mean_error < 0.02 && e.cov_error < 0.1, "ddim eta 0, 50 steps");
+    QCOMPARE(den.calls, int64_t(50));
+  }
+  void eulerMaruyama() {
+    SamplerSpec spec;
+    spec.kind = SamplerKind::EulerMaruyama;
+    spec.steps = 1000;
+    spec.t_end = 1e-3;
+    ScheduleSpec ve;  // the demos: sigma 25, 1000 steps from 1 to 1e-3
+    ve.kind = ScheduleKind::VeSde;
+    check("em ve", *make_schedule(ve), spec, true);
+    ScheduleSpec vp;
+    vp.kind = ScheduleKind::VpSde;
+    check("em vp", *make_schedule(vp), spec, false);
+  }
+  void heunProbabilityFlow() {
+    SamplerSpec spec;
+    spec.kind = SamplerKind::Heun;
+    spec.steps = 100;
+    spec.t_end = 1e-3;
+    ScheduleSpec ve;
+    ve.kind = ScheduleKind::VeSde;
+    check("heun ve", *make_schedule(ve), spec, true);
+    ScheduleSpec vp;
+    vp.kind = ScheduleKind::VpSde;
+    check("heun vp", *make_schedule(vp), spec, false);
+    spec.t_end = 0;
+    check("heun ddpm", *DdpmSchedule::linear(1000, 1e-4, 0.02), spec, false);
+  }
+  void sdeditStartKeepsTheTarget() {
+    // Starting from noised target samples, the reverse process must land on the target again, both from the
+    // generic start and from the released refined schedule (t0 = 0.2, 1000 refined steps, network time k/5).
+    GaussianDenoiser den(target_mean(), target_cov());
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(99);
+    auto y = den.marginal(*DdpmSchedule::linear(1000, 1e-4, 0.02), 0.0, kSamples, gen);
+    for (bool refined : {false, true}) {
+      SamplerSpec spec;
+      spec.sdedit_t0 = 0.2;
+      spec.sdedit_refined = refined;
+      SampleOptions opt;
+      opt.sdedit_source = y;
+      auto x = sample(den, *DdpmSchedule::linear(1000, 1e-4, 0.02), spec, {kSamples, 2}, gen, opt);
+      auto e = relative_errors(x);
+      QVERIFY2(e.mean_error < 0.02 && e.cov_error < 0.02, refined ? "refined sdedit" : "sdedit");
+      // SDEdit keeps the source's information: samples stay correlated with their own source.
+      auto corr = ((x.to(torch::kFloat64) - x.to(torch::kFloat64).mean(0)) * (y.to(torch::kFloat64) - y.to(torch::kFloat64).mean(0)))
+                      .sum(0) /
+                  (x.to(torch::kFloat64).std(0) * y.to(torch::kFloat64).std(0) * double(kSamples - 1));
+      QVERIFY(corr.min().item<double>() > 0.5);
+    }
+    auto refined = DdpmSchedule::linear(1000, 1e-4, 0.02)->refined(200, 1000);
+    QCOMPARE(refined->discrete_steps(), int64_t(1000));
+    auto t = torch::full({1}, refined->time_of_index(500), torch::kFloat64);
+    QVERIFY(std::abs(refined->network_time(t).item<double>() - 100.0) < 1e-9);  // k / 5
+  }
+  void trajectoryRecorderKeepsFirstAndLast() {
+    GaussianDenoiser den(target_mean(), target_cov());
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(5);
+    TrajectoryRecorder rec({10}, 0);
+    int streamed = 0;
+    rec.on_frame = [&](const TrajectoryFrame&) { ++streamed; };
+    SamplerSpec spec;
+    spec.kind = SamplerKind::Ddim;
+    spec.steps = 50;
+    SampleOptions opt;
+    opt.recorder = &rec;
+    auto x = sample(den, *DdpmSchedule::linear(1000, 1e-4, 0.02), spec, {64, 2}, gen, opt);
+    QCOMPARE(int(rec.frames().size()), 3);  // step 0, step 10 and the final state
+    QCOMPARE(streamed, 3);
+    QCOMPARE(rec.frames().front().step, int64_t(0));
+    QCOMPARE(rec.frames().back().step, int64_t(50));
+    QVERIFY(torch::equal(rec.frames().back().x, x));
+    // x0 predictions approach the data early: at step 10 they are already far closer to it than x_t.
+    const auto& f = rec.frames()[1];
+    QVERIFY((f.x0.mean(0).to(torch::kFloat64) - target_mean()).norm().item<double>() < 0.2);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestDiffusionSamplers)
+#include "test_diffusion_samplers.moc"

@@ -1,0 +1,191 @@
+// Project files: defaults, strict parsing with JSON paths in every message, and the CLI's exit status 2.
+#include <QtTest/QtTest>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "app/cli/command.h"
+#include "core/common/error.h"
+#include "core/io/file.h"
+#include "core/session/project.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using otcs::session::parse_project;
+
+namespace {
+
+json minimal() {
+  return json::parse(R"({
+    "schema_version": 1,
+    "data": {
+      "source": {"mixture": [{"mean": [0, 0], "std": 0.5}], "n": 50, "seed": 1},
+      "target": {"mixture": [{"mean": [3, 0], "std": [0.5, 0.2]}], "n": 40, "seed": 2},
+      "keypoints": [{"source": [0, 0], "target": [3, 0]}, {"source_index": 3, "target_index": 4}]
+    },
+    "stages": {"score": {"lr": 0.002, "network": {"hidden": 64}}, "sample": {"sources": [1, 2]}}
+  })");
+}
+
+// The UserError message for a project text, or "" when it parses.
+std::string error_of(const std::string& text) {
+  try {
+    parse_project(text, "p.json", "/base");
+  } catch (const otcs::UserError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string error_of(const json& j) { return error_of(j.dump()); }
+
+// Redirects file descriptor 2 into a file for the duration of a CLI call.
+class StderrCapture {
+public:
+  explicit StderrCapture(std::string path) : path_(std::move(path)) {
+    std::fflush(stderr);
+    saved_ = dup(2);
+    int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 2);
+    ::close(fd);
+  }
+  std::string release() {
+    std::cerr.flush();
+    std::fflush(stderr);
+    dup2(saved_, 2);
+    ::close(saved_);
+    return otcs::io::read_file(path_);
+  }
+
+private:
+  std::string path_;
+  int saved_ = -1;
+};
+
+}  // namespace
+
+class TestSessionProject : public QObject {
+  Q_OBJECT
+
+private Q_SLOTS:
+  void minimalProjectTakesDefaults() {
+    auto p = parse_project(minimal().dump(), "p.json", "/base");
+    QCOMPARE(p.source.n, int64_t(50));
+    QCOMPARE(int(p.target.mixture[0].std.size()), 2);
+    QCOMPARE(int(p.keypoints.size()), 2);
+    QCOMPARE(p.keypoints[1].target_index, int64_t(4));
+    QCOMPARE(p.score.trainer.lr, 0.002);
+    QCOMPARE(p.score.network.hidden, int64_t(64));
+    QCOMPARE(p.score.schedule.steps, int64_t(1000));  // released T
+    QCOMPARE(p.score.schedule.beta_end, 0.02);
+    QCOMPARE(p.ot.solver, std::string("exact"));
+    QCOMPARE(p.bridge.threshold, 0.1);
+    QCOMPARE(p.bridge.empty_rows, std::string("next_source"));
+    QCOMPARE(int(p.sample.sources.size()), 2);
+    QVERIFY(p.eval.enabled);
+  }
+
+  void errorsNameTheJsonPath() {
+    auto j = minimal();
+    j["stages"]["score"]["lr"] = "0.1";
+    QCOMPARE(error_of(j), std::string("p.json: /stages/score/lr: expected a number, got string"));
+
+    j = minimal();
+    j["stages"]["score"]["lrr"] = 0.1;
+    QCOMPARE(error_of(j), std::string("p.json: /stages/score/lrr: unknown key"));
+
+    j = minimal();
+    j["data"]["source"]["mixture"][0]["sd"] = 1;
+    QCOMPARE(error_of(j), std::string("p.json: /data/source/mixture/0/sd: unknown key"));
+
+    j = minimal();
+    j["stages"]["score"]["steps"] = 10.5;
+    QCOMPARE(error_of(j), std::string("p.json: /stages/score/steps: expected an integer, got 10.5"));
+
+    j = minimal();
+    j["stages"]["ot"]["epsilon"] = -1;
+    QCOMPARE(error_of(j), std::string("p.json: /stages/ot/epsilon: must be > 0 (got -1)"));
+
+    j = minimal();
+    j["stages"]["sample"]["sampler"] = {{"kind", "rk4"}};
+    QVERIFY(error_of(j).rfind("p.json: /stages/sample/sampler/kind: unknown sampler 'rk4'", 0) == 0);
+
+    j = minimal();
+    j["data"]["keypoints"][0].erase("target");
+    QCOMPARE(error_of(j), std::string("p.json: /data/keypoints/0/target: missing (a point, or use target_index)"));
+
+    j = minimal();
+    j["stages"]["bridge"]["apply_mask"] = 1;
+    QCOMPARE(error_of(j), std::string("p.json: /stages/bridge/apply_mask: expected true or false, got number"));
+
+    j = minimal();
+    j["stages"] = json::array();
+    QCOMPARE(error_of(j), std::string("p.json: /stages: expected an object, got array"));
+  }
+
+  void schemaVersionAndSyntax() {
+    auto j = minimal();
+    j.erase("schema_version");
+    QCOMPARE(error_of(j), std::string("p.json: /schema_version: missing"));
+    j["schema_version"] = 7;
+    QVERIFY(error_of(j).find("/schema_version: version 7 is not supported") != std::string::npos);
+    auto msg = error_of(std::string("{\n  \"schema_version\": 1,\n  \"data\": {,}\n}"));
+    QVERIFY2(msg.rfind("p.json: invalid JSON at line 3", 0) == 0, msg.c_str());
+  }
+
+  void dataPathsAreRelativeToTheProject() {
+    auto j = minimal();
+    j["data"]["target"] = {{"file", "data/t.npy"}};
+    auto p = parse_project(j.dump(), "p.json", "/base/proj");
+    QCOMPARE(p.target.file, std::string("/base/proj/data/t.npy"));
+    j["data"]["target"] = {{"file", "/abs/t.npy"}};
+    QVERIFY(error_of(j).find("/data/target/file: absolute paths are machine-specific") != std::string::npos);
+  }
+
+  void stepsScaleChangesCountsAndHash() {
+    auto p = parse_project(minimal().dump(), "p.json", "/base");
+    auto before = p.canonical["score"];
+    otcs::session::scale_steps(p, 0.1);
+    QCOMPARE(p.score.steps, int64_t(500));
+    QVERIFY(p.canonical["score"] != before);
+    QVERIFY_THROWS_EXCEPTION(otcs::UserError, otcs::session::scale_steps(p, 0));
+  }
+
+  void everyShippedProjectParses() {
+    const fs::path dir = fs::path(OTCS_SOURCE_DIR) / "projects";
+    int seen = 0;
+    for (const auto& e : fs::directory_iterator(dir)) {
+      if (e.path().extension() != ".json") continue;
+      auto p = otcs::session::load_project(e.path().string());
+      QVERIFY(!p.name.empty());
+      ++seen;
+    }
+    QVERIFY(seen >= 2);
+  }
+
+  void cliExitsWithStatus2AndLeavesNothing() {
+    QTemporaryDir tmp;
+    const fs::path project = fs::path(tmp.path().toStdString()) / "bad.json";
+    auto j = minimal();
+    j["stages"]["score"]["lr"] = "fast";
+    otcs::io::write_file_atomic(project.string(), j.dump());
+    const fs::path out = fs::path(tmp.path().toStdString()) / "run";
+    std::string a0 = "otcs", a1 = "run", a2 = project.string(), a3 = "--out", a4 = out.string();
+    char* argv[] = {a0.data(), a1.data(), a2.data(), a3.data(), a4.data()};
+    StderrCapture capture((fs::path(tmp.path().toStdString()) / "stderr.txt").string());
+    const int rc = otcs::cli::main_entry(5, argv);
+    const std::string err = capture.release();
+    QCOMPARE(rc, 2);
+    QVERIFY2(err.find("bad.json: /stages/score/lr: expected a number, got string") != std::string::npos, err.c_str());
+    QVERIFY(!fs::exists(out));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestSessionProject)
+#include "test_session_project.moc"
