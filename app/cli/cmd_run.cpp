@@ -1,17 +1,505 @@
-// Placeholder registration; the real command is built under issue #4.
+// `otcs run PROJECT.json --out RUN`: the whole pipeline (ot -> bridge -> score -> sample -> eval) through a
+// session, with a progress bar on a terminal (plain log lines otherwise), Ctrl-C / SIGTERM stopping at a step
+// boundary after a checkpoint (exit 130), and the run's PNG figures at the end.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/dist_sink.h>
+#include <spdlog/spdlog.h>
+
 #include "app/cli/command.h"
 #include "core/common/error.h"
+#include "core/common/log.h"
+#include "core/common/runtime.h"
+#include "core/io/file.h"
+#include "core/session/session.h"
+
+#ifdef OTCS_HAVE_IMAGING
+#include <torch/torch.h>
+
+#include "core/imaging/image.h"
+#include "core/imaging/plot.h"
+#include "core/io/npy.h"
+#include "core/ot/sparse.h"
+#endif
+
+namespace fs = std::filesystem;
 
 namespace otcs::cli {
+
+namespace {
+
+std::atomic<session::Session*> g_session{nullptr};
+std::atomic<int> g_signals{0};
+
+extern "C" void on_stop_signal(int) {
+  // Only lock-free atomic stores here: the session polls its flag at the next step boundary.
+  g_signals.fetch_add(1);
+  if (auto* s = g_session.load()) s->request_stop();
+}
+
+class SignalScope {
+public:
+  explicit SignalScope(session::Session& s) {
+    g_session.store(&s);
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~SignalScope() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+    g_session.store(nullptr);
+  }
+
+private:
+  struct sigaction old_int_ {}, old_term_ {};
+};
+
+std::string format_duration(double s) {
+  if (!(s >= 0) || !std::isfinite(s)) return "--:--";
+  auto t = int64_t(std::llround(s));
+  if (t >= 3600) return fmt::format("{}:{:02d}:{:02d}", t / 3600, (t / 60) % 60, t % 60);
+  return fmt::format("{}:{:02d}", t / 60, t % 60);
+}
+
+// The terminal progress line. Log lines are routed through clear() first so they never land on the bar.
+class ProgressDisplay {
+public:
+  explicit ProgressDisplay(bool tty) : tty_(tty) {}
+
+  void update(const session::ProgressEvent& e) {
+    // The plain-line message is logged after the lock is released: the bar-aware sink takes the same mutex.
+    std::string message;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      message = render(e);
+    }
+    if (!message.empty()) spdlog::info("{}", message);
+  }
+
+private:
+  // Draws the bar (tty) or returns the plain line to log (empty: nothing to log now). Caller holds mutex_.
+  std::string render(const session::ProgressEvent& e) {
+    const double now = clock();
+    const bool final = e.step >= e.total;
+    if (tty_) {
+      if (!final && now - last_draw_ < 0.1) return {};
+      last_draw_ = now;
+      const int width = 28;
+      const double frac = e.total > 0 ? double(e.step) / double(e.total) : 0;
+      const int fill = int(frac * width);
+      std::string bar(size_t(fill), '#');
+      bar += std::string(size_t(width - fill), '.');
+      line_ = fmt::format("{:<6} [{}] {:>3.0f}% {}/{}{}  {:.0f} it/s  ETA {}", session::stage_name(e.stage), bar,
+                          frac * 100, e.step, e.total, e.has_loss ? fmt::format("  loss {:.4g}", e.last_loss) : "",
+                          e.steps_per_second, format_duration(e.eta_seconds));
+      std::fprintf(stderr, "\r\033[K%s", line_.c_str());
+      if (final) {
+        std::fputc('\n', stderr);
+        line_.clear();
+      }
+      std::fflush(stderr);
+    } else {
+      // Plain lines, about every 10 % (and at the end), so logs stay readable.
+      const int64_t decile = e.total > 0 ? e.step * 10 / e.total : 0;
+      if (e.stage != last_stage_ || e.step < last_step_) last_decile_ = -1;
+      last_stage_ = e.stage;
+      last_step_ = e.step;
+      if (decile == last_decile_ && !final) return {};
+      if (final && reported_final_) return {};
+      reported_final_ = final;
+      last_decile_ = decile;
+      return fmt::format("{}: step {}/{}{}, {:.0f} steps/s, ETA {}", session::stage_name(e.stage), e.step, e.total,
+                         e.has_loss ? fmt::format(", loss {:.4g}", e.last_loss) : "", e.steps_per_second,
+                         format_duration(e.eta_seconds));
+    }
+    return {};
+  }
+
+public:
+  void new_stage() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    reported_final_ = false;
+    last_decile_ = -1;
+  }
+  // Called before a log line is written.
+  void clear() {
+    if (tty_ && !line_.empty()) std::fprintf(stderr, "\r\033[K");
+  }
+  void redraw() {
+    if (tty_ && !line_.empty()) {
+      std::fprintf(stderr, "%s", line_.c_str());
+      std::fflush(stderr);
+    }
+  }
+  std::mutex& mutex() { return mutex_; }
+
+private:
+  static double clock() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  }
+  bool tty_;
+  std::mutex mutex_;
+  std::string line_;
+  double last_draw_ = -1;
+  session::Stage last_stage_ = session::Stage::Ot;
+  int64_t last_step_ = 0, last_decile_ = -1;
+  bool reported_final_ = false;
+};
+
+// Wraps the console sink so a log line first clears the progress bar and then redraws it.
+class BarAwareSink : public spdlog::sinks::sink {
+public:
+  BarAwareSink(std::shared_ptr<spdlog::sinks::sink> inner, ProgressDisplay& bar) : inner_(std::move(inner)), bar_(bar) {}
+  void log(const spdlog::details::log_msg& msg) override {
+    std::lock_guard<std::mutex> lock(bar_.mutex());
+    bar_.clear();
+    inner_->log(msg);
+    inner_->flush();
+    bar_.redraw();
+  }
+  void flush() override { inner_->flush(); }
+  void set_pattern(const std::string& pattern) override { inner_->set_pattern(pattern); }
+  void set_formatter(std::unique_ptr<spdlog::formatter> f) override { inner_->set_formatter(std::move(f)); }
+
+private:
+  std::shared_ptr<spdlog::sinks::sink> inner_;
+  ProgressDisplay& bar_;
+};
+
+// Swaps the default logger's stderr sink for the bar-aware wrapper (and back on destruction).
+class ConsoleWrap {
+public:
+  explicit ConsoleWrap(ProgressDisplay& bar) {
+    auto logger = spdlog::default_logger();
+    if (!logger || logger->sinks().empty()) return;
+    dist_ = std::dynamic_pointer_cast<spdlog::sinks::dist_sink_mt>(logger->sinks().front());
+    if (!dist_) return;
+    original_ = dist_->sinks();
+    std::vector<std::shared_ptr<spdlog::sinks::sink>> wrapped;
+    for (auto& s : original_) {
+      // The console sink is the one that is no file sink: wrap the first sink, which init_logging adds.
+      wrapped.push_back(&s == &original_.front() ? std::make_shared<BarAwareSink>(s, bar) : s);
+    }
+    dist_->set_sinks(wrapped);
+  }
+  ~ConsoleWrap() {
+    if (dist_) {
+      auto current = dist_->sinks();
+      // Keep sinks added meanwhile (e.g. the run's log file), put the console back.
+      for (size_t i = 0; i < current.size() && i < original_.size(); ++i) current[i] = original_[i];
+      dist_->set_sinks(current);
+    }
+  }
+
+private:
+  std::shared_ptr<spdlog::sinks::dist_sink_mt> dist_;
+  std::vector<std::shared_ptr<spdlog::sinks::sink>> original_;
+};
+
+#ifdef OTCS_HAVE_IMAGING
+// ------------------------------------------------------------------------------------------ figures
+
+using imaging::Color;
+using imaging::Plot;
+
+std::vector<double> column(const torch::Tensor& t, int64_t c) {
+  auto col = t.select(1, c).to(torch::kFloat64).contiguous();
+  return {col.data_ptr<double>(), col.data_ptr<double>() + col.numel()};
+}
+
+Color viridis(double f) {
+  static const double stops[5][3] = {{68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}};
+  f = std::clamp(f, 0.0, 1.0) * 4.0;
+  const int i = std::min(3, int(f));
+  const double w = f - i;
+  auto mix = [&](int k) { return (unsigned char)std::lround(stops[i][k] * (1 - w) + stops[i + 1][k] * w); };
+  return {mix(0), mix(1), mix(2)};
+}
+
+Color lighten(Color c, double f) {
+  auto l = [f](unsigned char v) { return (unsigned char)std::lround(v + (255 - v) * f); };
+  return {l(c.r), l(c.g), l(c.b)};
+}
+
+// Points coloured by a value (quantile bins on the viridis map): the potentials on finite sets.
+void value_scatter(Plot& plot, const torch::Tensor& points, const torch::Tensor& values, const std::string& name) {
+  const int bins = 8;
+  auto v = values.to(torch::kFloat64);
+  auto order = std::get<1>(v.sort());
+  const int64_t n = v.numel();
+  for (int b = 0; b < bins; ++b) {
+    auto idx = order.slice(0, n * b / bins, n * (b + 1) / bins);
+    if (idx.numel() == 0) continue;
+    auto pts = points.index_select(0, idx);
+    std::string label;
+    if (b == 0) label = fmt::format("{} low ({:.3g})", name, v.index_select(0, idx).min().item<double>());
+    if (b == bins - 1) label = fmt::format("{} high ({:.3g})", name, v.index_select(0, idx).max().item<double>());
+    plot.scatter(column(pts, 0), column(pts, 1), viridis(double(b) / (bins - 1)), 2.5, label, 0.9);
+  }
+}
+
+void render_figures(const fs::path& run) {
+  auto source = io::read_npy((run / "data/source.npy").string());
+  auto target = io::read_npy((run / "data/target.npy").string());
+  if (source.size(1) != 2 || target.size(1) != 2) {
+    spdlog::info("figures: the data are not 2-D; only the loss curve is drawn");
+  }
+  std::vector<std::pair<int64_t, int64_t>> kps;
+  {
+    std::istringstream in(io::read_file((run / "data/keypoints.csv").string()));
+    int64_t a, b;
+    char comma;
+    while (in >> a >> comma >> b) kps.emplace_back(a, b);
+  }
+  const Color src_c = imaging::palette(0), tgt_c = imaging::palette(1), kp_c{0, 0, 0};
+  std::vector<std::string> written;
+  auto save = [&](const Plot& p, const std::string& name) {
+    p.save_png((run / name).string());
+    written.push_back(name);
+  };
+  // side: 0 = both ends joined by segments, 1 = source ends only, 2 = target ends only.
+  auto keypoint_layer = [&](Plot& p, int side) {
+    if (kps.empty()) return;
+    std::vector<double> sx, sy, tx, ty;
+    for (auto [a, b] : kps) {
+      sx.push_back(source[a][0].item<double>());
+      sy.push_back(source[a][1].item<double>());
+      tx.push_back(target[b][0].item<double>());
+      ty.push_back(target[b][1].item<double>());
+    }
+    if (side == 0) p.segments(sx, sy, tx, ty, kp_c, 1.5, "keypoint pairs", 0.8);
+    if (side != 2) p.markers(sx, sy, kp_c, 8, side == 0 ? "" : "source keypoints");
+    if (side != 1) p.markers(tx, ty, kp_c, 8, side == 0 ? "" : "target keypoints");
+  };
+  const bool two_d = source.size(1) == 2 && target.size(1) == 2;
+
+  if (two_d) {
+    Plot p(760, 600);
+    p.title("Data: source, target and keypoint pairs").xlabel("x1").ylabel("x2").equal_aspect();
+    p.scatter(column(source, 0), column(source, 1), src_c, 2.5, fmt::format("source ({})", source.size(0)), 0.7);
+    p.scatter(column(target, 0), column(target, 1), tgt_c, 2.5, fmt::format("target ({})", target.size(0)), 0.7);
+    keypoint_layer(p, 0);
+    save(p, "data.png");
+
+    auto u = io::read_npy((run / "ot/u.npy").string());
+    auto v = io::read_npy((run / "ot/v.npy").string());
+    Plot pu(640, 520), pv(640, 520);
+    pu.title("OT potential u on the sources").xlabel("x1").ylabel("x2").equal_aspect();
+    value_scatter(pu, source, u, "u");
+    pv.title("OT potential v on the targets").xlabel("y1").ylabel("y2").equal_aspect();
+    value_scatter(pv, target, v, "v");
+    keypoint_layer(pu, 1);
+    keypoint_layer(pv, 2);
+    auto panel = imaging::compose({pu.render(), pv.render()}, 2);
+    imaging::write_png((run / "potentials.png").string(), panel);
+    written.push_back("potentials.png");
+  }
+
+  {
+    auto H = ot::load_sparse((run / "bridge/H.npz").string());
+    auto dense = H.to_dense();
+    const int64_t rows = std::min<int64_t>(H.rows, 360), cols = std::min<int64_t>(H.cols, 360);
+    auto pooled = torch::adaptive_avg_pool2d(dense.unsqueeze(0).unsqueeze(0), {rows, cols}).squeeze();
+    Plot p(760, 640);
+    p.title(fmt::format("Compatibility H ({} x {}, {} entries > threshold)", H.rows, H.cols, H.nnz()))
+        .xlabel("target index")
+        .ylabel("source index (keypoint rows last)");
+    p.field(torch::flip(pooled, {0}).contiguous().clamp_min(1e-3), 0, double(H.cols), 0, double(H.rows),
+            "block mean of H (log)", true);
+    p.limits(0, double(H.cols), 0, double(H.rows));
+    save(p, "H.png");
+  }
+
+  {
+    std::vector<torch::Tensor> panels;
+    auto read_curve = [&](const fs::path& path) {
+      std::vector<double> xs, ys;
+      std::error_code ec;
+      if (!fs::exists(path, ec)) return std::make_pair(xs, ys);
+      std::istringstream in(io::read_file(path.string()));
+      std::string line;
+      std::getline(in, line);
+      while (std::getline(in, line)) {
+        double a, b;
+        if (std::sscanf(line.c_str(), "%lf,%lf", &a, &b) == 2) xs.push_back(a), ys.push_back(b);
+      }
+      return std::make_pair(xs, ys);
+    };
+    auto [ls, lv] = read_curve(run / "score/loss.csv");
+    if (!ls.empty()) {
+      Plot p(640, 480);
+      p.title("Score matching loss (window means)").xlabel("step").ylabel("loss").log_y();
+      p.line(ls, lv, imaging::palette(0), 1.5, "eps loss");
+      panels.push_back(p.render());
+    }
+    auto [ds, dv] = read_curve(run / "ot/dual.csv");
+    if (!ds.empty()) {
+      Plot p(640, 480);
+      p.title("OT dual objective (maximised)").xlabel("step").ylabel("D(u, v)");
+      p.line(ds, dv, imaging::palette(2), 1.5, "batch dual");
+      panels.push_back(p.render());
+    }
+    if (!panels.empty()) {
+      imaging::write_png((run / "loss.png").string(), imaging::compose(panels, int(panels.size())));
+      written.push_back("loss.png");
+    }
+  }
+
+  if (two_d) {
+    auto traj = io::read_npz((run / "sample/trajectories.npz").string());
+    auto samples = io::read_npy((run / "sample/samples.npy").string());
+    auto x = traj.at("x");  // [F, S, K, 2]
+    auto srcs = traj.at("sources");
+    const int64_t F = x.size(0), S = x.size(1), K = x.size(2);
+    Plot p(820, 660);
+    p.title(fmt::format("Reverse trajectories from {} sources ({} recorded steps, {} paths each)", S, F, K))
+        .xlabel("y1")
+        .ylabel("y2")
+        .equal_aspect();
+    p.scatter(column(target, 0), column(target, 1), {200, 200, 200}, 1.8, "target data", 0.6);
+    for (int64_t s = 0; s < S; ++s) {
+      const Color c = imaging::palette(int(s));
+      for (int64_t k = 0; k < K; ++k) {
+        auto path = x.select(1, s).select(1, k);  // [F, 2]
+        p.line(column(path, 0), column(path, 1), lighten(c, 0.35), 1.0, "", 0.6);
+      }
+      auto ys = samples[s];
+      p.scatter(column(ys, 0), column(ys, 1), c, 2.2, s == 0 ? "samples y ~ p(y | x)" : "", 0.85);
+      const int64_t i = srcs[s].item<int64_t>();
+      p.markers({source[i][0].item<double>()}, {source[i][1].item<double>()}, c, 10,
+                s == 0 ? "conditioning sources x" : "");
+    }
+    save(p, "trajectories.png");
+  }
+
+  std::error_code ec;
+  if (two_d && fs::exists(run / "eval/conditionals.npz", ec)) {
+    auto c = io::read_npz((run / "eval/conditionals.npz").string());
+    auto srcs = c.at("sources");
+    auto src_points = c.at("source_points");
+    auto samples = c.at("samples");
+    auto ref = c.at("ref_points");
+    auto off = c.at("ref_offsets");
+    const int64_t S = std::min<int64_t>(srcs.numel(), 6);
+    Plot p(820, 660);
+    p.title("Eval: model samples (dots) vs exact pi(.|x) support (black)").xlabel("y1").ylabel("y2").equal_aspect();
+    p.scatter(column(target, 0), column(target, 1), {215, 215, 215}, 1.8, "target data", 0.6);
+    for (int64_t s = 0; s < S; ++s) {
+      const int64_t pick = s * srcs.numel() / S;
+      const Color col = imaging::palette(int(s));
+      auto ys = samples[pick];
+      p.scatter(column(ys, 0), column(ys, 1), col, 2.0, "", 0.5);
+      auto r = ref.slice(0, off[pick].item<int64_t>(), off[pick + 1].item<int64_t>());
+      p.scatter(column(r, 0), column(r, 1), {0, 0, 0}, 1.6, s == 0 ? "support of pi(.|x)" : "", 0.9);
+      p.markers({src_points[pick][0].item<double>()}, {src_points[pick][1].item<double>()}, col, 10,
+                s == 0 ? "source x" : "");
+    }
+    save(p, "conditionals.png");
+  }
+  spdlog::info("figures: {} in {}", fmt::join(written, ", "), run.string());
+}
+#endif
+
+int run_command(const Args& args) {
+  const std::string project_path = args.positional().at(0);
+  // The point-cloud pipeline's small MLPs gain nothing from a second intra-op thread, and OpenMP's
+  // spin-waiting made them up to 60x slower on a busy 2-core machine (measured; docs/DIFFUSION.md).
+  if (!args.has("--threads")) otcs::set_threads(1);
+  auto project = session::load_project(project_path);
+  if (args.has("--steps-scale")) session::scale_steps(project, positive_double(args, "--steps-scale", 1.0));
+  session::SessionOptions options;
+  options.out_dir = args.get("--out");
+  if (args.has("--from")) options.from = session::parse_stage(args.get("--from"));
+  if (args.has("--until")) options.until = session::parse_stage(args.get("--until"));
+
+  std::error_code ec;
+  const bool existed = fs::is_directory(options.out_dir, ec);
+  fs::create_directories(options.out_dir, ec);
+  if (ec) fail("{}: cannot create the run directory ({})", options.out_dir, ec.message());
+  std::shared_ptr<spdlog::sinks::sink> log_file;
+  if (!existed && !args.has("--log-file")) log_file = add_log_file((fs::path(options.out_dir) / "otcs.log").string());
+
+  session::Session run(std::move(project), options);
+  const bool tty = isatty(STDERR_FILENO) == 1;
+  ProgressDisplay display(tty);
+  ConsoleWrap wrap(display);
+  run.set_event_callback([&](const session::Event& e) {
+    if (auto* p = std::get_if<session::ProgressEvent>(&e)) display.update(*p);
+    if (auto* s = std::get_if<session::StageEvent>(&e)) {
+      if (s->what == session::StageEvent::What::Started) {
+        display.new_stage();
+        spdlog::info("{}: started", session::stage_name(s->stage));
+      } else if (s->what == session::StageEvent::What::Finished) {
+        spdlog::info("{}: done{}", session::stage_name(s->stage), s->detail.empty() ? "" : " (" + s->detail + ")");
+      }
+    }
+  });
+  spdlog::info("run: {} -> {}", project_path, fs::absolute(options.out_dir).string());
+  session::SessionResult result;
+  {
+    SignalScope signals(run);
+    result = run.run();
+  }
+  if (log_file && result.status != session::SessionStatus::Completed) spdlog::default_logger()->flush();
+  switch (result.status) {
+    case session::SessionStatus::Stopped:
+      spdlog::warn("run: {}; run the same command again to resume", result.message);
+      return 130;
+    case session::SessionStatus::Failed:
+      if (result.user_error) fail("{}", result.message);
+      std::fprintf(stderr, "otcs: error: %s\n", result.message.c_str());
+      spdlog::error("{}", result.message);
+      return 1;
+    case session::SessionStatus::Completed: break;
+  }
+#ifdef OTCS_HAVE_IMAGING
+  if (!args.has("--no-figures")) render_figures(fs::absolute(options.out_dir));
+#endif
+  const fs::path metrics = fs::path(options.out_dir) / "metrics.json";
+  if (fs::exists(metrics, ec)) {
+    auto m = nlohmann::json::parse(io::read_file(metrics.string()));
+    spdlog::info("run: conditional_w2_ratio {:.4f} (baseline W2 {:.4f}, target std {:.4f})",
+                 m.value("conditional_w2_ratio", 0.0), m.value("conditional_w2_baseline", 0.0),
+                 m.value("target_std", 0.0));
+  }
+  spdlog::info("run: finished; results in {}", fs::absolute(options.out_dir).string());
+  return 0;
+}
+
+}  // namespace
 
 void register_run(std::vector<Command>& out) {
   Command cmd;
   cmd.name = "run";
-  cmd.summary = "(not built yet: issue #4)";
-  cmd.usage = "otcs run ...";
-  cmd.writes_log = false;
-  cmd.max_positional = 64;
-  cmd.run = [](const Args&) -> int { fail("otcs run is not available in this build yet (issue #4)"); };
+  cmd.summary = "run a project end to end: ot -> bridge -> score -> sample -> eval, with figures";
+  cmd.usage = "otcs run PROJECT.json --out RUN [--from STAGE] [--until STAGE] [--steps-scale F]";
+  cmd.description =
+      "Each stage writes its artifacts under RUN/<stage>/ and is skipped when they exist for the same\n"
+      "configuration; an interrupted stage resumes from its last checkpoint. Ctrl-C or SIGTERM stops at the\n"
+      "next step boundary after saving a checkpoint (exit status 130). Figures (PNG) and metrics.json land in RUN.";
+  cmd.options = {
+      {"--out", "RUN", "the run directory", "", true},
+      {"--from", "STAGE", "run this stage and every later one again (ot, bridge, score, sample, eval)"},
+      {"--until", "STAGE", "stop after this stage"},
+      {"--steps-scale", "F", "multiply the OT iterations and score steps by F (quick runs, longer runs)", "1"},
+      {"--no-figures", "", "skip the PNG figures"},
+  };
+  cmd.min_positional = 1;
+  cmd.max_positional = 1;
+  cmd.run = run_command;
   out.push_back(std::move(cmd));
 }
 

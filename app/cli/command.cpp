@@ -211,6 +211,7 @@ int main_entry(int argc, char** argv) {
       return 0;
     }
     init_logging(parse_log_level(args.get("--log-level", "info")));
+    LogSinkScope log_scope;
     // LibTorch defaults to the number of physical cores (1 on a 2-vCPU machine); use every core we are given.
     otcs::set_threads(args.has("--threads") ? int(positive_int(args, "--threads", 1)) : otcs::default_threads());
     if (cmd->writes_log) {

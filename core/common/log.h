@@ -3,6 +3,7 @@
 // per-run log file, and any sinks a front end adds (the GUI's log dock).
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <spdlog/sinks/sink.h>
 #include <spdlog/spdlog.h>
@@ -21,5 +22,19 @@ void remove_log_sink(const std::shared_ptr<spdlog::sinks::sink>& sink);
 
 // Opens a log file (append) and adds it; returns the sink so the caller can remove it.
 std::shared_ptr<spdlog::sinks::sink> add_log_file(const std::string& path);
+
+// Sinks added while a scope lives (a command's log file) are flushed and removed when it ends, so calling a
+// command twice in one process (tests, the GUI) neither duplicates nor leaks sinks, and the file is complete
+// when the command returns.
+class LogSinkScope {
+public:
+  LogSinkScope();
+  ~LogSinkScope();
+  LogSinkScope(const LogSinkScope&) = delete;
+  LogSinkScope& operator=(const LogSinkScope&) = delete;
+
+private:
+  std::vector<std::shared_ptr<spdlog::sinks::sink>> before_;
+};
 
 }  // namespace otcs

@@ -34,6 +34,28 @@ std::vector<double> nice_ticks(double lo, double hi, int target = 6) {
   return ticks;
 }
 
+// Ticks for a log10 axis given in log units: 1-2-5 per decade over a wide range, plain nice values over a narrow one
+// (so labels read 0.15, 0.2, 0.3 rather than 10^-0.8 = 0.158489).
+std::vector<double> log_ticks(double lo, double hi) {
+  std::vector<double> out;
+  if (!(hi > lo)) return out;
+  if (hi - lo < 1.0) {
+    for (double t : nice_ticks(std::pow(10.0, lo), std::pow(10.0, hi), 5))
+      if (t > 0) out.push_back(std::log10(t));
+    return out;
+  }
+  const std::vector<double> mult = hi - lo <= 3 ? std::vector<double>{1, 2, 5} : std::vector<double>{1};
+  const int step = hi - lo > 8 ? int(std::ceil((hi - lo) / 8)) : 1;
+  for (int k = int(std::floor(lo)); k <= int(std::ceil(hi)); ++k) {
+    if ((k % step) != 0) continue;
+    for (double m : mult) {
+      double t = std::log10(m) + k;
+      if (t >= lo - 1e-9 && t <= hi + 1e-9) out.push_back(t);
+    }
+  }
+  return out;
+}
+
 std::string tick_label(double v) {
   double a = std::abs(v);
   if (a != 0 && (a >= 1e5 || a < 1e-3)) return fmt::format("{:.0e}", v);
@@ -163,7 +185,7 @@ torch::Tensor Plot::render() const {
 
   // Grid and ticks.
   cv::Scalar grid(232, 232, 232), ink(40, 40, 40);
-  auto xt = nice_ticks(x0, x1), yt = nice_ticks(y0, y1);
+  auto xt = nice_ticks(x0, x1), yt = log_y_ ? log_ticks(y0, y1) : nice_ticks(y0, y1);
   for (double t : xt) {
     int x = int(std::round(px(t)));
     if (!bar) cv::line(canvas, {x, area.y}, {x, area.y + area.height}, grid, 1);
@@ -249,13 +271,28 @@ torch::Tensor Plot::render() const {
       cv::line(canvas, {cb.x, cb.y + y}, {cb.x + cb.width - 1, cb.y + y}, cv::Scalar(c.at<cv::Vec3b>(0, 0)), 1);
     }
     cv::rectangle(canvas, cb, ink, 1);
-    for (double t : nice_ticks(fmin, fmax, 5)) {
+    int label_right = cb.x + cb.width;
+    for (double t : field_log_ ? log_ticks(fmin, fmax) : nice_ticks(fmin, fmax, 5)) {
+      int tb;
+      label_right = std::max(label_right, cb.x + cb.width + 4 +
+                                              cv::getTextSize(field_log_ ? tick_label(std::pow(10.0, t)) : tick_label(t),
+                                                              font, 0.36, 1, &tb).width);
       int y = int(std::round(cb.y + cb.height - (t - fmin) / (fmax - fmin) * cb.height));
       cv::putText(canvas, field_log_ ? tick_label(std::pow(10.0, t)) : tick_label(t), {cb.x + cb.width + 4, y + 4},
                   font, 0.36, ink, 1, cv::LINE_AA);
     }
-    if (!bar_label_.empty())
-      cv::putText(canvas, bar_label_, {cb.x - 4, cb.y + cb.height + 30}, font, 0.36, ink, 1, cv::LINE_AA);
+    if (!bar_label_.empty()) {
+      // Rotated, beside the tick labels (below the bar it would run off the canvas).
+      int tb;
+      auto size = cv::getTextSize(bar_label_, font, 0.4, 1, &tb);
+      cv::Mat text(size.height + tb + 4, size.width + 4, CV_8UC3, cv::Scalar(255, 255, 255)), rotated;
+      cv::putText(text, bar_label_, {2, size.height + 1}, font, 0.4, ink, 1, cv::LINE_AA);
+      cv::rotate(text, rotated, cv::ROTATE_90_COUNTERCLOCKWISE);
+      int x = std::min(label_right + 4, width_ - rotated.cols);
+      int y = std::max(0, cb.y + (cb.height - rotated.rows) / 2);
+      cv::Rect dst(x, y, std::min(rotated.cols, width_ - x), std::min(rotated.rows, height_ - y));
+      if (dst.width > 0 && dst.height > 0) rotated(cv::Rect(0, 0, dst.width, dst.height)).copyTo(canvas(dst));
+    }
   }
 
   // Labels, title, legend.
