@@ -57,7 +57,7 @@ ScoreMlpImpl::ScoreMlpImpl(const NetworkSpec& spec) : spec_(spec) {
 }
 
 torch::Tensor ScoreMlpImpl::forward(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& cond) {
-  auto raw = spec_.time_embedding == TimeEmbedding::Fourier ? fourier_->forward(t)
+  auto raw = spec_.time_embedding == TimeEmbedding::Fourier ? fourier_->forward(t * spec_.time_scale)
                                                             : sinusoidal_embedding(t, spec_.embed_dim);
   auto e = torch::silu(time_proj_->forward(raw));
   torch::Tensor h;

@@ -39,6 +39,10 @@ struct NetworkSpec {
   int64_t embed_dim = 128;     // time / condition embedding width
   TimeEmbedding time_embedding = TimeEmbedding::Fourier;
   double fourier_scale = 30.0;
+  // Multiplies the network time before a Gaussian-Fourier embedding. Those features (W ~ N(0, scale^2), the VE
+  // demos) are built for t in [0, 1]; a DDPM step index 0..T-1 (or the VP SDE's 999 t) would make neighbouring
+  // steps unrelated, so the session sets 1/T (ddpm) or 1/999 (vp). Sinusoidal embeddings ignore it.
+  double time_scale = 1.0;
   // UNet
   int64_t in_channels = 1;
   int64_t out_channels = 0;    // 0: in_channels

@@ -86,8 +86,16 @@ std::string CheckpointStore::save(int64_t step, const std::string& config_hash,
     open(path, check, &back);  // throws if what landed on disk cannot be read back
     if (back != step) throw std::runtime_error(fmt::format("{}: read back step {} instead of {}", path, back, step));
   }
+  // Files with a later step than this one are stale: a usable one would have been resumed from (they were
+  // written for another configuration, or are corrupt). Remove them first, so pruning by step never deletes the
+  // checkpoint just written; then keep the newest `keep`.
   auto files = list();
-  for (size_t i = 0; i + size_t(keep_) < files.size(); ++i) fs::remove(files[i].path, ec);
+  std::vector<CheckpointFile> current;
+  for (const auto& f : files) {
+    if (f.step > step) fs::remove(f.path, ec);
+    else current.push_back(f);
+  }
+  for (size_t i = 0; i + size_t(keep_) < current.size(); ++i) fs::remove(current[i].path, ec);
   return path;
 }
 

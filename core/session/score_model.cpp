@@ -22,6 +22,7 @@ std::string network_spec_json(const diffusion::NetworkSpec& s) {
             {"embed_dim", s.embed_dim},
             {"time_embedding", s.time_embedding == diffusion::TimeEmbedding::Fourier ? "fourier" : "sinusoidal"},
             {"fourier_scale", s.fourier_scale},
+            {"time_scale", s.time_scale},
             {"in_channels", s.in_channels},
             {"out_channels", s.out_channels},
             {"cond_channels", s.cond_channels},
@@ -46,6 +47,7 @@ diffusion::NetworkSpec network_spec_from_json(const std::string& text) {
   s.embed_dim = j.at("embed_dim");
   s.time_embedding = diffusion::parse_time_embedding(j.at("time_embedding").get<std::string>());
   s.fourier_scale = j.at("fourier_scale");
+  s.time_scale = j.value("time_scale", 1.0);  // models saved before the field existed
   s.in_channels = j.at("in_channels");
   s.out_channels = j.at("out_channels");
   s.cond_channels = j.at("cond_channels");

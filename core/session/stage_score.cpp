@@ -42,6 +42,10 @@ diffusion::NetworkSpec score_network_spec(const StageContext& ctx) {
   auto spec = ctx.project.score.network;
   spec.data_dim = ctx.target.size(1);
   spec.cond_dim = ctx.source.size(1);
+  const auto& sch = ctx.project.score.schedule;
+  spec.time_scale = sch.kind == diffusion::ScheduleKind::Ddpm ? 1.0 / double(sch.steps)
+                    : sch.kind == diffusion::ScheduleKind::VpSde ? 1.0 / 999.0
+                                                               : 1.0;
   return spec;
 }
 

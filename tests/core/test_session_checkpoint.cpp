@@ -135,6 +135,16 @@ private Q_SLOTS:
     loaded = store.load_latest("h1", [&](torch::serialize::InputArchive&) {}, &rejected);
     QVERIFY(!loaded.has_value());
     QVERIFY(rejected[0].find("different configuration") != std::string::npos);
+
+    // A changed configuration restarting below the old files' steps: saving step 5 for "h3" removes every later
+    // (stale) file and keeps the one it wrote, so the next resume finds it.
+    store.save(5, "h3", [](torch::serialize::OutputArchive& ar) { ar.write("x", torch::ones({1})); });
+    files = store.list();
+    QCOMPARE(int(files.size()), 1);
+    QCOMPARE(files.front().step, int64_t(5));
+    loaded = store.load_latest("h3", [&](torch::serialize::InputArchive&) {}, &rejected);
+    QVERIFY(loaded.has_value());
+    QCOMPARE(loaded->step, int64_t(5));
   }
 
   void resumeIsBitExact() {
