@@ -26,7 +26,6 @@ namespace otcs::session {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 std::optional<ot::GuidanceOptions> guidance_options(const StageContext& ctx) {
   if (ctx.keypoints.size() == 0) return std::nullopt;

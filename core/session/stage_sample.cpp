@@ -24,7 +24,6 @@ namespace otcs::session {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // Draws per_source samples for each source; recorder/progress optional. Undefined result: stopped.
 torch::Tensor conditional_samples(const StageContext& ctx, const ScoreModel& model, const diffusion::SamplerSpec& spec,
