@@ -1,5 +1,6 @@
 #include "widgets/trajectoryplayer.h"
 
+#include <algorithm>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QHBoxLayout>
@@ -288,15 +289,33 @@ void TrajectoryPlayer::setTargetDensity(const QVector<QPointF>& pts) {
 }
 
 void TrajectoryPlayer::fitView() {
-  // The target set and every recorded point of the current trajectory: the view does not jump while playing.
-  QVector<QPointF> all;
-  if (std::isfinite(target_bounds_.x())) all << target_bounds_.topLeft() << target_bounds_.bottomRight();
+  // The target set and the recorded points of the current trajectory in the shown mode (x_t or x̂0), so the view
+  // does not jump while playing. Predictions x̂0 at the noisiest steps (and a diverging sampler) can lie
+  // hundreds of units out: the box is the 1st..99th percentile per axis, widened by the target and the source.
+  QVector<double> xs, ys;
   if (current_ < trajectories_.size()) {
     const Trajectory& t = trajectories_[current_];
     for (const TrajectoryFrame& f : t.frames)
-      for (int s = 0; s < t.count; ++s) all << pointOf(f, s, false) << pointOf(f, s, true);
-    if (std::isfinite(t.sourcePoint.x())) all << t.sourcePoint;
+      for (int s = 0; s < t.count; ++s) {
+        const QPointF p = pointOf(f, s, show_x0_);
+        if (std::isfinite(p.x()) && std::isfinite(p.y())) {
+          xs << p.x();
+          ys << p.y();
+        }
+      }
   }
+  QVector<QPointF> all;
+  if (!xs.isEmpty()) {
+    auto quantile = [](QVector<double> v, double q) {
+      const qsizetype k = std::clamp<qsizetype>(qsizetype(q * double(v.size() - 1) + 0.5), 0, v.size() - 1);
+      std::nth_element(v.begin(), v.begin() + k, v.end());
+      return v[k];
+    };
+    all << QPointF(quantile(xs, 0.01), quantile(ys, 0.01)) << QPointF(quantile(xs, 0.99), quantile(ys, 0.99));
+  }
+  if (std::isfinite(target_bounds_.x())) all << target_bounds_.topLeft() << target_bounds_.bottomRight();
+  if (current_ < trajectories_.size() && std::isfinite(trajectories_[current_].sourcePoint.x()))
+    all << trajectories_[current_].sourcePoint;
   plot_->fitTo(StyledPlot::boundsOf(all), 0.04, true);
 }
 
@@ -329,6 +348,7 @@ void TrajectoryPlayer::setShowPrediction(bool x0) {
     const QSignalBlocker block(what_box_);
     what_box_->setCurrentIndex(int(x0));
   }
+  fitView();
   redraw();
 }
 

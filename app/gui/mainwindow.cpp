@@ -100,6 +100,8 @@ void MainWindow::createViews() {
   losses_->setObjectName("lossesView");
   views_->addTab(losses_, "Losses");
   h_inspector_ = new MatrixInspector(views_);
+  // H spans many decades (keypoint rows carry most of the mass): a linear scale shows one bright stripe.
+  h_inspector_->heatmap()->setLogColor(true);
   h_inspector_->setObjectName("hView");
   views_->addTab(h_inspector_, "H inspector");
   trajectories_ = new TrajectoryPlayer(views_);

@@ -3,14 +3,17 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QTabWidget>
 #include <QTimer>
 #include <QWindow>
+#include <algorithm>
 #include <cstdio>
 #include <spdlog/spdlog.h>
 
 #include "app/gui/mainwindow.h"
+#include "widgets/heatmapview.h"
 #include "core/common/error.h"
 #include "core/common/log.h"
 #include "core/common/runtime.h"
@@ -105,10 +108,17 @@ int runWorkbench(int argc, char** argv) {
     whenSettled(&window, 300, [&window, dir, &exit_code] {
       QDir().mkpath(dir);
       QTabWidget* views = window.views();
+      const auto heatmaps = window.findChildren<HeatmapView*>();
       for (int i = 0; i < views->count(); ++i) {
         views->setCurrentIndex(i);
-        QApplication::processEvents();
-        QApplication::processEvents();
+        // Let the view lay out and finish its background work (the H map is pooled off the GUI thread at the
+        // size the widget has once shown), for at most 5 s.
+        QElapsedTimer clock;
+        clock.start();
+        while (clock.elapsed() < 250 ||
+               (clock.elapsed() < 5000 && std::any_of(heatmaps.begin(), heatmaps.end(),
+                                                      [](const HeatmapView* h) { return h->isBusy(); })))
+          QApplication::processEvents(QEventLoop::AllEvents, 20);
         const QString path = QDir(dir).filePath(viewFileName(views, i) + ".png");
         if (!window.grab().save(path, "PNG")) exit_code = 1;
       }
