@@ -16,7 +16,7 @@ namespace otcs::cli::bench {
 
 struct Context {
   int threads = 0;                                // intra-op threads in effect
-  int repeat = 1;                                 // --repeat: how many timed runs (report the best and all)
+  int repeat = 0;                                 // --repeat: how many timed runs; 0: the workload's default
   std::map<std::string, std::string> settings;    // --set KEY=VALUE (workload-specific)
 
   // Typed access to settings with defaults; throw UserError naming the key on a malformed value.
@@ -54,5 +54,19 @@ void report_gflops(nlohmann::json& out, double flops, double seconds, const Gemm
 // Workloads defined in cmd_bench.cpp.
 void add_bench_gemm_peak(std::vector<Workload>& out);
 void add_bench_bridge(std::vector<Workload>& out);
+
+// Per-step timings: `warmup` untimed calls, then `repeat` timed ones; each time is divided by per_call (a call
+// that performs several steps). The median is what the step workloads report.
+struct StepTimes {
+  double median = 0;
+  double best = 0;
+  std::vector<double> seconds;
+};
+StepTimes time_steps(const std::function<void()>& step, int warmup, int repeat, int per_call = 1);
+// Adds {"steps_per_s", "median_s", "best_s", "repeat"} (steps/s from the median).
+void report_steps(nlohmann::json& out, const StepTimes& t);
+
+// Workloads defined in cmd_bench_train.cpp: ot-dual, ot-dual-toy, score-step, sample-step, assign.
+void add_bench_training(std::vector<Workload>& out);
 
 }  // namespace otcs::cli::bench

@@ -1,5 +1,5 @@
 // `otcs bench WORKLOAD [--repeat R] [--set KEY=VALUE ...] [--json PATH]`: the benchmark registry (bench.h) and
-// the workloads of the OT core: `gemm-peak` and `bridge`.
+// the workloads of the OT core: `gemm-peak` and `bridge` (the step workloads are in cmd_bench_train.cpp).
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -164,7 +164,7 @@ void add_bench_bridge(std::vector<Workload>& out) {
          nlohmann::json runs = nlohmann::json::array();
          double best = 1e300;
          ot::BridgeResult keep;
-         for (int r = 0; r < ctx.repeat; ++r) {
+         for (int r = 0; r < std::max(1, ctx.repeat); ++r) {
            const auto t0 = Clock::now();
            auto res = ot::compute_bridge(*u, *v, S, T, opt);
            const double s = seconds_since(t0);
@@ -199,6 +199,7 @@ const std::vector<Workload>& workloads() {
     std::vector<Workload> w;
     add_bench_gemm_peak(w);
     add_bench_bridge(w);
+    add_bench_training(w);
     return w;
   }();
   return all;
@@ -225,11 +226,11 @@ void register_bench(std::vector<Command>& out) {
   cmd.usage = "otcs bench WORKLOAD [--repeat R] [--set KEY=VALUE ...] [--json PATH] [--threads N]";
   std::string desc = "Workloads:\n";
   for (const auto& w : bench::workloads())
-    desc += fmt::format("  {:<10} {}\n  {:<10} settings: {}\n", w.name, w.summary, "", w.settings);
+    desc += fmt::format("  {:<12} {}\n  {:<12} settings: {}\n", w.name, w.summary, "", w.settings);
   desc += "Peak memory is the process's VmHWM from /proc/self/status (includes LibTorch itself and the inputs).";
   cmd.description = desc;
   cmd.options = {
-      {"--repeat", "R", "timed runs (the best is reported, all are listed)", "1"},
+      {"--repeat", "R", "timed runs (bridge: the best is reported; step workloads: the median)", "per workload"},
       {"--set", "KEY=VALUE", "workload setting (repeatable)", "", false, true},
       {"--json", "PATH", "also write the result as JSON", ""},
   };
@@ -247,7 +248,7 @@ void register_bench(std::vector<Command>& out) {
       fail("unknown workload '{}' (available: {})", name, names);
     }
     bench::Context ctx;
-    ctx.repeat = int(positive_int(args, "--repeat", 1));
+    ctx.repeat = args.has("--repeat") ? int(positive_int(args, "--repeat", 1)) : 0;
     ctx.threads = torch::get_num_threads();
     for (const auto& kv : args.all("--set")) {
       const auto eq = kv.find('=');

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "core/common/optim.h"
 
 namespace otcs::diffusion {
 
@@ -89,7 +90,7 @@ torch::Tensor ScoreTrainer::loss_on(const torch::Tensor& y0, const torch::Tensor
 
 double ScoreTrainer::step(const torch::Tensor& y0, const torch::Tensor& cond) {
   net_->train();
-  optimizer_->zero_grad();
+  release_gradients(*optimizer_);
   auto loss = loss_on(y0, cond, gen_, *net_);
   const double value = loss.item<double>();
   if (!std::isfinite(value))
@@ -107,7 +108,7 @@ double ScoreTrainer::step(const torch::Tensor& y0, const torch::Tensor& cond) {
   }
   if (!std::isfinite(norm))
     throw DivergedError(fmt::format("the gradient norm is {} at step {}", norm, step_ + 1), step_ + 1);
-  optimizer_->step();
+  adam_step(*optimizer_);
   update_ema();
   ++step_;
   return value;

@@ -5,9 +5,11 @@
 #include <stdexcept>
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "core/common/optim.h"
 #include "core/ot/dual.h"
 
 namespace otcs::ot {
@@ -172,14 +174,17 @@ std::shared_ptr<Potential> DualTrainer::u() const { return impl_->averaging_acti
 std::shared_ptr<Potential> DualTrainer::v() const { return impl_->averaging_active() ? impl_->v_avg : impl_->v; }
 const KeypointGuidance* DualTrainer::guidance() const { return impl_->guidance.get(); }
 
-TrainResult DualTrainer::run(const std::atomic<bool>* cancel) {
+TrainResult DualTrainer::run(const std::atomic<bool>* cancel) { return run(cancel, -1); }
+
+TrainResult DualTrainer::run(const std::atomic<bool>* cancel, int64_t max_steps) {
   auto& I = *impl_;
   TrainResult res;
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t avg_from = I.averaging_from();
   const bool u_feat = I.u->needs_features(), v_feat = I.v->needs_features();
   torch::Tensor C, G, M;
-  while (I.step < I.opt.iterations) {
+  const bool concurrent = I.opt.concurrent_potentials && at::get_num_threads() > 1;
+  while (I.step < I.opt.iterations && (max_steps < 0 || res.steps_done < max_steps)) {
     if (cancel && cancel->load(std::memory_order_relaxed)) {
       res.cancelled = true;
       break;
@@ -192,12 +197,31 @@ TrainResult DualTrainer::run(const std::atomic<bool>* cancel) {
       torch::NoGradGuard no_grad;
       I.batch_cost(si, ti, C, G, M, false);
     }
-    auto uu = I.u->forward(u_feat ? I.source.index_select(0, si) : torch::Tensor(), si);
-    auto vv = I.v->forward(v_feat ? I.target.index_select(0, ti) : torch::Tensor(), ti);
-    auto objective = dual_objective(uu, vv, G, I.opt.epsilon, M);
-    I.adam->zero_grad();
-    (-objective).backward();
-    I.adam->step();
+    torch::Tensor uu, vv, objective;
+    release_gradients(*I.adam);
+    if (concurrent) {
+      // One potential per thread: inside the parallel region every ATen op, GEMM (OpenBLAS, oneDNN) and the
+      // autograd engine run single-threaded on that thread. The loss gradient with respect to the potentials'
+      // outputs (B and B' numbers) is taken first; each thread then backpropagates its own network.
+      at::parallel_for(0, 2, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t k = begin; k < end; ++k) {
+          if (k == 0) uu = I.u->forward(u_feat ? I.source.index_select(0, si) : torch::Tensor(), si);
+          else vv = I.v->forward(v_feat ? I.target.index_select(0, ti) : torch::Tensor(), ti);
+        }
+      });
+      objective = dual_objective(uu, vv, G, I.opt.epsilon, M);
+      auto grads = torch::autograd::grad({-objective}, {uu, vv});
+      at::parallel_for(0, 2, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t k = begin; k < end; ++k) (k == 0 ? uu : vv).backward(grads[size_t(k)]);
+      });
+      objective = objective.detach();
+    } else {
+      uu = I.u->forward(u_feat ? I.source.index_select(0, si) : torch::Tensor(), si);
+      vv = I.v->forward(v_feat ? I.target.index_select(0, ti) : torch::Tensor(), ti);
+      objective = dual_objective(uu, vv, G, I.opt.epsilon, M);
+      (-objective).backward();
+    }
+    adam_step(*I.adam);
     ++I.step;
     ++res.steps_done;
     const double obj = objective.item<double>();

@@ -40,6 +40,11 @@ struct TrainerOptions {
   PotentialSpec u_spec;            // input_dim / size are filled from the data when 0
   PotentialSpec v_spec;
   std::optional<GuidanceOptions> guidance;  // set with keypoints for keypoint-guided OT
+  // u and v are independent given the batch: with >= 2 intra-op threads their forward and backward passes run
+  // concurrently, one potential per thread (each single-threaded), instead of one after the other with every
+  // small GEMM and elementwise op split across the threads. The result does not depend on this switch beyond
+  // floating-point summation order.
+  bool concurrent_potentials = true;
 };
 
 struct TrainerEvent {
@@ -73,6 +78,8 @@ public:
   // Runs the remaining iterations (resumable: a second call continues where a cancelled one stopped).
   // cancel is checked at step boundaries. Deterministic for a given seed and thread count.
   TrainResult run(const std::atomic<bool>* cancel = nullptr);
+  // The same, stopping after at most max_steps more steps (benchmarks time single steps with it).
+  TrainResult run(const std::atomic<bool>* cancel, int64_t max_steps);
 
   int64_t step() const;
   const TrainerOptions& options() const;
