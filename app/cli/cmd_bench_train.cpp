@@ -147,7 +147,7 @@ nlohmann::json run_ot_dual(const Context& ctx, int64_t dim, int64_t width, int64
                            int repeat_default) {
   const int64_t batch = ctx.get_int("batch", 256), points = ctx.get_int("points", 4096);
   if (batch <= 0 || points < batch) fail("--set batch must be positive and points >= batch");
-  set_fast_optimizer(ctx.get_int("fast_optimizer", 1) != 0);
+  set_fast_optimizer(ctx.get_int("fast_optimizer", 0) != 0);
   const uint64_t seed = uint64_t(ctx.get_int("seed", 0));
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed + 100);
   auto S = torch::randn({points, dim}, gen, torch::kFloat32);
@@ -159,7 +159,7 @@ nlohmann::json run_ot_dual(const Context& ctx, int64_t dim, int64_t width, int64
   o.iterations = int64_t(1) << 40;  // run() is called one step at a time
   o.lr = ctx.get_double("lr", 1e-4);
   o.seed = seed;
-  o.concurrent_potentials = ctx.get_int("concurrent", 1) != 0;
+  o.concurrent_potentials = ctx.get_int("concurrent", 0) != 0;
   for (auto* spec : {&o.u_spec, &o.v_spec}) {
     spec->width = ctx.get_int("width", width);
     spec->depth = ctx.get_int("depth", depth);
@@ -199,22 +199,22 @@ void add_bench_training(std::vector<Workload>& out) {
   out.push_back({"ot-dual",
                  "one OT dual step (ot::DualTrainer): batch 256 of 4,096 points, d = 784, MLPs 784-512-512-512-1 "
                  "SiLU, Adam, l2 cost",
-                 "batch=256 points=4096 width=512 depth=2 epsilon=1e-2 lr=1e-4 warmup=5 concurrent=1 "
-                 "fast_optimizer=1 seed=0",
+                 "batch=256 points=4096 width=512 depth=2 epsilon=1e-2 lr=1e-4 warmup=5 concurrent=0 "
+                 "fast_optimizer=0 seed=0",
                  [](const Context& ctx) { return run_ot_dual(ctx, 784, 512, 2, 5, 30); }});
   out.push_back({"ot-dual-toy", "the same on 2-D points with MLPs 2-256-256-1",
-                 "batch=256 points=4096 width=256 depth=1 epsilon=1e-2 lr=1e-4 warmup=20 concurrent=1 "
-                 "fast_optimizer=1 seed=0",
+                 "batch=256 points=4096 width=256 depth=1 epsilon=1e-2 lr=1e-4 warmup=20 concurrent=0 "
+                 "fast_optimizer=0 seed=0",
                  [](const Context& ctx) { return run_ot_dual(ctx, 2, 256, 1, 20, 200); }});
   out.push_back(
       {"score-step",
        "one training step (diffusion::ScoreTrainer) of the 28x28 conditional UNet at batch 64: ddpm, eps loss, "
        "grad clip 1, Adam, EMA",
-       "batch=64 warmup=3 grad_clip=1 fast_optimizer=1",
+       "batch=64 warmup=3 grad_clip=1 fast_optimizer=0",
        [](const Context& ctx) {
          const int64_t batch = ctx.get_int("batch", 64);
          if (batch <= 0) fail("--set batch must be positive");
-         set_fast_optimizer(ctx.get_int("fast_optimizer", 1) != 0);
+         set_fast_optimizer(ctx.get_int("fast_optimizer", 0) != 0);
          const auto net = mnist_unet();
          auto schedule = diffusion::make_schedule(diffusion::ScheduleSpec{});
          diffusion::TrainerSpec ts;

@@ -41,9 +41,15 @@ namespace {
 std::atomic<session::Session*> g_session{nullptr};
 std::atomic<int> g_signals{0};
 
-extern "C" void on_stop_signal(int) {
+extern "C" void on_stop_signal(int sig) {
   // Only lock-free atomic stores here: the session polls its flag at the next step boundary.
-  g_signals.fetch_add(1);
+  // A second signal means "now": the exact OT solve, the bridge and eval's reference solve have no step
+  // boundary to stop at. Default action (async-signal-safe); checkpoints on disk are complete files anyway.
+  if (g_signals.fetch_add(1) >= 1) {
+    signal(sig, SIG_DFL);
+    raise(sig);
+    return;
+  }
   if (auto* s = g_session.load()) s->request_stop();
 }
 
@@ -489,7 +495,8 @@ void register_run(std::vector<Command>& out) {
   cmd.description =
       "Each stage writes its artifacts under RUN/<stage>/ and is skipped when they exist for the same\n"
       "configuration; an interrupted stage resumes from its last checkpoint. Ctrl-C or SIGTERM stops at the\n"
-      "next step boundary after saving a checkpoint (exit status 130). Figures (PNG) and metrics.json land in RUN.";
+      "next step boundary after saving a checkpoint (exit status 130); a second one stops at once. Figures (PNG)\n"
+      "and metrics.json land in RUN.";
   cmd.options = {
       {"--out", "RUN", "the run directory", "", true},
       {"--from", "STAGE", "run this stage and every later one again (ot, bridge, score, sample, eval)"},

@@ -14,7 +14,7 @@ namespace otcs {
 
 namespace {
 
-std::atomic<bool> g_fast{true};
+std::atomic<bool> g_fast{false};  // off by default: no gain shown within run-to-run noise (PERFORMANCE.md)
 
 // p, g, m, v contiguous float32 of length n; the coefficients as ATen applies them to float tensors. Written
 // with SSE intrinsics (the x86-64 baseline): a plain loop does not vectorise because std::sqrt sets errno.

@@ -14,7 +14,9 @@
 
 namespace otcs::ot {
 
-namespace {
+// A named namespace, not an anonymous one: DualTrainer::Impl holds EpochSamplers, and in a unity build this file
+// is #included, where GCC warns (-Wsubobject-linkage) about a class using a type with internal linkage.
+namespace trainer_detail {
 
 // Epochs of a shuffled index set, drop_last, as torch DataLoader(shuffle=True, drop_last=True) draws them.
 struct EpochSampler {
@@ -38,7 +40,9 @@ void copy_parameters(torch::nn::Module& from, torch::nn::Module& to) {
   for (size_t i = 0; i < a.size(); ++i) b[i].copy_(a[i]);
 }
 
-}  // namespace
+}  // namespace trainer_detail
+using trainer_detail::copy_parameters;
+using trainer_detail::EpochSampler;
 
 struct DualTrainer::Impl {
   torch::Tensor source, target;

@@ -44,7 +44,7 @@ struct TrainerOptions {
   // concurrently, one potential per thread (each single-threaded), instead of one after the other with every
   // small GEMM and elementwise op split across the threads. The result does not depend on this switch beyond
   // floating-point summation order.
-  bool concurrent_potentials = true;
+  bool concurrent_potentials = false;  // off by default: no gain shown within noise (PERFORMANCE.md)
 };
 
 struct TrainerEvent {

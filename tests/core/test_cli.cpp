@@ -69,9 +69,8 @@ private Q_SLOTS:
   }
 
   void binaryLinksNoQt() {
-    // Our own link line must carry no Qt. (Debian's libtorch_cpu.so itself needs OpenCV's highgui, which pulls
-    // in Qt *5* transitively; that shows in `ldd` but is not ours: we check the binary's own NEEDED entries and
-    // that no Qt 6 library is reachable at all.)
+    // Our own link line carries no Qt, and `ldd` shows no Qt library at all: Debian's libtorch_cpu needs OpenCV's
+    // highgui (which needs Qt 5), and the build gives `otcs` an empty stand-in for it (app/cli/highgui_stub.cpp).
     QProcess readelf;
     readelf.start("readelf", {"-d", QStringLiteral(OTCS_BIN_DIR "/otcs")});
     if (!readelf.waitForStarted()) QSKIP("readelf not available");
@@ -83,7 +82,8 @@ private Q_SLOTS:
     ldd.start("ldd", {QStringLiteral(OTCS_BIN_DIR "/otcs")});
     ldd.waitForFinished();
     auto all = QString::fromUtf8(ldd.readAllStandardOutput());
-    QVERIFY2(!all.contains("libQt6"), qPrintable(all));
+    QVERIFY2(!all.contains("Qt", Qt::CaseInsensitive), qPrintable(all));
+    QVERIFY2(!all.contains("not found"), qPrintable(all));
   }
 
   void parserRejectsRepeatsAndMissingValuesInProcess() {
