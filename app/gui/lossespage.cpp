@@ -1,5 +1,9 @@
 #include "app/gui/lossespage.h"
 
+#include <QFile>
+#include <QTextStream>
+#include <utility>
+
 #include <QSplitter>
 #include <QTextStream>
 #include <QVBoxLayout>
@@ -15,6 +19,12 @@ LossesPage::LossesPage(QWidget* parent) : QWidget(parent) {
   ot_->setTitle("Stage I: OT dual objective (maximised)");
   ot_->setAxisLabels("OT iteration", "dual objective");
   ot_->setFigureName("ot_dual");
+  ot_diag_ = new LossPlot(this);
+  ot_diag_->setObjectName("otDiagnosticsPlot");
+  ot_diag_->setTitle("Stage I: plan diagnostics (batch plan)");
+  ot_diag_->setAxisLabels("OT iteration", "value");
+  ot_diag_->setFigureName("ot_diagnostics");
+  ot_diag_->setLogY(true);
   score_ = new LossPlot(this);
   score_->setObjectName("scoreLossPlot");
   score_->setTitle("Stage II: score-matching loss");
@@ -22,6 +32,7 @@ LossesPage::LossesPage(QWidget* parent) : QWidget(parent) {
   score_->setFigureName("score_loss");
   auto* splitter = new QSplitter(Qt::Vertical, this);
   splitter->addWidget(ot_);
+  splitter->addWidget(ot_diag_);
   splitter->addWidget(score_);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
@@ -30,38 +41,75 @@ LossesPage::LossesPage(QWidget* parent) : QWidget(parent) {
 
 void LossesPage::addPoints(const QString& stage, const QString& series, const QVector<double>& steps,
                            const QVector<double>& values) {
-  LossPlot* plot = stage == "ot" ? ot_ : score_;
+  LossPlot* plot = stage == "ot" ? (series == "dual" ? ot_ : ot_diag_) : score_;
   plot->appendPoints(plot->addSeries(series), steps, values);
+}
+
+void LossesPage::clearOt() {
+  ot_->clearData();
+  ot_diag_->clearData();
+}
+
+bool LossesPage::loadOtDiagnostics(const QString& path) {
+  QFile file(path);
+  if (!file.open(QIODevice::ReadOnly | QIODevice::Text)) return false;
+  QTextStream in(&file);
+  const QStringList header = in.readLine().trimmed().split(',');
+  if (header.size() < 2 || header.front() != "step") return false;
+  QVector<QVector<double>> columns(header.size());
+  while (!in.atEnd()) {
+    const QStringList cells = in.readLine().trimmed().split(',');
+    if (cells.size() != header.size()) continue;  // a torn last line of an interrupted run
+    bool ok = true;
+    QVector<double> row;
+    for (const QString& c : cells) {
+      row << c.toDouble(&ok);
+      if (!ok) break;
+    }
+    if (!ok) continue;
+    for (int k = 0; k < row.size(); ++k) columns[k] << row[k];
+  }
+  if (columns.front().isEmpty()) return false;
+  ot_diag_->clearData();
+  for (int k = 1; k < header.size(); ++k) addPoints("ot", header[k], columns.front(), columns[k]);
+  return true;
 }
 
 void LossesPage::clear() {
   ot_->clearData();
+  ot_diag_->clearData();
   score_->clearData();
 }
 
 QSize LossesPage::figureSize() const { return size().isEmpty() || !isVisible() ? QSize(900, 800) : size(); }
 
 void LossesPage::renderFigure(QCPPainter& painter, const QSize& size) {
-  const QSize half(size.width(), size.height() / 2);
-  ot_->renderFigure(painter, half);
+  const QSize third(size.width(), size.height() / 3);
+  ot_->renderFigure(painter, third);
   painter.save();
-  painter.translate(0, half.height());
-  score_->renderFigure(painter, half);
+  painter.translate(0, third.height());
+  ot_diag_->renderFigure(painter, third);
+  painter.translate(0, third.height());
+  score_->renderFigure(painter, third);
   painter.restore();
 }
 
 void LossesPage::writeFigureCsv(QTextStream& out) const {
-  QString ot, score;
-  QTextStream a(&ot), b(&score);
-  ot_->writeFigureCsv(a);
-  score_->writeFigureCsv(b);
-  a.flush();
-  b.flush();
-  // One table: a stage column in front of each plot's rows (its header line dropped for the second plot).
-  const QStringList ot_lines = ot.split('\n', Qt::SkipEmptyParts), score_lines = score.split('\n', Qt::SkipEmptyParts);
-  out << "stage," << ot_lines.value(0) << '\n';
-  for (int i = 1; i < ot_lines.size(); ++i) out << "ot," << ot_lines[i] << '\n';
-  for (int i = 1; i < score_lines.size(); ++i) out << "score," << score_lines[i] << '\n';
+  // One table: a stage column in front of each plot's rows (the header line written once, from the first plot).
+  const std::pair<const char*, LossPlot*> parts[] = {{"ot", ot_}, {"ot", ot_diag_}, {"score", score_}};
+  bool header = false;
+  for (const auto& [stage, plot] : parts) {
+    QString text;
+    QTextStream s(&text);
+    plot->writeFigureCsv(s);
+    s.flush();
+    const QStringList lines = text.split('\n', Qt::SkipEmptyParts);
+    if (!header && !lines.isEmpty()) {
+      out << "stage," << lines.front() << '\n';
+      header = true;
+    }
+    for (int i = 1; i < lines.size(); ++i) out << stage << ',' << lines[i] << '\n';
+  }
 }
 
 }  // namespace otcs::workbench

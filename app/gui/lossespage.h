@@ -1,6 +1,7 @@
 #pragma once
-// The live curves of a run: the OT stage's dual objective and the score stage's loss, each in its own plot
-// (their scales differ by orders of magnitude). Exported together as one figure.
+// The live curves of a run: the OT stage's dual objective, its plan diagnostics (transport cost, marginal
+// errors; log scale) and the score stage's loss, each in its own plot (their scales differ by orders of
+// magnitude). Exported together as one figure.
 #include <QWidget>
 
 #include "widgets/figureexport.h"
@@ -17,6 +18,11 @@ class LossesPage : public QWidget, public FigureSource {
   explicit LossesPage(QWidget* parent = nullptr);
   LossPlot* otPlot() const { return ot_; }
   LossPlot* scorePlot() const { return score_; }
+  LossPlot* otDiagnosticsPlot() const { return ot_diag_; }
+  // Clears both OT plots (a new OT stage starts or is reloaded).
+  void clearOt();
+  // Reads RUN/ot/diagnostics.csv (step and one column per series); false when absent or empty.
+  bool loadOtDiagnostics(const QString& path);
   // Routes a batch to the plot of its stage (series created on first use).
   void addPoints(const QString& stage, const QString& series, const QVector<double>& steps, const QVector<double>& values);
   void clear();
@@ -28,6 +34,7 @@ class LossesPage : public QWidget, public FigureSource {
 
  private:
   LossPlot* ot_ = nullptr;
+  LossPlot* ot_diag_ = nullptr;
   LossPlot* score_ = nullptr;
 };
 

@@ -157,7 +157,7 @@ void MainWindow::connectSession() {
     const QString dir = session_->runDir();
     if (what == "started") {
       // Live events refill the views; the files on disk are reloaded when the stage ends.
-      if (stage == "ot") losses_->otPlot()->clearData();
+      if (stage == "ot") losses_->clearOt();
       if (stage == "score") losses_->scorePlot()->clearData();
       if (stage == "sample") trajectories_->clear();
     } else if (what == "skipped" || what == "finished" || what == "stopped") {
@@ -167,6 +167,7 @@ void MainWindow::connectSession() {
           losses_->otPlot()->clearData();
           losses_->addPoints("ot", "dual", steps, values);
         }
+        losses_->loadOtDiagnostics(QDir(dir).filePath("ot/diagnostics.csv"));
       } else if (stage == "score") {
         QVector<double> steps, values;
         if (loadCurve(QDir(dir).filePath("score/loss.csv"), &steps, &values) && !steps.isEmpty()) {
@@ -251,6 +252,7 @@ void MainWindow::loadRunArtifacts(const QString& runDir) {
     losses_->otPlot()->clearData();
     losses_->addPoints("ot", "dual", steps, values);
   }
+  losses_->loadOtDiagnostics(dir.filePath("ot/diagnostics.csv"));
   if (loadCurve(dir.filePath("score/loss.csv"), &steps, &values) && !steps.isEmpty()) {
     losses_->scorePlot()->clearData();
     losses_->addPoints("score", "loss", steps, values);
