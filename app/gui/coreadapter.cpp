@@ -4,10 +4,10 @@
 #include <torch/types.h>
 
 #include "core/common/error.h"
-#include "core/data/point_cloud.h"
 #include "core/io/npy.h"
 #include "core/ot/sparse.h"
 #include "core/session/project.h"
+#include "core/session/project_points.h"
 #pragma pop_macro("slots")
 
 #include "app/gui/coreadapter.h"
@@ -20,17 +20,6 @@
 
 namespace otcs::workbench {
 namespace {
-
-torch::Tensor loadDataset(const session::DatasetSpec& spec, torch::Tensor* labels) {
-  if (spec.generated()) {
-    auto cloud = data::generate_mixture(spec.mixture, spec.n, spec.seed);
-    *labels = cloud.labels;
-    return cloud.points;
-  }
-  auto points = data::read_point_cloud(spec.file);
-  *labels = torch::full({points.size(0)}, int64_t(-1), torch::kInt64);
-  return points;
-}
 
 void toPlain(const torch::Tensor& points, const torch::Tensor& labels, QVector<QPointF>* xy, QVector<int>* lab,
              std::shared_ptr<const std::vector<float>>* values) {
@@ -65,31 +54,14 @@ ProjectData loadProjectData(const QJsonObject& json, const QString& projectPath)
   try {
     const QByteArray text = QJsonDocument(json).toJson(QJsonDocument::Compact);
     session::Project p = session::parse_project(text.toStdString(), name, dir);
-    torch::Tensor sl, tl;
-    torch::Tensor source = loadDataset(p.source, &sl);
-    torch::Tensor target = loadDataset(p.target, &tl);
-    out.sourceFileCount = source.size(0);
-    out.targetFileCount = target.size(0);
-    std::vector<torch::Tensor> extra_s, extra_t;
-    for (size_t k = 0; k < p.keypoints.size(); ++k) {
-      const auto& kp = p.keypoints[k];
-      if (kp.source_index >= 0) {
-        out.pairs.push_back({kp.source_index, kp.target_index});
-        continue;
-      }
-      if (int64_t(kp.source_point.size()) != source.size(1) || int64_t(kp.target_point.size()) != target.size(1))
-        otcs::fail("{}: /data/keypoints/{}: the points need {} and {} coordinates", name, k, source.size(1),
-                   target.size(1));
-      out.pairs.push_back({out.sourceFileCount + qint64(extra_s.size()), out.targetFileCount + qint64(extra_t.size())});
-      extra_s.push_back(torch::tensor(kp.source_point, torch::kFloat64).to(torch::kFloat32).unsqueeze(0));
-      extra_t.push_back(torch::tensor(kp.target_point, torch::kFloat64).to(torch::kFloat32).unsqueeze(0));
-    }
-    if (!extra_s.empty()) {
-      source = torch::cat({source, torch::cat(extra_s)});
-      target = torch::cat({target, torch::cat(extra_t)});
-      sl = torch::cat({sl, torch::full({int64_t(extra_s.size())}, int64_t(-1), torch::kInt64)});
-      tl = torch::cat({tl, torch::full({int64_t(extra_t.size())}, int64_t(-1), torch::kInt64)});
-    }
+    session::ProjectPoints pts = session::load_project_points(p);
+    out.sourceFileCount = pts.source_file_count;
+    out.targetFileCount = pts.target_file_count;
+    for (size_t k = 0; k < pts.source_index.size(); ++k) out.pairs.push_back({pts.source_index[k], pts.target_index[k]});
+    const torch::Tensor& source = pts.source;
+    const torch::Tensor& target = pts.target;
+    const torch::Tensor& sl = pts.source_labels;
+    const torch::Tensor& tl = pts.target_labels;
     out.dim = int(target.size(1));
     toPlain(source, sl, &out.source, &out.sourceLabels, &out.sourceValues);
     toPlain(target, tl, &out.target, &out.targetLabels, &out.targetValues);

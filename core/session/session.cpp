@@ -1,4 +1,5 @@
 #include "core/session/session.h"
+#include "core/session/project_points.h"
 
 #include <chrono>
 #include <filesystem>
@@ -11,7 +12,6 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
-#include "core/data/point_cloud.h"
 #include "core/diffusion/trainer.h"
 #include "core/io/file.h"
 #include "core/io/npy.h"
@@ -133,57 +133,20 @@ const Project& Session::project() const { return impl_->project; }
 const std::string& Session::out_dir() const { return impl_->options.out_dir; }
 SessionResult Session::run() { return impl_->run(); }
 
-namespace {
-
-torch::Tensor load_dataset(const DatasetSpec& spec, torch::Tensor* labels) {
-  if (spec.generated()) {
-    auto cloud = data::generate_mixture(spec.mixture, spec.n, spec.seed);
-    *labels = cloud.labels;
-    return cloud.points;
-  }
-  auto points = data::read_point_cloud(spec.file);
-  *labels = torch::full({points.size(0)}, int64_t(-1), torch::kInt64);
-  return points;
-}
-
-}  // namespace
-
 void Session::Impl::prepare_data(StageContext& ctx) const {
   const Project& p = project;
-  torch::Tensor sl, tl;
-  auto source = load_dataset(p.source, &sl);
-  auto target = load_dataset(p.target, &tl);
   const std::string where = p.path.empty() ? "project" : p.path;
-  std::vector<int64_t> si, ti;
-  std::vector<torch::Tensor> extra_s, extra_t;
-  for (size_t k = 0; k < p.keypoints.size(); ++k) {
-    const auto& kp = p.keypoints[k];
-    if (kp.source_index >= 0) {
-      si.push_back(kp.source_index);
-      ti.push_back(kp.target_index);
-      continue;
-    }
-    if (int64_t(kp.source_point.size()) != source.size(1) || int64_t(kp.target_point.size()) != target.size(1))
-      fail("{}: /data/keypoints/{}: the points need {} and {} coordinates", where, k, source.size(1), target.size(1));
-    si.push_back(source.size(0) + int64_t(extra_s.size()));
-    ti.push_back(target.size(0) + int64_t(extra_t.size()));
-    extra_s.push_back(torch::tensor(kp.source_point, torch::kFloat64).to(torch::kFloat32).unsqueeze(0));
-    extra_t.push_back(torch::tensor(kp.target_point, torch::kFloat64).to(torch::kFloat32).unsqueeze(0));
-  }
-  if (!extra_s.empty()) {
-    source = torch::cat({source, torch::cat(extra_s)});
-    target = torch::cat({target, torch::cat(extra_t)});
-    sl = torch::cat({sl, torch::full({int64_t(extra_s.size())}, int64_t(-1), torch::kInt64)});
-    tl = torch::cat({tl, torch::full({int64_t(extra_t.size())}, int64_t(-1), torch::kInt64)});
-  }
-  ctx.source = source.contiguous();
-  ctx.target = target.contiguous();
-  ctx.source_labels = sl;
-  ctx.target_labels = tl;
+  ProjectPoints points = load_project_points(p);
+  const std::vector<int64_t>& si = points.source_index;
+  const std::vector<int64_t>& ti = points.target_index;
+  ctx.source = points.source;
+  ctx.target = points.target;
+  ctx.source_labels = points.source_labels;
+  ctx.target_labels = points.target_labels;
   if (!si.empty()) {
     ctx.keypoints.source_index = torch::tensor(si, torch::kInt64);
     ctx.keypoints.target_index = torch::tensor(ti, torch::kInt64);
-    ot::validate_keypoints(ctx.keypoints, source.size(0), target.size(0), where + ": /data/keypoints");
+    ot::validate_keypoints(ctx.keypoints, ctx.source.size(0), ctx.target.size(0), where + ": /data/keypoints");
   }
   const fs::path dir = ctx.run_dir / "data";
   fs::create_directories(dir);

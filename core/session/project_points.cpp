@@ -1,0 +1,61 @@
+#include "core/session/project_points.h"
+
+#include <string>
+
+#include <torch/torch.h>
+
+#include "core/common/error.h"
+#include "core/data/point_cloud.h"
+
+namespace otcs::session {
+
+namespace {
+
+torch::Tensor load_points(const DatasetSpec& spec, torch::Tensor* labels) {
+  if (spec.generated()) {
+    auto cloud = data::generate_mixture(spec.mixture, spec.n, spec.seed);
+    *labels = cloud.labels;
+    return cloud.points;
+  }
+  auto points = data::read_point_cloud(spec.file);
+  *labels = torch::full({points.size(0)}, int64_t(-1), torch::kInt64);
+  return points;
+}
+
+}  // namespace
+
+ProjectPoints load_project_points(const Project& p) {
+  ProjectPoints out;
+  auto source = load_points(p.source, &out.source_labels);
+  auto target = load_points(p.target, &out.target_labels);
+  out.source_file_count = source.size(0);
+  out.target_file_count = target.size(0);
+  const std::string where = p.path.empty() ? "project" : p.path;
+  std::vector<torch::Tensor> extra_s, extra_t;
+  for (size_t k = 0; k < p.keypoints.size(); ++k) {
+    const auto& kp = p.keypoints[k];
+    if (kp.source_index >= 0) {
+      out.source_index.push_back(kp.source_index);
+      out.target_index.push_back(kp.target_index);
+      continue;
+    }
+    if (int64_t(kp.source_point.size()) != source.size(1) || int64_t(kp.target_point.size()) != target.size(1))
+      fail("{}: /data/keypoints/{}: the points need {} and {} coordinates", where, k, source.size(1), target.size(1));
+    out.source_index.push_back(out.source_file_count + int64_t(extra_s.size()));
+    out.target_index.push_back(out.target_file_count + int64_t(extra_t.size()));
+    extra_s.push_back(torch::tensor(kp.source_point, torch::kFloat64).to(torch::kFloat32).unsqueeze(0));
+    extra_t.push_back(torch::tensor(kp.target_point, torch::kFloat64).to(torch::kFloat32).unsqueeze(0));
+  }
+  if (!extra_s.empty()) {
+    const auto appended = int64_t(extra_s.size());
+    source = torch::cat({source, torch::cat(extra_s)});
+    target = torch::cat({target, torch::cat(extra_t)});
+    out.source_labels = torch::cat({out.source_labels, torch::full({appended}, int64_t(-1), torch::kInt64)});
+    out.target_labels = torch::cat({out.target_labels, torch::full({appended}, int64_t(-1), torch::kInt64)});
+  }
+  out.source = source.contiguous();
+  out.target = target.contiguous();
+  return out;
+}
+
+}  // namespace otcs::session
