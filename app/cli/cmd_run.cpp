@@ -314,7 +314,8 @@ void render_figures(const fs::path& run) {
     written.push_back("potentials.png");
   }
 
-  {
+  std::error_code ec;  // `--until STAGE` leaves later stages' artifacts absent: their figures are skipped
+  if (fs::exists(run / "bridge/H.npz", ec)) {
     auto H = ot::load_sparse((run / "bridge/H.npz").string());
     auto dense = H.to_dense();
     const int64_t rows = std::min<int64_t>(H.rows, 360), cols = std::min<int64_t>(H.cols, 360);
@@ -364,7 +365,7 @@ void render_figures(const fs::path& run) {
     }
   }
 
-  if (two_d) {
+  if (two_d && fs::exists(run / "sample/trajectories.npz", ec)) {
     auto traj = io::read_npz((run / "sample/trajectories.npz").string());
     auto samples = io::read_npy((run / "sample/samples.npy").string());
     auto x = traj.at("x");  // [F, S, K, 2]
@@ -391,7 +392,6 @@ void render_figures(const fs::path& run) {
     save(p, "trajectories.png");
   }
 
-  std::error_code ec;
   if (two_d && fs::exists(run / "eval/conditionals.npz", ec)) {
     auto c = io::read_npz((run / "eval/conditionals.npz").string());
     auto srcs = c.at("sources");
