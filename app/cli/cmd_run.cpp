@@ -257,11 +257,58 @@ void value_scatter(Plot& plot, const torch::Tensor& points, const torch::Tensor&
   }
 }
 
+// Image runs: rows of sources (outlined by class) above their translations, one pair of rows per mapped class.
+torch::Tensor translation_grid(const torch::Tensor& sources_u8, const torch::Tensor& translations_u8, int64_t per_row,
+                               int scale) {
+  const int64_t n = sources_u8.size(0);
+  std::vector<torch::Tensor> rows;
+  auto to_f = [](const torch::Tensor& u8) { return u8.to(torch::kFloat32).div(127.5).sub(1); };
+  for (int64_t r = 0; r < n; r += per_row) {
+    const int64_t len = std::min(per_row, n - r);
+    rows.push_back(to_f(sources_u8.narrow(0, r, len)));
+    rows.push_back(to_f(translations_u8.narrow(0, r, len)));
+  }
+  return imaging::image_grid(torch::cat(rows), int(per_row), 2, scale);
+}
+
+void render_image_figures(const fs::path& run, std::vector<std::string>& written) {
+  std::error_code ec;
+  if (fs::exists(run / "sample/translations.npz", ec)) {
+    auto t = io::read_npz((run / "sample/translations.npz").string());
+    const int64_t per = t.at("per_class")[0].item<int64_t>();
+    imaging::write_png((run / "translations.png").string(),
+                       translation_grid(t.at("sources"), t.at("translations"), per, 3));
+    written.push_back("translations.png");
+  }
+  if (fs::exists(run / "eval/translations.npz", ec)) {
+    // The first 10 held-out inputs of each intended class, with their translations.
+    auto t = io::read_npz((run / "eval/translations.npz").string());
+    auto cls = t.at("intended_class");
+    std::vector<int64_t> pick;
+    const int64_t classes = cls.max().item<int64_t>() + 1;
+    for (int64_t c = 0; c < classes; ++c) {
+      auto idx = cls.eq(c).nonzero().squeeze(1);
+      for (int64_t k = 0; k < std::min<int64_t>(10, idx.numel()); ++k) pick.push_back(idx[k].item<int64_t>());
+    }
+    if (!pick.empty()) {
+      auto sel = torch::tensor(pick, torch::kInt64);
+      imaging::write_png((run / "test_translations.png").string(),
+                         translation_grid(t.at("sources").index_select(0, sel), t.at("translations").index_select(0, sel),
+                                          10, 3));
+      written.push_back("test_translations.png");
+    }
+  }
+}
+
 void render_figures(const fs::path& run) {
-  auto source = io::read_npy((run / "data/source.npy").string());
-  auto target = io::read_npy((run / "data/target.npy").string());
-  if (source.size(1) != 2 || target.size(1) != 2) {
-    spdlog::info("figures: the data are not 2-D; only the loss curve is drawn");
+  std::error_code ec0;
+  const bool image_run = !fs::exists(run / "data/source.npy", ec0);
+  torch::Tensor source, target;
+  if (!image_run) {
+    source = io::read_npy((run / "data/source.npy").string());
+    target = io::read_npy((run / "data/target.npy").string());
+    if (source.size(1) != 2 || target.size(1) != 2)
+      spdlog::info("figures: the data are not 2-D; only the loss curve is drawn");
   }
   std::vector<std::pair<int64_t, int64_t>> kps;
   {
@@ -290,7 +337,8 @@ void render_figures(const fs::path& run) {
     if (side != 2) p.markers(sx, sy, kp_c, 8, side == 0 ? "" : "source keypoints");
     if (side != 1) p.markers(tx, ty, kp_c, 8, side == 0 ? "" : "target keypoints");
   };
-  const bool two_d = source.size(1) == 2 && target.size(1) == 2;
+  const bool two_d = !image_run && source.size(1) == 2 && target.size(1) == 2;
+  if (image_run) render_image_figures(run, written);
 
   if (two_d) {
     Plot p(760, 600);
@@ -423,8 +471,8 @@ int run_command(const Args& args) {
   const std::string project_path = args.positional().at(0);
   // The point-cloud pipeline's small MLPs gain nothing from a second intra-op thread, and OpenMP's
   // spin-waiting made them up to 60x slower on a busy 2-core machine (measured; docs/DIFFUSION.md).
-  if (!args.has("--threads")) otcs::set_threads(1);
   auto project = session::load_project(project_path);
+  if (!args.has("--threads") && !project.images()) otcs::set_threads(1);
   if (args.has("--steps-scale")) session::scale_steps(project, positive_double(args, "--steps-scale", 1.0));
   session::SessionOptions options;
   options.out_dir = args.get("--out");
@@ -477,6 +525,12 @@ int run_command(const Args& args) {
   const fs::path metrics = fs::path(options.out_dir) / "metrics.json";
   if (fs::exists(metrics, ec)) {
     auto m = nlohmann::json::parse(io::read_file(metrics.string()));
+    if (m.contains("translated_class_accuracy"))
+      spdlog::info("run: translated-class accuracy {:.4f} (classifier test accuracy {:.4f}); Fréchet distance {:.3f} "
+                   "on the classifier's features",
+                   m.value("translated_class_accuracy", 0.0), m.value("classifier_test_accuracy", 0.0),
+                   m.value("frechet_distance_classifier_features", 0.0));
+    else
     spdlog::info("run: conditional_w2_ratio {:.4f} (baseline W2 {:.4f}, target std {:.4f})",
                  m.value("conditional_w2_ratio", 0.0), m.value("conditional_w2_baseline", 0.0),
                  m.value("target_std", 0.0));

@@ -1,17 +1,114 @@
-// Placeholder registration; the real command is built under issue #5.
+// otcs translate: apply a trained image run to new source images (a folder or an idx file), one PNG per input.
+#include <filesystem>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
 #include "app/cli/command.h"
 #include "core/common/error.h"
+#include "core/io/file.h"
+#include "core/session/image_data.h"
+#include "core/session/project.h"
+#include "core/session/score_model.h"
+#include "core/session/translate.h"
+#ifdef OTCS_HAVE_IMAGING
+#include "core/imaging/image.h"
+#endif
+
+namespace fs = std::filesystem;
 
 namespace otcs::cli {
+
+namespace {
+
+int translate_command(const Args& args) {
+#ifndef OTCS_HAVE_IMAGING
+  (void)args;
+  fail("this build has no image encoding (OTCS_WITH_OPENCV=OFF): otcs translate writes PNG files");
+#else
+  const fs::path run = args.get("--run");
+  const std::string input = args.get("--input");
+  std::error_code ec;
+  if (!fs::is_regular_file(run / "project.json", ec)) fail("{}: not a run directory (no project.json)", run.string());
+  if (!fs::is_regular_file(run / "score/model.pt", ec))
+    fail("{}: the run has no trained score model (score/model.pt); run its score stage first", run.string());
+  // The run's copy of the project: only the source preprocessing and the samplers are used (its data paths are not).
+  auto project = session::parse_project(io::read_file((run / "project.json").string()),
+                                        (run / "project.json").string(), run.string());
+  if (!project.images()) fail("{}: a point-cloud run; otcs translate applies image runs", run.string());
+  auto model = session::load_score_model((run / "score/model.pt").string());
+
+  session::ImageSetSpec spec = project.source.images;
+  spec.classes.clear();
+  spec.limit = 0;
+  std::vector<std::string> out_names;
+  if (fs::is_directory(input, ec)) {
+    spec.format = "folder";
+    spec.images = input;
+    spec.labels.clear();
+  } else if (fs::is_regular_file(input, ec)) {
+    spec.format = "idx";
+    spec.images = input;
+    spec.labels.clear();
+  } else {
+    fail("{}: no such file or folder", input);
+  }
+  auto pack = session::load_image_set(spec, input);
+  const int64_t limit = args.has("--limit") ? positive_int(args, "--limit", 1) : pack.size();
+  if (limit < pack.size()) pack = pack.subset(torch::arange(limit, torch::kInt64));
+  auto sources = pack.as_float().flatten(1);
+  const auto& ns = model.network_spec;
+  std::vector<int64_t> shape = {ns.in_channels, ns.resolution, ns.resolution};
+  if (ns.kind != diffusion::NetworkKind::UNet) fail("{}: otcs translate needs a UNet image model", run.string());
+
+  session::TranslateOptions to;
+  to.sampler = project.eval.has_sampler ? project.eval.sampler : project.sample.sampler;
+  if (args.has("--steps")) to.sampler.steps = positive_int(args, "--steps", 1);
+  to.seed = uint64_t(args.get_int("--seed", 0));
+  to.batch = 250;
+  int64_t last = -1;
+  to.progress = [&](int64_t done, int64_t total) {
+    const int64_t pct = 100 * done / std::max<int64_t>(1, total);
+    if (pct / 10 != last / 10) spdlog::info("translate: {}%", pct);
+    last = pct;
+  };
+  spdlog::info("translate: {} inputs from {} with {} ({} steps)", pack.size(), input,
+               diffusion::sampler_kind_name(to.sampler.kind), to.sampler.steps);
+  auto y = session::translate_images(model, sources, shape, to);
+
+  io::OutputDir out(args.get("--out"));
+  for (int64_t i = 0; i < y.size(0); ++i) {
+    std::string name = pack.names[size_t(i)];
+    if (name.rfind("index:", 0) == 0) name = fmt::format("{:05d}.png", std::stoll(name.substr(6)));
+    else name = fs::path(name).stem().string() + ".png";
+    imaging::write_png(out.claim(name), imaging::to_uint8_hwc(y[i]));
+  }
+  out.commit();
+  std::cout << fmt::format("{} translations written to {}\n", y.size(0), out.dir());
+  return 0;
+#endif
+}
+
+}  // namespace
 
 void register_translate(std::vector<Command>& out) {
   Command cmd;
   cmd.name = "translate";
-  cmd.summary = "(not built yet: issue #5)";
-  cmd.usage = "otcs translate ...";
-  cmd.writes_log = false;
-  cmd.max_positional = 64;
-  cmd.run = [](const Args&) -> int { fail("otcs translate is not available in this build yet (issue #5)"); };
+  cmd.summary = "apply a trained image run to new source images (folder or idx file), one PNG per input";
+  cmd.usage = "otcs translate --run RUN --input PATH --out DIR [--steps N] [--seed S] [--limit N]";
+  cmd.description =
+      "Preprocesses the inputs as the run's project preprocesses its source set, samples the run's conditional\n"
+      "score model (its sample stage's sampler) once per input, and writes DIR/<name>.png (folder inputs keep\n"
+      "their file names) or DIR/<index>.png (idx inputs, 5 digits).";
+  cmd.options = {{"--run", "RUN", "a finished image run (otcs run ... --out RUN)", "", true},
+                 {"--input", "PATH", "a folder of images or an idx image file (gzip or not)", "", true},
+                 {"--out", "DIR", "output directory", "", true},
+                 {"--steps", "N", "sampler steps (default: the project's)"},
+                 {"--seed", "S", "random seed", "0"},
+                 {"--limit", "N", "translate only the first N inputs"}};
+  cmd.run = translate_command;
   out.push_back(std::move(cmd));
 }
 

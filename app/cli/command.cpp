@@ -1,3 +1,6 @@
+#ifdef OTCS_HAVE_IMAGING
+#include "core/imaging/importers.h"
+#endif
 #include "app/cli/command.h"
 
 #include <unistd.h>
@@ -186,6 +189,9 @@ Args parse_args(const Command& cmd, const std::vector<std::string>& argv) {
 int main_entry(int argc, char** argv) {
   otcs::tune_allocator();
   register_builtin_commands();
+#ifdef OTCS_HAVE_IMAGING
+  imaging::register_session_importer();
+#endif
   std::vector<std::string> rest(argv + 1, argv + argc);
   try {
     if (rest.empty()) {

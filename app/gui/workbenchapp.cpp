@@ -1,4 +1,7 @@
 #include "app/gui/workbenchapp.h"
+#ifdef OTCS_HAVE_IMAGING
+#include "core/imaging/importers.h"
+#endif
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -48,6 +51,9 @@ void initResources() { initOtcsResources(); }
 
 int runWorkbench(int argc, char** argv) {
   otcs::tune_allocator();
+#ifdef OTCS_HAVE_IMAGING
+  otcs::imaging::register_session_importer();
+#endif
   QApplication app(argc, argv);
   QApplication::setOrganizationName("OTCS");
   QApplication::setApplicationName("Workbench");

@@ -11,6 +11,7 @@
 
 #include "core/common/error.h"
 #include "core/imaging/image.h"
+#include "core/session/image_data.h"
 
 namespace fs = std::filesystem;
 
@@ -44,7 +45,32 @@ data::Pack make_pack(std::vector<torch::Tensor>& images, std::vector<int64_t>& l
 torch::Tensor load_preprocessed(const std::string& path, const Preprocess& p) {
   auto hwc = read_image(path, p.channels);
   cv::Mat img(int(hwc.size(0)), int(hwc.size(1)), CV_8UC(int(hwc.size(2))), hwc.data_ptr());
-  if (p.crop != 0) {
+  bool fitted = false;
+  if (p.fit_content && p.height > 0 && p.width > 0) {
+    cv::Mat gray;
+    if (img.channels() == 3) cv::cvtColor(img, gray, cv::COLOR_RGB2GRAY);
+    else gray = img;
+    double lo, hi;
+    cv::minMaxLoc(gray, &lo, &hi);
+    if (hi > lo) {
+      cv::Mat mask = gray > (lo + 0.25 * (hi - lo));
+      cv::Rect bb = cv::boundingRect(mask);
+      const int side = std::max(bb.width, bb.height);
+      const int cx = bb.x + bb.width / 2, cy = bb.y + bb.height / 2;
+      cv::Mat padded;
+      cv::copyMakeBorder(img, padded, side, side, side, side, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+      cv::Mat square = padded(cv::Rect(cx - side / 2 + side, cy - side / 2 + side, side, side));
+      const int bh = std::max(1, int(std::lround(p.height * 20.0 / 28.0)));
+      const int bw = std::max(1, int(std::lround(p.width * 20.0 / 28.0)));
+      cv::Mat small;
+      cv::resize(square, small, cv::Size(bw, bh), 0, 0, side > bh ? cv::INTER_AREA : cv::INTER_CUBIC);
+      cv::Mat canvas = cv::Mat::zeros(p.height, p.width, img.type());
+      small.copyTo(canvas(cv::Rect((p.width - bw) / 2, (p.height - bh) / 2, bw, bh)));
+      img = canvas;
+      fitted = true;
+    }
+  }
+  if (p.crop != 0 && !fitted) {
     int side = p.crop < 0 ? std::min(img.rows, img.cols) : std::min({p.crop, img.rows, img.cols});
     img = img(cv::Rect((img.cols - side) / 2, (img.rows - side) / 2, side, side));
   }
@@ -155,6 +181,30 @@ Preprocess chinese_mnist_defaults(int size) {
   p.height = p.width = size;
   p.normalise_contrast = true;
   return p;
+}
+
+void register_session_importer() {
+  session::set_image_importer([](const session::ImageSetSpec& s) {
+    Preprocess p;
+    p.channels = s.channels;
+    p.crop = s.crop;
+    p.height = p.width = int(s.size);
+    p.normalise_contrast = s.normalise_contrast;
+    p.invert = s.invert;
+    p.fit_content = s.fit_content;
+    data::Pack pack;
+    if (s.format == "chinese_mnist") pack = import_chinese_mnist(s.images, s.suite_from, s.suite_to, p);
+    else if (s.format == "folder") pack = import_image_folder(s.images, p, s.labels);
+    else fail("{}: the image importer does not read format '{}'", s.images, s.format);
+    if (s.downsample > 1 || s.upsample > 0) {
+      session::ImageSetSpec post;
+      post.downsample = s.downsample;
+      post.upsample = s.upsample;
+      pack.images = session::preprocess_uint8(pack.images, post);
+      pack.content_hash = data::pack_hash(pack);
+    }
+    return pack;
+  });
 }
 
 }  // namespace otcs::imaging

@@ -14,6 +14,9 @@ struct Preprocess {
   int height = 0, width = 0;    // resize target (0: keep; all images must then agree)
   bool normalise_contrast = false;  // stretch each image's min..max to 0..255 (Chinese-MNIST strokes are faint)
   bool invert = false;          // 255 - v after everything else
+  // Crop to the bounding box of the strokes (pixels above 25% of the image's range), square it, and fit it into
+  // 20/28 of a height×width canvas on black, centred (MNIST's own normalisation; instead of crop and resize).
+  bool fit_content = false;
 };
 
 // Decodes one file and applies the preprocessing: uint8 [C, H, W].
@@ -30,5 +33,8 @@ data::Pack import_chinese_mnist(const std::string& root, int suite_from, int sui
 
 // The conventional preprocessing for Chinese-MNIST strokes next to 28×28 MNIST digits.
 Preprocess chinese_mnist_defaults(int size = 28);
+
+// Registers the decoding importer (folder, chinese_mnist) with the session (core/session/image_data.h).
+void register_session_importer();
 
 }  // namespace otcs::imaging

@@ -105,6 +105,50 @@ KeypointPairs read_keypoints_csv(const std::string& path, int64_t n_source, int6
   return kp;
 }
 
+torch::Tensor propagation_relations(const torch::Tensor& x, const torch::Tensor& keypoint_rows, int64_t neighbors,
+                                    double alpha, int64_t iterations) {
+  torch::NoGradGuard no_grad;
+  const int64_t n = x.size(0), K = keypoint_rows.numel();
+  const int64_t k = std::max<int64_t>(1, std::min<int64_t>(neighbors, n - 1));
+  auto xn = torch::nn::functional::normalize(x.to(torch::kFloat32).reshape({n, -1}),
+                                             torch::nn::functional::NormalizeFuncOptions().dim(1));
+  std::vector<torch::Tensor> sims, cols;
+  const int64_t block = 2048;
+  for (int64_t b = 0; b < n; b += block) {
+    const int64_t len = std::min(block, n - b);
+    auto S = xn.narrow(0, b, len).mm(xn.t());
+    auto self = torch::arange(len, torch::kInt64);
+    S.index_put_({self, self + b}, -2.0f);  // a sample is not its own neighbour
+    auto [v, i] = S.topk(k, 1);
+    sims.push_back(v);
+    cols.push_back(i);
+  }
+  auto V = torch::cat(sims), I = torch::cat(cols);
+  // Self-tuning heat kernel: the k-th neighbour's cosine distance sets each row's scale.
+  auto scale = (1 - V.select(1, k - 1)).clamp_min(1e-6).unsqueeze(1);
+  auto w = torch::exp(-(1 - V) / scale).flatten();
+  auto rows = torch::arange(n, torch::kInt64).repeat_interleave(k);
+  auto cidx = I.flatten();
+  // Symmetric W = (W_knn + W_knn^T) / 2, normalised S = D^-1/2 W D^-1/2; products by index_add (nnz = 2 n k).
+  auto r_all = torch::cat({rows, cidx}), c_all = torch::cat({cidx, rows});
+  auto w_all = torch::cat({w, w}) * 0.5;
+  auto deg = torch::zeros({n}, torch::kFloat32).index_add_(0, r_all, w_all);
+  auto dinv = deg.clamp_min(1e-12).rsqrt();
+  auto s_all = (w_all * dinv.index_select(0, r_all) * dinv.index_select(0, c_all)).unsqueeze(1);
+  auto Y = torch::zeros({n, K}, torch::kFloat32);
+  Y.index_put_({keypoint_rows.to(torch::kInt64), torch::arange(K, torch::kInt64)}, 1.0f);
+  auto F = Y.clone();
+  for (int64_t it = 0; it < iterations; ++it) {
+    auto SF = torch::zeros({n, K}, torch::kFloat32).index_add_(0, r_all, F.index_select(0, c_all) * s_all);
+    F = SF.mul_(alpha).add_(Y, 1.0 - alpha);
+  }
+  auto R = F.clamp_min(0).to(torch::kFloat64);
+  auto sum = R.sum(1, true);
+  // A sample the graph never reached (a disconnected component) relates to every keypoint equally.
+  R = torch::where(sum > 1e-30, R / sum.clamp_min(1e-30), torch::full_like(R, 1.0 / double(K)));
+  return R;
+}
+
 KeypointGuidance::KeypointGuidance(const torch::Tensor& source, const torch::Tensor& target, KeypointPairs pairs,
                                    GuidanceOptions options)
     : pairs_(std::move(pairs)), options_(options) {
@@ -112,8 +156,15 @@ KeypointGuidance::KeypointGuidance(const torch::Tensor& source, const torch::Ten
   if (!(options_.tau > 0)) throw std::invalid_argument("guidance: tau must be positive");
   const double tau_t = options_.tau_target > 0 ? options_.tau_target : options_.tau;
   auto src64 = source.to(torch::kFloat64), tgt64 = target.to(torch::kFloat64);
-  rs_ = relation_vectors(src64, src64.index_select(0, pairs_.source_index), options_.cost, options_.tau);
-  rt_ = relation_vectors(tgt64, tgt64.index_select(0, pairs_.target_index), options_.cost, tau_t);
+  if (options_.relation == GuidanceOptions::Relation::Propagation) {
+    rs_ = propagation_relations(source, pairs_.source_index, options_.neighbors, options_.propagation_alpha,
+                                options_.propagation_iterations);
+    rt_ = propagation_relations(target, pairs_.target_index, options_.neighbors, options_.propagation_alpha,
+                                options_.propagation_iterations);
+  } else {
+    rs_ = relation_vectors(src64, src64.index_select(0, pairs_.source_index), options_.cost, options_.tau);
+    rt_ = relation_vectors(tgt64, tgt64.index_select(0, pairs_.target_index), options_.cost, tau_t);
+  }
   const int64_t K = pairs_.size();
   source_pair_ = torch::full({source.size(0)}, -1, torch::kInt64);
   target_pair_ = torch::full({target.size(0)}, -1, torch::kInt64);

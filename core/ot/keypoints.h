@@ -51,7 +51,19 @@ struct GuidanceOptions {
   double tau = 0.1;              // source temperature (the animal task's 0.1)
   double tau_target = 0;         // <= 0: same as tau
   double alpha = 1.0;            // G = (1 - alpha) C + alpha g
+  // How relation vectors are formed. softmax: R(x) = softmax_k(-c(x, x_k) / tau), as released. propagation: the
+  // keypoints' one-hot labels spread over a symmetric cosine kNN graph of each set (Zhou et al. 2004,
+  // F = a S F + (1 - a) Y with S = D^-1/2 W D^-1/2), then R = F / sum F: relations that follow the data manifold,
+  // for raw pixels where one exemplar per class is far from most of its class in Euclidean terms.
+  enum class Relation { Softmax, Propagation } relation = Relation::Softmax;
+  int64_t neighbors = 10;
+  double propagation_alpha = 0.99;
+  int64_t propagation_iterations = 200;
 };
+
+// [n, K] propagation relation vectors (rows sum to 1) of a set x [n, d] whose keypoint k is row keypoint_rows[k].
+torch::Tensor propagation_relations(const torch::Tensor& x, const torch::Tensor& keypoint_rows, int64_t neighbors,
+                                    double alpha, int64_t iterations);
 
 // The guidance for one pair of finite sets: relation vectors of every sample are computed once, so the guided
 // cost of any (batch or tile) rows is one JS evaluation (plus a cost GEMM when alpha < 1).

@@ -171,8 +171,62 @@ private:
   std::set<std::string> used_;
 };
 
+std::string project_path(Reader& r, const std::string& key, const std::string& base_dir, bool required) {
+  std::string f = r.string(key, "");
+  if (f.empty()) {
+    if (required) r.error(r.at(key), r.has(key) ? "empty path" : "missing");
+    return {};
+  }
+  if (fs::path(f).is_absolute())
+    r.error(r.at(key), "absolute paths are machine-specific; give the path relative to the project file");
+  return (fs::path(base_dir) / f).lexically_normal().string();
+}
+
+ImageSetSpec parse_image_set(Reader r, const std::string& base_dir) {
+  ImageSetSpec s;
+  s.format = r.string("format", "");
+  if (s.format == "idx") {
+    s.images = project_path(r, "images", base_dir, true);
+    s.labels = project_path(r, "labels", base_dir, false);
+  } else if (s.format == "folder") {
+    s.images = project_path(r, "dir", base_dir, true);
+    s.labels = project_path(r, "labels", base_dir, false);
+  } else if (s.format == "pack") {
+    s.images = project_path(r, "file", base_dir, true);
+  } else if (s.format == "chinese_mnist") {
+    s.images = project_path(r, "root", base_dir, true);
+    auto suites = r.integers("suites", {1, 90});
+    if (suites.size() != 2 || suites[0] < 1 || suites[1] < suites[0])
+      r.error(r.at("suites"), "expected [first, last] with 1 <= first <= last");
+    s.suite_from = int(suites[0]);
+    s.suite_to = int(suites[1]);
+  } else {
+    r.error(r.at("format"), fmt::format("expected idx, chinese_mnist, folder or pack, got '{}'", s.format));
+  }
+  s.size = r.non_negative_integer("size", 0);
+  s.channels = int(r.non_negative_integer("channels", 0));
+  if (s.channels != 0 && s.channels != 1 && s.channels != 3) r.error(r.at("channels"), "expected 1 or 3");
+  s.crop = int(r.integer("crop", 0));
+  if (s.crop < -1) r.error(r.at("crop"), "expected -1 (largest square), 0 (none) or a size");
+  s.fit_content = r.boolean("fit_content", false);
+  s.normalise_contrast = r.boolean("normalise_contrast", false);
+  s.invert = r.boolean("invert", false);
+  s.classes = r.integers("classes", {});
+  s.limit = r.non_negative_integer("limit", 0);
+  s.limit_seed = r.seed("limit_seed", 0);
+  s.downsample = int(r.positive_integer("downsample", 1));
+  s.upsample = int(r.non_negative_integer("upsample", 0));
+  r.finish();
+  return s;
+}
+
 DatasetSpec parse_dataset(Reader r, const std::string& base_dir) {
   DatasetSpec d;
+  if (r.has("images")) {
+    d.images = parse_image_set(r.object("images"), base_dir);
+    r.finish();
+    return d;
+  }
   if (r.has("file")) {
     std::string f = r.string("file", "");
     if (f.empty()) r.error(r.at("file"), "empty path");
@@ -264,7 +318,31 @@ Project parse_project(const std::string& text, const std::string& name, const st
     if (!d.has("target")) d.error(d.at("target"), "missing");
     p.source = parse_dataset(d.object("source"), base_dir);
     p.target = parse_dataset(d.object("target"), base_dir);
-    if (const json* kps = d.array("keypoints")) {
+    if (p.source.is_images() != p.target.is_images())
+      d.error(d.at("target"), "source and target must both be image datasets or both be point sets");
+    if (d.has("test_source") || d.has("test_target")) {
+      if (!p.source.is_images()) d.error(d.at("test_source"), "held-out test sets are for image projects");
+      p.image_eval.test_source = parse_dataset(d.object("test_source"), base_dir);
+      p.image_eval.test_target = parse_dataset(d.object("test_target"), base_dir);
+      if (!p.image_eval.test_source.is_images()) d.error(d.at("test_source"), "missing (an image dataset)");
+      if (!p.image_eval.test_target.is_images()) d.error(d.at("test_target"), "missing (an image dataset)");
+    }
+    if (d.has("keypoints") && d.raw().at("keypoints").is_object()) {
+      Reader kr = d.object("keypoints");
+      p.keypoint_rule.rule = kr.string("rule", "");
+      if (p.keypoint_rule.rule != "class_medoid")
+        kr.error(kr.at("rule"), fmt::format("expected class_medoid, got '{}'", p.keypoint_rule.rule));
+      if (const json* cp = kr.array("class_pairs")) {
+        for (size_t k = 0; k < cp->size(); ++k) {
+          const json& e = (*cp)[k];
+          if (!e.is_array() || e.size() != 2 || !e[0].is_number_integer() || !e[1].is_number_integer())
+            kr.error(kr.at("class_pairs") + "/" + std::to_string(k), "expected [source class, target class]");
+          p.keypoint_rule.class_pairs.emplace_back(e[0].get<int64_t>(), e[1].get<int64_t>());
+        }
+      }
+      kr.finish();
+      if (!p.source.is_images()) kr.error(kr.pointer(), "a keypoint rule needs labelled image datasets");
+    } else if (const json* kps = d.array("keypoints")) {
       for (size_t k = 0; k < kps->size(); ++k) {
         Reader kr((*kps)[k], d.at("keypoints") + "/" + std::to_string(k), name);
         KeypointSpec kp;
@@ -292,8 +370,8 @@ Project parse_project(const std::string& text, const std::string& name, const st
     Reader s = stages.object("ot");
     auto& o = p.ot;
     o.solver = s.string("solver", o.solver);
-    if (o.solver != "exact" && o.solver != "tabular" && o.solver != "mlp")
-      s.error(s.at("solver"), fmt::format("expected exact, tabular or mlp, got '{}'", o.solver));
+    if (o.solver != "exact" && o.solver != "tabular" && o.solver != "mlp" && o.solver != "dense")
+      s.error(s.at("solver"), fmt::format("expected exact, dense, tabular or mlp, got '{}'", o.solver));
     o.cost = s.string("cost", o.cost);
     if (o.cost != "l2" && o.cost != "l1" && o.cost != "cosine" && o.cost != "sqeuclidean")
       s.error(s.at("cost"), fmt::format("expected l2, l1, cosine or sqeuclidean, got '{}'", o.cost));
@@ -301,6 +379,13 @@ Project parse_project(const std::string& text, const std::string& name, const st
     o.tau = s.positive("tau", o.tau);
     o.tau_target = s.non_negative("tau_target", 0.0);
     o.alpha = s.unit_interval("alpha", o.alpha);
+    o.relation = s.string("relation", o.relation);
+    if (o.relation != "softmax" && o.relation != "propagation")
+      s.error(s.at("relation"), fmt::format("expected softmax or propagation, got '{}'", o.relation));
+    o.neighbors = s.positive_integer("neighbors", o.neighbors);
+    o.propagation_alpha = s.unit_interval("propagation_alpha", o.propagation_alpha);
+    o.propagation_iterations = s.positive_integer("propagation_iterations", o.propagation_iterations);
+    o.adam_steps = s.non_negative_integer("adam_steps", o.adam_steps);
     o.iterations = s.positive_integer("iterations", o.iterations);
     o.batch = s.positive_integer("batch", o.batch);
     o.lr = s.positive("lr", o.lr);
@@ -416,6 +501,8 @@ Project parse_project(const std::string& text, const std::string& name, const st
       e.sampler = parse_sampler(s.object("sampler"));
     }
     e.seed = s.seed("seed", 0);
+    p.image_eval.classifier_epochs = s.positive_integer("classifier_epochs", p.image_eval.classifier_epochs);
+    p.image_eval.grid = s.positive_integer("grid", p.image_eval.grid);
     s.finish();
     p.canonical["eval"] = s.raw().dump();
   }
@@ -423,7 +510,7 @@ Project parse_project(const std::string& text, const std::string& name, const st
   r.finish();
 
   // Cross-field checks that need more than one value.
-  if (p.score.network.kind == diffusion::NetworkKind::UNet)
+  if (p.score.network.kind == diffusion::NetworkKind::UNet && !p.images())
     fail("{}: /stages/score/network/kind: the point-cloud pipeline needs the mlp network (unet is for images)", name);
   return p;
 }

@@ -16,12 +16,34 @@ namespace otcs::session {
 
 constexpr int kProjectSchemaVersion = 1;
 
+// An image dataset ("images" in a dataset object): what to import and how to preprocess it. Paths are absolute
+// (resolved against the project file).
+struct ImageSetSpec {
+  std::string format;               // idx | chinese_mnist | folder | pack
+  std::string images, labels;       // idx: images + labels files; folder: directory + optional labels CSV; pack: .npz
+  int suite_from = 1, suite_to = 90;  // chinese_mnist: volunteer suites kept
+  int64_t size = 0;                 // square resize (0: keep)
+  int channels = 0;                 // 1 or 3 (0: keep)
+  int crop = 0;                     // centre crop before resizing (-1: largest square)
+  bool fit_content = false;         // crop to the strokes' bounding box, fit into 20/28 of the frame (as MNIST)
+  bool normalise_contrast = false;  // per-image min..max stretch (faint Chinese-MNIST strokes)
+  bool invert = false;
+  std::vector<int64_t> classes;     // keep only these labels (empty: all)
+  int64_t limit = 0;                // keep a random subset of this size (0: all)
+  uint64_t limit_seed = 0;
+  int downsample = 1;               // > 1: shrink by this factor (area) after preprocessing (low-resolution sources)
+  int upsample = 0;                 // > 0: then resize back up to this size (bicubic), as a degraded input
+  bool defined() const { return !format.empty(); }
+};
+
 struct DatasetSpec {
   std::string file;                               // absolute path (resolved against the project file); or
-  std::vector<data::MixtureComponent> mixture;    // a generated Gaussian mixture of n points from seed
+  std::vector<data::MixtureComponent> mixture;    // a generated Gaussian mixture of n points from seed; or
+  ImageSetSpec images;                            // an image dataset
   int64_t n = 0;
   uint64_t seed = 0;
-  bool generated() const { return file.empty(); }
+  bool generated() const { return file.empty() && !images.defined(); }
+  bool is_images() const { return images.defined(); }
 };
 
 // A keypoint pair: either indices into the two sets, or two points appended to them (in order).
@@ -37,6 +59,11 @@ struct OtStageSpec {
   double tau = 0.1;                 // keypoint relation temperature (source side)
   double tau_target = 0;            // <= 0: tau
   double alpha = 1.0;               // G = (1 - alpha) C + alpha g (1: pure guiding, as released)
+  std::string relation = "softmax"; // keypoint relation vectors: softmax (released) | propagation (kNN graph)
+  int64_t neighbors = 10;           // propagation: k of the cosine kNN graph
+  double propagation_alpha = 0.99;  // propagation: F = a S F + (1 - a) Y
+  int64_t propagation_iterations = 200;
+  int64_t adam_steps = 0;           // dense solver: full-gradient Adam steps (lr) before the coordinate sweeps
   int64_t iterations = 20000;       // stochastic solvers
   int64_t batch = 64;
   double lr = 1e-4;
@@ -86,12 +113,29 @@ struct EvalStageSpec {
   uint64_t seed = 0;
 };
 
+// How keypoint pairs are chosen when the project gives a rule rather than a list.
+struct KeypointRule {
+  std::string rule;                 // "" (explicit list) | class_medoid: per class, the sample nearest its class mean
+  std::vector<std::pair<int64_t, int64_t>> class_pairs;  // source class -> target class (empty: identity on 0..9)
+};
+
+// Image projects: held-out data for the eval stage (test inputs and the classifier's data).
+struct ImageEvalSpec {
+  DatasetSpec test_source;          // translated by the eval stage (labels give the intended target class)
+  DatasetSpec test_target;          // the classifier's held-out test split (its training split is the target set)
+  int64_t classifier_epochs = 6;
+  int64_t grid = 10;                // samples per class in the figure grids
+};
+
 struct Project {
   int schema_version = kProjectSchemaVersion;
   std::string name, description;
   std::string path, dir;            // the project file and its directory
   DatasetSpec source, target;
   std::vector<KeypointSpec> keypoints;
+  KeypointRule keypoint_rule;
+  ImageEvalSpec image_eval;
+  bool images() const { return source.is_images(); }
   OtStageSpec ot;
   BridgeStageSpec bridge;
   ScoreStageSpec score;

@@ -6,6 +6,7 @@
 
 #include "core/common/error.h"
 #include "core/data/point_cloud.h"
+#include "core/session/image_data.h"
 
 namespace otcs::session {
 
@@ -24,7 +25,39 @@ torch::Tensor load_points(const DatasetSpec& spec, torch::Tensor* labels) {
 
 }  // namespace
 
+ProjectPoints load_image_points(const Project& p) {
+  ProjectPoints out;
+  const std::string where = p.path.empty() ? "project" : p.path;
+  auto src = load_image_set(p.source.images, where + ": /data/source");
+  auto tgt = load_image_set(p.target.images, where + ": /data/target");
+  out.image_shape = {tgt.images.size(1), tgt.images.size(2), tgt.images.size(3)};
+  out.source = src.as_float().flatten(1).contiguous();
+  out.target = tgt.as_float().flatten(1).contiguous();
+  out.source_labels = src.labels;
+  out.target_labels = tgt.labels;
+  out.source_file_count = src.size();
+  out.target_file_count = tgt.size();
+  out.source_hash = src.content_hash;
+  out.target_hash = tgt.content_hash;
+  out.source_names = src.names;
+  out.target_names = tgt.names;
+  if (!p.keypoint_rule.rule.empty()) {
+    for (auto [i, j] : class_medoid_pairs(out.source, out.source_labels, out.target, out.target_labels, p.keypoint_rule)) {
+      out.source_index.push_back(i);
+      out.target_index.push_back(j);
+    }
+  }
+  for (size_t k = 0; k < p.keypoints.size(); ++k) {
+    const auto& kp = p.keypoints[k];
+    if (kp.source_index < 0) fail("{}: /data/keypoints/{}: image projects pair samples by index", where, k);
+    out.source_index.push_back(kp.source_index);
+    out.target_index.push_back(kp.target_index);
+  }
+  return out;
+}
+
 ProjectPoints load_project_points(const Project& p) {
+  if (p.images()) return load_image_points(p);
   ProjectPoints out;
   auto source = load_points(p.source, &out.source_labels);
   auto target = load_points(p.target, &out.target_labels);

@@ -17,6 +17,11 @@ struct ProjectPoints {
   int64_t source_file_count = 0;               // rows that came from the datasets
   int64_t target_file_count = 0;
   std::vector<int64_t> source_index, target_index;  // keypoint pairs, one entry each
+  // Image projects: the image shape [C, H, W] (rows are flattened images in [-1, 1]), and the packs' content
+  // hashes and sample names (for the keypoint pairs file). Empty for point sets.
+  std::vector<int64_t> image_shape;
+  std::string source_hash, target_hash;
+  std::vector<std::string> source_names, target_names;
 };
 
 // Throws UserError naming /data/keypoints/K when a keypoint's coordinates do not match the data's dimension.

@@ -150,6 +150,25 @@ void Session::Impl::prepare_data(StageContext& ctx) const {
   }
   const fs::path dir = ctx.run_dir / "data";
   fs::create_directories(dir);
+  ctx.image_shape = points.image_shape;
+  if (ctx.images()) {
+    // Image rows are large: the run keeps labels and the keypoint pairs (by index and sample name, with both
+    // datasets' content hashes, so pairs can never be applied to changed data), not the pixels.
+    io::write_npy((dir / "source_labels.npy").string(), ctx.source_labels);
+    io::write_npy((dir / "target_labels.npy").string(), ctx.target_labels);
+    std::string csv;
+    for (size_t k = 0; k < si.size(); ++k) csv += fmt::format("{},{}\n", si[k], ti[k]);
+    io::write_file_atomic((dir / "keypoints.csv").string(), csv);
+    nlohmann::json pairs = {{"schema_version", 1},
+                            {"source_hash", points.source_hash},
+                            {"target_hash", points.target_hash},
+                            {"pairs", nlohmann::json::array()}};
+    for (size_t k = 0; k < si.size(); ++k)
+      pairs["pairs"].push_back({{"source", {{"index", si[k]}, {"name", points.source_names[size_t(si[k])]}}},
+                                {"target", {{"index", ti[k]}, {"name", points.target_names[size_t(ti[k])]}}}});
+    io::write_file_atomic((dir / "keypoints.json").string(), pairs.dump(2) + "\n");
+    return;
+  }
   io::write_npy((dir / "source.npy").string(), ctx.source);
   io::write_npy((dir / "target.npy").string(), ctx.target);
   io::write_npy((dir / "source_labels.npy").string(), ctx.source_labels);
@@ -205,8 +224,8 @@ SessionResult Session::Impl::run() {
         case Stage::Ot: out = run_ot_stage(ctx); break;
         case Stage::Bridge: out = run_bridge_stage(ctx); break;
         case Stage::Score: out = run_score_stage(ctx); break;
-        case Stage::Sample: out = run_sample_stage(ctx); break;
-        case Stage::Eval: out = run_eval_stage(ctx); break;
+        case Stage::Sample: out = ctx.images() ? run_image_sample_stage(ctx) : run_sample_stage(ctx); break;
+        case Stage::Eval: out = ctx.images() ? run_image_eval_stage(ctx) : run_eval_stage(ctx); break;
       }
     } catch (const UserError& e) {
       out = {StageOutcome::Status::Failed, e.what(), true};

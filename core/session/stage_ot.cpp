@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <algorithm>
 #include <fstream>
+#include <limits>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -13,6 +14,7 @@
 #include "core/io/npy.h"
 #include "core/ot/bridge.h"
 #include "core/ot/cost.h"
+#include "core/ot/dense.h"
 #include "core/ot/exact.h"
 #include "core/ot/keypoints.h"
 #include "core/ot/potentials.h"
@@ -36,6 +38,10 @@ std::optional<ot::GuidanceOptions> guidance_options(const StageContext& ctx) {
   g.tau = o.tau;
   g.tau_target = o.tau_target;
   g.alpha = o.alpha;
+  if (o.relation == "propagation") g.relation = ot::GuidanceOptions::Relation::Propagation;
+  g.neighbors = o.neighbors;
+  g.propagation_alpha = o.propagation_alpha;
+  g.propagation_iterations = o.propagation_iterations;
   return g;
 }
 
@@ -66,7 +72,66 @@ StageOutcome run_ot_stage(StageContext& ctx) {
   torch::Tensor u, v;
   std::string report;
 
-  if (o.solver == "exact") {
+  if (o.solver == "dense") {
+    // The whole guided cost in memory, then exact block-coordinate ascent (core/ot/dense.h).
+    auto xs = ctx.source, yt = ctx.target;
+    const int64_t n = xs.size(0), m = yt.size(0);
+    if (double(n) * double(m) > 2.5e8)
+      fail("{}: /stages/ot/solver: dense needs n·m <= 2.5e8 ({} x {} is too large); use tabular or mlp",
+           ctx.project.path, n, m);
+    auto G = torch::empty({n, m}, torch::kFloat32);
+    std::unique_ptr<ot::KeypointGuidance> guidance;
+    if (auto g = guidance_options(ctx)) guidance = std::make_unique<ot::KeypointGuidance>(xs, yt, ctx.keypoints, *g);
+    auto ti = torch::arange(m, torch::kInt64);
+    const auto cost = ot::parse_cost(o.cost);
+    for (int64_t b = 0; b < n; b += 1024) {
+      const int64_t len = std::min<int64_t>(1024, n - b);
+      auto si = torch::arange(b, b + len, torch::kInt64);
+      torch::Tensor C;
+      if (!guidance || o.alpha < 1.0) C = ot::cost_matrix(xs.narrow(0, b, len), yt, cost);
+      torch::Tensor blk = guidance ? guidance->guided_cost(si, ti, C, torch::kFloat32) : C.to(torch::kFloat32);
+      if (guidance) blk.masked_fill_(guidance->mask(si, ti, torch::kFloat32).eq(0), std::numeric_limits<float>::infinity());
+      G.narrow(0, b, len).copy_(blk);
+    }
+    ctx.log(LogEvent::Level::Info, fmt::format("ot: dense block-coordinate solve of the {} x {} problem (epsilon {:g}{})",
+                                               n, m, o.epsilon,
+                                               guidance ? fmt::format(", {} keypoint pairs", ctx.keypoints.size()) : ""));
+    ot::DenseDualOptions dopt;
+    dopt.epsilon = o.epsilon;
+    dopt.max_sweeps = o.iterations;
+    dopt.adam_steps = o.adam_steps;
+    dopt.adam_lr = o.lr;
+    std::ofstream curve((dir / "dual.csv").string());
+    curve << "step,dual_objective\n";
+    auto res = ot::solve_dense_dual(G, dopt, [&](int64_t sweep, double dual, double err) {
+      if (sweep < 0) {
+        ctx.log(LogEvent::Level::Info, fmt::format("ot: adam step {}: row marginal error {:.2e}", -sweep, err));
+        ctx.emit(LossEvent{Stage::Ot, "marginal_error_rows", -sweep, err});
+        return !ctx.stop.load();
+      }
+      sweep += dopt.adam_steps;
+      curve << sweep << "," << fmt::format("{:.9g}", dual) << "\n";
+      ctx.emit(LossEvent{Stage::Ot, "dual", sweep, dual});
+      ctx.emit(LossEvent{Stage::Ot, "marginal_error_rows", sweep, err});
+      ctx.log(LogEvent::Level::Info, fmt::format("ot: sweep {}: dual {:.6g}, row marginal error {:.2e}", sweep, dual, err));
+      return !ctx.stop.load();
+    });
+    curve.close();
+    if (ctx.stop.load() && !res.converged) return {StageOutcome::Status::Stopped, "ot: stopped (the dense solve restarts)"};
+    if (!res.converged)
+      ctx.log(LogEvent::Level::Warning, fmt::format("ot: {} sweeps left a row marginal error of {:.2e}", res.sweeps,
+                                                    res.marginal_error_rows));
+    u = res.u;
+    v = res.v;
+    io::write_file_atomic((dir / "diagnostics.csv").string(),
+                          fmt::format("step,transport_cost,marginal_error_rows,marginal_error_cols\n{},{:.9g},{:.9g},{:.9g}\n",
+                                      res.sweeps, res.transport_cost, res.marginal_error_rows, res.marginal_error_cols));
+    report = fmt::format("\"solver\": \"dense\",\n  \"dual_objective\": {:.17g},\n  \"transport_cost\": {:.17g},\n  "
+                         "\"marginal_error_rows\": {:.6g},\n  \"marginal_error_cols\": {:.6g},\n  \"sweeps\": {},\n  "
+                         "\"seconds\": {:.3f}",
+                         res.dual_objective, res.transport_cost, res.marginal_error_rows, res.marginal_error_cols,
+                         res.sweeps, seconds_since(t0));
+  } else if (o.solver == "exact") {
     ctx.log(LogEvent::Level::Info, fmt::format("ot: exact solve of the {} x {} problem (cost {}, epsilon {:g}{})",
                                                ctx.source.size(0), ctx.target.size(0), o.cost, o.epsilon,
                                                ctx.keypoints.size() ? fmt::format(", {} keypoint pairs, tau {:g}, "

@@ -42,6 +42,13 @@ diffusion::NetworkSpec score_network_spec(const StageContext& ctx) {
   auto spec = ctx.project.score.network;
   spec.data_dim = ctx.target.size(1);
   spec.cond_dim = ctx.source.size(1);
+  if (ctx.images() && spec.kind == diffusion::NetworkKind::UNet) {
+    // The target image is the diffused variable; the source image (flattened) is the condition vector, embedded
+    // and added to the time embedding (the animal task's way: a translation changes the content globally).
+    spec.in_channels = ctx.image_shape[0];
+    spec.resolution = ctx.image_shape[1];
+    spec.cond_channels = 0;
+  }
   const auto& sch = ctx.project.score.schedule;
   spec.time_scale = sch.kind == diffusion::ScheduleKind::Ddpm ? 1.0 / double(sch.steps)
                     : sch.kind == diffusion::ScheduleKind::VpSde ? 1.0 / 999.0
@@ -104,6 +111,11 @@ StageOutcome run_score_stage(StageContext& ctx) {
             fmt::format("score: {} steps, batch {}, {} pairs, {} schedule, mlp {}x{} ({} parameters)", sc.steps,
                         sc.batch, data::pair_mode_name(sc.mode), diffusion::schedule_kind_name(sc.schedule.kind),
                         net_spec.hidden, net_spec.blocks, diffusion::parameter_count(*trainer->network())));
+    if (net_spec.kind == diffusion::NetworkKind::UNet)
+      ctx.log(LogEvent::Level::Info, fmt::format("score: the network is a UNet ({} channels, {} resolution levels) on "
+                                                 "{}x{}x{} images",
+                                                 net_spec.channels, net_spec.channel_mult.size(), ctx.image_shape[0],
+                                                 ctx.image_shape[1], ctx.image_shape[2]));
   }
   {
     std::string csv = "step,loss\n";
@@ -136,6 +148,8 @@ StageOutcome run_score_stage(StageContext& ctx) {
     }
     auto [si, ti] = sampler->next(sc.batch);
     auto y0 = ctx.target.index_select(0, ti);
+    if (ctx.images() && net_spec.kind == diffusion::NetworkKind::UNet)
+      y0 = y0.view({y0.size(0), ctx.image_shape[0], ctx.image_shape[1], ctx.image_shape[2]});
     auto cond = ctx.source.index_select(0, si);
     try {
       last_loss = trainer->step(y0, cond);

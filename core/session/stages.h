@@ -38,6 +38,8 @@ struct StageContext {
   torch::Tensor source, target;
   torch::Tensor source_labels, target_labels;  // int64 mixture component, -1 for file data / keypoints
   ot::KeypointPairs keypoints;                 // indices into source / target
+  std::vector<int64_t> image_shape;            // image projects: [C, H, W] of every row (empty for point sets)
+  bool images() const { return !image_shape.empty(); }
   std::string hash;                            // this stage's configuration hash
   bool forced = false;                         // run again even if the artifact exists
 
@@ -83,6 +85,10 @@ StageOutcome run_bridge_stage(StageContext& ctx);
 StageOutcome run_score_stage(StageContext& ctx);
 StageOutcome run_sample_stage(StageContext& ctx);
 StageOutcome run_eval_stage(StageContext& ctx);
+// Image projects: the sample stage translates a grid of sources per class, the eval stage trains the project's
+// classifier and scores translations of the held-out test inputs (stage_images.cpp).
+StageOutcome run_image_sample_stage(StageContext& ctx);
+StageOutcome run_image_eval_stage(StageContext& ctx);
 
 // The exact L2-regularised plan between a source and a target set with the project's OT settings (the OT
 // stage's exact solver, and the eval stage's reference on a finer target).

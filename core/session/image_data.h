@@ -1,0 +1,40 @@
+#pragma once
+// Image datasets for image projects: import (MNIST idx and packs here; JPEG/PNG folders and Chinese-MNIST through
+// an importer the front end registers, since the core is OpenCV-free), class filtering, seeded subsets, and the
+// keypoint rule. Internal to the session and the CLI (LibTorch).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "core/data/pack.h"
+#include "core/session/project.h"
+
+namespace otcs::session {
+
+// Decodes formats the core cannot (folder, chinese_mnist) including all pixel preprocessing; registered by the CLI
+// and the workbench when they are built with OpenCV.
+using ImageImporter = std::function<data::Pack(const ImageSetSpec&)>;
+void set_image_importer(ImageImporter importer);
+bool has_image_importer();
+
+// The dataset a spec describes, preprocessed, filtered by class and subset (seeded). `where` names the JSON
+// location for errors. Decoded packs are cached under data::pack_cache_dir() by a hash of the spec and the
+// input files' sizes and times, so a second run loads in milliseconds.
+data::Pack load_image_set(const ImageSetSpec& spec, const std::string& where);
+
+// Pixel preprocessing the core can do on uint8 [N, C, H, W] (channels, resize by area/bilinear, down/upsampling):
+// used for idx and pack inputs. Decoded formats get it from the importer.
+torch::Tensor preprocess_uint8(const torch::Tensor& images, const ImageSetSpec& spec);
+
+// The class_medoid rule: for every (source class, target class) pair, the sample of that class nearest its class
+// mean (in pixels) on each side. Returns row indices; throws UserError when a class is missing.
+std::vector<std::pair<int64_t, int64_t>> class_medoid_pairs(const torch::Tensor& source, const torch::Tensor& source_labels,
+                                                            const torch::Tensor& target, const torch::Tensor& target_labels,
+                                                            const KeypointRule& rule);
+// The rule's class map (identity 0..9 when the project gives none).
+std::vector<std::pair<int64_t, int64_t>> class_map(const KeypointRule& rule);
+
+}  // namespace otcs::session

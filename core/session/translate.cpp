@@ -1,0 +1,45 @@
+#include "core/session/translate.h"
+
+#include <torch/torch.h>
+
+#include "core/common/error.h"
+#include "core/diffusion/sampler.h"
+
+namespace otcs::session {
+
+torch::Tensor translate_images(const ScoreModel& model, const torch::Tensor& sources, const std::vector<int64_t>& shape,
+                               const TranslateOptions& options) {
+  torch::NoGradGuard no_grad;
+  if (shape.size() != 3) fail("translate: expected an image shape [C, H, W]");
+  if (model.network_spec.cond_dim != sources.size(1))
+    fail("translate: the model was trained on conditions of {} values, these inputs have {}", model.network_spec.cond_dim,
+         sources.size(1));
+  const int64_t n = sources.size(0);
+  const int64_t batch = std::max<int64_t>(1, options.batch);
+  const bool image_net = model.network_spec.kind == diffusion::NetworkKind::UNet;
+  diffusion::NetworkDenoiser denoiser(model.network, model.prediction);
+  std::vector<torch::Tensor> out;
+  const int64_t batches = (n + batch - 1) / batch;
+  int64_t steps_per_batch = 0;
+  for (int64_t b = 0; b < batches; ++b) {
+    const int64_t lo = b * batch, len = std::min(batch, n - lo);
+    // One generator per batch, seeded by (seed, first index): reproducible for a fixed batch size.
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed * 1000003ull + uint64_t(lo));
+    diffusion::SampleOptions so;
+    so.cond = sources.narrow(0, lo, len).to(torch::kFloat32);
+    so.cancelled = options.cancelled;
+    so.progress = [&](int64_t step, int64_t total) {
+      steps_per_batch = total;
+      if (options.progress) options.progress(b * total + step, batches * total);
+    };
+    std::vector<int64_t> sh = image_net ? std::vector<int64_t>{len, shape[0], shape[1], shape[2]}
+                                        : std::vector<int64_t>{len, shape[0] * shape[1] * shape[2]};
+    auto x = diffusion::sample(denoiser, *model.schedule, options.sampler, sh, gen, so);
+    if (!x.defined()) return {};
+    out.push_back(x.reshape({len, shape[0], shape[1], shape[2]}).clamp(-1, 1));
+  }
+  (void)steps_per_batch;
+  return torch::cat(out);
+}
+
+}  // namespace otcs::session

@@ -1,0 +1,200 @@
+// Image projects: parsing (images datasets, keypoint rule, held-out sets), the label-propagation relations, the
+// dense OT solver against the exact one, the class_medoid rule, core preprocessing, and translation shapes.
+#include <QtTest/QtTest>
+
+#include <filesystem>
+
+#include <torch/torch.h>
+
+#include "core/common/error.h"
+#include "core/diffusion/networks.h"
+#include "core/diffusion/schedule.h"
+#include "core/ot/dense.h"
+#include "core/ot/exact.h"
+#include "core/ot/keypoints.h"
+#include "core/session/image_data.h"
+#include "core/session/project.h"
+#include "core/session/score_model.h"
+#include "core/session/translate.h"
+
+using namespace otcs;
+
+class TestImageProject : public QObject {
+  Q_OBJECT
+private Q_SLOTS:
+  void parsesAnImageProject() {
+    const std::string text = R"({
+      "schema_version": 1,
+      "data": {
+        "source": {"images": {"format": "idx", "images": "a-images.gz", "labels": "a-labels.gz", "limit": 100}},
+        "target": {"images": {"format": "chinese_mnist", "root": "cm", "suites": [1, 80], "size": 28,
+                              "fit_content": true, "normalise_contrast": true}},
+        "test_source": {"images": {"format": "idx", "images": "t-images.gz", "labels": "t-labels.gz"}},
+        "test_target": {"images": {"format": "chinese_mnist", "root": "cm", "suites": [81, 90], "size": 28}},
+        "keypoints": {"rule": "class_medoid", "class_pairs": [[0, 5], [1, 7]]}
+      },
+      "stages": {"ot": {"solver": "dense", "relation": "propagation", "neighbors": 7, "adam_steps": 10},
+                 "score": {"network": {"kind": "unet"}}}
+    })";
+    auto p = session::parse_project(text, "img.json", "/base");
+    QVERIFY(p.images());
+    QCOMPARE(p.source.images.format, std::string("idx"));
+    QCOMPARE(p.source.images.images, std::string("/base/a-images.gz"));
+    QCOMPARE(p.source.images.limit, int64_t(100));
+    QCOMPARE(p.target.images.suite_to, 80);
+    QVERIFY(p.target.images.fit_content);
+    QCOMPARE(p.keypoint_rule.rule, std::string("class_medoid"));
+    QCOMPARE(p.keypoint_rule.class_pairs.size(), size_t(2));
+    QCOMPARE(p.keypoint_rule.class_pairs[1].second, int64_t(7));
+    QCOMPARE(p.ot.relation, std::string("propagation"));
+    QCOMPARE(p.ot.neighbors, int64_t(7));
+    QCOMPARE(p.ot.adam_steps, int64_t(10));
+    QVERIFY(p.image_eval.test_target.is_images());
+  }
+
+  void rejectsBadImageSpecs() {
+    auto bad = [](const std::string& data, const std::string& expect) {
+      const std::string text = R"({"schema_version": 1, "data": )" + data + R"(, "stages": {}})";
+      try {
+        session::parse_project(text, "bad.json", "/base");
+        QFAIL(("accepted: " + data).c_str());
+      } catch (const UserError& e) {
+        const std::string what = e.what();
+        if (what.find(expect) == std::string::npos) QFAIL((what + " lacks " + expect).c_str());
+      }
+    };
+    bad(R"({"source": {"images": {"format": "tiff", "images": "x"}}, "target": {"images": {"format": "idx", "images": "y"}}})",
+        "/data/source/images/format: expected idx, chinese_mnist, folder or pack");
+    bad(R"({"source": {"images": {"format": "idx"}}, "target": {"images": {"format": "idx", "images": "y"}}})",
+        "/data/source/images/images: missing");
+    bad(R"({"source": {"images": {"format": "idx", "images": "/abs"}}, "target": {"images": {"format": "idx", "images": "y"}}})",
+        "absolute paths are machine-specific");
+    bad(R"({"source": {"images": {"format": "idx", "images": "x"}}, "target": {"mixture": [{"mean": [0, 0]}], "n": 4}})",
+        "both be image datasets");
+    bad(R"({"source": {"images": {"format": "chinese_mnist", "root": "r", "suites": [5, 2]}}, "target": {"images": {"format": "idx", "images": "y"}}})",
+        "/data/source/images/suites");
+    bad(R"({"source": {"images": {"format": "idx", "images": "x"}}, "target": {"images": {"format": "idx", "images": "y"}},
+           "keypoints": {"rule": "nearest"}})",
+        "/data/keypoints/rule: expected class_medoid");
+  }
+
+  // Two well-separated noisy rings per class in 16-D: one labelled sample each; propagation labels every sample.
+  void propagationFollowsTheClusters() {
+    torch::manual_seed(0);
+    const int64_t per = 150;
+    auto a = torch::randn({per, 16}) * 0.3 + torch::ones({16});
+    auto b = torch::randn({per, 16}) * 0.3 - torch::ones({16});
+    auto x = torch::cat({a, b});
+    auto R = ot::propagation_relations(x, torch::tensor({int64_t(3), per + 5}), 8, 0.99, 200);
+    QCOMPARE(R.sizes(), (torch::IntArrayRef{2 * per, 2}));
+    QVERIFY(torch::allclose(R.sum(1), torch::ones({2 * per}, torch::kFloat64), 1e-9, 1e-9));
+    auto pred = R.argmax(1);
+    auto truth = torch::cat({torch::zeros({per}, torch::kInt64), torch::ones({per}, torch::kInt64)});
+    QCOMPARE(pred.eq(truth).sum().item<int64_t>(), 2 * per);
+  }
+
+  // The dense block-coordinate solver reaches the exact solver's plan on a small random problem.
+  void denseSolverMatchesTheExactPlan() {
+    torch::manual_seed(1);
+    auto G = torch::rand({40, 30}, torch::kFloat64);
+    const double eps = 0.05;
+    auto exact = ot::solve_exact(G, eps);
+    ot::DenseDualOptions o;
+    o.epsilon = eps;
+    o.max_sweeps = 500;
+    o.tolerance = 1e-5;
+    auto dense = ot::solve_dense_dual(G.to(torch::kFloat32), o);
+    QVERIFY2(dense.converged, qPrintable(QString("row error %1").arg(dense.marginal_error_rows)));
+    QVERIFY(dense.marginal_error_cols < 1e-4);
+    auto plan = (dense.u.unsqueeze(1) + dense.v.unsqueeze(0) - G).clamp_min(0) / (2 * eps * 40 * 30);
+    const double rel = (plan - exact.plan).abs().sum().item<double>() / exact.plan.abs().sum().item<double>();
+    QVERIFY2(rel < 1e-3, qPrintable(QString("relative L1 plan distance %1").arg(rel)));
+    // Adam first, then sweeps: the same optimum.
+    o.adam_steps = 200;
+    auto warm = ot::solve_dense_dual(G.to(torch::kFloat32), o);
+    QVERIFY(warm.converged);
+    auto plan2 = (warm.u.unsqueeze(1) + warm.v.unsqueeze(0) - G).clamp_min(0) / (2 * eps * 40 * 30);
+    QVERIFY((plan2 - exact.plan).abs().sum().item<double>() / exact.plan.abs().sum().item<double>() < 1e-3);
+  }
+
+  void denseSolverHonoursInfiniteEntries() {
+    torch::manual_seed(2);
+    auto G = torch::rand({20, 20}, torch::kFloat32);
+    G[0].fill_(std::numeric_limits<float>::infinity());
+    G[0][3] = 0.5f;  // row 0 may only send to column 3
+    ot::DenseDualOptions o;
+    o.epsilon = 0.05;
+    o.max_sweeps = 500;
+    auto r = ot::solve_dense_dual(G, o);
+    auto P = (r.u.unsqueeze(1) + r.v.unsqueeze(0) - G.to(torch::kFloat64)).clamp_min(0);
+    QCOMPARE(P[0].gt(0).sum().item<int64_t>(), int64_t(1));
+    QVERIFY(P[0][3].item<double>() > 0);
+  }
+
+  void classMedoidPicksTheSampleNearestTheClassMean() {
+    auto x = torch::tensor({0.0, 1.0, 2.0, 10.0, 11.0, 30.0}).unsqueeze(1);
+    auto labels = torch::tensor({0, 0, 0, 1, 1, 1}, torch::kInt64);
+    session::KeypointRule rule;
+    rule.rule = "class_medoid";
+    rule.class_pairs = {{0, 1}, {1, 0}};
+    auto pairs = session::class_medoid_pairs(x, labels, x, labels, rule);
+    QCOMPARE(pairs.size(), size_t(2));
+    QCOMPARE(pairs[0].first, int64_t(1));   // class 0: mean 1 -> index 1
+    QCOMPARE(pairs[0].second, int64_t(4));  // class 1: mean 17 -> 11 is nearest
+    QCOMPARE(pairs[1].first, int64_t(4));
+    QCOMPARE(pairs[1].second, int64_t(1));
+    rule.class_pairs = {{0, 7}};
+    QVERIFY_THROWS_EXCEPTION(UserError, session::class_medoid_pairs(x, labels, x, labels, rule));
+  }
+
+  void corePreprocessingResizesAndDegrades() {
+    auto img = torch::randint(0, 256, {3, 1, 32, 32}, torch::kInt64).to(torch::kUInt8);
+    session::ImageSetSpec s;
+    s.size = 16;
+    QCOMPARE(session::preprocess_uint8(img, s).sizes(), (torch::IntArrayRef{3, 1, 16, 16}));
+    s.size = 0;
+    s.downsample = 4;
+    s.upsample = 32;
+    auto low = session::preprocess_uint8(img, s);
+    QCOMPARE(low.sizes(), (torch::IntArrayRef{3, 1, 32, 32}));
+    s.channels = 3;
+    s.downsample = 1;
+    s.upsample = 0;
+    QCOMPARE(session::preprocess_uint8(img, s).size(1), int64_t(3));
+  }
+
+  void translationKeepsShapesRangeAndSeeds() {
+    torch::manual_seed(3);
+    diffusion::NetworkSpec ns;
+    ns.kind = diffusion::NetworkKind::UNet;
+    ns.in_channels = 1;
+    ns.resolution = 8;
+    ns.channels = 8;
+    ns.channel_mult = {1, 2};
+    ns.attention_resolutions = {};
+    ns.cond_dim = 64;
+    ns.groups = 4;
+    session::ScoreModel model;
+    model.network = diffusion::make_network(ns);
+    model.network->eval();
+    model.network_spec = ns;
+    diffusion::ScheduleSpec sc;
+    sc.steps = 100;
+    model.schedule = diffusion::make_schedule(sc);
+    session::TranslateOptions to;
+    to.sampler.kind = diffusion::SamplerKind::Ddim;
+    to.sampler.steps = 5;
+    to.seed = 9;
+    to.batch = 4;
+    auto src = torch::rand({6, 64}) * 2 - 1;
+    auto a = session::translate_images(model, src, {1, 8, 8}, to);
+    QCOMPARE(a.sizes(), (torch::IntArrayRef{6, 1, 8, 8}));
+    QVERIFY(a.min().item<double>() >= -1 && a.max().item<double>() <= 1);
+    auto b = session::translate_images(model, src, {1, 8, 8}, to);
+    QVERIFY(torch::equal(a, b));
+    QVERIFY_THROWS_EXCEPTION(UserError, session::translate_images(model, torch::rand({2, 10}), {1, 8, 8}, to));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestImageProject)
+#include "test_image_project.moc"
