@@ -40,6 +40,8 @@ public:
   ScoreTrainer(const NetworkSpec& net_spec, std::shared_ptr<Schedule> schedule, const TrainerSpec& spec);
 
   // One optimiser step on clean samples y0 [B, ...] with their conditions. Returns the batch loss.
+  // Data-parallel (dist::current() active): y0 and cond are the global batch, the same on every rank; each rank
+  // computes its rows and the gradients are averaged across ranks before clipping and Adam.
   // Throws DivergedError (nothing applied) when the loss or the gradient norm is not finite.
   double step(const torch::Tensor& y0, const torch::Tensor& cond);
   // The loss on a batch without updating anything (times and noise drawn from `gen`).
@@ -57,7 +59,8 @@ public:
   void load(torch::serialize::InputArchive& archive);
 
 private:
-  torch::Tensor loss_on(const torch::Tensor& y0, const torch::Tensor& cond, at::Generator& gen, ScoreNetwork& net);
+  torch::Tensor loss_on(const torch::Tensor& y0, const torch::Tensor& cond, at::Generator& gen, ScoreNetwork& net,
+                        int64_t row_begin = 0, int64_t row_end = -1);
   void update_ema();
 
   NetworkSpec net_spec_;
