@@ -484,7 +484,11 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp) {
       return 2;
     }
     if (!dp.is_main()) {
-      scratch = fs::temp_directory_path() / fmt::format("otcs-rank{}-{}", dp.rank(), ::getpid());
+      // Under our launcher: its scratch root (removed by rank 0 however this process ends); else TMPDIR.
+      const char* root = std::getenv("OTCS_SCRATCH_ROOT");
+      scratch = (root && *root && LocalLauncher::is_child())
+                    ? fs::path(root) / fmt::format("rank{}", dp.rank())
+                    : fs::temp_directory_path() / fmt::format("otcs-rank{}-{}", dp.rank(), ::getpid());
       fs::remove_all(*scratch, ec);
       options.out_dir = scratch->string();
       existed = false;
@@ -542,7 +546,10 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp) {
   if (log_file && result.status != session::SessionStatus::Completed) spdlog::default_logger()->flush();
   switch (result.status) {
     case session::SessionStatus::Stopped:
-      spdlog::warn("run: {}; run the same command again to resume", result.message);
+      if (dp.active())
+        spdlog::warn("run: {}; resume it with --nproc 1 (the checkpoint is that of a single process)", result.message);
+      else
+        spdlog::warn("run: {}; run the same command again to resume", result.message);
       return 130;
     case session::SessionStatus::Failed:
       if (result.user_error) fail("{}", result.message);

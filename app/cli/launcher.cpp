@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
@@ -82,6 +83,10 @@ LocalLauncher::LocalLauncher(int nproc) {
   ::setenv("WORLD_SIZE", world.c_str(), 1);
   ::setenv("RANK", "0", 1);
   ::setenv("LOCAL_RANK", "0", 1);
+  // The children's scratch runs live under one directory that this process removes once they are gone,
+  // however they ended (a SIGTERMed or crashed child cannot clean up after itself).
+  scratch_root_ = (std::filesystem::temp_directory_path() / fmt::format("otcs-ranks-{}", ::getpid())).string();
+  ::setenv("OTCS_SCRATCH_ROOT", scratch_root_.c_str(), 1);
   const auto args = own_command_line();
   const pid_t parent = ::getpid();
   for (int rank = 1; rank < nproc; ++rank) {
@@ -123,6 +128,12 @@ LocalLauncher::~LocalLauncher() {
   finishing_ = true;
   if (monitor_.joinable()) monitor_.join();
   terminate_children(0);
+  remove_scratch();
+}
+
+void LocalLauncher::remove_scratch() {
+  std::error_code ec;
+  if (!scratch_root_.empty()) std::filesystem::remove_all(scratch_root_, ec);
 }
 
 void LocalLauncher::terminate_children(pid_t except) {
@@ -159,6 +170,7 @@ void LocalLauncher::monitor() {
           std::fprintf(stderr, "otcs: error: rank %zu exited with status %d; stopping the other ranks\n", i + 1,
                        code);
           terminate_children(0);
+          remove_scratch();
           spdlog::default_logger()->flush();
           std::_Exit(code);
         }
@@ -172,8 +184,21 @@ int LocalLauncher::finish(int own) {
   finishing_ = true;
   if (monitor_.joinable()) monitor_.join();
   if (own != 0) {
+    // Rank 0 failing in a collective usually means a child died first (Gloo: "Connection reset by peer"): the
+    // child's status is the cause, so it is the run's.
+    int cause = 0;
+    for (size_t i = 0; i < children_.size(); ++i) {
+      int status = 0;
+      if (reaped_[i] || ::waitpid(children_[i], &status, WNOHANG) != children_[i]) continue;
+      reaped_[i] = true;
+      const int code = status_code(status);
+      if (code != 0 && cause == 0) {
+        cause = code;
+        std::fprintf(stderr, "otcs: error: rank %zu exited with status %d; stopping the other ranks\n", i + 1, code);
+      }
+    }
     terminate_children(0);
-    return own;
+    return cause != 0 ? cause : own;
   }
   int result = 0;
   for (size_t i = 0; i < children_.size(); ++i) {

@@ -6,6 +6,7 @@
 // stops at a step boundary with a checkpoint and then ends them.
 #include <atomic>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -31,7 +32,9 @@ public:
 private:
   void monitor();
   void terminate_children(pid_t except);
+  void remove_scratch();
 
+  std::string scratch_root_;
   std::vector<pid_t> children_;
   std::vector<bool> reaped_;
   std::thread monitor_;

@@ -208,7 +208,7 @@ private Q_SLOTS:
     QVERIFY(log.find("data-parallel, 2 processes") != std::string::npos);
     const std::string loss = otcs::io::read_file((run / "score/loss.csv").string());
     QCOMPARE(std::count(loss.begin(), loss.end(), '\n'), 4L);  // header + steps 10, 20, 30
-    QVERIFY(fs::is_empty(scratch_root));
+    QVERIFY(fs::is_empty(scratch_root));  // the launcher removed its children's scratch runs
     QVERIFY2(!err.contains("rank 1"), qPrintable(err));
 
     // A second data-parallel run into the same directory would have to resume: refused, one line, exit 2.
