@@ -429,8 +429,8 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp);
 // Data parallelism: `--nproc N` starts ranks 1..N-1 here (LocalLauncher); a process started by an external
 // launcher (torchrun-style environment) or by ours joins the group the environment describes.
 int run_command(const Args& args) {
-  const auto device = parse_device(args.get("--device", "cpu"), "--device");
-  (void)device;  // validated (a CUDA device on a CPU-only build is a user error); the pipeline runs on the CPU
+  // Validated here (a CUDA device on a CPU-only build is a user error, exit 2); the score stage trains there.
+  parse_device(args.get("--device", "cpu"), "--device");
   const long long nproc = args.has("--nproc") ? positive_int(args, "--nproc", 1) : 1;
   auto env = dist::read_env();
   std::unique_ptr<LocalLauncher> launcher;
@@ -462,6 +462,9 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp) {
   if (args.has("--steps-scale")) session::scale_steps(project, positive_double(args, "--steps-scale", 1.0));
   session::SessionOptions options;
   options.out_dir = args.get("--out");
+  options.device = args.get("--device", "cpu");
+  // torchrun's convention: a data-parallel rank takes the GPU of its LOCAL_RANK when no index is given.
+  if (options.device == "cuda" && dp.active()) options.device = fmt::format("cuda:{}", dp.local_rank());
   if (args.has("--from")) options.from = session::parse_stage(args.get("--from"));
   if (args.has("--until")) options.until = session::parse_stage(args.get("--until"));
 
@@ -594,7 +597,7 @@ void register_run(std::vector<Command>& out) {
       {"--steps-scale", "F", "multiply the OT iterations and score steps by F (quick runs, longer runs)", "1"},
       {"--no-figures", "", "skip the PNG figures"},
       {"--nproc", "N", "data-parallel training in N processes on this machine (c10d Gloo; rank 0 writes RUN)", "1"},
-      {"--device", "DEV", "cpu, cuda or cuda:K (cuda needs a LibTorch built with CUDA)", "cpu"},
+      {"--device", "DEV", "where the score stage trains: cpu, cuda or cuda:K (needs a LibTorch built with CUDA)", "cpu"},
   };
   cmd.min_positional = 1;
   cmd.max_positional = 1;

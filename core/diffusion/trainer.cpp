@@ -81,20 +81,21 @@ torch::Tensor ScoreTrainer::loss_on(const torch::Tensor& y0, const torch::Tensor
   int64_t b = y0.size(0);
   auto t = schedule_->sample_times(b, spec_.antithetic, gen);
   auto z = torch::randn(y0.sizes(), gen, torch::kFloat32);
-  torch::Tensor y = y0, c = cond;
+  torch::Tensor y = y0.to(device_), c = cond.defined() ? cond.to(device_) : cond;
   if (row_begin != 0 || (row_end >= 0 && row_end != b)) {
     t = t.slice(0, row_begin, row_end);
     z = z.slice(0, row_begin, row_end);
-    y = y0.slice(0, row_begin, row_end);
-    if (c.defined()) c = cond.slice(0, row_begin, row_end);
+    y = y.slice(0, row_begin, row_end);
+    if (c.defined()) c = c.slice(0, row_begin, row_end);
     b = y.size(0);
   }
   std::vector<int64_t> bshape(size_t(y0.dim()), 1);
   bshape[0] = b;
-  auto a = schedule_->alpha(t).to(torch::kFloat32).reshape(bshape);
-  auto s = schedule_->sigma(t).to(torch::kFloat32).reshape(bshape);
+  auto a = schedule_->alpha(t).to(device_, torch::kFloat32).reshape(bshape);
+  auto s = schedule_->sigma(t).to(device_, torch::kFloat32).reshape(bshape);
+  z = z.to(device_);
   auto xt = a * y + s * z;
-  auto out = net.forward(xt, schedule_->network_time(t).to(torch::kFloat32), c);
+  auto out = net.forward(xt, schedule_->network_time(t).to(device_, torch::kFloat32), c);
   std::vector<int64_t> dims;
   for (int64_t d = 1; d < y.dim(); ++d) dims.push_back(d);
   torch::Tensor per_sample;
@@ -152,6 +153,15 @@ double ScoreTrainer::step(const torch::Tensor& y0, const torch::Tensor& cond) {
 double ScoreTrainer::evaluate(const torch::Tensor& y0, const torch::Tensor& cond, at::Generator& gen) {
   torch::NoGradGuard no_grad;
   return loss_on(y0, cond, gen, *ema_).item<double>();
+}
+
+void ScoreTrainer::to(torch::Device device) {
+  if (device == device_) return;
+  if (step_ != 0) throw std::logic_error("ScoreTrainer::to: move the trainer before it trains");
+  // Module::to replaces the parameters' data in place, so the optimiser (no state yet) keeps its references.
+  net_->to(device);
+  ema_->to(device);
+  device_ = device;
 }
 
 void ScoreTrainer::update_ema() {

@@ -47,6 +47,11 @@ public:
   // The loss on a batch without updating anything (times and noise drawn from `gen`).
   double evaluate(const torch::Tensor& y0, const torch::Tensor& cond, at::Generator& gen);
 
+  // Moves the network, its EMA and the training to `device` (before the first step or load). The generator
+  // stays on the CPU: times and noise are drawn there and copied, so a run draws the same on every device.
+  void to(torch::Device device);
+  torch::Device device() const { return device_; }
+
   int64_t steps_done() const { return step_; }
   std::shared_ptr<ScoreNetwork> network() const { return net_; }
   std::shared_ptr<ScoreNetwork> ema_network() const { return ema_; }
@@ -70,6 +75,7 @@ private:
   std::unique_ptr<torch::optim::Adam> optimizer_;
   at::Generator gen_;
   int64_t step_ = 0;
+  torch::Device device_{torch::kCPU};
 };
 
 // Saves a module (parameters and buffers) into / loads it from an archive key, rejecting missing keys.
