@@ -230,6 +230,11 @@ private Q_SLOTS:
     const QString err = QString::fromUtf8(p.readAllStandardError());
     QCOMPARE(err.count('\n'), 1);
     QVERIFY2(err.contains("this build has no CUDA"), qPrintable(err));
+    QProcess bench;
+    bench.start(QStringLiteral(OTCS_BIN_DIR "/otcs"), {"bench", "score-step", "--device", "cuda:1"});
+    QVERIFY(bench.waitForFinished(30000));
+    QCOMPARE(bench.exitCode(), 2);
+    QVERIFY(QString::fromUtf8(bench.readAllStandardError()).contains("this build has no CUDA"));
     QProcess bad;
     bad.start(QStringLiteral(OTCS_BIN_DIR "/otcs"), {"run", "x.json", "--out", "x", "--device", "tpu"});
     QVERIFY(bad.waitForFinished(30000));
