@@ -13,6 +13,7 @@
 
 #include "app/cli/bench.h"
 #include "app/cli/command.h"
+#include "core/common/device.h"
 #include "core/common/error.h"
 #include "core/common/runtime.h"
 #include "core/io/file.h"
@@ -233,6 +234,7 @@ void register_bench(std::vector<Command>& out) {
       {"--repeat", "R", "timed runs (bridge: the best is reported; step workloads: the median)", "per workload"},
       {"--set", "KEY=VALUE", "workload setting (repeatable)", "", false, true},
       {"--json", "PATH", "also write the result as JSON", ""},
+      {"--device", "DEV", "cpu, cuda or cuda:K (score-step runs there; needs a LibTorch built with CUDA)", "cpu"},
   };
   cmd.min_positional = 1;
   cmd.max_positional = 1;
@@ -250,6 +252,8 @@ void register_bench(std::vector<Command>& out) {
     bench::Context ctx;
     ctx.repeat = args.has("--repeat") ? int(positive_int(args, "--repeat", 1)) : 0;
     ctx.threads = torch::get_num_threads();
+    ctx.device = args.get("--device", "cpu");
+    parse_device(ctx.device, "--device");
     for (const auto& kv : args.all("--set")) {
       const auto eq = kv.find('=');
       if (eq == std::string::npos || eq == 0) fail("--set expects KEY=VALUE (got '{}')", kv);

@@ -221,6 +221,7 @@ void add_bench_training(std::vector<Workload>& out) {
          ts.prediction = diffusion::Prediction::Eps;
          ts.grad_clip = ctx.get_double("grad_clip", 1.0);
          diffusion::ScoreTrainer trainer(net, schedule, ts);
+         trainer.to(torch::Device(ctx.device));
          auto gen = at::make_generator<at::CPUGeneratorImpl>(7);
          auto y0 = torch::rand({batch, 1, 28, 28}, gen, torch::kFloat32) * 2 - 1;
          auto cond = torch::rand({batch, 1, 28, 28}, gen, torch::kFloat32) * 2 - 1;
@@ -232,6 +233,7 @@ void add_bench_training(std::vector<Workload>& out) {
          j["parameters"] = diffusion::parameter_count(*trainer.network());
          j["batch"] = batch;
          j["fast_optimizer"] = fast_optimizer();
+         j["device"] = ctx.device;
          report_steps(j, t);
          j["gflop_per_step"] = flops / 1e9;
          report_gflops(j, flops, t.median, peak);

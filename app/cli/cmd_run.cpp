@@ -9,7 +9,9 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <mutex>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -17,6 +19,9 @@
 #include <spdlog/spdlog.h>
 
 #include "app/cli/command.h"
+#include "app/cli/launcher.h"
+#include "core/common/device.h"
+#include "core/common/distributed.h"
 #include "core/common/error.h"
 #include "core/common/log.h"
 #include "core/common/runtime.h"
@@ -467,7 +472,36 @@ void render_figures(const fs::path& run) {
 }
 #endif
 
+int run_pipeline(const Args& args, dist::ProcessGroup& dp);
+
+// Data parallelism: `--nproc N` starts ranks 1..N-1 here (LocalLauncher); a process started by an external
+// launcher (torchrun-style environment) or by ours joins the group the environment describes.
 int run_command(const Args& args) {
+  // Validated here (a CUDA device on a CPU-only build is a user error, exit 2); the score stage trains there.
+  parse_device(args.get("--device", "cpu"), "--device");
+  const long long nproc = args.has("--nproc") ? positive_int(args, "--nproc", 1) : 1;
+  auto env = dist::read_env();
+  std::unique_ptr<LocalLauncher> launcher;
+  if (nproc > 1 && !LocalLauncher::is_child()) {
+    if (env.world_size > 1)
+      fail("run: --nproc {} given, but WORLD_SIZE={} is already set by a launcher; use one or the other", nproc,
+           env.world_size);
+    if (nproc > 256) fail("run: --nproc {} is more than 256 processes", nproc);
+    launcher = std::make_unique<LocalLauncher>(int(nproc));
+    env = dist::read_env();
+  }
+  auto& dp = dist::ProcessGroup::init(env);
+  int status = 0;
+  try {
+    status = run_pipeline(args, dp);
+  } catch (...) {
+    if (launcher) launcher->finish(1);
+    throw;
+  }
+  return launcher ? launcher->finish(status) : status;
+}
+
+int run_pipeline(const Args& args, dist::ProcessGroup& dp) {
   const std::string project_path = args.positional().at(0);
   // The point-cloud pipeline's small MLPs gain nothing from a second intra-op thread, and OpenMP's
   // spin-waiting made them up to 60x slower on a busy 2-core machine (measured; docs/DIFFUSION.md).
@@ -476,18 +510,57 @@ int run_command(const Args& args) {
   if (args.has("--steps-scale")) session::scale_steps(project, positive_double(args, "--steps-scale", 1.0));
   session::SessionOptions options;
   options.out_dir = args.get("--out");
+  options.device = args.get("--device", "cpu");
+  // torchrun's convention: a data-parallel rank takes the GPU of its LOCAL_RANK when no index is given.
+  if (options.device == "cuda" && dp.active()) options.device = fmt::format("cuda:{}", dp.local_rank());
   if (args.has("--from")) options.from = session::parse_stage(args.get("--from"));
   if (args.has("--until")) options.until = session::parse_stage(args.get("--until"));
 
   std::error_code ec;
-  const bool existed = fs::is_directory(options.out_dir, ec);
+  bool existed = fs::is_directory(options.out_dir, ec);
+  // Rank 0 alone writes the run directory. The other ranks run ot -> bridge -> score (the stages that train
+  // in lockstep; the bridge is recomputed) in a scratch directory that they remove, and nothing after that.
+  // Resuming needs every rank's checkpoints to agree, which only rank 0 has: a data-parallel run starts from
+  // an empty run directory (resume one with --nproc 1; its checkpoints are those of a single process).
+  std::optional<fs::path> scratch;
+  if (dp.active()) {
+    bool fresh = true;
+    if (dp.is_main() && existed)
+      for (const auto& entry : fs::directory_iterator(options.out_dir, ec))
+        if (entry.path().filename() != "otcs.log") fresh = false;
+    if (!dp.broadcast_flag(fresh)) {
+      if (dp.is_main())
+        fail("{}: the run directory is not empty; a data-parallel run (--nproc/WORLD_SIZE) starts a new one "
+             "(resume this one with --nproc 1)", options.out_dir);
+      return 2;
+    }
+    if (!dp.is_main()) {
+      // Under our launcher: its scratch root (removed by rank 0 however this process ends); else TMPDIR.
+      const char* root = std::getenv("OTCS_SCRATCH_ROOT");
+      scratch = (root && *root && LocalLauncher::is_child())
+                    ? fs::path(root) / fmt::format("rank{}", dp.rank())
+                    : fs::temp_directory_path() / fmt::format("otcs-rank{}-{}", dp.rank(), ::getpid());
+      fs::remove_all(*scratch, ec);
+      options.out_dir = scratch->string();
+      existed = false;
+      if (!options.until || *options.until > session::Stage::Score) options.until = session::Stage::Score;
+    }
+  }
+  struct ScratchCleanup {
+    std::optional<fs::path> dir;
+    ~ScratchCleanup() {
+      std::error_code e;
+      if (dir) fs::remove_all(*dir, e);
+    }
+  } cleanup{scratch};
   fs::create_directories(options.out_dir, ec);
   if (ec) fail("{}: cannot create the run directory ({})", options.out_dir, ec.message());
   std::shared_ptr<spdlog::sinks::sink> log_file;
-  if (!existed && !args.has("--log-file")) log_file = add_log_file((fs::path(options.out_dir) / "otcs.log").string());
+  if (!existed && !args.has("--log-file") && dp.is_main())
+    log_file = add_log_file((fs::path(options.out_dir) / "otcs.log").string());
 
   session::Session run(std::move(project), options);
-  const bool tty = isatty(STDERR_FILENO) == 1;
+  const bool tty = isatty(STDERR_FILENO) == 1 && dp.is_main();  // other ranks: no bar (their info lines are off)
   ProgressDisplay display(tty);
   ConsoleWrap wrap(display);
   run.set_event_callback([&](const session::Event& e) {
@@ -502,15 +575,32 @@ int run_command(const Args& args) {
     }
   });
   spdlog::info("run: {} -> {}", project_path, fs::absolute(options.out_dir).string());
+  if (dp.active()) {
+    const auto env = dist::read_env();
+    spdlog::info("run: data-parallel, {} processes (c10d Gloo, master {}:{}); each global batch is split "
+                 "across them and rank 0 writes the run", dp.world_size(), env.master_addr, env.master_port);
+  }
   session::SessionResult result;
-  {
+  if (LocalLauncher::is_child()) {
+    result = run.run();  // Ctrl-C is ignored and SIGTERM ends it: rank 0 handles stops and ends the children
+  } else {
     SignalScope signals(run);
     result = run.run();
+  }
+  if (!dp.is_main()) {
+    if (result.status == session::SessionStatus::Failed) {
+      std::fprintf(stderr, "otcs: error: rank %d: %s\n", dp.rank(), result.message.c_str());
+      return result.user_error ? 2 : 1;
+    }
+    return result.status == session::SessionStatus::Stopped ? 130 : 0;
   }
   if (log_file && result.status != session::SessionStatus::Completed) spdlog::default_logger()->flush();
   switch (result.status) {
     case session::SessionStatus::Stopped:
-      spdlog::warn("run: {}; run the same command again to resume", result.message);
+      if (dp.active())
+        spdlog::warn("run: {}; resume it with --nproc 1 (the checkpoint is that of a single process)", result.message);
+      else
+        spdlog::warn("run: {}; run the same command again to resume", result.message);
       return 130;
     case session::SessionStatus::Failed:
       if (result.user_error) fail("{}", result.message);
@@ -545,18 +635,23 @@ void register_run(std::vector<Command>& out) {
   Command cmd;
   cmd.name = "run";
   cmd.summary = "run a project end to end: ot -> bridge -> score -> sample -> eval, with figures";
-  cmd.usage = "otcs run PROJECT.json --out RUN [--from STAGE] [--until STAGE] [--steps-scale F]";
+  cmd.usage = "otcs run PROJECT.json --out RUN [--from STAGE] [--until STAGE] [--steps-scale F] [--nproc N]";
   cmd.description =
       "Each stage writes its artifacts under RUN/<stage>/ and is skipped when they exist for the same\n"
       "configuration; an interrupted stage resumes from its last checkpoint. Ctrl-C or SIGTERM stops at the\n"
       "next step boundary after saving a checkpoint (exit status 130); a second one stops at once. Figures (PNG)\n"
-      "and metrics.json land in RUN.";
+      "and metrics.json land in RUN.\n"
+      "Data-parallel: --nproc N runs N processes here (rank 0 is this one); under an external launcher set\n"
+      "MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE (as torchrun does) instead. Each rank trains on its share of\n"
+      "every global batch and the gradients are averaged (c10d Gloo); only rank 0 writes RUN.";
   cmd.options = {
       {"--out", "RUN", "the run directory", "", true},
       {"--from", "STAGE", "run this stage and every later one again (ot, bridge, score, sample, eval)"},
       {"--until", "STAGE", "stop after this stage"},
       {"--steps-scale", "F", "multiply the OT iterations and score steps by F (quick runs, longer runs)", "1"},
       {"--no-figures", "", "skip the PNG figures"},
+      {"--nproc", "N", "data-parallel training in N processes on this machine (c10d Gloo; rank 0 writes RUN)", "1"},
+      {"--device", "DEV", "where the score stage trains: cpu, cuda or cuda:K (needs a LibTorch built with CUDA)", "cpu"},
   };
   cmd.min_positional = 1;
   cmd.max_positional = 1;

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -216,11 +217,18 @@ int main_entry(int argc, char** argv) {
       std::cout << command_help(*cmd);
       return 0;
     }
-    init_logging(parse_log_level(args.get("--log-level", "info")));
+    // Data-parallel ranks other than 0 (torchrun-style RANK/WORLD_SIZE) log warnings only and write no log
+    // file: rank 0 speaks for the run.
+    const char* rank_env = std::getenv("RANK");
+    const char* world_env = std::getenv("WORLD_SIZE");
+    const bool secondary_rank = rank_env && world_env && std::atoi(world_env) > 1 && std::atoi(rank_env) != 0;
+    auto level = parse_log_level(args.get("--log-level", "info"));
+    if (secondary_rank) level = std::max(level, spdlog::level::warn);
+    init_logging(level);
     LogSinkScope log_scope;
     // LibTorch defaults to the number of physical cores (1 on a 2-vCPU machine); use every core we are given.
     otcs::set_threads(args.has("--threads") ? int(positive_int(args, "--threads", 1)) : otcs::default_threads());
-    if (cmd->writes_log) {
+    if (cmd->writes_log && !secondary_rank) {
       std::string log_path = args.get("--log-file");
       if (log_path.empty() && !cmd->log_dir_option.empty() && args.has(cmd->log_dir_option)) {
         std::error_code ec;

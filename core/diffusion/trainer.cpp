@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "core/common/distributed.h"
 #include "core/common/error.h"
 #include "core/common/optim.h"
 
@@ -55,6 +56,14 @@ ScoreTrainer::ScoreTrainer(const NetworkSpec& net_spec, std::shared_ptr<Schedule
     auto db = ema_->buffers();
     for (size_t i = 0; i < sb.size(); ++i) db[i].copy_(sb[i]);
   }
+  {
+    // Data-parallel: every rank starts from rank 0's network (and EMA copy); see step().
+    std::vector<torch::Tensor> state = net_->parameters();
+    for (auto& t : ema_->parameters()) state.push_back(t);
+    for (auto& t : net_->buffers()) state.push_back(t);
+    for (auto& t : ema_->buffers()) state.push_back(t);
+    dist::current().broadcast(state);
+  }
   for (auto& p : ema_->parameters()) p.set_requires_grad(false);
   ema_->eval();
   net_->train();
@@ -66,18 +75,29 @@ ScoreTrainer::ScoreTrainer(const NetworkSpec& net_spec, std::shared_ptr<Schedule
 }
 
 torch::Tensor ScoreTrainer::loss_on(const torch::Tensor& y0, const torch::Tensor& cond, at::Generator& gen,
-                                    ScoreNetwork& net) {
-  const int64_t b = y0.size(0);
+                                    ScoreNetwork& net, int64_t row_begin, int64_t row_end) {
+  // Times and noise are drawn for the whole batch, then rows [row_begin, row_end) are kept: a data-parallel
+  // rank draws exactly what a single process would and computes its shard of it (the generators stay equal).
+  int64_t b = y0.size(0);
   auto t = schedule_->sample_times(b, spec_.antithetic, gen);
+  auto z = torch::randn(y0.sizes(), gen, torch::kFloat32);
+  torch::Tensor y = y0.to(device_), c = cond.defined() ? cond.to(device_) : cond;
+  if (row_begin != 0 || (row_end >= 0 && row_end != b)) {
+    t = t.slice(0, row_begin, row_end);
+    z = z.slice(0, row_begin, row_end);
+    y = y.slice(0, row_begin, row_end);
+    if (c.defined()) c = c.slice(0, row_begin, row_end);
+    b = y.size(0);
+  }
   std::vector<int64_t> bshape(size_t(y0.dim()), 1);
   bshape[0] = b;
-  auto a = schedule_->alpha(t).to(torch::kFloat32).reshape(bshape);
-  auto s = schedule_->sigma(t).to(torch::kFloat32).reshape(bshape);
-  auto z = torch::randn(y0.sizes(), gen, torch::kFloat32);
-  auto xt = a * y0 + s * z;
-  auto out = net.forward(xt, schedule_->network_time(t).to(torch::kFloat32), cond);
+  auto a = schedule_->alpha(t).to(device_, torch::kFloat32).reshape(bshape);
+  auto s = schedule_->sigma(t).to(device_, torch::kFloat32).reshape(bshape);
+  z = z.to(device_);
+  auto xt = a * y + s * z;
+  auto out = net.forward(xt, schedule_->network_time(t).to(device_, torch::kFloat32), c);
   std::vector<int64_t> dims;
-  for (int64_t d = 1; d < y0.dim(); ++d) dims.push_back(d);
+  for (int64_t d = 1; d < y.dim(); ++d) dims.push_back(d);
   torch::Tensor per_sample;
   if (spec_.prediction == Prediction::Eps) {
     per_sample = (out - z).pow(2).sum(dims);
@@ -91,11 +111,27 @@ torch::Tensor ScoreTrainer::loss_on(const torch::Tensor& y0, const torch::Tensor
 double ScoreTrainer::step(const torch::Tensor& y0, const torch::Tensor& cond) {
   net_->train();
   release_gradients(*optimizer_);
-  auto loss = loss_on(y0, cond, gen_, *net_);
-  const double value = loss.item<double>();
-  if (!std::isfinite(value))
-    throw DivergedError(fmt::format("the score loss is {} at step {}", value, step_ + 1), step_ + 1);
-  loss.backward();
+  auto& dp = dist::current();
+  double value = 0;
+  if (!dp.active()) {
+    auto loss = loss_on(y0, cond, gen_, *net_);
+    value = loss.item<double>();
+    if (!std::isfinite(value))
+      throw DivergedError(fmt::format("the score loss is {} at step {}", value, step_ + 1), step_ + 1);
+    loss.backward();
+  } else {
+    // y0 is the global batch (the same on every rank); this rank's loss is the mean over its rows, weighted so
+    // that the mean over ranks is the global mean. Gradients and loss are averaged in one collective before
+    // the finiteness check, so every rank takes the same decision (a NaN anywhere reaches all).
+    auto [lo, hi] = dp.shard(y0.size(0));
+    auto loss = loss_on(y0, cond, gen_, *net_, lo, hi) * dp.shard_weight(y0.size(0));
+    loss.backward();
+    auto global = loss.detach().clone();
+    dp.average_gradients(net_->parameters(), {global});
+    value = global.item<double>();
+    if (!std::isfinite(value))
+      throw DivergedError(fmt::format("the score loss is {} at step {}", value, step_ + 1), step_ + 1);
+  }
   double norm = 0;
   if (spec_.grad_clip > 0) {
     norm = torch::nn::utils::clip_grad_norm_(net_->parameters(), spec_.grad_clip);
@@ -117,6 +153,15 @@ double ScoreTrainer::step(const torch::Tensor& y0, const torch::Tensor& cond) {
 double ScoreTrainer::evaluate(const torch::Tensor& y0, const torch::Tensor& cond, at::Generator& gen) {
   torch::NoGradGuard no_grad;
   return loss_on(y0, cond, gen, *ema_).item<double>();
+}
+
+void ScoreTrainer::to(torch::Device device) {
+  if (device == device_) return;
+  if (step_ != 0) throw std::logic_error("ScoreTrainer::to: move the trainer before it trains");
+  // Module::to replaces the parameters' data in place, so the optimiser (no state yet) keeps its references.
+  net_->to(device);
+  ema_->to(device);
+  device_ = device;
 }
 
 void ScoreTrainer::update_ema() {

@@ -40,10 +40,17 @@ public:
   ScoreTrainer(const NetworkSpec& net_spec, std::shared_ptr<Schedule> schedule, const TrainerSpec& spec);
 
   // One optimiser step on clean samples y0 [B, ...] with their conditions. Returns the batch loss.
+  // Data-parallel (dist::current() active): y0 and cond are the global batch, the same on every rank; each rank
+  // computes its rows and the gradients are averaged across ranks before clipping and Adam.
   // Throws DivergedError (nothing applied) when the loss or the gradient norm is not finite.
   double step(const torch::Tensor& y0, const torch::Tensor& cond);
   // The loss on a batch without updating anything (times and noise drawn from `gen`).
   double evaluate(const torch::Tensor& y0, const torch::Tensor& cond, at::Generator& gen);
+
+  // Moves the network, its EMA and the training to `device` (before the first step or load). The generator
+  // stays on the CPU: times and noise are drawn there and copied, so a run draws the same on every device.
+  void to(torch::Device device);
+  torch::Device device() const { return device_; }
 
   int64_t steps_done() const { return step_; }
   std::shared_ptr<ScoreNetwork> network() const { return net_; }
@@ -57,7 +64,8 @@ public:
   void load(torch::serialize::InputArchive& archive);
 
 private:
-  torch::Tensor loss_on(const torch::Tensor& y0, const torch::Tensor& cond, at::Generator& gen, ScoreNetwork& net);
+  torch::Tensor loss_on(const torch::Tensor& y0, const torch::Tensor& cond, at::Generator& gen, ScoreNetwork& net,
+                        int64_t row_begin = 0, int64_t row_end = -1);
   void update_ema();
 
   NetworkSpec net_spec_;
@@ -67,6 +75,7 @@ private:
   std::unique_ptr<torch::optim::Adam> optimizer_;
   at::Generator gen_;
   int64_t step_ = 0;
+  torch::Device device_{torch::kCPU};
 };
 
 // Saves a module (parameters and buffers) into / loads it from an archive key, rejecting missing keys.

@@ -8,6 +8,7 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include "core/common/distributed.h"
 #include "core/common/error.h"
 #include "core/common/optim.h"
 #include "core/ot/dual.h"
@@ -167,6 +168,8 @@ DualTrainer::DualTrainer(torch::Tensor source, torch::Tensor target, TrainerOpti
   for (auto& p : I.v->parameters()) params.push_back(p);
   I.adam = std::make_unique<torch::optim::Adam>(
       params, torch::optim::AdamOptions(options.lr).betas({options.beta1, options.beta2}));
+  // Data-parallel: every rank starts from rank 0's potentials (equal already for one seed; this makes it a fact).
+  dist::current().broadcast(params);
 }
 
 DualTrainer::~DualTrainer() = default;
@@ -188,6 +191,8 @@ TrainResult DualTrainer::run(const std::atomic<bool>* cancel, int64_t max_steps)
   const bool u_feat = I.u->needs_features(), v_feat = I.v->needs_features();
   torch::Tensor C, G, M;
   const bool concurrent = I.opt.concurrent_potentials && at::get_num_threads() > 1;
+  auto& dp = dist::current();
+  double weight = 1.0;
   while (I.step < I.opt.iterations && (max_steps < 0 || res.steps_done < max_steps)) {
     if (cancel && cancel->load(std::memory_order_relaxed)) {
       res.cancelled = true;
@@ -197,6 +202,15 @@ TrainResult DualTrainer::run(const std::atomic<bool>* cancel, int64_t max_steps)
     for (auto& group : I.adam->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
     auto si = I.sample(true, I.opt.batch_size, I.gen, I.s_sampler);
     auto ti = I.sample(false, I.opt.batch_size, I.gen, I.t_sampler);
+    // Data-parallel (W ranks): all ranks drew the same global batch; this one takes the source rows
+    // [r*B/W, (r+1)*B/W) of the B x B' pair matrix, with v on all B' targets. The dual is a mean over rows i of
+    // (u_i + mean_j v_j - mean_j pair_ij), so weight * D(rows of this rank), averaged over ranks, is D itself
+    // and so are its gradients: the averaged update equals the single-process one (up to summation order).
+    if (dp.active()) {
+      auto [lo, hi] = dp.shard(si.size(0));
+      weight = dp.shard_weight(si.size(0));
+      si = si.slice(0, lo, hi);
+    }
     {
       torch::NoGradGuard no_grad;
       I.batch_cost(si, ti, C, G, M, false);
@@ -214,6 +228,7 @@ TrainResult DualTrainer::run(const std::atomic<bool>* cancel, int64_t max_steps)
         }
       });
       objective = dual_objective(uu, vv, G, I.opt.epsilon, M);
+      if (weight != 1.0) objective = objective * weight;
       auto grads = torch::autograd::grad({-objective}, {uu, vv});
       at::parallel_for(0, 2, 1, [&](int64_t begin, int64_t end) {
         for (int64_t k = begin; k < end; ++k) (k == 0 ? uu : vv).backward(grads[size_t(k)]);
@@ -223,7 +238,14 @@ TrainResult DualTrainer::run(const std::atomic<bool>* cancel, int64_t max_steps)
       uu = I.u->forward(u_feat ? I.source.index_select(0, si) : torch::Tensor(), si);
       vv = I.v->forward(v_feat ? I.target.index_select(0, ti) : torch::Tensor(), ti);
       objective = dual_objective(uu, vv, G, I.opt.epsilon, M);
+      if (weight != 1.0) objective = objective * weight;
       (-objective).backward();
+      objective = objective.detach();
+    }
+    if (dp.active()) {
+      // The gradients and the objective (for the log) in one collective: both become global means.
+      objective = objective.clone();
+      dp.average_gradients(I.adam->param_groups()[0].params(), {objective});
     }
     adam_step(*I.adam);
     ++I.step;

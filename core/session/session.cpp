@@ -187,6 +187,7 @@ SessionResult Session::Impl::run() {
   io::write_file_atomic((run_dir / "project.json").string(), project.text);
 
   StageContext ctx(project, run_dir, [this](const Event& e) { emit(e); }, stop, pause);
+  ctx.device = options.device;
   try {
     prepare_data(ctx);
   } catch (const UserError& e) {

@@ -21,6 +21,7 @@ struct SessionOptions {
   std::string out_dir;
   std::optional<Stage> from;  // force this stage and the later ones to run again
   std::optional<Stage> until; // stop after this stage
+  std::string device = "cpu"; // the score stage trains there ("cpu", "cuda", "cuda:K"; validated by the caller)
 };
 
 enum class SessionStatus { Completed, Stopped, Failed };

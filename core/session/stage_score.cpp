@@ -78,9 +78,12 @@ StageOutcome run_score_stage(StageContext& ctx) {
   auto schedule = diffusion::make_schedule(sc.schedule);
   // The sampler's seed is derived from the trainer's so a project sets one seed for the stage.
   const uint64_t sampler_seed = sc.trainer.seed * 7919 + 17;
+  const torch::Device device(ctx.device);
   auto fresh = [&] {
+    auto trainer = std::make_unique<diffusion::ScoreTrainer>(net_spec, schedule, sc.trainer);
+    trainer->to(device);
     return std::make_pair(
-        std::make_unique<diffusion::ScoreTrainer>(net_spec, schedule, sc.trainer),
+        std::move(trainer),
         std::make_unique<data::PairSampler>(sc.mode, ctx.source.size(0), ctx.target.size(0), sampler_seed,
                                             sc.mode == data::PairMode::Otcs ? &H : nullptr, redirect));
   };

@@ -42,6 +42,7 @@ struct StageContext {
   bool images() const { return !image_shape.empty(); }
   std::string hash;                            // this stage's configuration hash
   bool forced = false;                         // run again even if the artifact exists
+  std::string device = "cpu";                  // where the score stage trains (SessionOptions::device)
 
   std::filesystem::path dir(Stage stage) const { return run_dir / stage_name(stage); }
   void log(LogEvent::Level level, const std::string& message) const;
