@@ -34,6 +34,13 @@ torch::Tensor preprocess_uint8(const torch::Tensor& images, const ImageSetSpec& 
 std::vector<std::pair<int64_t, int64_t>> class_medoid_pairs(const torch::Tensor& source, const torch::Tensor& source_labels,
                                                             const torch::Tensor& target, const torch::Tensor& target_labels,
                                                             const KeypointRule& rule);
+// A keypoint pairs file ({"schema_version": 1, "source_hash", "target_hash", "pairs": [{"source": {"index",
+// "name"}, "target": {...}}]}) checked against the loaded packs: a changed dataset (hash), an index out of range or
+// a name that no longer matches its index is a UserError naming the file; pairs written by a run
+// (RUN/data/keypoints.json) load here unchanged.
+std::vector<std::pair<int64_t, int64_t>> read_pairs_file(const std::string& path, const data::Pack& source,
+                                                         const data::Pack& target);
+
 // The rule's class map (identity 0..9 when the project gives none).
 std::vector<std::pair<int64_t, int64_t>> class_map(const KeypointRule& rule);
 

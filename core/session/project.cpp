@@ -177,8 +177,12 @@ std::string project_path(Reader& r, const std::string& key, const std::string& b
     if (required) r.error(r.at(key), r.has(key) ? "empty path" : "missing");
     return {};
   }
-  if (fs::path(f).is_absolute())
+  // Absolute paths are machine-specific, except datasets installed by Debian packages (/usr/share/datasets/...,
+  // the same on every machine that has the package).
+  if (fs::path(f).is_absolute()) {
+    if (f.rfind("/usr/share/", 0) == 0) return fs::path(f).lexically_normal().string();
     r.error(r.at(key), "absolute paths are machine-specific; give the path relative to the project file");
+  }
   return (fs::path(base_dir) / f).lexically_normal().string();
 }
 
@@ -330,7 +334,10 @@ Project parse_project(const std::string& text, const std::string& name, const st
     if (d.has("keypoints") && d.raw().at("keypoints").is_object()) {
       Reader kr = d.object("keypoints");
       p.keypoint_rule.rule = kr.string("rule", "");
-      if (p.keypoint_rule.rule != "class_medoid")
+      p.keypoint_rule.file = project_path(kr, "file", base_dir, false);
+      if (!p.keypoint_rule.file.empty() && !p.keypoint_rule.rule.empty())
+        kr.error(kr.pointer(), "give either a rule or a pairs file, not both");
+      if (p.keypoint_rule.file.empty() && p.keypoint_rule.rule != "class_medoid")
         kr.error(kr.at("rule"), fmt::format("expected class_medoid, got '{}'", p.keypoint_rule.rule));
       if (const json* cp = kr.array("class_pairs")) {
         for (size_t k = 0; k < cp->size(); ++k) {

@@ -116,6 +116,8 @@ struct EvalStageSpec {
 // How keypoint pairs are chosen when the project gives a rule rather than a list.
 struct KeypointRule {
   std::string rule;                 // "" (explicit list) | class_medoid: per class, the sample nearest its class mean
+  std::string file;                 // or a keypoint pairs file (JSON, schema_version 1, both datasets' content
+                                    // hashes; pairs by index and sample name), checked against the loaded data
   std::vector<std::pair<int64_t, int64_t>> class_pairs;  // source class -> target class (empty: identity on 0..9)
 };
 

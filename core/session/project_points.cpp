@@ -41,6 +41,12 @@ ProjectPoints load_image_points(const Project& p) {
   out.target_hash = tgt.content_hash;
   out.source_names = src.names;
   out.target_names = tgt.names;
+  if (!p.keypoint_rule.file.empty()) {
+    for (auto [i, j] : read_pairs_file(p.keypoint_rule.file, src, tgt)) {
+      out.source_index.push_back(i);
+      out.target_index.push_back(j);
+    }
+  }
   if (!p.keypoint_rule.rule.empty()) {
     for (auto [i, j] : class_medoid_pairs(out.source, out.source_labels, out.target, out.target_labels, p.keypoint_rule)) {
       out.source_index.push_back(i);
