@@ -46,21 +46,26 @@ std::vector<CheckpointFile> CheckpointStore::list() const {
 
 void CheckpointStore::open(const std::string& path, torch::serialize::InputArchive& archive, int64_t* step,
                            std::string* config_hash) {
-  std::string bytes = io::read_file(path);
+  open_bytes(io::read_file(path), archive, step, config_hash);
+}
+
+void CheckpointStore::open_bytes(const std::string& bytes, torch::serialize::InputArchive& archive, int64_t* step,
+                                 std::string* config_hash) {
   if (bytes.empty()) throw std::runtime_error("the file is empty");
+  c10::IValue format, version, s, hash;
+  // Records are read lazily, so a corrupt archive can fail in try_read as well as in load_from.
   try {
     std::istringstream in(bytes);
     archive.load_from(in);
+    if (!archive.try_read("format", format) || !format.isString() || format.toStringRef() != kFormat)
+      throw std::runtime_error("not an otcs checkpoint");
+    if (!archive.try_read("format_version", version) || !version.isInt() || version.toInt() != kFormatVersion)
+      throw std::runtime_error("unsupported checkpoint format version");
+    if (!archive.try_read("step", s) || !s.isInt()) throw std::runtime_error("missing 'step'");
+    if (!archive.try_read("config_hash", hash) || !hash.isString()) throw std::runtime_error("missing 'config_hash'");
   } catch (const c10::Error& e) {
     throw std::runtime_error("truncated or corrupt archive (" + first_line(e.what_without_backtrace()) + ")");
   }
-  c10::IValue format, version, s, hash;
-  if (!archive.try_read("format", format) || !format.isString() || format.toStringRef() != kFormat)
-    throw std::runtime_error("not an otcs checkpoint");
-  if (!archive.try_read("format_version", version) || !version.isInt() || version.toInt() != kFormatVersion)
-    throw std::runtime_error("unsupported checkpoint format version");
-  if (!archive.try_read("step", s) || !s.isInt()) throw std::runtime_error("missing 'step'");
-  if (!archive.try_read("config_hash", hash) || !hash.isString()) throw std::runtime_error("missing 'config_hash'");
   if (step) *step = s.toInt();
   if (config_hash) *config_hash = hash.toStringRef();
 }
