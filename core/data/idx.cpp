@@ -69,7 +69,7 @@ torch::Tensor parse_idx(const std::string& raw, const std::string& path) {
     fail("{}: truncated idx data ({} of {} bytes)", path, bytes.size() - offset, count);
   if (bytes.size() - offset > count) fail("{}: {} unexpected bytes after the idx data", path, bytes.size() - offset - count);
   auto t = torch::empty(dims, torch::kUInt8);
-  std::memcpy(t.data_ptr(), bytes.data() + offset, count);
+  if (count) std::memcpy(t.data_ptr(), bytes.data() + offset, count);  // an empty tensor's data_ptr() is null
   return t;
 }
 
