@@ -225,10 +225,20 @@ TrainResult DualTrainer::run(const std::atomic<bool>* cancel, int64_t max_steps)
       objective = dual_objective(uu, vv, G, I.opt.epsilon, M);
       (-objective).backward();
     }
+    const double obj = objective.item<double>();
+    {
+      // A non-finite objective or gradient would poison Adam's moments and every later iterate: refuse the update.
+      torch::NoGradGuard no_grad;
+      if (!std::isfinite(obj))
+        throw DivergedError(fmt::format("the dual objective is {} at step {}", obj, I.step + 1), I.step + 1);
+      for (const auto& group : I.adam->param_groups())
+        for (const auto& p : group.params())
+          if (p.grad().defined() && !torch::isfinite(p.grad()).all().item<bool>())
+            throw DivergedError(fmt::format("a gradient is NaN or Inf at step {}", I.step + 1), I.step + 1);
+    }
     adam_step(*I.adam);
     ++I.step;
     ++res.steps_done;
-    const double obj = objective.item<double>();
     res.last_dual_objective = obj;
 
     if (I.step > avg_from) {
