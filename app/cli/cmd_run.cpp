@@ -419,6 +419,13 @@ void render_figures(const fs::path& run) {
 }
 #endif
 
+bool any_stage_done(const fs::path& run) {
+  std::error_code ec;
+  for (const char* stage : {"ot", "bridge", "score", "sample", "eval"})
+    if (fs::exists(run / stage / "done.json", ec)) return true;
+  return false;
+}
+
 int run_command(const Args& args) {
   const std::string project_path = args.positional().at(0);
   // The point-cloud pipeline's small MLPs gain nothing from a second intra-op thread, and OpenMP's
@@ -442,9 +449,16 @@ int run_command(const Args& args) {
   const bool tty = isatty(STDERR_FILENO) == 1;
   ProgressDisplay display(tty);
   ConsoleWrap wrap(display);
+  // Announced with the first stage event, i.e. once the project's data has loaded: a run that fails on a bad input
+  // file prints only its one error line.
+  bool announced = false;
   run.set_event_callback([&](const session::Event& e) {
     if (auto* p = std::get_if<session::ProgressEvent>(&e)) display.update(*p);
     if (auto* s = std::get_if<session::StageEvent>(&e)) {
+      if (!announced) {
+        announced = true;
+        spdlog::info("run: {} -> {}", project_path, fs::absolute(options.out_dir).string());
+      }
       if (s->what == session::StageEvent::What::Started) {
         display.new_stage();
         spdlog::info("{}: started", session::stage_name(s->stage));
@@ -453,7 +467,6 @@ int run_command(const Args& args) {
       }
     }
   });
-  spdlog::info("run: {} -> {}", project_path, fs::absolute(options.out_dir).string());
   session::SessionResult result;
   {
     SignalScope signals(run);
@@ -465,6 +478,11 @@ int run_command(const Args& args) {
       spdlog::warn("run: {}; run the same command again to resume", result.message);
       return 130;
     case session::SessionStatus::Failed:
+      // A run directory this command created and in which no stage finished holds nothing worth keeping (the
+      // copied project, the prepared data, a log): remove it, so a bad input leaves no partial run behind.
+      if (!existed && !any_stage_done(options.out_dir)) {
+        fs::remove_all(options.out_dir, ec);
+      }
       if (result.user_error) fail("{}", result.message);
       std::fprintf(stderr, "otcs: error: %s\n", result.message.c_str());
       spdlog::error("{}", result.message);
