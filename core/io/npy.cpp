@@ -98,12 +98,13 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& name) {
     }
   }
   // Overflow-safe element count.
-  uint64_t count = 1;
+  // At most 2^56 elements, so that count * dtype size (<= 8) cannot wrap; and the product of the non-zero
+  // dimensions too, for shapes with a zero: LibTorch computes strides from it and rejects anything beyond 2^62
+  // with an internal error (two fuzz findings).
+  uint64_t count = 1, nonzero = 1;
   for (auto d : shape) {
-    // At most 2^56 elements, so that count * dtype size (<= 8) cannot wrap.
-    // Each dimension too, for shapes with a zero: LibTorch rejects sizes beyond 2^62 with an internal error.
-    if (d < 0 || d > (int64_t(1) << 56) || (d > 0 && count > (uint64_t(1) << 56) / uint64_t(d)))
-      fail("{}: .npy shape is out of range", name);
+    if (d < 0 || (d > 0 && nonzero > (uint64_t(1) << 56) / uint64_t(d))) fail("{}: .npy shape is out of range", name);
+    if (d > 0) nonzero *= uint64_t(d);
     count *= uint64_t(d);
   }
   uint64_t need = count * dtype->size;
