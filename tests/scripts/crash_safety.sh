@@ -80,6 +80,7 @@ while [ $kills -lt "$kills_wanted" ]; do
     finished_early=$((finished_early + 1))
   fi
   wait $pid 2>/dev/null
+  echo "kill $kills (attempt $attempts) at $(( $(date +%s) - t0 )) s"
   if ! "$py" verify.py run >verify.log 2>&1; then
     torn=$((torn + 1))
     echo "crash_safety: after kill $kills:"; cat verify.log
