@@ -229,7 +229,12 @@ int run_ot(const Args& args) {
                    ev.diagnostics.marginal_error_rows, ev.diagnostics.marginal_error_cols,
                    ev.diagnostics.nonzero_fraction);
     });
-    auto tr = trainer.run();
+    ot::TrainResult tr;
+    try {
+      tr = trainer.run();
+    } catch (const ot::DivergedError& e) {
+      fail("the OT dual diverged ({}); nothing was written; lower --lr or raise --epsilon", e.what());
+    }
     report["train_seconds"] = tr.seconds;
     pu = trainer.u();
     pv = trainer.v();

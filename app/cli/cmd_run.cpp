@@ -476,6 +476,13 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp);
 
 // Data parallelism: `--nproc N` starts ranks 1..N-1 here (LocalLauncher); a process started by an external
 // launcher (torchrun-style environment) or by ours joins the group the environment describes.
+bool any_stage_done(const fs::path& run) {
+  std::error_code ec;
+  for (const char* stage : {"ot", "bridge", "score", "sample", "eval"})
+    if (fs::exists(run / stage / "done.json", ec)) return true;
+  return false;
+}
+
 int run_command(const Args& args) {
   // Validated here (a CUDA device on a CPU-only build is a user error, exit 2); the score stage trains there.
   parse_device(args.get("--device", "cpu"), "--device");
@@ -563,9 +570,16 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp) {
   const bool tty = isatty(STDERR_FILENO) == 1 && dp.is_main();  // other ranks: no bar (their info lines are off)
   ProgressDisplay display(tty);
   ConsoleWrap wrap(display);
+  // Announced with the first stage event, i.e. once the project's data has loaded: a run that fails on a bad input
+  // file prints only its one error line.
+  bool announced = false;
   run.set_event_callback([&](const session::Event& e) {
     if (auto* p = std::get_if<session::ProgressEvent>(&e)) display.update(*p);
     if (auto* s = std::get_if<session::StageEvent>(&e)) {
+      if (!announced) {
+        announced = true;
+        spdlog::info("run: {} -> {}", project_path, fs::absolute(options.out_dir).string());
+      }
       if (s->what == session::StageEvent::What::Started) {
         display.new_stage();
         spdlog::info("{}: started", session::stage_name(s->stage));
@@ -574,7 +588,6 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp) {
       }
     }
   });
-  spdlog::info("run: {} -> {}", project_path, fs::absolute(options.out_dir).string());
   if (dp.active()) {
     const auto env = dist::read_env();
     spdlog::info("run: data-parallel, {} processes (c10d Gloo, master {}:{}); each global batch is split "
@@ -603,6 +616,11 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp) {
         spdlog::warn("run: {}; run the same command again to resume", result.message);
       return 130;
     case session::SessionStatus::Failed:
+      // A run directory this command created and in which no stage finished holds nothing worth keeping (the
+      // copied project, the prepared data, a log): remove it, so a bad input leaves no partial run behind.
+      if (!existed && !any_stage_done(options.out_dir)) {
+        fs::remove_all(options.out_dir, ec);
+      }
       if (result.user_error) fail("{}", result.message);
       std::fprintf(stderr, "otcs: error: %s\n", result.message.c_str());
       spdlog::error("{}", result.message);

@@ -11,8 +11,7 @@ namespace otcs::data {
 namespace {
 
 // The whole file, inflated if it is gzip (by magic, not by name).
-std::string read_maybe_gzip(const std::string& path) {
-  std::string raw = io::read_file(path);
+std::string maybe_gunzip(std::string raw, const std::string& path) {
   if (raw.size() < 2 || uint8_t(raw[0]) != 0x1f || uint8_t(raw[1]) != 0x8b) return raw;
   z_stream zs{};
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) fail("{}: cannot initialise gzip decoder", path);
@@ -46,8 +45,10 @@ uint32_t be32(const std::string& s, size_t at) {
 
 }  // namespace
 
-torch::Tensor read_idx(const std::string& path) {
-  std::string bytes = read_maybe_gzip(path);
+torch::Tensor read_idx(const std::string& path) { return parse_idx(io::read_file(path), path); }
+
+torch::Tensor parse_idx(const std::string& raw, const std::string& path) {
+  std::string bytes = maybe_gunzip(raw, path);
   if (bytes.size() < 4) fail("{}: too short to be an idx file", path);
   uint32_t magic = be32(bytes, 0);
   uint32_t type = (magic >> 8) & 0xff, ndim = magic & 0xff;
@@ -58,15 +59,17 @@ torch::Tensor read_idx(const std::string& path) {
   uint64_t count = 1;
   for (uint32_t d = 0; d < ndim; ++d) {
     dims.push_back(be32(bytes, 4 + 4 * d));
+    // Checked before multiplying: count <= 2^36 times a 32-bit dimension could wrap 64 bits.
+    if (dims.back() > 0 && count > (uint64_t(1) << 36) / uint64_t(dims.back()))
+      fail("{}: idx dimensions are implausibly large", path);
     count *= uint64_t(dims.back());
-    if (count > (uint64_t(1) << 36)) fail("{}: idx dimensions are implausibly large", path);
   }
   size_t offset = 4 + 4 * size_t(ndim);
   if (bytes.size() - offset < count)
     fail("{}: truncated idx data ({} of {} bytes)", path, bytes.size() - offset, count);
   if (bytes.size() - offset > count) fail("{}: {} unexpected bytes after the idx data", path, bytes.size() - offset - count);
   auto t = torch::empty(dims, torch::kUInt8);
-  std::memcpy(t.data_ptr(), bytes.data() + offset, count);
+  if (count) std::memcpy(t.data_ptr(), bytes.data() + offset, count);  // an empty tensor's data_ptr() is null
   return t;
 }
 

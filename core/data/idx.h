@@ -10,6 +10,8 @@ namespace otcs::data {
 // D = number of dimensions), that the data is complete and that nothing follows it. Throws UserError naming the
 // file on anything else (wrong magic, truncated, trailing bytes, corrupt gzip).
 torch::Tensor read_idx(const std::string& path);
+// The same on the file's bytes (`name_for_errors` prefixes messages).
+torch::Tensor parse_idx(const std::string& bytes, const std::string& name_for_errors);
 
 struct LabelledImages {
   torch::Tensor images;  // uint8 [N, 1, H, W]

@@ -8,6 +8,7 @@
 
 #include "core/common/error.h"
 #include "core/data/idx.h"
+#include "core/io/file.h"
 #include "core/io/npy.h"
 
 namespace otcs::data {
@@ -58,8 +59,10 @@ void save_pack(const std::string& path, const Pack& pack) {
   io::write_npz_members(path, members);
 }
 
-Pack load_pack(const std::string& path) {
-  auto arrays = io::read_npz(path);
+Pack load_pack(const std::string& path) { return parse_pack(io::read_file(path), path); }
+
+Pack parse_pack(const std::string& bytes, const std::string& path) {
+  auto arrays = io::parse_npz(bytes, path);
   for (const char* key : {"images", "labels", "names", "content_hash"})
     if (!arrays.count(key)) fail("{}: not a dataset pack (no '{}')", path, key);
   auto text = [](const torch::Tensor& t) { return std::string(reinterpret_cast<const char*>(t.data_ptr()), size_t(t.numel())); };

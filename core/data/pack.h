@@ -29,6 +29,7 @@ std::string pack_hash(const Pack& pack);
 
 void save_pack(const std::string& path, const Pack& pack);
 Pack load_pack(const std::string& path);  // verifies the stored hash against the contents
+Pack parse_pack(const std::string& bytes, const std::string& name_for_errors);
 
 // MNIST idx images + labels as a pack (names "index:<i>").
 Pack import_idx(const std::string& images_path, const std::string& labels_path);

@@ -57,6 +57,17 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
     ::unlink(tmp.c_str());
     fail("{}: cannot replace ({})", path, std::strerror(err));
   }
+  // The rename itself lives in the directory: without syncing it a power loss can bring back the old name (or
+  // none), even though the data was flushed.
+  const std::string dir = target.has_parent_path() ? target.parent_path().string() : std::string(".");
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) fail("{}: cannot open its directory to sync the rename ({})", path, std::strerror(errno));
+  if (::fsync(dfd) != 0 && errno != EINVAL) {  // EINVAL: a file system that cannot sync directories
+    int err = errno;
+    ::close(dfd);
+    fail("{}: cannot sync its directory ({})", path, std::strerror(err));
+  }
+  ::close(dfd);
 }
 
 OutputDir::OutputDir(std::string dir) : dir_(std::move(dir)) {}

@@ -77,7 +77,7 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& name) {
   if (descr.size() == 3 && descr[0] == '=') descr[0] = '<';
   if (descr.rfind("|S", 0) == 0) {  // a byte string, as scipy writes the sparse 'format' member
     size_t len = std::strtoul(descr.c_str() + 2, nullptr, 10);
-    if (offset + len > bytes.size()) fail("{}: truncated .npy data", name);
+    if (len > bytes.size() - offset) fail("{}: truncated .npy data", name);  // (offset + len could wrap)
     auto t = torch::empty({int64_t(len)}, torch::kUInt8);
     if (len) std::memcpy(t.data_ptr(), bytes.data() + offset, len);
     return t;
@@ -98,9 +98,13 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& name) {
     }
   }
   // Overflow-safe element count.
-  uint64_t count = 1;
+  // At most 2^56 elements, so that count * dtype size (<= 8) cannot wrap; and the product of the non-zero
+  // dimensions too, for shapes with a zero: LibTorch computes strides from it and rejects anything beyond 2^62
+  // with an internal error (two fuzz findings).
+  uint64_t count = 1, nonzero = 1;
   for (auto d : shape) {
-    if (d < 0 || (d > 0 && count > (uint64_t(1) << 62) / uint64_t(d))) fail("{}: .npy shape is out of range", name);
+    if (d < 0 || (d > 0 && nonzero > (uint64_t(1) << 56) / uint64_t(d))) fail("{}: .npy shape is out of range", name);
+    if (d > 0) nonzero *= uint64_t(d);
     count *= uint64_t(d);
   }
   uint64_t need = count * dtype->size;
@@ -185,8 +189,9 @@ void write_npz_members(const std::string& path, const std::map<std::string, std:
   write_file_atomic(path, zip);
 }
 
-std::map<std::string, torch::Tensor> read_npz(const std::string& path) {
-  std::string bytes = read_file(path);
+std::map<std::string, torch::Tensor> read_npz(const std::string& path) { return parse_npz(read_file(path), path); }
+
+std::map<std::string, torch::Tensor> parse_npz(const std::string& bytes, const std::string& path) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   size_t n = bytes.size();
   // Find the end-of-central-directory record (it may be followed by a comment of up to 64 KiB).
@@ -219,6 +224,8 @@ std::map<std::string, torch::Tensor> read_npz(const std::string& path) {
     if (method == 0) {
       data.assign(bytes.data() + data_at, csize);
     } else if (method == 8) {
+      // Deflate expands at most ~1032:1; a larger claimed size is a corrupt header, not a reason to allocate it.
+      if (usize / 1032 > csize + 1) fail("{}: corrupt zip member '{}' (implausible uncompressed size)", path, name);
       data.resize(usize);
       z_stream zs{};
       zs.next_in = const_cast<Bytef*>(p + data_at);

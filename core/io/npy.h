@@ -28,5 +28,6 @@ void write_npy(const std::string& path, const torch::Tensor& tensor);
 void write_npz(const std::string& path, const std::map<std::string, torch::Tensor>& arrays);
 void write_npz_members(const std::string& path, const std::map<std::string, std::string>& npy_members);
 std::map<std::string, torch::Tensor> read_npz(const std::string& path);
+std::map<std::string, torch::Tensor> parse_npz(const std::string& bytes, const std::string& name_for_errors);
 
 }  // namespace otcs::io

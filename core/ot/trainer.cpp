@@ -247,10 +247,20 @@ TrainResult DualTrainer::run(const std::atomic<bool>* cancel, int64_t max_steps)
       objective = objective.clone();
       dp.average_gradients(I.adam->param_groups()[0].params(), {objective});
     }
+    const double obj = objective.item<double>();
+    {
+      // A non-finite objective or gradient would poison Adam's moments and every later iterate: refuse the update.
+      torch::NoGradGuard no_grad;
+      if (!std::isfinite(obj))
+        throw DivergedError(fmt::format("the dual objective is {} at step {}", obj, I.step + 1), I.step + 1);
+      for (const auto& group : I.adam->param_groups())
+        for (const auto& p : group.params())
+          if (p.grad().defined() && !torch::isfinite(p.grad()).all().item<bool>())
+            throw DivergedError(fmt::format("a gradient is NaN or Inf at step {}", I.step + 1), I.step + 1);
+    }
     adam_step(*I.adam);
     ++I.step;
     ++res.steps_done;
-    const double obj = objective.item<double>();
     res.last_dual_objective = obj;
 
     if (I.step > avg_from) {

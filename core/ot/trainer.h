@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include <torch/types.h>
@@ -54,6 +55,17 @@ struct TrainerEvent {
   double lr = 0;
   bool has_diagnostics = false;
   PlanDiagnostics diagnostics;     // valid when has_diagnostics (dual.h)
+};
+
+// The dual objective or a gradient of the potentials' parameters was NaN or Inf at a step: thrown before that
+// step's update is applied, so the potentials hold the last finite iterate.
+class DivergedError : public std::runtime_error {
+public:
+  DivergedError(const std::string& what, int64_t step) : std::runtime_error(what), step_(step) {}
+  int64_t step() const { return step_; }  // the 1-based step whose update was refused
+
+private:
+  int64_t step_;
 };
 
 struct TrainResult {

@@ -49,6 +49,9 @@ public:
   // Checks one file: throws std::runtime_error with a clear reason when it cannot be used.
   static void open(const std::string& path, torch::serialize::InputArchive& archive, int64_t* step = nullptr,
                    std::string* config_hash = nullptr);
+  // The same on a file's bytes (the fuzz target's entry point).
+  static void open_bytes(const std::string& bytes, torch::serialize::InputArchive& archive, int64_t* step = nullptr,
+                         std::string* config_hash = nullptr);
 
 private:
   std::string dir_, prefix_;

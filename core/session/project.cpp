@@ -304,6 +304,10 @@ Project parse_project(const std::string& text, const std::string& name, const st
     std::string what = e.what();
     if (auto p = what.find("syntax error"); p != std::string::npos) what = what.substr(p);
     fail("{}: invalid JSON at line {}, column {}: {}", name, line, col, what);
+  } catch (const json::exception& e) {  // e.g. out_of_range for a number such as 1e999 (found by fuzz_project)
+    std::string what = e.what();
+    if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
+    fail("{}: invalid JSON: {}", name, what);
   }
   Project p;
   p.text = text;

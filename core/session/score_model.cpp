@@ -100,25 +100,32 @@ void save_score_model(const std::string& path, const diffusion::ScoreTrainer& tr
 ScoreModel load_score_model(const std::string& path) {
   std::string bytes = io::read_file(path);
   torch::serialize::InputArchive ar;
+  ScoreModel m;
+  // A corrupt archive can fail anywhere here, and LibTorch throws c10::Error but also std::out_of_range and the
+  // like from its unpickler (found by fuzzing the checkpoint reader): all of them mean a bad file.
   try {
     std::istringstream in(bytes);
     ar.load_from(in);
+    c10::IValue format, hash, net, sched, pred;
+    if (!ar.try_read("format", format) || !format.isString() || format.toStringRef() != "otcs-score-model")
+      fail("{}: not an otcs score model", path);
+    if (!ar.try_read("config_hash", hash) || !ar.try_read("network_spec", net) || !ar.try_read("schedule_spec", sched) ||
+        !ar.try_read("prediction", pred) || !hash.isString() || !net.isString() || !sched.isString() || !pred.isString())
+      fail("{}: incomplete score model", path);
+    m.config_hash = hash.toStringRef();
+    m.network_spec = network_spec_from_json(net.toStringRef());
+    m.schedule_spec = schedule_spec_from_json(sched.toStringRef());
+    m.schedule = diffusion::make_schedule(m.schedule_spec);
+    m.prediction = diffusion::parse_prediction(pred.toStringRef());
+  } catch (const UserError&) {
+    throw;
   } catch (const c10::Error& e) {
     std::string what = e.what_without_backtrace();
     fail("{}: not a readable score model ({})", path, what.substr(0, what.find('\n')));
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    fail("{}: not a readable score model ({})", path, what.substr(0, what.find('\n')));
   }
-  c10::IValue format, hash, net, sched, pred;
-  if (!ar.try_read("format", format) || !format.isString() || format.toStringRef() != "otcs-score-model")
-    fail("{}: not an otcs score model", path);
-  if (!ar.try_read("config_hash", hash) || !ar.try_read("network_spec", net) || !ar.try_read("schedule_spec", sched) ||
-      !ar.try_read("prediction", pred))
-    fail("{}: incomplete score model", path);
-  ScoreModel m;
-  m.config_hash = hash.toStringRef();
-  m.network_spec = network_spec_from_json(net.toStringRef());
-  m.schedule_spec = schedule_spec_from_json(sched.toStringRef());
-  m.schedule = diffusion::make_schedule(m.schedule_spec);
-  m.prediction = diffusion::parse_prediction(pred.toStringRef());
   m.network = diffusion::with_global_rng_preserved([&] { return diffusion::make_network(m.network_spec); });
   try {
     diffusion::load_module(ar, "ema", *m.network);

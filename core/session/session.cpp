@@ -1,7 +1,11 @@
 #include "core/session/session.h"
 #include "core/session/project_points.h"
 
+#include <signal.h>
+
+#include <cerrno>
 #include <chrono>
+#include <regex>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -89,10 +93,32 @@ void mark_done(const StageContext& ctx, Stage stage, const std::string& extra) {
   io::write_file_atomic((ctx.dir(stage) / "done.json").string(), body);
 }
 
+// The artifacts a later stage (or the user) reads from a finished stage; done.json alone is not trusted.
+std::vector<const char*> main_artifacts(Stage stage, bool images) {
+  if (images && stage == Stage::Sample) return {"translations.npz"};
+  if (images && stage == Stage::Eval) return {"metrics.json", "translations.npz"};
+  switch (stage) {
+    case Stage::Ot: return {"u.npy", "v.npy"};
+    case Stage::Bridge: return {"H.npz", "redirect.npy"};
+    case Stage::Score: return {"model.pt"};
+    case Stage::Sample: return {"samples.npy", "sources.npy"};
+    case Stage::Eval: return {"metrics.json"};
+  }
+  return {};
+}
+
 bool is_done(const StageContext& ctx, Stage stage) {
   const fs::path marker = ctx.dir(stage) / "done.json";
   std::error_code ec;
   if (!fs::exists(marker, ec)) return false;
+  for (const char* name : main_artifacts(stage, ctx.images())) {
+    const fs::path artifact = ctx.dir(stage) / name;
+    if (!fs::is_regular_file(artifact, ec) || fs::file_size(artifact, ec) == 0 || ec) {
+      spdlog::warn("{}: {} is missing or empty although done.json exists; the stage runs again", stage_name(stage),
+                   artifact.string());
+      return false;
+    }
+  }
   try {
     auto j = nlohmann::json::parse(io::read_file(marker.string()));
     return j.value("config_hash", "") == ctx.hash;
@@ -178,12 +204,33 @@ void Session::Impl::prepare_data(StageContext& ctx) const {
   io::write_file_atomic((dir / "keypoints.csv").string(), csv);
 }
 
+// A writer killed between creating its temporary file and renaming it (io::write_file_atomic) leaves
+// .NAME.tmp-PID behind; the finished file it was replacing is intact. Removes those whose process is gone.
+void remove_stale_temporaries(const fs::path& run_dir) {
+  static const std::regex pattern(R"(\..+\.tmp-([0-9]+))");
+  std::error_code ec;
+  std::vector<fs::path> stale;
+  for (fs::recursive_directory_iterator it(run_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it.depth() > 1) it.disable_recursion_pending();
+    std::smatch m;
+    const std::string name = it->path().filename().string();
+    if (!std::regex_match(name, m, pattern)) continue;
+    const long pid = std::strtol(m[1].str().c_str(), nullptr, 10);
+    if (pid > 0 && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH) stale.push_back(it->path());
+  }
+  for (const auto& p : stale) {
+    fs::remove(p, ec);
+    spdlog::debug("removed {} (left by a writer that was killed)", p.string());
+  }
+}
+
 SessionResult Session::Impl::run() {
   const fs::path run_dir = fs::absolute(options.out_dir);
   std::error_code ec;
   if (fs::exists(run_dir, ec) && !fs::is_directory(run_dir, ec)) fail("{}: exists and is not a directory", run_dir.string());
   fs::create_directories(run_dir, ec);
   if (ec) fail("{}: cannot create the run directory ({})", run_dir.string(), ec.message());
+  remove_stale_temporaries(run_dir);
   io::write_file_atomic((run_dir / "project.json").string(), project.text);
 
   StageContext ctx(project, run_dir, [this](const Event& e) { emit(e); }, stop, pause);

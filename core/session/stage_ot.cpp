@@ -242,7 +242,19 @@ StageOutcome run_ot_stage(StageContext& ctx) {
     });
     while (trainer.step() < o.iterations) {
       chunk_done.store(false);
-      trainer.run(&chunk_done);
+      try {
+        trainer.run(&chunk_done);
+      } catch (const ot::DivergedError& e) {
+        // Nothing is saved: checkpoint.pt still holds the last finite iterate written at a chunk boundary.
+        const std::string kept =
+            fs::exists(ckpt, ec) ? fmt::format("the last good checkpoint {} is kept", ckpt.string())
+                                 : std::string("no checkpoint was written yet");
+        return {StageOutcome::Status::Failed,
+                fmt::format("ot: the dual diverged ({}); {}; lower /stages/ot/lr or raise /stages/ot/epsilon "
+                            "(lr {:g}, epsilon {:g}), then run again",
+                            e.what(), kept, o.lr, o.epsilon),
+                false};
+      }
       save();
       next_save = (trainer.step() / o.checkpoint_every + 1) * o.checkpoint_every;
       if (ctx.stop.load() && trainer.step() < o.iterations)
