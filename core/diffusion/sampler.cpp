@@ -164,6 +164,14 @@ torch::Tensor sample(Denoiser& denoiser, const Schedule& schedule, const Sampler
         break;
       }
       case SamplerKind::Ddim: {
+        // With clipping, the clean estimate is clamped and the noise direction recomputed from it (as the DDIM
+        // code with clip_denoised does); otherwise an image model's early x0 errors, amplified by 1/alpha (~158
+        // at t = T), stay in the deterministic path: 28x28 digits came out as salt-and-pepper noise at 25 and
+        // 250 steps while the ancestral sampler with the same model drew clean characters.
+        if (spec.clip > 0) {
+          x0 = x0.clamp(-spec.clip, spec.clip);
+          if (lt.sigma > 0) e = (x - lt.alpha * x0) / lt.sigma;
+        }
         if (options.recorder) options.recorder->record(k, t, x, x0);
         const bool last = k + 1 == n_steps;
         const NoiseLevel ls = last ? NoiseLevel{0, 1, 0, 0} : noise_level(*sched, grid[size_t(k) + 1]);
