@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <map>
 
 #include <torch/torch.h>
@@ -121,26 +122,38 @@ double ProcessGroup::shard_weight(int64_t n) const {
   return n > 0 ? double(e - b) * double(world_size()) / double(n) : 0.0;
 }
 
-void ProcessGroup::all_reduce_mean(const std::vector<torch::Tensor>& tensors) {
-  if (!active() || tensors.empty()) return;
+namespace {
+
+// One bucket per dtype (one collective instead of one per tensor: the small networks have dozens): flattens the
+// tensors into it, runs `collective` on it, and copies the result back into the tensors.
+void through_buckets(const std::vector<torch::Tensor>& tensors,
+                     const std::function<void(std::vector<torch::Tensor>&)>& collective) {
   torch::NoGradGuard no_grad;
-  // One bucket per dtype: one collective instead of one per tensor (the small networks have dozens).
   std::map<torch::ScalarType, std::vector<torch::Tensor>> groups;
   for (const auto& t : tensors) groups[t.scalar_type()].push_back(t);
   for (auto& [dtype, list] : groups) {
     std::vector<torch::Tensor> flat;
     flat.reserve(list.size());
-    for (const auto& t : list) flat.push_back(t.reshape({-1}));
+    for (const auto& t : list) flat.push_back(t.detach().reshape({-1}));
     std::vector<torch::Tensor> bucket{torch::cat(flat)};
-    impl_->pg->allreduce(bucket)->wait();
-    bucket[0].div_(double(world_size()));
+    collective(bucket);
     int64_t offset = 0;
-    for (auto& t : list) {
+    for (const auto& t : list) {
       const int64_t n = t.numel();
-      t.copy_(bucket[0].slice(0, offset, offset + n).view(t.sizes()));
+      t.detach().copy_(bucket[0].slice(0, offset, offset + n).view(t.sizes()));
       offset += n;
     }
   }
+}
+
+}  // namespace
+
+void ProcessGroup::all_reduce_mean(const std::vector<torch::Tensor>& tensors) {
+  if (!active() || tensors.empty()) return;
+  through_buckets(tensors, [&](std::vector<torch::Tensor>& bucket) {
+    impl_->pg->allreduce(bucket)->wait();
+    bucket[0].div_(double(world_size()));
+  });
 }
 
 void ProcessGroup::average_gradients(const std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& extra) {
@@ -158,23 +171,11 @@ void ProcessGroup::average_gradients(const std::vector<torch::Tensor>& params, c
 
 void ProcessGroup::broadcast(const std::vector<torch::Tensor>& tensors, int root) {
   if (!active() || tensors.empty()) return;
-  torch::NoGradGuard no_grad;
-  std::map<torch::ScalarType, std::vector<torch::Tensor>> groups;
-  for (const auto& t : tensors) groups[t.scalar_type()].push_back(t);
-  for (auto& [dtype, list] : groups) {
-    std::vector<torch::Tensor> flat;
-    for (const auto& t : list) flat.push_back(t.detach().reshape({-1}));
-    std::vector<torch::Tensor> bucket{torch::cat(flat)};
+  through_buckets(tensors, [&](std::vector<torch::Tensor>& bucket) {
     c10d::BroadcastOptions opts;
     opts.rootRank = root;
     impl_->pg->broadcast(bucket, opts)->wait();
-    int64_t offset = 0;
-    for (auto t : list) {
-      const int64_t n = t.numel();
-      t.detach().copy_(bucket[0].slice(0, offset, offset + n).view(t.sizes()));
-      offset += n;
-    }
-  }
+  });
 }
 
 bool ProcessGroup::broadcast_flag(bool value, int root) {

@@ -29,9 +29,9 @@ ImageImporter& importer_slot() {
 
 // What the cache key covers: the spec and each input file's size and modification time.
 std::string cache_key(const ImageSetSpec& s) {
-  std::string text = fmt::format("v2|{}|{}|{}|{}-{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", s.format, s.images, s.labels, s.suite_from,
+  std::string text = fmt::format("v2|{}|{}|{}|{}-{}|{}|{}|{}|{}|{}|{}|{}|{}", s.format, s.images, s.labels, s.suite_from,
                                  s.suite_to, s.size, s.channels, s.crop, s.fit_content, s.normalise_contrast, s.invert,
-                                 s.downsample, s.upsample, s.format);
+                                 s.downsample, s.upsample);
   std::error_code ec;
   for (const auto& p : {s.images, s.labels}) {
     if (p.empty()) continue;

@@ -20,7 +20,6 @@ torch::Tensor translate_images(const ScoreModel& model, const torch::Tensor& sou
   diffusion::NetworkDenoiser denoiser(model.network, model.prediction);
   std::vector<torch::Tensor> out;
   const int64_t batches = (n + batch - 1) / batch;
-  int64_t steps_per_batch = 0;
   for (int64_t b = 0; b < batches; ++b) {
     const int64_t lo = b * batch, len = std::min(batch, n - lo);
     // One generator per batch, seeded by (seed, first index): reproducible for a fixed batch size.
@@ -29,7 +28,6 @@ torch::Tensor translate_images(const ScoreModel& model, const torch::Tensor& sou
     so.cond = sources.narrow(0, lo, len).to(torch::kFloat32);
     so.cancelled = options.cancelled;
     so.progress = [&](int64_t step, int64_t total) {
-      steps_per_batch = total;
       if (options.progress) options.progress(b * total + step, batches * total);
     };
     std::vector<int64_t> sh = image_net ? std::vector<int64_t>{len, shape[0], shape[1], shape[2]}
@@ -38,7 +36,6 @@ torch::Tensor translate_images(const ScoreModel& model, const torch::Tensor& sou
     if (!x.defined()) return {};
     out.push_back(x.reshape({len, shape[0], shape[1], shape[2]}).clamp(-1, 1));
   }
-  (void)steps_per_batch;
   return torch::cat(out);
 }
 
