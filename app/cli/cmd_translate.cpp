@@ -1,4 +1,5 @@
 // otcs translate: apply a trained image run to new source images (a folder or an idx file), one PNG per input.
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 
@@ -66,6 +67,11 @@ int translate_command(const Args& args) {
   session::TranslateOptions to;
   to.sampler = project.eval.has_sampler ? project.eval.sampler : project.sample.sampler;
   if (args.has("--steps")) to.sampler.steps = positive_int(args, "--steps", 1);
+  if (args.has("--guidance")) {
+    to.sampler.guidance = args.get_double("--guidance", 1.0);
+    if (!(to.sampler.guidance >= 0) || !std::isfinite(to.sampler.guidance))
+      throw UserError("--guidance: expected a number >= 0");
+  }
   to.seed = uint64_t(args.get_int("--seed", 0));
   to.batch = 250;
   int64_t last = -1;
@@ -97,7 +103,7 @@ void register_translate(std::vector<Command>& out) {
   Command cmd;
   cmd.name = "translate";
   cmd.summary = "apply a trained image run to new source images (folder or idx file), one PNG per input";
-  cmd.usage = "otcs translate --run RUN --input PATH --out DIR [--steps N] [--seed S] [--limit N]";
+  cmd.usage = "otcs translate --run RUN --input PATH --out DIR [--steps N] [--guidance W] [--seed S] [--limit N]";
   cmd.description =
       "Preprocesses the inputs as the run's project preprocesses its source set, samples the run's conditional\n"
       "score model (its sample stage's sampler) once per input, and writes DIR/<name>.png (folder inputs keep\n"
@@ -106,6 +112,7 @@ void register_translate(std::vector<Command>& out) {
                  {"--input", "PATH", "a folder of images or an idx image file (gzip or not)", "", true},
                  {"--out", "DIR", "output directory", "", true},
                  {"--steps", "N", "sampler steps (default: the project's)"},
+                 {"--guidance", "W", "classifier-free guidance weight (default: the project's; needs cond_dropout)"},
                  {"--seed", "S", "random seed", "0"},
                  {"--limit", "N", "translate only the first N inputs"}};
   cmd.run = translate_command;

@@ -161,7 +161,21 @@ UNetImpl::UNetImpl(const NetworkSpec& spec) : spec_(spec) {
   const int64_t out_ch = spec.out_channels > 0 ? spec.out_channels : spec.in_channels;
   temb0_ = register_module("temb_dense0", torch::nn::Linear(ch, temb));
   temb1_ = register_module("temb_dense1", torch::nn::Linear(temb, temb));
-  if (spec.cond_dim > 0) {
+  if (spec.cond_dim > 0 && spec.cond_encoder == "conv") {
+    // The condition vector is a flattened [c, r, r] image: three 3x3 convolutions (two of stride 2) and SiLU
+    // give a [2ch, r/4, r/4] feature map whose flattening replaces the raw pixels below.
+    const int64_t c = std::max<int64_t>(1, spec.cond_image_channels);
+    cond_side_ = static_cast<int64_t>(std::lround(std::sqrt(double(spec.cond_dim) / double(c))));
+    if (cond_side_ < 4 || c * cond_side_ * cond_side_ != spec.cond_dim)
+      fail("unet: cond_encoder conv needs a square condition image: cond_dim {} is not {} x r x r", spec.cond_dim, c);
+    cenc_ = register_module(
+        "cond_encoder", torch::nn::Sequential(conv(c, ch, 3, 1, 1), torch::nn::SiLU(), conv(ch, 2 * ch, 3, 2, 1),
+                                              torch::nn::SiLU(), conv(2 * ch, 2 * ch, 3, 2, 1), torch::nn::SiLU(),
+                                              torch::nn::Flatten()));
+    const int64_t r4 = ((cond_side_ + 1) / 2 + 1) / 2;
+    cemb0_ = register_module("cond_embed0", torch::nn::Linear(2 * ch * r4 * r4, temb));
+    cemb1_ = register_module("cond_embed1", torch::nn::Linear(temb, temb));
+  } else if (spec.cond_dim > 0) {
     cemb0_ = register_module("cond_embed0", torch::nn::Linear(spec.cond_dim, temb));
     cemb1_ = register_module("cond_embed1", torch::nn::Linear(temb, temb));
   }
@@ -232,7 +246,12 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x, const torch::Tensor& t, 
   } else if (spec_.cond_dim > 0) {
     if (cond.dim() != 2 || cond.size(1) != spec_.cond_dim)
       throw std::invalid_argument("UNet: expected a condition vector [B, cond_dim]");
-    temb = temb + cemb1_->forward(torch::silu(cemb0_->forward(cond)));
+    auto features = cond;
+    if (cenc_) {
+      const int64_t c = spec_.cond_dim / (cond_side_ * cond_side_);
+      features = cenc_->forward(cond.reshape({cond.size(0), c, cond_side_, cond_side_}));
+    }
+    temb = temb + cemb1_->forward(torch::silu(cemb0_->forward(features)));
   }
   std::vector<torch::Tensor> hs = {conv_in_->forward(input)};
   for (size_t i = 0; i < down_->size(); ++i) {

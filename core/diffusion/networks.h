@@ -67,6 +67,8 @@ public:
 private:
   NetworkSpec spec_;
   torch::nn::Linear temb0_{nullptr}, temb1_{nullptr}, cemb0_{nullptr}, cemb1_{nullptr};
+  torch::nn::Sequential cenc_{nullptr};  // cond_encoder "conv": image -> features before cemb0_
+  int64_t cond_side_ = 0;
   torch::nn::Conv2d conv_in_{nullptr}, conv_out_{nullptr};
   torch::nn::GroupNorm norm_out_{nullptr};
   // Flattened: every stage is a module in order; kinds_ says what each one is.

@@ -25,7 +25,16 @@ torch::Tensor NetworkDenoiser::eps(const torch::Tensor& x, const NoiseLevel& lev
   torch::NoGradGuard no_grad;
   auto run = [&](const torch::Tensor& xb, const torch::Tensor& cb) {
     auto t = torch::full({xb.size(0)}, level.network_time, torch::kFloat32);
-    auto out = net_->forward(xb, t, cb);
+    torch::Tensor out;
+    if (guidance_ != 1.0 && cb.defined()) {
+      const int64_t n = xb.size(0);
+      auto both = net_->forward(torch::cat({xb, xb}, 0), torch::cat({t, t}, 0),
+                                torch::cat({cb, torch::zeros_like(cb)}, 0));
+      auto cond_out = both.narrow(0, 0, n), null_out = both.narrow(0, n, n);
+      out = null_out + guidance_ * (cond_out - null_out);
+    } else {
+      out = net_->forward(xb, t, cb);
+    }
     // A score network's output o is s * sigma (the demos divide it by sigma to get s), so eps = -o.
     return prediction_ == Prediction::Score ? -out : out;
   };

@@ -45,14 +45,17 @@ public:
 // A trained network behind the Denoiser interface (evaluated without gradients).
 class NetworkDenoiser : public Denoiser {
 public:
-  NetworkDenoiser(std::shared_ptr<ScoreNetwork> net, Prediction prediction, int64_t chunk = 0)
-      : net_(std::move(net)), prediction_(prediction), chunk_(chunk) {}
+  // guidance != 1: classifier-free guidance, eps_null + w (eps_cond - eps_null), the null condition being zeros
+  // (a network trained with cond_dropout); both evaluated in one batch.
+  NetworkDenoiser(std::shared_ptr<ScoreNetwork> net, Prediction prediction, int64_t chunk = 0, double guidance = 1.0)
+      : net_(std::move(net)), prediction_(prediction), chunk_(chunk), guidance_(guidance) {}
   torch::Tensor eps(const torch::Tensor& x, const NoiseLevel& level, const torch::Tensor& cond) override;
 
 private:
   std::shared_ptr<ScoreNetwork> net_;
   Prediction prediction_;
   int64_t chunk_;
+  double guidance_;
 };
 
 struct TrajectoryFrame {

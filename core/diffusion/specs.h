@@ -47,6 +47,11 @@ struct NetworkSpec {
   int64_t in_channels = 1;
   int64_t out_channels = 0;    // 0: in_channels
   int64_t cond_channels = 0;   // condition image channels concatenated to the input
+  // How a condition vector (cond_dim) enters the time embedding: "linear" (Linear-SiLU-Linear, as the animal
+  // task's CLIP feature) or "conv" (the vector is a flattened image [cond_image_channels, r, r]; a small strided
+  // CNN encodes it first, so the class of a source digit is learnt from its shape, not from pixel positions).
+  std::string cond_encoder = "linear";
+  int64_t cond_image_channels = 1;
   int64_t resolution = 28;
   int64_t channels = 32;       // base width (DDIM CelebA: 128)
   std::vector<int64_t> channel_mult = {1, 2, 2};
@@ -67,6 +72,9 @@ struct TrainerSpec {
   double grad_clip = 0.0;   // > 0: clip the global gradient norm to this
   double ema_decay = 0.9999;
   bool antithetic = true;
+  // Classifier-free guidance training (Ho & Salimans 2022): this share of each batch sees the null condition
+  // (zeros), so one network learns both the conditional and the unconditional model. 0: off (as released).
+  double cond_dropout = 0.0;
   uint64_t seed = 0;
 };
 
@@ -84,6 +92,9 @@ struct SamplerSpec {
   double sdedit_t0 = 0.0;      // > 0: start from the noised condition-side y at this time
   bool sdedit_refined = false; // ddpm + sdedit: the released CelebA refinement
   int64_t refined_steps = 1000;
+  // Classifier-free guidance weight w: eps = eps(x, null) + w (eps(x, c) - eps(x, null)). 1: the plain
+  // conditional model (as released); > 1 needs a network trained with cond_dropout > 0.
+  double guidance = 1.0;
 };
 
 }  // namespace otcs::diffusion

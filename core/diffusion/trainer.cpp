@@ -82,6 +82,14 @@ torch::Tensor ScoreTrainer::loss_on(const torch::Tensor& y0, const torch::Tensor
   auto t = schedule_->sample_times(b, spec_.antithetic, gen);
   auto z = torch::randn(y0.sizes(), gen, torch::kFloat32);
   torch::Tensor y = y0.to(device_), c = cond.defined() ? cond.to(device_) : cond;
+  if (spec_.cond_dropout > 0 && c.defined()) {
+    // Classifier-free guidance: the null condition (zeros) for a random share of the rows, drawn for the whole
+    // batch from the trainer's generator like t and z (so data-parallel shards agree).
+    auto keep = (torch::rand({b}, gen, torch::kFloat32) >= spec_.cond_dropout).to(torch::kFloat32);
+    std::vector<int64_t> cshape(size_t(c.dim()), 1);
+    cshape[0] = b;
+    c = c * keep.to(device_).reshape(cshape);
+  }
   if (row_begin != 0 || (row_end >= 0 && row_end != b)) {
     t = t.slice(0, row_begin, row_end);
     z = z.slice(0, row_begin, row_end);

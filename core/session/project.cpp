@@ -281,6 +281,7 @@ diffusion::SamplerSpec parse_sampler(Reader r) {
   s.sdedit_t0 = r.unit_interval("sdedit_t0", 0.0);
   s.sdedit_refined = r.boolean("sdedit_refined", false);
   s.refined_steps = r.positive_integer("refined_steps", 1000);
+  s.guidance = r.non_negative("guidance", 1.0);
   r.finish();
   return s;
 }
@@ -458,6 +459,9 @@ Project parse_project(const std::string& text, const std::string& name, const st
       n.attention_resolutions = q.integers("attention_resolutions", n.attention_resolutions);
       n.dropout = q.unit_interval("dropout", n.dropout);
       n.groups = q.positive_integer("groups", n.groups);
+      n.cond_encoder = q.string("cond_encoder", n.cond_encoder);
+      if (n.cond_encoder != "linear" && n.cond_encoder != "conv")
+        q.error(q.at("cond_encoder"), fmt::format("expected linear or conv, got '{}'", n.cond_encoder));
       q.finish();
     }
     auto& t = sc.trainer;
@@ -469,6 +473,7 @@ Project parse_project(const std::string& text, const std::string& name, const st
     t.grad_clip = s.non_negative("grad_clip", 1.0);
     t.ema_decay = s.unit_interval("ema_decay", 0.999);
     t.antithetic = s.boolean("antithetic", true);
+    t.cond_dropout = s.unit_interval("cond_dropout", 0.0);
     t.seed = s.seed("seed", 0);
     sc.steps = s.positive_integer("steps", sc.steps);
     sc.batch = s.positive_integer("batch", sc.batch);

@@ -26,6 +26,8 @@ std::string network_spec_json(const diffusion::NetworkSpec& s) {
             {"in_channels", s.in_channels},
             {"out_channels", s.out_channels},
             {"cond_channels", s.cond_channels},
+            {"cond_encoder", s.cond_encoder},
+            {"cond_image_channels", s.cond_image_channels},
             {"resolution", s.resolution},
             {"channels", s.channels},
             {"channel_mult", s.channel_mult},
@@ -51,6 +53,8 @@ diffusion::NetworkSpec network_spec_from_json(const std::string& text) {
   s.in_channels = j.at("in_channels");
   s.out_channels = j.at("out_channels");
   s.cond_channels = j.at("cond_channels");
+  s.cond_encoder = j.value("cond_encoder", std::string("linear"));  // models saved before the field existed
+  s.cond_image_channels = j.value("cond_image_channels", int64_t{1});
   s.resolution = j.at("resolution");
   s.channels = j.at("channels");
   s.channel_mult = j.at("channel_mult").get<std::vector<int64_t>>();

@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "core/data/pack.h"
 #include "core/io/file.h"
 #include "core/io/npy.h"
 #include "core/metrics/classifier.h"
@@ -124,16 +125,51 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
   cc.classes = std::max<int64_t>(10, ctx.target_labels.max().item<int64_t>() + 1);
   cc.epochs = int(ie.classifier_epochs);
   cc.seed = ctx.project.eval.seed;
-  torch::manual_seed(cc.seed);
-  metrics::Classifier clf(cc);
-  ctx.log(LogEvent::Level::Info, fmt::format("eval: training the target-domain classifier ({} images, {} epochs)",
-                                             ctx.target.size(0), cc.epochs));
-  auto rep = metrics::train_classifier(clf, as_images(ctx.target, shape), ctx.target_labels, test_tgt.as_float(),
-                                       test_tgt.labels, [&](int epoch, double loss) {
-                                         ctx.log(LogEvent::Level::Info,
-                                                 fmt::format("eval: classifier epoch {} loss {:.4f}", epoch, loss));
-                                       });
-  metrics::save_classifier((dir / "classifier.pt").string(), clf, rep.test_accuracy);
+  // The classifier depends only on the target sets and its own settings: a run re-evaluating a new score model
+  // reuses RUN/eval/classifier.pt when classifier.json carries the same key (skips minutes of training).
+  auto target_f = ctx.target.to(torch::kFloat32).contiguous();
+  auto target_l = ctx.target_labels.to(torch::kInt64).contiguous();
+  std::string key = data::hash_hex(target_f.data_ptr(), size_t(target_f.numel()) * 4);
+  key = data::hash_hex(target_l.data_ptr(), size_t(target_l.numel()) * 8, std::stoull(key, nullptr, 16));
+  key = data::hash_hex(test_tgt.content_hash.data(), test_tgt.content_hash.size(), std::stoull(key, nullptr, 16));
+  key += fmt::format("-c{}s{}k{}e{}seed{}", cc.channels, cc.size, cc.classes, cc.epochs, cc.seed);
+  const fs::path clf_path = dir / "classifier.pt", clf_meta = dir / "classifier.json";
+  metrics::TrainReport rep;
+  metrics::Classifier clf{nullptr};
+  bool reused = false;
+  if (!ctx.forced && fs::exists(clf_path) && fs::exists(clf_meta)) {
+    try {
+      auto meta = nlohmann::json::parse(io::read_file(clf_meta.string()));
+      if (meta.at("key").get<std::string>() == key) {
+        clf = metrics::load_classifier(clf_path.string(), &rep.test_accuracy);
+        rep.train_accuracy = meta.at("train_accuracy");
+        rep.seconds = meta.at("seconds");
+        reused = true;
+      }
+    } catch (const std::exception& e) {
+      ctx.log(LogEvent::Level::Warning, fmt::format("eval: cached classifier not reused ({})", e.what()));
+    }
+  }
+  if (reused) {
+    ctx.log(LogEvent::Level::Info, fmt::format("eval: reusing the target-domain classifier in {}", clf_path.string()));
+  } else {
+    torch::manual_seed(cc.seed);
+    clf = metrics::Classifier(cc);
+    ctx.log(LogEvent::Level::Info, fmt::format("eval: training the target-domain classifier ({} images, {} epochs)",
+                                               ctx.target.size(0), cc.epochs));
+    rep = metrics::train_classifier(clf, as_images(ctx.target, shape), ctx.target_labels, test_tgt.as_float(),
+                                    test_tgt.labels, [&](int epoch, double loss) {
+                                      ctx.log(LogEvent::Level::Info,
+                                              fmt::format("eval: classifier epoch {} loss {:.4f}", epoch, loss));
+                                    });
+    metrics::save_classifier(clf_path.string(), clf, rep.test_accuracy);
+    io::write_file_atomic(clf_meta.string(), nlohmann::json{{"key", key},
+                                                             {"train_accuracy", rep.train_accuracy},
+                                                             {"test_accuracy", rep.test_accuracy},
+                                                             {"seconds", rep.seconds}}
+                                                                 .dump(2) +
+                                                 "\n");
+  }
   ctx.log(LogEvent::Level::Info, fmt::format("eval: classifier test accuracy {:.4f} on {} held-out target images",
                                              rep.test_accuracy, test_tgt.size()));
   if (ctx.stop.load()) return {StageOutcome::Status::Stopped, "eval: stopped"};
@@ -199,7 +235,8 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
                      {"test_images", test_tgt.size()},
                      {"train_accuracy", rep.train_accuracy},
                      {"test_accuracy", rep.test_accuracy},
-                     {"seconds", rep.seconds}};
+                     {"seconds", rep.seconds},
+                     {"reused_from_earlier_eval", reused}};
   m["frechet_distance_classifier_features"] = fd;
   m["frechet_distance_floor"] = fd_floor;
   m["kid_classifier_features"] = {{"mean", kid.mean}, {"std", kid.stddev}, {"subset", subset}};
@@ -211,6 +248,7 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
   m["test_inputs"] = test_src.size();
   m["settings"] = {{"sampler", diffusion::sampler_kind_name(sampler.kind)},
                    {"sampler_steps", sampler.steps},
+                   {"guidance", sampler.guidance},
                    {"pair_mode", data::pair_mode_name(ctx.project.score.mode)},
                    {"keypoints", ctx.keypoints.size()}};
   m["seconds"] = {{"sampling", sample_seconds}, {"total", seconds_since(t0)}};

@@ -34,7 +34,7 @@ torch::Tensor conditional_samples(const StageContext& ctx, const ScoreModel& mod
   auto cond = source_set.index_select(0, idx);
   const int64_t d = ctx.target.size(1);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  diffusion::NetworkDenoiser denoiser(model.network, model.prediction);
+  diffusion::NetworkDenoiser denoiser(model.network, model.prediction, 0, spec.guidance);
   diffusion::SampleOptions so;
   so.cond = cond;
   so.recorder = recorder;

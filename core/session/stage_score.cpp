@@ -110,15 +110,19 @@ StageOutcome run_score_stage(StageContext& ctx) {
                                                fs::path(loaded->path).filename().string(), start, sc.steps));
     for (const auto& [s, l] : history) ctx.emit(LossEvent{Stage::Score, "loss", s, l});
   } else {
+    const std::string net =
+        net_spec.kind == diffusion::NetworkKind::UNet
+            ? fmt::format("UNet {} channels x {} levels, condition encoder {} on {}x{}x{} images", net_spec.channels,
+                          net_spec.channel_mult.size(), net_spec.cond_encoder, ctx.image_shape[0],
+                          ctx.image_shape[1], ctx.image_shape[2])
+            : fmt::format("mlp {}x{}", net_spec.hidden, net_spec.blocks);
     ctx.log(LogEvent::Level::Info,
-            fmt::format("score: {} steps, batch {}, {} pairs, {} schedule, mlp {}x{} ({} parameters)", sc.steps,
-                        sc.batch, data::pair_mode_name(sc.mode), diffusion::schedule_kind_name(sc.schedule.kind),
-                        net_spec.hidden, net_spec.blocks, diffusion::parameter_count(*trainer->network())));
-    if (net_spec.kind == diffusion::NetworkKind::UNet)
-      ctx.log(LogEvent::Level::Info, fmt::format("score: the network is a UNet ({} channels, {} resolution levels) on "
-                                                 "{}x{}x{} images",
-                                                 net_spec.channels, net_spec.channel_mult.size(), ctx.image_shape[0],
-                                                 ctx.image_shape[1], ctx.image_shape[2]));
+            fmt::format("score: {} steps, batch {}, {} pairs, {} schedule, {} ({} parameters){}", sc.steps, sc.batch,
+                        data::pair_mode_name(sc.mode), diffusion::schedule_kind_name(sc.schedule.kind), net,
+                        diffusion::parameter_count(*trainer->network()),
+                        trainer->spec().cond_dropout > 0
+                            ? fmt::format(", {:.0f}% null conditions", 100 * trainer->spec().cond_dropout)
+                            : std::string()));
   }
   {
     std::string csv = "step,loss\n";

@@ -17,7 +17,7 @@ torch::Tensor translate_images(const ScoreModel& model, const torch::Tensor& sou
   const int64_t n = sources.size(0);
   const int64_t batch = std::max<int64_t>(1, options.batch);
   const bool image_net = model.network_spec.kind == diffusion::NetworkKind::UNet;
-  diffusion::NetworkDenoiser denoiser(model.network, model.prediction);
+  diffusion::NetworkDenoiser denoiser(model.network, model.prediction, 0, options.sampler.guidance);
   std::vector<torch::Tensor> out;
   const int64_t batches = (n + batch - 1) / batch;
   for (int64_t b = 0; b < batches; ++b) {

@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <numeric>
 
+#include "core/common/error.h"
 #include "core/data/pair_sampler.h"
 #include "core/data/point_cloud.h"
 #include "core/diffusion/networks.h"
+#include "core/diffusion/sampler.h"
 #include "core/diffusion/trainer.h"
 #include "core/diffusion/wasserstein.h"
 #include "core/ot/sparse.h"
@@ -59,6 +61,75 @@ private Q_SLOTS:
     // The condition changes the output (it reaches the network at all).
     auto z2 = unet2->forward(torch::randn({2, 3, 32, 32}), torch::tensor({1.0f, 2.0f}), torch::randn({2, 8}));
     QVERIFY(!torch::allclose(z, z2));
+  }
+
+  void convConditionEncoder() {
+    // cond_encoder conv: the flattened condition image goes through a small CNN; the output still has the target's
+    // shape, the condition still matters, and a non-square condition is refused when the network is built.
+    NetworkSpec u;
+    u.kind = NetworkKind::UNet;
+    u.resolution = 28;
+    u.channels = 8;
+    u.channel_mult = {1, 2};
+    u.attention_resolutions = {};
+    u.cond_dim = 28 * 28;
+    u.cond_encoder = "conv";
+    auto net = make_network(u);
+    auto x = torch::randn({3, 1, 28, 28});
+    auto t = torch::tensor({1.0f, 10.0f, 100.0f});
+    auto a = net->forward(x, t, torch::randn({3, 28 * 28}));
+    auto b = net->forward(x, t, torch::randn({3, 28 * 28}));
+    QCOMPARE(a.sizes().vec(), (std::vector<int64_t>{3, 1, 28, 28}));
+    QVERIFY(!torch::allclose(a, b));
+    bool has_encoder = false;
+    for (const auto& np : net->named_parameters()) has_encoder |= np.key().rfind("cond_encoder", 0) == 0;
+    QVERIFY(has_encoder);
+    u.cond_dim = 700;
+    QVERIFY_THROWS_EXCEPTION(otcs::UserError, make_network(u));
+  }
+
+  void conditionDropoutTrainsTheNullCondition() {
+    // cond_dropout = 1: every row sees the zero condition, so the loss equals the loss on zero conditions with the
+    // same generator draws (the dropout draw comes after t and z).
+    NetworkSpec m;
+    m.data_dim = 2;
+    m.cond_dim = 2;
+    m.hidden = 16;
+    m.blocks = 1;
+    m.embed_dim = 8;
+    TrainerSpec t;
+    t.cond_dropout = 1.0;
+    ScoreTrainer dropped(m, make_schedule(ScheduleSpec{}), t);
+    t.cond_dropout = 0.0;
+    ScoreTrainer plain(m, make_schedule(ScheduleSpec{}), t);
+    auto y = torch::randn({16, 2}), c = torch::randn({16, 2});
+    auto g1 = at::make_generator<at::CPUGeneratorImpl>(5), g2 = at::make_generator<at::CPUGeneratorImpl>(5);
+    const double with_dropout = dropped.evaluate(y, c, g1);
+    const double on_zeros = plain.evaluate(y, torch::zeros_like(c), g2);
+    QVERIFY2(std::abs(with_dropout - on_zeros) < 1e-5 * std::max(1.0, on_zeros),
+             qPrintable(QString("%1 vs %2").arg(with_dropout).arg(on_zeros)));
+  }
+
+  void guidanceCombinesConditionalAndNull() {
+    NetworkSpec m;
+    m.data_dim = 2;
+    m.cond_dim = 2;
+    m.hidden = 16;
+    m.blocks = 1;
+    m.embed_dim = 8;
+    torch::manual_seed(3);
+    auto net = make_network(m);
+    net->eval();
+    auto x = torch::randn({4, 2}), c = torch::randn({4, 2});
+    NoiseLevel level;
+    level.network_time = 0.3;
+    NetworkDenoiser plain(net, Prediction::Eps), guided(net, Prediction::Eps, 0, 3.0), one(net, Prediction::Eps, 0, 1.0);
+    auto cond = plain.eps(x, level, c), null = plain.eps(x, level, torch::zeros_like(c));
+    QVERIFY(torch::allclose(one.eps(x, level, c), cond));
+    QVERIFY(torch::allclose(guided.eps(x, level, c), null + 3.0 * (cond - null), 1e-4, 1e-5));
+    // Chunked evaluation gives the same guided result.
+    NetworkDenoiser chunked(net, Prediction::Eps, 3, 3.0);
+    QVERIFY(torch::allclose(chunked.eps(x, level, c), guided.eps(x, level, c), 1e-5, 1e-6));
   }
 
   void sinusoidalEmbeddingIsTheDdimLayout() {
