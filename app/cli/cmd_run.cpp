@@ -288,6 +288,18 @@ void render_image_figures(const fs::path& run, std::vector<std::string>& written
   if (fs::exists(run / "eval/translations.npz", ec)) {
     // The first 10 held-out inputs of each intended class, with their translations.
     auto t = io::read_npz((run / "eval/translations.npz").string());
+    if (t.count("targets")) {
+      // Paired (super-resolution) eval: rows of 10 inputs (bicubic), one sample, the mean of samples, the truth.
+      auto to_f = [](const torch::Tensor& u8) { return u8.to(torch::kFloat32).div(127.5).sub(1); };
+      const int64_t n = std::min<int64_t>(10, t.at("sources").size(0));
+      std::vector<torch::Tensor> rows;
+      for (int64_t g = 0; g < 2 && (g + 1) * n <= t.at("sources").size(0); ++g)
+        for (const char* key : {"sources", "translations", "mean_translations", "targets"})
+          rows.push_back(to_f(t.at(key).narrow(0, g * n, n)));
+      imaging::write_png((run / "test_translations.png").string(), imaging::image_grid(torch::cat(rows), int(n), 2, 3));
+      written.push_back("test_translations.png");
+      return;
+    }
     auto cls = t.at("intended_class");
     std::vector<int64_t> pick;
     const int64_t classes = cls.max().item<int64_t>() + 1;

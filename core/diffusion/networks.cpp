@@ -240,6 +240,9 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x, const torch::Tensor& t, 
     if (!cond.defined()) throw std::invalid_argument("UNet: this network needs a condition");
   }
   if (spec_.cond_channels > 0) {
+    // A flattened condition image (the session keeps rows flat) is viewed with the input's spatial size.
+    if (cond.dim() == 2 && x.dim() == 4 && cond.size(1) == spec_.cond_channels * x.size(2) * x.size(3))
+      return forward(x, t, cond.view({cond.size(0), spec_.cond_channels, x.size(2), x.size(3)}));
     if (cond.dim() != 4 || cond.size(1) != spec_.cond_channels || cond.size(2) != x.size(2))
       throw std::invalid_argument("UNet: expected a condition image [B, cond_channels, H, W]");
     input = torch::cat({x, cond}, 1);

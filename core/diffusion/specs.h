@@ -49,7 +49,8 @@ struct NetworkSpec {
   int64_t cond_channels = 0;   // condition image channels concatenated to the input
   // How a condition vector (cond_dim) enters the time embedding: "linear" (Linear-SiLU-Linear, as the animal
   // task's CLIP feature) or "conv" (the vector is a flattened image [cond_image_channels, r, r]; a small strided
-  // CNN encodes it first, so the class of a source digit is learnt from its shape, not from pixel positions).
+  // CNN encodes it first, so the class of a source digit is learnt from its shape, not from pixel positions), or
+  // "channels" (image projects: the source image is concatenated to the input, OTCS's CelebA way; cond_channels).
   std::string cond_encoder = "linear";
   int64_t cond_image_channels = 1;
   int64_t resolution = 28;

@@ -143,6 +143,12 @@ data::Pack load_image_set(const ImageSetSpec& spec, const std::string& where) {
     }
   }
   if (pack.size() == 0) fail("{}: no images", where);
+  if (spec.range_from > 0) {
+    if (spec.range_to > pack.size())
+      fail("{}: /range asks for samples {}..{} but {} holds {}", where, spec.range_from, spec.range_to, spec.images,
+           pack.size());
+    pack = pack.subset(torch::arange(spec.range_from - 1, spec.range_to, torch::kInt64));
+  }
   if (!spec.classes.empty()) {
     auto keep = torch::zeros({pack.size()}, torch::kBool);
     for (int64_t c : spec.classes) keep |= pack.labels.eq(c);

@@ -220,6 +220,13 @@ ImageSetSpec parse_image_set(Reader r, const std::string& base_dir) {
   s.limit_seed = r.seed("limit_seed", 0);
   s.downsample = int(r.positive_integer("downsample", 1));
   s.upsample = int(r.non_negative_integer("upsample", 0));
+  if (r.has("range")) {
+    auto range = r.integers("range", {});
+    if (range.size() != 2 || range[0] < 1 || range[1] < range[0])
+      r.error(r.at("range"), "expected [first, last] with 1 <= first <= last (1-based, in file-name order)");
+    s.range_from = range[0];
+    s.range_to = range[1];
+  }
   r.finish();
   return s;
 }
@@ -460,8 +467,8 @@ Project parse_project(const std::string& text, const std::string& name, const st
       n.dropout = q.unit_interval("dropout", n.dropout);
       n.groups = q.positive_integer("groups", n.groups);
       n.cond_encoder = q.string("cond_encoder", n.cond_encoder);
-      if (n.cond_encoder != "linear" && n.cond_encoder != "conv")
-        q.error(q.at("cond_encoder"), fmt::format("expected linear or conv, got '{}'", n.cond_encoder));
+      if (n.cond_encoder != "linear" && n.cond_encoder != "conv" && n.cond_encoder != "channels")
+        q.error(q.at("cond_encoder"), fmt::format("expected linear, conv or channels, got '{}'", n.cond_encoder));
       q.finish();
     }
     auto& t = sc.trainer;
@@ -519,6 +526,8 @@ Project parse_project(const std::string& text, const std::string& name, const st
     e.seed = s.seed("seed", 0);
     p.image_eval.classifier_epochs = s.positive_integer("classifier_epochs", p.image_eval.classifier_epochs);
     p.image_eval.grid = s.positive_integer("grid", p.image_eval.grid);
+    p.image_eval.paired = s.boolean("paired", false);
+    p.image_eval.average = s.positive_integer("average", 1);
     s.finish();
     p.canonical["eval"] = s.raw().dump();
   }

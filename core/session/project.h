@@ -33,6 +33,7 @@ struct ImageSetSpec {
   uint64_t limit_seed = 0;
   int downsample = 1;               // > 1: shrink by this factor (area) after preprocessing (low-resolution sources)
   int upsample = 0;                 // > 0: then resize back up to this size (bicubic), as a degraded input
+  int64_t range_from = 0, range_to = 0;  // > 0: keep samples first..last (1-based, in import order: sorted names)
   bool defined() const { return !format.empty(); }
 };
 
@@ -127,6 +128,10 @@ struct ImageEvalSpec {
   DatasetSpec test_target;          // the classifier's held-out test split (its training split is the target set)
   int64_t classifier_epochs = 6;
   int64_t grid = 10;                // samples per class in the figure grids
+  // Paired test sets (super-resolution): test_target[i] is the ground truth of test_source[i]; the eval reports
+  // PSNR and SSIM of the translations against it beside the input's own (the bicubic baseline), no classifier.
+  bool paired = false;
+  int64_t average = 1;              // paired: also score the mean of this many samples per input (posterior mean)
 };
 
 struct Project {

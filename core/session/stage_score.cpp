@@ -48,6 +48,11 @@ diffusion::NetworkSpec score_network_spec(const StageContext& ctx) {
     spec.in_channels = ctx.image_shape[0];
     spec.resolution = ctx.image_shape[1];
     spec.cond_channels = 0;
+    if (spec.cond_encoder == "channels") {
+      // Super-resolution: the (upsampled) source image is concatenated to the noisy target, pixel for pixel.
+      spec.cond_channels = ctx.image_shape[0];
+      spec.cond_dim = 0;
+    }
   }
   const auto& sch = ctx.project.score.schedule;
   spec.time_scale = sch.kind == diffusion::ScheduleKind::Ddpm ? 1.0 / double(sch.steps)

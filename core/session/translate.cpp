@@ -11,8 +11,10 @@ torch::Tensor translate_images(const ScoreModel& model, const torch::Tensor& sou
                                const TranslateOptions& options) {
   torch::NoGradGuard no_grad;
   if (shape.size() != 3) fail("translate: expected an image shape [C, H, W]");
-  if (model.network_spec.cond_dim != sources.size(1))
-    fail("translate: the model was trained on conditions of {} values, these inputs have {}", model.network_spec.cond_dim,
+  const auto& ns = model.network_spec;
+  const int64_t cond_values = ns.cond_dim > 0 ? ns.cond_dim : ns.cond_channels * ns.resolution * ns.resolution;
+  if (cond_values != sources.size(1))
+    fail("translate: the model was trained on conditions of {} values, these inputs have {}", cond_values,
          sources.size(1));
   const int64_t n = sources.size(0);
   const int64_t batch = std::max<int64_t>(1, options.batch);
@@ -26,6 +28,12 @@ torch::Tensor translate_images(const ScoreModel& model, const torch::Tensor& sou
     auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed * 1000003ull + uint64_t(lo));
     diffusion::SampleOptions so;
     so.cond = sources.narrow(0, lo, len).to(torch::kFloat32);
+    if (options.sampler.sdedit_t0 > 0) {
+      // SDEdit start from the noised source (OTCS's CelebA sampler): needs sources of the sample's shape.
+      if (sources.size(1) != shape[0] * shape[1] * shape[2])
+        fail("translate: the sdedit start needs sources of the target's shape");
+      so.sdedit_source = image_net ? so.cond.view({len, shape[0], shape[1], shape[2]}) : so.cond;
+    }
     so.cancelled = options.cancelled;
     so.progress = [&](int64_t step, int64_t total) {
       if (options.progress) options.progress(b * total + step, batches * total);
