@@ -224,6 +224,32 @@ void remove_stale_temporaries(const fs::path& run_dir) {
   }
 }
 
+// Each stage's hash covers its own settings and everything upstream of it. The held-out sets (test_source,
+// test_target) feed only the eval stage: changing them re-runs the eval, not the OT, bridge and score stages (a
+// project without them hashes exactly as before).
+std::map<Stage, std::string> stage_hashes(const Project& project) {
+  std::string data_text = project.canonical.at("data"), held_out_text;
+  auto data_json = nlohmann::json::parse(data_text);
+  if (data_json.is_object() && (data_json.contains("test_source") || data_json.contains("test_target"))) {
+    nlohmann::json held_out = nlohmann::json::object();
+    for (const char* key : {"test_source", "test_target"}) {
+      if (!data_json.contains(key)) continue;
+      held_out[key] = data_json[key];
+      data_json.erase(key);
+    }
+    data_text = data_json.dump();
+    held_out_text = "|" + held_out.dump();
+  }
+  std::map<Stage, std::string> hash;
+  const std::string h_data = stable_hash(fmt::format("v{}|{}", project.schema_version, data_text));
+  hash[Stage::Ot] = stable_hash(h_data + "|" + project.canonical.at("ot"));
+  hash[Stage::Bridge] = stable_hash(hash[Stage::Ot] + "|" + project.canonical.at("bridge"));
+  hash[Stage::Score] = stable_hash(hash[Stage::Bridge] + "|" + project.canonical.at("score"));
+  hash[Stage::Sample] = stable_hash(hash[Stage::Score] + "|" + project.canonical.at("sample"));
+  hash[Stage::Eval] = stable_hash(hash[Stage::Sample] + "|" + project.canonical.at("eval") + held_out_text);
+  return hash;
+}
+
 SessionResult Session::Impl::run() {
   const fs::path run_dir = fs::absolute(options.out_dir);
   std::error_code ec;
@@ -241,19 +267,12 @@ SessionResult Session::Impl::run() {
     return {SessionStatus::Failed, e.what(), true};
   }
 
-  // Each stage's hash covers its own settings and everything upstream of it.
-  std::map<Stage, std::string> hash;
-  const std::string h_data = stable_hash(fmt::format("v{}|{}", project.schema_version, project.canonical.at("data")));
-  hash[Stage::Ot] = stable_hash(h_data + "|" + project.canonical.at("ot"));
-  hash[Stage::Bridge] = stable_hash(hash[Stage::Ot] + "|" + project.canonical.at("bridge"));
-  hash[Stage::Score] = stable_hash(hash[Stage::Bridge] + "|" + project.canonical.at("score"));
-  hash[Stage::Sample] = stable_hash(hash[Stage::Score] + "|" + project.canonical.at("sample"));
-  hash[Stage::Eval] = stable_hash(hash[Stage::Sample] + "|" + project.canonical.at("eval"));
+  const std::map<Stage, std::string> hash = stage_hashes(project);
 
   bool upstream_ran = false;
   for (Stage stage : kStages) {
     if (stage == Stage::Eval && !project.eval.enabled) break;
-    ctx.hash = hash[stage];
+    ctx.hash = hash.at(stage);
     ctx.forced = (options.from && int(stage) >= int(*options.from)) || upstream_ran;
     if (!ctx.forced && is_done(ctx, stage)) {
       emit(StageEvent{StageEvent::What::Skipped, stage, "its artifacts exist for this configuration"});

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 
 #include <torch/types.h>
@@ -75,6 +76,10 @@ private:
   int64_t first_, total_;
   double start_ = 0, paused_ = 0, pause_start_ = 0, last_emit_ = -1;
 };
+
+// Each stage's configuration hash: its own settings and everything upstream; the held-out test sets count
+// only for the eval stage.
+std::map<Stage, std::string> stage_hashes(const Project& project);
 
 // Writes RUN/<stage>/done.json ({"config_hash": ..., plus `extra`}) as the stage's last act.
 void mark_done(const StageContext& ctx, Stage stage, const std::string& extra_json_fields = "");

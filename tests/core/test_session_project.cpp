@@ -14,10 +14,12 @@
 #include "core/common/error.h"
 #include "core/io/file.h"
 #include "core/session/project.h"
+#include "core/session/stages.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 using otcs::session::parse_project;
+namespace session = otcs::session;
 
 namespace {
 
@@ -155,6 +157,30 @@ private Q_SLOTS:
     QCOMPARE(p.score.steps, int64_t(500));
     QVERIFY(p.canonical["score"] != before);
     QVERIFY_THROWS_EXCEPTION(otcs::UserError, otcs::session::scale_steps(p, 0));
+  }
+
+  void heldOutSetsOnlyChangeTheEvalHash() {
+    auto project = [](const std::string& test_target_suites) {
+      return session::parse_project(R"({"schema_version": 1, "data": {
+        "source": {"images": {"format": "idx", "images": "a.gz"}},
+        "target": {"images": {"format": "chinese_mnist", "root": "cm", "suites": [1, 80]}},
+        "test_source": {"images": {"format": "idx", "images": "t.gz"}},
+        "test_target": {"images": {"format": "chinese_mnist", "root": "cm", "suites": )" +
+                                        test_target_suites + R"(}}}, "stages": {}})",
+                                    "p.json", "/base");
+    };
+    auto a = session::stage_hashes(project("[81, 90]")), b = session::stage_hashes(project("[85, 90]"));
+    for (auto stage : {session::Stage::Ot, session::Stage::Bridge, session::Stage::Score, session::Stage::Sample})
+      QCOMPARE(a.at(stage), b.at(stage));
+    QVERIFY(a.at(session::Stage::Eval) != b.at(session::Stage::Eval));
+    // A change to the training data changes every stage.
+    auto c = session::stage_hashes(session::parse_project(
+        R"({"schema_version": 1, "data": {"source": {"images": {"format": "idx", "images": "b.gz"}},
+            "target": {"images": {"format": "chinese_mnist", "root": "cm", "suites": [1, 80]}},
+            "test_source": {"images": {"format": "idx", "images": "t.gz"}},
+            "test_target": {"images": {"format": "chinese_mnist", "root": "cm", "suites": [81, 90]}}}, "stages": {}})",
+        "p.json", "/base"));
+    QVERIFY(a.at(session::Stage::Ot) != c.at(session::Stage::Ot));
   }
 
   void everyShippedProjectParses() {
