@@ -650,10 +650,14 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp) {
                    "on the classifier's features",
                    m.value("translated_class_accuracy", 0.0), m.value("classifier_test_accuracy", 0.0),
                    m.value("frechet_distance_classifier_features", 0.0));
+    else if (m.value("paired", false))
+      spdlog::info("run: PSNR {:.3f} dB, SSIM {:.4f} (mean of samples); bicubic input {:.3f} dB, {:.4f}",
+                   m["mean_of_samples"].value("psnr", 0.0), m["mean_of_samples"].value("ssim", 0.0),
+                   m["input_bicubic"].value("psnr", 0.0), m["input_bicubic"].value("ssim", 0.0));
     else
-    spdlog::info("run: conditional_w2_ratio {:.4f} (baseline W2 {:.4f}, target std {:.4f})",
-                 m.value("conditional_w2_ratio", 0.0), m.value("conditional_w2_baseline", 0.0),
-                 m.value("target_std", 0.0));
+      spdlog::info("run: conditional_w2_ratio {:.4f} (baseline W2 {:.4f}, target std {:.4f})",
+                   m.value("conditional_w2_ratio", 0.0), m.value("conditional_w2_baseline", 0.0),
+                   m.value("target_std", 0.0));
   }
   spdlog::info("run: finished; results in {}", fs::absolute(options.out_dir).string());
   return 0;
