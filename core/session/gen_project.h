@@ -34,7 +34,7 @@ struct GenProject {
   double rho = 7;
   int64_t eval_samples = 1000, classifier_epochs = 3;
   uint64_t eval_seed = 1;
-  int64_t dpmot_latents = 1000, dpmot_m = 3, dpmot_max_iter = 2000;
+  int64_t dpmot_latents = 500, dpmot_m = 3, dpmot_max_iter = 1000;
   std::string dpmot_source = "uniform";
   uint64_t dpmot_seed = 2;
   std::string canonical_model;  // canonical JSON of data + model + train, to tell a checkpoint's config apart
