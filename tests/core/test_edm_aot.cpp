@@ -24,7 +24,7 @@ double brute_force_cost(const torch::Tensor& x, const torch::Tensor& noise) {
   const int64_t n = x.size(0);
   auto d = torch::cdist(x.reshape({n, -1}).to(torch::kFloat64), noise.reshape({n, -1}).to(torch::kFloat64));
   auto acc = d.accessor<double, 2>();
-  std::vector<int64_t> p(size_t(n));
+  std::vector<int64_t> p(static_cast<size_t>(n));
   std::iota(p.begin(), p.end(), 0);
   double best = 1e300;
   do {
