@@ -10,6 +10,7 @@ void register_translate(std::vector<Command>& out);
 void register_metrics(std::vector<Command>& out);
 void register_assign(std::vector<Command>& out);
 void register_sdot(std::vector<Command>& out);
+void register_gen(std::vector<Command>& out);
 void register_bench(std::vector<Command>& out);
 
 void register_builtin_commands() {
@@ -21,6 +22,7 @@ void register_builtin_commands() {
   register_metrics(r);
   register_assign(r);
   register_sdot(r);
+  register_gen(r);
   register_bench(r);
   register_version(r);
 }

@@ -1,4 +1,5 @@
 #include "core/session/project.h"
+#include "core/session/gen_project.h"
 
 #include <cmath>
 #include <filesystem>
@@ -274,6 +275,25 @@ DatasetSpec parse_dataset(Reader r, const std::string& base_dir) {
   return d;
 }
 
+void parse_network(Reader q, diffusion::NetworkSpec& n) {
+  n.kind = q.choice("kind", n.kind, diffusion::parse_network_kind);
+  n.hidden = q.positive_integer("hidden", n.hidden);
+  n.blocks = q.non_negative_integer("blocks", n.blocks);
+  n.embed_dim = q.positive_integer("embed_dim", n.embed_dim);
+  n.time_embedding = q.choice("time_embedding", n.time_embedding, diffusion::parse_time_embedding);
+  n.fourier_scale = q.positive("fourier_scale", n.fourier_scale);
+  n.channels = q.positive_integer("channels", n.channels);
+  n.channel_mult = q.integers("channel_mult", n.channel_mult);
+  n.res_blocks = q.positive_integer("res_blocks", n.res_blocks);
+  n.attention_resolutions = q.integers("attention_resolutions", n.attention_resolutions);
+  n.dropout = q.unit_interval("dropout", n.dropout);
+  n.groups = q.positive_integer("groups", n.groups);
+  n.cond_encoder = q.string("cond_encoder", n.cond_encoder);
+  if (n.cond_encoder != "linear" && n.cond_encoder != "conv" && n.cond_encoder != "channels")
+    q.error(q.at("cond_encoder"), fmt::format("expected linear, conv or channels, got '{}'", n.cond_encoder));
+  q.finish();
+}
+
 diffusion::SamplerSpec parse_sampler(Reader r) {
   diffusion::SamplerSpec s;
   s.kind = r.choice("kind", s.kind, diffusion::parse_sampler_kind);
@@ -293,9 +313,7 @@ diffusion::SamplerSpec parse_sampler(Reader r) {
   return s;
 }
 
-}  // namespace
-
-Project parse_project(const std::string& text, const std::string& name, const std::string& base_dir) {
+json parse_json(const std::string& text, const std::string& name) {
   json root;
   try {
     root = json::parse(text);
@@ -317,6 +335,13 @@ Project parse_project(const std::string& text, const std::string& name, const st
     if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
     fail("{}: invalid JSON: {}", name, what);
   }
+  return root;
+}
+
+}  // namespace
+
+Project parse_project(const std::string& text, const std::string& name, const std::string& base_dir) {
+  json root = parse_json(text, name);
   Project p;
   p.text = text;
   Reader r(root, "", name);
@@ -451,26 +476,7 @@ Project parse_project(const std::string& text, const std::string& name, const st
       if (!(sp.t_min < 1)) q.error(q.at("t_min"), fmt::format("must be < 1 (got {})", sp.t_min));
       q.finish();
     }
-    {
-      Reader q = s.object("network");
-      auto& n = sc.network;
-      n.kind = q.choice("kind", n.kind, diffusion::parse_network_kind);
-      n.hidden = q.positive_integer("hidden", n.hidden);
-      n.blocks = q.non_negative_integer("blocks", n.blocks);
-      n.embed_dim = q.positive_integer("embed_dim", n.embed_dim);
-      n.time_embedding = q.choice("time_embedding", n.time_embedding, diffusion::parse_time_embedding);
-      n.fourier_scale = q.positive("fourier_scale", n.fourier_scale);
-      n.channels = q.positive_integer("channels", n.channels);
-      n.channel_mult = q.integers("channel_mult", n.channel_mult);
-      n.res_blocks = q.positive_integer("res_blocks", n.res_blocks);
-      n.attention_resolutions = q.integers("attention_resolutions", n.attention_resolutions);
-      n.dropout = q.unit_interval("dropout", n.dropout);
-      n.groups = q.positive_integer("groups", n.groups);
-      n.cond_encoder = q.string("cond_encoder", n.cond_encoder);
-      if (n.cond_encoder != "linear" && n.cond_encoder != "conv" && n.cond_encoder != "channels")
-        q.error(q.at("cond_encoder"), fmt::format("expected linear, conv or channels, got '{}'", n.cond_encoder));
-      q.finish();
-    }
+    parse_network(s.object("network"), sc.network);
     auto& t = sc.trainer;
     t.prediction = s.choice("prediction", t.prediction, diffusion::parse_prediction);
     t.lr = s.positive("lr", 1e-3);
@@ -560,6 +566,99 @@ void scale_steps(Project& project, double f) {
   const std::string tag = fmt::format("{{\"steps_scale\":{}}}", f);
   project.canonical["ot"] += tag;
   project.canonical["score"] += tag;
+}
+
+}  // namespace otcs::session
+
+namespace otcs::session {
+
+GenProject parse_gen_project(const std::string& text, const std::string& name, const std::string& base_dir) {
+  json root = parse_json(text, name);
+  GenProject p;
+  p.text = text;
+  Reader r(root, "", name);
+  const json& version = r.require("schema_version");
+  if (r.integer_value(version, "/schema_version") != kProjectSchemaVersion)
+    r.error("/schema_version", fmt::format("version {} is not supported (this otcs reads version {})",
+                                           version.dump(), kProjectSchemaVersion));
+  if (r.string("kind", "") != "generation")
+    r.error("/kind", "expected \"generation\" (a generation project; translation projects are for otcs run)");
+  p.name = r.string("name", fs::path(name).stem().string());
+  p.description = r.string("description", "");
+  {
+    Reader d = r.object("data");
+    if (!d.has("train")) d.error(d.at("train"), "missing");
+    if (!d.has("test")) d.error(d.at("test"), "missing");
+    p.train = parse_dataset(d.object("train"), base_dir);
+    p.test = parse_dataset(d.object("test"), base_dir);
+    if (!p.train.is_images()) d.error(d.at("train"), "expected an image dataset ({\"images\": {...}})");
+    if (!p.test.is_images()) d.error(d.at("test"), "expected an image dataset ({\"images\": {...}})");
+    d.finish();
+  }
+  {
+    Reader m = r.object("model");
+    p.network.kind = diffusion::NetworkKind::UNet;
+    parse_network(m.object("network"), p.network);
+    if (p.network.kind != diffusion::NetworkKind::UNet) m.error(m.at("network") + "/kind", "expected unet");
+    p.conditional = m.boolean("conditional", false);
+    p.sigma_data = m.positive("sigma_data", p.sigma_data);
+    p.p_mean = m.number("p_mean", p.p_mean);
+    p.p_std = m.positive("p_std", p.p_std);
+    m.finish();
+  }
+  {
+    Reader t = r.object("train");
+    p.method = t.string("method", p.method);
+    if (p.method != "edm" && p.method != "aot")
+      t.error(t.at("method"), fmt::format("expected edm or aot, got '{}'", p.method));
+    p.aot = t.positive_integer("aot", p.aot);
+    p.steps = t.positive_integer("steps", p.steps);
+    p.batch = t.positive_integer("batch", p.batch);
+    p.lr = t.positive("lr", p.lr);
+    p.lr_rampup = t.non_negative_integer("lr_rampup", p.lr_rampup);
+    p.grad_clip = t.non_negative("grad_clip", p.grad_clip);
+    p.ema_halflife = t.positive("ema_halflife", p.ema_halflife);
+    p.seed = t.seed("seed", p.seed);
+    p.log_every = t.positive_integer("log_every", p.log_every);
+    t.finish();
+  }
+  {
+    Reader s = r.object("sample");
+    p.sample_steps = s.positive_integer("steps", p.sample_steps);
+    p.rho = s.positive("rho", p.rho);
+    s.finish();
+  }
+  {
+    Reader e = r.object("eval");
+    p.eval_samples = e.positive_integer("samples", p.eval_samples);
+    p.classifier_epochs = e.positive_integer("classifier_epochs", p.classifier_epochs);
+    p.eval_seed = e.seed("seed", p.eval_seed);
+    e.finish();
+  }
+  {
+    Reader o = r.object("dpmot");
+    p.dpmot_latents = o.positive_integer("latents", p.dpmot_latents);
+    p.dpmot_m = o.positive_integer("M", p.dpmot_m);
+    p.dpmot_source = o.string("source", p.dpmot_source);
+    if (p.dpmot_source != "uniform" && p.dpmot_source != "gaussian")
+      o.error(o.at("source"), fmt::format("expected uniform or gaussian, got '{}'", p.dpmot_source));
+    p.dpmot_max_iter = o.positive_integer("max_iter", p.dpmot_max_iter);
+    p.dpmot_seed = o.seed("seed", p.dpmot_seed);
+    o.finish();
+  }
+  r.finish();
+  p.canonical_model =
+      json{{"data", root.value("data", json::object())}, {"model", root.value("model", json::object())}}.dump();
+  return p;
+}
+
+GenProject load_gen_project(const std::string& path) {
+  std::string text = io::read_file(path);
+  fs::path abs = fs::absolute(path);
+  GenProject p = parse_gen_project(text, path, abs.parent_path().string());
+  p.path = abs.string();
+  p.dir = abs.parent_path().string();
+  return p;
 }
 
 }  // namespace otcs::session

@@ -1,0 +1,201 @@
+#include "core/session/gen_model.h"
+
+#include <chrono>
+#include <filesystem>
+#include <sstream>
+
+#include <c10/util/Exception.h>
+#include <fmt/format.h>
+#include <torch/serialize.h>
+#include <torch/torch.h>
+
+#include "core/common/error.h"
+#include "core/diffusion/aot.h"
+#include "core/diffusion/trainer.h"
+#include "core/metrics/distribution.h"
+#include "core/session/image_data.h"
+#include "core/session/score_model.h"
+
+namespace otcs::session {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+GenData load_gen_data(const GenProject& project) {
+  GenData d;
+  auto train = load_image_set(project.train.images, project.path + ": /data/train");
+  auto test = load_image_set(project.test.images, project.path + ": /data/test");
+  if (train.size() == 0) fail("{}: /data/train: no images", project.path);
+  if (test.size() == 0) fail("{}: /data/test: no images", project.path);
+  if (train.images.sizes().slice(1) != test.images.sizes().slice(1))
+    fail("{}: /data/test: images of another shape than /data/train", project.path);
+  d.train_x = train.as_float();
+  d.test_x = test.as_float();
+  d.train_y = train.labels;
+  d.test_y = test.labels;
+  if (d.train_y.numel() == 0 || d.train_y.min().item<int64_t>() < 0 || d.test_y.min().item<int64_t>() < 0)
+    fail("{}: every image needs a class label (the classifier and conditional models use them)", project.path);
+  d.classes = std::max<int64_t>(10, std::max(d.train_y.max().item<int64_t>(), d.test_y.max().item<int64_t>()) + 1);
+  return d;
+}
+
+json gen_model_meta(const GenProject& project, const GenTrainSettings& s) {
+  return {{"project_model", project.canonical_model}, {"aot", s.assign}, {"chunk", s.chunk}, {"steps", s.steps},
+          {"batch", s.batch}, {"seed", project.seed}, {"lr", project.lr}};
+}
+
+void save_edm_model(const std::string& path, const diffusion::EdmTrainer& trainer, const json& meta) {
+  torch::serialize::OutputArchive archive;
+  const auto& e = trainer.edm_spec();
+  json edm = {{"sigma_data", e.sigma_data}, {"p_mean", e.p_mean}, {"p_std", e.p_std}, {"classes", e.classes}};
+  archive.write("format", c10::IValue(std::string("otcs-edm-model")));
+  archive.write("network_spec", c10::IValue(network_spec_json(trainer.network_spec())));
+  archive.write("edm_spec", c10::IValue(edm.dump()));
+  archive.write("meta", c10::IValue(meta.dump()));
+  diffusion::save_module(archive, "ema", *trainer.ema_network());
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  io::write_file_atomic(path, bytes.str());
+}
+
+diffusion::EdmModel load_edm_model(const std::string& path, json* meta) {
+  if (!fs::is_regular_file(path)) fail("{}: no such model file (train one with otcs gen-train)", path);
+  diffusion::EdmModel m;
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    c10::IValue v;
+    if (!archive.try_read("format", v) || !v.isString() || v.toStringRef() != "otcs-edm-model")
+      fail("{}: not an otcs EDM model (otcs gen-train writes them)", path);
+    archive.read("network_spec", v);
+    m.network_spec = network_spec_from_json(v.toStringRef());
+    archive.read("edm_spec", v);
+    auto e = json::parse(v.toStringRef());
+    m.edm.sigma_data = e.at("sigma_data");
+    m.edm.p_mean = e.at("p_mean");
+    m.edm.p_std = e.at("p_std");
+    m.edm.classes = e.at("classes");
+    archive.read("meta", v);
+    if (meta) *meta = json::parse(v.toStringRef());
+    m.network = diffusion::with_global_rng_preserved([&] { return diffusion::make_network(m.network_spec); });
+    diffusion::load_module(archive, "ema", *m.network);
+  } catch (const UserError&) {
+    throw;
+  } catch (const std::exception& ex) {
+    fail("{}: not an EDM model archive ({})", path, std::string(ex.what()).substr(0, 200));
+  }
+  m.network->eval();
+  return m;
+}
+
+json train_gen_model(const GenProject& project, const GenData& data, const GenTrainSettings& settings,
+                     io::OutputDir& out, const std::function<void(const std::string&)>& log) {
+  diffusion::NetworkSpec ns = project.network;
+  ns.in_channels = data.train_x.size(1);
+  ns.resolution = data.train_x.size(2);
+  diffusion::EdmSpec edm;
+  edm.sigma_data = project.sigma_data;
+  edm.p_mean = project.p_mean;
+  edm.p_std = project.p_std;
+  edm.classes = project.conditional ? data.classes : 0;
+  diffusion::EdmTrainerSpec ts;
+  ts.lr = project.lr;
+  ts.lr_rampup = project.lr_rampup;
+  ts.grad_clip = project.grad_clip;
+  ts.ema_halflife = project.ema_halflife;
+  ts.seed = project.seed;
+  diffusion::EdmTrainer trainer(ns, edm, ts);
+
+  diffusion::AotOptions ao;
+  ao.chunk = settings.chunk;
+  ao.batch = settings.batch;
+  ao.assign = settings.assign;
+  ao.seed = project.seed + 1;
+  diffusion::AotProvider provider(data.train_x, project.conditional ? data.train_y : torch::Tensor(), ao);
+
+  std::string loss_csv = "step,loss\n";
+  double window = 0, step_seconds = 0;
+  int64_t in_window = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int64_t step = 1; step <= settings.steps; ++step) {
+    auto batch = provider.next();  // a new chunk (and its assignment) every chunk / batch steps
+    const auto ts0 = std::chrono::steady_clock::now();
+    const double loss = trainer.step(batch.x, batch.noise, batch.labels);
+    step_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - ts0).count();
+    loss_csv += fmt::format("{},{:.6g}\n", step, loss);
+    window += loss;
+    ++in_window;
+    if (step % project.log_every == 0 || step == settings.steps) {
+      log(fmt::format("{} step {}/{}: loss {:.4f} ({:.3f} s/step)", settings.assign ? "aot" : "edm", step,
+                      settings.steps, window / double(in_window), step_seconds / double(step)));
+      window = 0;
+      in_window = 0;
+    }
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  std::string chunks_csv = "chunk,assigned_cost,random_cost,seconds\n";
+  double lsa = 0, assigned = 0, random = 0;
+  for (const auto& c : provider.stats()) {
+    chunks_csv += fmt::format("{},{:.6g},{:.6g},{:.6g}\n", c.chunk, c.assigned_cost, c.random_cost, c.seconds);
+    lsa += c.seconds;
+    assigned += c.assigned_cost;
+    random += c.random_cost;
+  }
+  const double nchunks = double(std::max<size_t>(1, provider.stats().size()));
+  const json meta = gen_model_meta(project, settings);
+  save_edm_model(out.claim("model.pt"), trainer, meta);
+  out.write("loss.csv", loss_csv);
+  out.write("aot_chunks.csv", chunks_csv);
+  json report = {{"project", project.path},
+                 {"method", settings.assign ? "aot" : "edm"},
+                 {"meta", meta},
+                 {"parameters", diffusion::parameter_count(*trainer.network())},
+                 {"seconds", seconds},
+                 {"step_seconds_mean", step_seconds / double(settings.steps)},
+                 {"chunks", provider.stats().size()},
+                 {"lsa_seconds_mean", lsa / nchunks},
+                 {"mean_assigned_cost", assigned / nchunks},
+                 {"mean_random_cost", random / nchunks}};
+  out.write("train.json", report.dump(2) + "\n");
+  return report;
+}
+
+metrics::Classifier gen_classifier(const GenProject& project, const GenData& data, const std::string& path,
+                                   double* test_accuracy, const std::function<void(const std::string&)>& log) {
+  if (fs::is_regular_file(path)) {
+    log(fmt::format("classifier: loading {}", path));
+    return metrics::load_classifier(path, test_accuracy);
+  }
+  metrics::ClassifierConfig cc;
+  cc.channels = data.train_x.size(1);
+  cc.size = data.train_x.size(2);
+  cc.classes = data.classes;
+  cc.epochs = int(project.classifier_epochs);
+  cc.seed = project.eval_seed;
+  torch::manual_seed(cc.seed);
+  metrics::Classifier clf(cc);
+  log(fmt::format("classifier: training on {} images, {} epochs", data.train_x.size(0), cc.epochs));
+  auto rep = metrics::train_classifier(clf, data.train_x, data.train_y, data.test_x, data.test_y);
+  metrics::save_classifier(path, clf, rep.test_accuracy);
+  log(fmt::format("classifier: test accuracy {:.4f} on {} test images", rep.test_accuracy, data.test_x.size(0)));
+  if (test_accuracy) *test_accuracy = rep.test_accuracy;
+  return clf;
+}
+
+json score_samples(metrics::Classifier& classifier, const torch::Tensor& samples, const torch::Tensor& reference) {
+  auto x = samples.clamp(-1, 1);
+  auto features = metrics::extract_features(classifier, x);
+  auto proba = metrics::predict_proba(classifier, x);
+  json mmr = json::object();
+  for (double theta : {0.1, 0.2, 0.3, 0.4})
+    mmr[fmt::format("{:.1f}", theta)] = metrics::mode_mixture_ratio(proba, theta);
+  return {{"frechet", metrics::frechet_distance(features, reference)}, {"mmr", mmr}};
+}
+
+torch::Tensor balanced_labels(int64_t n, int64_t classes, bool conditional) {
+  if (!conditional) return {};
+  return torch::arange(n, torch::kInt64).remainder(classes);
+}
+
+}  // namespace otcs::session

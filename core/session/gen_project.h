@@ -1,0 +1,46 @@
+#pragma once
+// Generation projects ("kind": "generation"): unconditional or class-conditional image generation with EDM,
+// trained with or without AOT's chunk assignment, and sampled by Heun or by DPM-OT's semi-discrete OT
+// expressway (issue #7). One JSON file, same strictness as the translation projects (project.h):
+//   {"schema_version": 1, "kind": "generation", "name", "description",
+//    "data":  {"train": {"images": {...}}, "test": {"images": {...}}},     image sets as in project.h
+//    "model": {"network": {...unet...}, "conditional": false, "sigma_data": 0.5, "p_mean": -1.2, "p_std": 1.2},
+//    "train": {"method": "edm"|"aot", "aot": 512, "steps", "batch", "lr", "lr_rampup", "grad_clip",
+//              "ema_halflife" (images), "seed", "log_every"},
+//    "sample": {"steps": N, "rho": 7},
+//    "eval":  {"samples", "classifier_epochs", "seed"},
+//    "dpmot": {"latents", "M", "source": "uniform"|"gaussian", "max_iter", "seed"}}
+// Free of LibTorch.
+#include <cstdint>
+#include <string>
+
+#include "core/diffusion/specs.h"
+#include "core/session/project.h"
+
+namespace otcs::session {
+
+struct GenProject {
+  std::string name, description, path, dir, text;
+  DatasetSpec train, test;
+  diffusion::NetworkSpec network;
+  bool conditional = false;
+  double sigma_data = 0.5, p_mean = -1.2, p_std = 1.2;
+  std::string method = "edm";  // edm | aot (train.aot > 0 chunks)
+  int64_t aot = 512;           // images per assignment chunk (aot only)
+  int64_t steps = 3000, batch = 64, lr_rampup = 200, log_every = 50;
+  double lr = 1e-3, grad_clip = 1.0, ema_halflife = 20000;
+  uint64_t seed = 0;
+  int64_t sample_steps = 18;
+  double rho = 7;
+  int64_t eval_samples = 1000, classifier_epochs = 3;
+  uint64_t eval_seed = 1;
+  int64_t dpmot_latents = 500, dpmot_m = 3, dpmot_max_iter = 1000;
+  std::string dpmot_source = "uniform";
+  uint64_t dpmot_seed = 2;
+  std::string canonical_model;  // canonical JSON of data + model + train, to tell a checkpoint's config apart
+};
+
+GenProject parse_gen_project(const std::string& text, const std::string& name_for_errors, const std::string& base_dir);
+GenProject load_gen_project(const std::string& path);
+
+}  // namespace otcs::session
