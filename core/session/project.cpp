@@ -342,6 +342,9 @@ json parse_json(const std::string& text, const std::string& name) {
 
 Project parse_project(const std::string& text, const std::string& name, const std::string& base_dir) {
   json root = parse_json(text, name);
+  if (root.is_object() && root.contains("kind") && root["kind"] == "generation")
+    fail("{}: a generation project (\"kind\": \"generation\"): run it with otcs gen-train, otcs aot-compare or "
+         "otcs dpmot, not as a translation pipeline", name);
   Project p;
   p.text = text;
   Reader r(root, "", name);
