@@ -45,19 +45,9 @@ torch::Tensor edm_denoise(ScoreNetwork& net, const EdmSpec& spec, const torch::T
 EdmTrainer::EdmTrainer(const NetworkSpec& net_spec, const EdmSpec& edm, const EdmTrainerSpec& spec)
     : net_spec_(net_spec), edm_(edm), spec_(spec), gen_(at::make_generator<at::CPUGeneratorImpl>(spec.seed)) {
   net_spec_.cond_dim = edm.classes;
-  with_global_rng_preserved([&] {
-    torch::manual_seed(spec.seed);
-    net_ = make_network(net_spec_);
-    ema_ = make_network(net_spec_);
-    return 0;
-  });
-  torch::NoGradGuard no_grad;
-  auto src = net_->parameters();
-  auto dst = ema_->parameters();
-  for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
-  for (auto& p : ema_->parameters()) p.set_requires_grad(false);
-  ema_->eval();
-  net_->train();
+  auto pair = make_network_with_ema(net_spec_, spec.seed);
+  net_ = pair.net;
+  ema_ = pair.ema;
   optimizer_ = std::make_unique<torch::optim::Adam>(net_->parameters(), torch::optim::AdamOptions(spec.lr));
 }
 
@@ -89,10 +79,7 @@ double EdmTrainer::step(const torch::Tensor& x, const torch::Tensor& noise, cons
   double halflife = spec_.ema_halflife;
   if (spec_.ema_rampup > 0) halflife = std::min(halflife, images_seen_ * spec_.ema_rampup);
   const double beta = std::pow(0.5, double(b) / std::max(halflife, 1e-8));
-  torch::NoGradGuard no_grad;
-  auto src = net_->parameters();
-  auto dst = ema_->parameters();
-  for (size_t i = 0; i < src.size(); ++i) dst[i].mul_(beta).add_(src[i].detach(), 1.0 - beta);
+  update_ema(*ema_, *net_, beta);
   return value;
 }
 

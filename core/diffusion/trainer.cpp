@@ -12,6 +12,34 @@
 
 namespace otcs::diffusion {
 
+NetworkWithEma make_network_with_ema(const NetworkSpec& spec, uint64_t seed) {
+  NetworkWithEma pair;
+  with_global_rng_preserved([&] {
+    torch::manual_seed(seed);
+    pair.net = make_network(spec);
+    pair.ema = make_network(spec);
+    return 0;
+  });
+  torch::NoGradGuard no_grad;
+  auto src = pair.net->parameters();
+  auto dst = pair.ema->parameters();
+  for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
+  auto sb = pair.net->buffers();
+  auto db = pair.ema->buffers();
+  for (size_t i = 0; i < sb.size(); ++i) db[i].copy_(sb[i]);
+  for (auto& p : pair.ema->parameters()) p.set_requires_grad(false);
+  pair.ema->eval();
+  pair.net->train();
+  return pair;
+}
+
+void update_ema(ScoreNetwork& ema, ScoreNetwork& net, double decay) {
+  torch::NoGradGuard no_grad;
+  auto src = net.parameters();
+  auto dst = ema.parameters();
+  for (size_t i = 0; i < src.size(); ++i) dst[i].mul_(decay).add_(src[i].detach(), 1.0 - decay);
+}
+
 void save_module(torch::serialize::OutputArchive& archive, const std::string& key, torch::nn::Module& module) {
   torch::serialize::OutputArchive sub;
   for (const auto& p : module.named_parameters()) sub.write(p.key(), p.value().detach());
@@ -41,21 +69,9 @@ ScoreTrainer::ScoreTrainer(const NetworkSpec& net_spec, std::shared_ptr<Schedule
       schedule_(std::move(schedule)),
       spec_(spec),
       gen_(at::make_generator<at::CPUGeneratorImpl>(spec.seed)) {
-  with_global_rng_preserved([&] {
-    torch::manual_seed(spec.seed);
-    net_ = make_network(net_spec);
-    ema_ = make_network(net_spec);
-    return 0;
-  });
-  {
-    torch::NoGradGuard no_grad;
-    auto src = net_->parameters();
-    auto dst = ema_->parameters();
-    for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
-    auto sb = net_->buffers();
-    auto db = ema_->buffers();
-    for (size_t i = 0; i < sb.size(); ++i) db[i].copy_(sb[i]);
-  }
+  auto pair = make_network_with_ema(net_spec, spec.seed);
+  net_ = pair.net;
+  ema_ = pair.ema;
   {
     // Data-parallel: every rank starts from rank 0's network (and EMA copy); see step().
     std::vector<torch::Tensor> state = net_->parameters();
@@ -64,9 +80,6 @@ ScoreTrainer::ScoreTrainer(const NetworkSpec& net_spec, std::shared_ptr<Schedule
     for (auto& t : ema_->buffers()) state.push_back(t);
     dist::current().broadcast(state);
   }
-  for (auto& p : ema_->parameters()) p.set_requires_grad(false);
-  ema_->eval();
-  net_->train();
   optimizer_ = std::make_unique<torch::optim::Adam>(
       net_->parameters(), torch::optim::AdamOptions(spec.lr)
                               .betas({spec.beta1, spec.beta2})
@@ -172,13 +185,7 @@ void ScoreTrainer::to(torch::Device device) {
   device_ = device;
 }
 
-void ScoreTrainer::update_ema() {
-  torch::NoGradGuard no_grad;
-  const double mu = spec_.ema_decay;
-  auto src = net_->parameters();
-  auto dst = ema_->parameters();
-  for (size_t i = 0; i < src.size(); ++i) dst[i].mul_(mu).add_(src[i].detach(), 1.0 - mu);
-}
+void ScoreTrainer::update_ema() { diffusion::update_ema(*ema_, *net_, spec_.ema_decay); }
 
 void ScoreTrainer::save(torch::serialize::OutputArchive& archive) const {
   save_module(archive, "model", *net_);

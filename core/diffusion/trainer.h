@@ -78,6 +78,16 @@ private:
   torch::Device device_{torch::kCPU};
 };
 
+// A trained network and its EMA twin: both built from `spec` with the global RNG seeded from `seed` (restored
+// afterwards), the twin a copy of the network's parameters and buffers, frozen, in eval mode; the network in
+// train mode. Shared by the score trainer and the EDM trainer.
+struct NetworkWithEma {
+  std::shared_ptr<ScoreNetwork> net, ema;
+};
+NetworkWithEma make_network_with_ema(const NetworkSpec& spec, uint64_t seed);
+// ema <- decay ema + (1 - decay) net, parameter by parameter, without gradients.
+void update_ema(ScoreNetwork& ema, ScoreNetwork& net, double decay);
+
 // Saves a module (parameters and buffers) into / loads it from an archive key, rejecting missing keys.
 void save_module(torch::serialize::OutputArchive& archive, const std::string& key, torch::nn::Module& module);
 void load_module(torch::serialize::InputArchive& archive, const std::string& key, torch::nn::Module& module);
