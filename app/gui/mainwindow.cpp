@@ -11,6 +11,9 @@
 #include <QJsonDocument>
 #include <QJsonArray>
 #include <QLabel>
+#include <QFutureWatcher>
+#include <QProgressBar>
+#include <QtConcurrent/QtConcurrentRun>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSettings>
@@ -36,6 +39,7 @@
 #include "widgets/logview.h"
 #include "widgets/lossplot.h"
 #include "widgets/matrixinspector.h"
+#include "widgets/methodsview.h"
 #include "widgets/heatmapview.h"
 #include "widgets/paireditor.h"
 #include "widgets/pairtablemodel.h"
@@ -67,10 +71,21 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connectSession();
   status_project_ = new QLabel(this);
   statusBar()->addPermanentWidget(status_project_);
+  busy_ = new QProgressBar(this);
+  busy_->setObjectName("dataLoadingBusy");
+  busy_->setRange(0, 0);  // indeterminate
+  busy_->setMaximumWidth(160);
+  busy_->setFormat("loading data…");
+  busy_->setTextVisible(true);
+  busy_->hide();
+  statusBar()->addPermanentWidget(busy_);
   statusBar()->showMessage("Ready", 3000);
 
-  connect(document_, &ProjectDocument::loaded, this, &MainWindow::reloadProjectData);
-  connect(document_, &ProjectDocument::valueChanged, this, &MainWindow::reloadProjectData);
+  connect(document_, &ProjectDocument::loaded, this, [this] {
+    keep_pairs_.reset();  // a new project brings its own pairs
+    reloadProjectData();
+  });
+  connect(document_, &ProjectDocument::valueChanged, this, &MainWindow::onValueChanged);
   document_->setCollector([this](QJsonObject& json) { json = withPairs(json, data_, pair_editor_->pairs()); });
   connect(document_, &ProjectDocument::pathChanged, this, &MainWindow::updateTitle);
   connect(document_, &ProjectDocument::modifiedChanged, this, &MainWindow::updateTitle);
@@ -107,6 +122,9 @@ void MainWindow::createViews() {
   trajectories_ = new TrajectoryPlayer(views_);
   trajectories_->setObjectName("trajectoriesView");
   views_->addTab(trajectories_, "Trajectories");
+  methods_ = new MethodsView(views_);
+  methods_->setObjectName("methodsView");
+  views_->addTab(methods_, "Methods");
 
   connect(pair_editor_, &PairEditor::statusMessage, this, [this](const QString& text) {
     if (!text.isEmpty()) statusBar()->showMessage(text, 4000);
@@ -259,6 +277,10 @@ void MainWindow::loadRunArtifacts(const QString& runDir) {
   }
   loadH(dir.filePath("bridge/H.npz"));
   loadTrajectoryFile(dir.filePath("sample/trajectories.npz"));
+  // DPM-OT / AOT diagnostics (issue #7) wherever their stage writes them in the run tree.
+  methods_->clear();
+  for (const QString& path : MethodsView::findInRunDir(runDir))
+    if (!path.isEmpty()) openMethodsFile(path);
   QFile metrics(dir.filePath("metrics.json"));
   if (metrics.open(QIODevice::ReadOnly)) {
     QVector<QPair<QString, double>> rows;
@@ -269,11 +291,56 @@ void MainWindow::loadRunArtifacts(const QString& runDir) {
   }
 }
 
+namespace {
+// Image sets (thousands of decoded images) are loaded off the GUI thread; point clouds load in milliseconds.
+bool isImageProject(const QJsonObject& json) {
+  const QJsonObject data = json.value("data").toObject();
+  return data.value("source").toObject().contains("images") || data.value("target").toObject().contains("images");
+}
+}  // namespace
+
+void MainWindow::onValueChanged(const QString& key) {
+  // A settings edit must not drop the pairs made since the last save: only a change under data.* reloads them
+  // from the JSON (the data they index may have changed).
+  keep_pairs_.reset();
+  if (!key.startsWith("data")) keep_pairs_ = pair_editor_->pairs();
+  reloadProjectData();
+}
+
 void MainWindow::reloadProjectData() {
-  if (session_->state() != SessionController::State::Idle) return;  // the run keeps the data it started with
-  QGuiApplication::setOverrideCursor(Qt::WaitCursor);
-  data_ = loadProjectData(document_->json(), document_->path());
-  QGuiApplication::restoreOverrideCursor();
+  if (session_->state() != SessionController::State::Idle) {  // the run keeps the data it started with
+    keep_pairs_.reset();
+    return;
+  }
+  const quint64 generation = ++load_generation_;
+  const QJsonObject json = document_->json();
+  const QString path = document_->path();
+  if (!isImageProject(json)) {
+    loading_ = false;
+    busy_->hide();
+    QGuiApplication::setOverrideCursor(Qt::WaitCursor);
+    ProjectData data = loadProjectData(json, path);
+    QGuiApplication::restoreOverrideCursor();
+    applyProjectData(std::move(data));
+    return;
+  }
+  loading_ = true;
+  busy_->show();
+  statusBar()->showMessage("Loading the project's images…");
+  auto* watcher = new QFutureWatcher<ProjectData>(this);
+  connect(watcher, &QFutureWatcher<ProjectData>::finished, this, [this, watcher, generation] {
+    watcher->deleteLater();
+    if (generation != load_generation_) return;  // a newer reload superseded this one
+    loading_ = false;
+    busy_->hide();
+    statusBar()->clearMessage();
+    applyProjectData(watcher->result());
+  });
+  watcher->setFuture(QtConcurrent::run([json, path] { return loadProjectData(json, path); }));
+}
+
+void MainWindow::applyProjectData(ProjectData data) {
+  data_ = std::move(data);
   h_.reset();
   h_inspector_->setMatrix(nullptr);
   trajectories_->clear();
@@ -287,20 +354,57 @@ void MainWindow::reloadProjectData() {
   }
   const ImageShape shape = data_.imageShape;
   auto thumbs = [shape](std::shared_ptr<const std::vector<float>> values) -> ThumbnailModel::Provider {
-    if (!shape.valid()) return {};
-    return [shape, values](qint64 i) { return sampleToImage(values->data() + i * shape.size(), shape); };
+    if (!shape.valid() || !values) return {};
+    return [shape, values](qint64 i) {
+      if (i < 0 || (i + 1) * qint64(shape.size()) > qint64(values->size())) return QImage();
+      return sampleToImage(values->data() + i * shape.size(), shape);
+    };
   };
-  datasets_->pane(Domain::Source)->setData(data_.source, data_.sourceLabels, thumbs(data_.sourceValues), data_.dim);
-  datasets_->pane(Domain::Target)->setData(data_.target, data_.targetLabels, thumbs(data_.targetValues), data_.dim);
+  const ThumbnailModel::Provider source_thumbs = thumbs(data_.sourceValues), target_thumbs = thumbs(data_.targetValues);
+  datasets_->pane(Domain::Source)->setData(data_.source, data_.sourceLabels, source_thumbs, data_.dim);
+  datasets_->pane(Domain::Target)->setData(data_.target, data_.targetLabels, target_thumbs, data_.dim);
+  // The pair table and the H row/column inspectors show the same thumbnails as the dataset galleries.
+  PairTableModel::ThumbnailProvider both;
+  if (source_thumbs && target_thumbs)
+    both = [source_thumbs, target_thumbs](Domain d, qint64 i) { return d == Domain::Source ? source_thumbs(i) : target_thumbs(i); };
+  pair_editor_->model()->setThumbnailProvider(both);
+  h_inspector_->setThumbnailProvider(both);
   datasets_->setCsvData(data_.source, data_.sourceLabels, data_.target, data_.targetLabels);
   pair_editor_->setPoints(data_.source, data_.target);
-  pair_editor_->setPairs(data_.pairs);
+  // After a settings edit the pairs stay as the user left them (applied once the data, possibly loaded in the
+  // background, is in place); otherwise they come from the project's data.keypoints.
+  pair_editor_->setPairs(keep_pairs_ ? *keep_pairs_ : data_.pairs);
+  keep_pairs_.reset();
   trajectories_->setTargetDensity(data_.target);
   trajectories_->setImageShape(shape);
   run_panel_->setRunDir(defaultRunDir());
   run_panel_->resetStages();
+  showStageDone(defaultRunDir());
   loadRunArtifacts(defaultRunDir());
   refreshProject();
+}
+
+bool MainWindow::openMethodsFile(const QString& path) {
+  QString error;
+  if (!methods_->loadFile(path, &error)) {
+    reportError(error);
+    return false;
+  }
+  return true;
+}
+
+void MainWindow::openMethodsFileDialog() {
+  const QString path = QFileDialog::getOpenFileName(this, "Open method diagnostics", defaultRunDir(),
+                                                    "DPM-OT cell measures / AOT chunks (*.npy *.csv);;All files (*)");
+  if (path.isEmpty()) return;
+  if (openMethodsFile(path)) views_->setCurrentWidget(methods_);
+}
+
+void MainWindow::showStageDone(const QString& runDir) {
+  // RUN/<stage>/done.json is each stage's last act (session::mark_done): a reopened finished run shows Done.
+  const QDir dir(runDir);
+  for (const QString& stage : SessionController::stageNames())
+    if (QFileInfo::exists(dir.filePath(stage + "/done.json"))) run_panel_->onStageEvent(stage, "done", "from an earlier run");
 }
 
 void MainWindow::exportTrajectoryStrip() {
@@ -310,8 +414,16 @@ void MainWindow::exportTrajectoryStrip() {
   }
   const QString path = QFileDialog::getSaveFileName(this, "Export trajectory strip", "trajectory_strip.png", "PNG image (*.png)");
   if (path.isEmpty()) return;
-  if (!trajectories_->renderStrip(8, 240).save(path, "PNG")) reportError(QString("%1: cannot write the PNG.").arg(path));
-  else statusBar()->showMessage("Exported " + path, 5000);
+  writeTrajectoryStrip(path);
+}
+
+bool MainWindow::writeTrajectoryStrip(const QString& path) {
+  if (!trajectories_->renderStrip(8, 240).save(path, "PNG")) {
+    reportError(QString("%1: cannot write the PNG.").arg(path));
+    return false;
+  }
+  statusBar()->showMessage("Exported " + path, 5000);
+  return true;
 }
 
 void MainWindow::createDocks() {
@@ -368,6 +480,8 @@ void MainWindow::createActions() {
   strip_action->setObjectName("actionExportStrip");
   auto* video_action = file->addAction("Export trajectory &video…", this, &MainWindow::exportTrajectoryVideo);
   video_action->setObjectName("actionExportVideo");
+  auto* methods_action = file->addAction("Open &method diagnostics…", this, &MainWindow::openMethodsFileDialog);
+  methods_action->setObjectName("actionOpenMethods");
   file->addSeparator();
   auto* quit_action = file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
   quit_action->setObjectName("actionQuit");
@@ -550,12 +664,20 @@ void MainWindow::exportTrajectoryVideo() {
   const QString path =
       QFileDialog::getSaveFileName(this, "Export trajectory video", "trajectory.avi", "Motion-JPEG AVI (*.avi)");
   if (path.isEmpty()) return;
+  writeTrajectoryVideo(path);
+}
+
+bool MainWindow::writeTrajectoryVideo(const QString& path) {
   QGuiApplication::setOverrideCursor(Qt::WaitCursor);
   const QVector<QImage> frames = trajectories_->renderFrames(QSize(800, 700));
   QGuiApplication::restoreOverrideCursor();
   QString error;
-  if (!writeMjpegAvi(path, frames, trajectories_->fps(), &error)) reportError(error);
-  else statusBar()->showMessage(QString("Exported %1 (%2 frames at %3 fps)").arg(path).arg(frames.size()).arg(trajectories_->fps()), 5000);
+  if (!writeMjpegAvi(path, frames, trajectories_->fps(), &error)) {
+    reportError(error);
+    return false;
+  }
+  statusBar()->showMessage(QString("Exported %1 (%2 frames at %3 fps)").arg(path).arg(frames.size()).arg(trajectories_->fps()), 5000);
+  return true;
 }
 
 void MainWindow::about() {

@@ -5,6 +5,7 @@
 #include <QPointer>
 #include <QStringList>
 #include <memory>
+#include <optional>
 
 #include "app/gui/coreadapter.h"
 
@@ -12,6 +13,7 @@ class QAction;
 class QDockWidget;
 class QLabel;
 class QMenu;
+class QProgressBar;
 class QTabWidget;
 class QTreeWidget;
 
@@ -20,6 +22,7 @@ class DatasetBrowser;
 class FigureSource;
 class LogView;
 class MatrixInspector;
+class MethodsView;
 class PairEditor;
 class TrajectoryPlayer;
 }  // namespace otcs
@@ -47,6 +50,9 @@ class MainWindow : public QMainWindow {
   LossesPage* lossesPage() const { return losses_; }
   MatrixInspector* hInspector() const { return h_inspector_; }
   TrajectoryPlayer* trajectoryPlayer() const { return trajectories_; }
+  MethodsView* methodsView() const { return methods_; }
+  // Loads a cell_measures.npy or aot_chunks.csv into the Methods page; false (and reported) on a bad file.
+  bool openMethodsFile(const QString& path);
   SessionController* session() const { return session_; }
   RunPanel* runPanel() const { return run_panel_; }
   const ProjectData& projectData() const { return data_; }
@@ -57,8 +63,14 @@ class MainWindow : public QMainWindow {
   // Loads the artifacts an earlier run left in the run directory (curves, H, trajectories, metrics).
   void loadRunArtifacts(const QString& runDir);
   QString defaultRunDir() const;
+  // Whether an image project's data is still being loaded off the GUI thread (the views show the old data).
+  bool isLoadingData() const { return loading_; }
   // When false, errors go to the log and the status bar instead of modal dialogs (tests, --screenshot).
   void setInteractive(bool on) { interactive_ = on; }
+
+  // What File → Export trajectory strip / video write, without the file dialog; false (and reported) on failure.
+  bool writeTrajectoryStrip(const QString& path);
+  bool writeTrajectoryVideo(const QString& path);
 
   bool openProject(const QString& path);
   bool saveProject(const QString& path);
@@ -81,9 +93,11 @@ class MainWindow : public QMainWindow {
   void about();
   void refreshProject();
   void reloadProjectData();
+  void onValueChanged(const QString& key);
   void updateTitle();
   void exportTrajectoryStrip();
   void exportTrajectoryVideo();
+  void openMethodsFileDialog();
 
  private:
   void createActions();
@@ -95,6 +109,8 @@ class MainWindow : public QMainWindow {
   void rebuildRecentMenu();
   void addRecent(const QString& path);
   void reportError(const QString& message);
+  void applyProjectData(ProjectData data);
+  void showStageDone(const QString& runDir);
   void readSettings();
   void writeSettings();
 
@@ -111,6 +127,7 @@ class MainWindow : public QMainWindow {
   LossesPage* losses_ = nullptr;
   MatrixInspector* h_inspector_ = nullptr;
   TrajectoryPlayer* trajectories_ = nullptr;
+  MethodsView* methods_ = nullptr;
   SessionController* session_ = nullptr;
   RunPanel* run_panel_ = nullptr;
   ProjectData data_;
@@ -119,6 +136,10 @@ class MainWindow : public QMainWindow {
   QMenu* recent_menu_ = nullptr;
   QAction* export_action_ = nullptr;
   QLabel* status_project_ = nullptr;
+  QProgressBar* busy_ = nullptr;  // the status bar's busy indicator while image data loads
+  quint64 load_generation_ = 0;   // a newer reload drops an older background load's result
+  bool loading_ = false;
+  std::optional<KeypointPairs> keep_pairs_;  // unsaved pairs to keep through a settings edit's reload
   std::shared_ptr<GuiLogSink> log_sink_;
   bool interactive_ = true;
 };

@@ -142,7 +142,7 @@ void RunPanel::onStageEvent(const QString& stage, const QString& what, const QSt
     if (item->text(0) != stage) continue;
     item->setText(1, what);
     item->setText(2, detail);
-    const QColor color = what == "failed" ? QColor(190, 30, 30) : what == "finished" || what == "skipped" ? QColor(30, 120, 30)
+    const QColor color = what == "failed" ? QColor(190, 30, 30) : what == "finished" || what == "skipped" || what == "done" ? QColor(30, 120, 30)
                          : what == "stopped" ? QColor(170, 100, 0) : QColor(30, 30, 160);
     item->setForeground(1, color);
   }

@@ -113,6 +113,10 @@ int runWorkbench(int argc, char** argv) {
     const QString dir = parser.value(screenshot_views);
     whenSettled(&window, 300, [&window, dir, &exit_code] {
       QDir().mkpath(dir);
+      // An image project's data loads off the GUI thread: wait for it (at most 2 min) before grabbing the views.
+      QElapsedTimer loading;
+      loading.start();
+      while (window.isLoadingData() && loading.elapsed() < 120000) QApplication::processEvents(QEventLoop::AllEvents, 50);
       QTabWidget* views = window.views();
       const auto heatmaps = window.findChildren<HeatmapView*>();
       for (int i = 0; i < views->count(); ++i) {

@@ -8,6 +8,7 @@
 #include <QJsonDocument>
 #include <QTabWidget>
 #include <QToolBar>
+#include <QTreeWidget>
 #include <QUndoStack>
 
 #include "app/gui/aboutdialog.h"
@@ -18,6 +19,7 @@
 #include <spdlog/spdlog.h>
 #include "widgets/datasetbrowser.h"
 #include "widgets/logview.h"
+#include "widgets/methodsview.h"
 #include "widgets/paireditor.h"
 #include "workbench_test_support.h"
 
@@ -140,6 +142,63 @@ class TestMainWindow : public QObject {
     QVERIFY(!window_->startRun());
   }
 
+  void settingsEditKeepsUnsavedPairs() {
+    QVERIFY(window_->openProject(otcs_test::writeSmallProject(tmp_, "keep.json")));
+    auto* creator = window_->pairEditor()->creator();
+    creator->pickSource(5);
+    creator->pickTarget(7);
+    QVERIFY(window_->pairEditor()->addPickedPair());
+    QCOMPARE(window_->pairEditor()->pairs().size(), 3);
+    QJsonObject stages = window_->document()->json()["stages"].toObject();
+    QJsonObject ot = stages["ot"].toObject();
+    ot["epsilon"] = 0.02;
+    stages["ot"] = ot;
+    window_->document()->setValue("stages", stages, "OT epsilon");
+    QCOMPARE(window_->pairEditor()->pairs().size(), 3);  // the unsaved pair survives the reload
+    window_->document()->undoStack()->undo();
+    QCOMPARE(window_->pairEditor()->pairs().size(), 3);
+    window_->document()->undoStack()->undo();  // the pair itself
+    QCOMPARE(window_->pairEditor()->pairs().size(), 2);
+  }
+
+  void reopenedRunShowsDoneStages() {
+    const QString path = otcs_test::writeSmallProject(tmp_, "done.json");
+    QVERIFY(window_->openProject(path));
+    const QDir run(window_->defaultRunDir());
+    QVERIFY(run.mkpath("ot") && run.mkpath("bridge"));
+    for (const char* stage : {"ot/done.json", "bridge/done.json"}) {
+      QFile f(run.filePath(stage));
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write(R"({"config_hash": "x"})");
+    }
+    QVERIFY(window_->openProject(path));
+    auto* stages = window_->findChild<QTreeWidget*>("stageList");
+    QVERIFY(stages);
+    QMap<QString, QString> status;
+    for (int i = 0; i < stages->topLevelItemCount(); ++i)
+      status[stages->topLevelItem(i)->text(0)] = stages->topLevelItem(i)->text(1);
+    QCOMPARE(status["ot"], QString("done"));
+    QCOMPARE(status["bridge"], QString("done"));
+    QCOMPARE(status["score"], QString("–"));
+    QDir(run).removeRecursively();
+  }
+
+  void methodsFilesOpenAndBadOnesAreReported() {
+    const QString bad = tmp_.filePath("cell_measures.npy");
+    QFile f(bad);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("garbage");
+    f.close();
+    QVERIFY(!window_->openMethodsFile(bad));  // reported (non-interactive: log and status bar), no crash
+    const QString csv = tmp_.filePath("aot_chunks.csv");
+    QFile c(csv);
+    QVERIFY(c.open(QIODevice::WriteOnly));
+    c.write("chunk,assigned_cost,random_cost,seconds\n0,1,2,0.1\n");
+    c.close();
+    QVERIFY(window_->openMethodsFile(csv));
+    QCOMPARE(window_->methodsView()->aotChunks().chunk.size(), 1);
+  }
+
   void everyViewExportsEveryFormat() {
     QVERIFY(window_->openProject(otcs_test::writeSmallProject(tmp_)));
     const QString dir = otcs_test::outputDir("mainwindow-exports");
@@ -157,7 +216,7 @@ class TestMainWindow : public QObject {
         ++exported;
       }
     }
-    QCOMPARE(exported, 5 * 4);
+    QCOMPARE(exported, 6 * 4);  // losses, pairing, datasets, H, trajectories, methods
   }
 };
 

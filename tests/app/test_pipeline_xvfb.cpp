@@ -236,6 +236,20 @@ class TestPipelineXvfb : public QObject {
     QFile c(csv);
     QVERIFY(c.open(QIODevice::ReadOnly));
     QVERIFY(c.readAll().contains(QString("%1,%2").arg(s).arg(t).toUtf8()));
+
+    // The trajectory strip PNG and the Motion-JPEG AVI, as File → Export trajectory strip / video write them.
+    const QString strip = QDir(figures).filePath("trajectory_strip.png"), avi = QDir(figures).filePath("trajectory.avi");
+    QFile::remove(strip);
+    QFile::remove(avi);
+    QVERIFY(window_->writeTrajectoryStrip(strip));
+    const QImage strip_image(strip);
+    QVERIFY(!strip_image.isNull() && strip_image.width() > strip_image.height());
+    QVERIFY(window_->writeTrajectoryVideo(avi));
+    QFile a(avi);
+    QVERIFY(a.open(QIODevice::ReadOnly));
+    const QByteArray head = a.read(12);
+    QVERIFY(head.startsWith("RIFF") && head.mid(8, 4) == "AVI ");
+    QVERIFY(a.size() > 1000);
   }
 };
 

@@ -116,6 +116,25 @@ class TestWorkbenchXvfb : public QObject {
     QVERIFY(!QFile::exists(tmp_.filePath("never.png")));
   }
 
+  void anImageProjectOpensAndShowsItsViews() {
+    // Debian's dataset-fashion-mnist is all projects/fashion-groups.json needs; without it there is nothing to open.
+    if (!QFile::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
+      QSKIP("Debian's dataset-fashion-mnist is not installed (/usr/share/datasets/fashion-mnist)");
+    const QString project = QStringLiteral(OTCS_SOURCE_DIR "/projects/fashion-groups.json");
+    QVERIFY(QFile::exists(project));
+    const QString dir = QDir(outputDir()).filePath("workbench-image-views");
+    QDir(dir).removeRecursively();
+    QString output;
+    // The images load off the GUI thread; --screenshot-views waits for them before grabbing each view.
+    const int code = run({project, "--screenshot-views", dir}, &output);
+    QVERIFY2(code == 0, qPrintable(QString("exit %1: %2").arg(code).arg(output)));
+    QVERIFY2(!output.contains("[error]"), qPrintable(output));
+    QImage datasets(QDir(dir).filePath("datasets.png"));
+    QVERIFY2(!datasets.isNull(), qPrintable(output));
+    const ImageStats s = stats(datasets);
+    QVERIFY2(s.distinctColours >= 16 && s.luminanceStddev >= 10, "the datasets view is blank");
+  }
+
   void quitAfterExitsCleanly() {
     QString output;
     QCOMPARE(run({"--quit-after", "300"}, &output), 0);
