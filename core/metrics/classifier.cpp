@@ -1,3 +1,4 @@
+#include "core/io/archive.h"
 #include "core/metrics/classifier.h"
 
 #include <chrono>
@@ -126,8 +127,7 @@ Classifier load_classifier(const std::string& path, double* test_accuracy) {
   std::string bytes = io::read_file(path);
   try {
     torch::serialize::InputArchive archive;
-    std::istringstream in(bytes);
-    archive.load_from(in);
+    io::load_archive_bytes(bytes, path, archive);
     auto read_int = [&](const char* key) {
       c10::IValue v;
       archive.read(key, v);

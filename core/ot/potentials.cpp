@@ -1,3 +1,4 @@
+#include "core/io/archive.h"
 #include "core/ot/potentials.h"
 
 #include <cmath>
@@ -139,11 +140,7 @@ void save_potential(const std::string& path, Potential& potential) {
 
 std::shared_ptr<Potential> load_potential(const std::string& path) {
   torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(path);
-  } catch (const c10::Error& e) {
-    fail("{}: cannot read the potential file ({})", path, e.what_without_backtrace());
-  }
+  io::load_archive_file(path, archive);
   torch::Tensor t;
   if (!archive.try_read("otcs_potential_spec", t) || t.numel() != 7)
     fail("{}: not a potential file (no spec)", path);

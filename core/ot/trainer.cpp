@@ -1,3 +1,4 @@
+#include "core/io/archive.h"
 #include "core/ot/trainer.h"
 
 #include <chrono>
@@ -322,7 +323,7 @@ void DualTrainer::load_checkpoint(const std::string& path) {
   auto& I = *impl_;
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(path);
+    io::load_archive_file(path, archive);
     auto sub = [&](const char* key, torch::nn::Module& m) {
       torch::serialize::InputArchive a;
       archive.read(key, a);

@@ -5,14 +5,13 @@
 #include <regex>
 #include <sstream>
 
-#include <zlib.h>
-
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/util/Exception.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <torch/serialize.h>
 
+#include "core/io/archive.h"
 #include "core/io/file.h"
 
 namespace fs = std::filesystem;
@@ -22,52 +21,6 @@ namespace otcs::session {
 namespace {
 constexpr const char* kFormat = "otcs-checkpoint";
 constexpr int64_t kFormatVersion = 1;
-
-uint32_t le32(const unsigned char* p) { return p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t(p[3]) << 24); }
-uint16_t le16(const unsigned char* p) { return uint16_t(p[0] | (p[1] << 8)); }
-
-// Checks the zip structure of an archive before LibTorch reads it: LibTorch (miniz) allocates what the headers
-// claim before it checks anything (fuzzing found a 1.8 KB file that made it malloc 4 GiB), and a torn or
-// bit-flipped file should be named as such. Every member must lie inside the file, claim no more than deflate
-// can produce, and stored members must match their CRC.
-void check_zip_structure(const std::string& bytes) {
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  const size_t n = bytes.size();
-  if (n < 22) throw std::runtime_error("no zip directory");
-  size_t eocd = std::string::npos;
-  for (size_t i = n - 22;; --i) {
-    if (le32(p + i) == 0x06054b50) {
-      eocd = i;
-      break;
-    }
-    if (i == 0 || n - i > 22 + 65535) break;
-  }
-  if (eocd == std::string::npos) throw std::runtime_error("no zip directory");
-  const size_t entries = le16(p + eocd + 10);
-  size_t cd = le32(p + eocd + 16);
-  if (entries == 0xffff || cd == 0xffffffffu) return;  // zip64 (archives over 4 GiB): left to LibTorch
-  for (size_t e = 0; e < entries; ++e) {
-    if (cd > n || n - cd < 46 || le32(p + cd) != 0x02014b50) throw std::runtime_error("corrupt zip directory");
-    const unsigned method = le16(p + cd + 10);
-    const uint32_t crc = le32(p + cd + 16);
-    const size_t csize = le32(p + cd + 20), usize = le32(p + cd + 24);
-    const size_t name_len = le16(p + cd + 28), extra_len = le16(p + cd + 30), comment_len = le16(p + cd + 32);
-    const size_t local = le32(p + cd + 42);
-    if (csize == 0xffffffffu || usize == 0xffffffffu || local == 0xffffffffu) return;  // zip64 sizes
-    cd += 46 + name_len + extra_len + comment_len;
-    if (local > n || n - local < 30 || le32(p + local) != 0x04034b50) throw std::runtime_error("corrupt zip member");
-    const size_t data_at = local + 30 + le16(p + local + 26) + le16(p + local + 28);
-    if (data_at > n || n - data_at < csize) throw std::runtime_error("a member ends past the end of the file");
-    if (method == 0) {
-      if (usize != csize) throw std::runtime_error("zip member sizes disagree");
-      if (crc32(0L, p + data_at, uInt(csize)) != crc) throw std::runtime_error("CRC mismatch");
-    } else if (method == 8) {
-      if (usize / 1032 > csize + 1) throw std::runtime_error("implausible zip member size");
-    } else {
-      throw std::runtime_error("unknown zip compression method");
-    }
-  }
-}
 
 std::string first_line(std::string s) {
   if (auto nl = s.find('\n'); nl != std::string::npos) s.resize(nl);
@@ -101,7 +54,7 @@ void CheckpointStore::open_bytes(const std::string& bytes, torch::serialize::Inp
                                  std::string* config_hash) {
   if (bytes.empty()) throw std::runtime_error("the file is empty");
   try {
-    check_zip_structure(bytes);
+    io::check_zip_archive(bytes);
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(std::string("truncated or corrupt archive (") + e.what() + ")");
   }

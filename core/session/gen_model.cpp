@@ -1,3 +1,4 @@
+#include "core/io/archive.h"
 #include "core/session/gen_model.h"
 
 #include <chrono>
@@ -63,7 +64,7 @@ diffusion::EdmModel load_edm_model(const std::string& path, json* meta) {
   diffusion::EdmModel m;
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(path);
+    io::load_archive_file(path, archive);
     c10::IValue v;
     if (!archive.try_read("format", v) || !v.isString() || v.toStringRef() != "otcs-edm-model")
       fail("{}: not an otcs EDM model (otcs gen-train writes them)", path);

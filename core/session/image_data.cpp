@@ -11,6 +11,7 @@
 #include "core/common/error.h"
 #include "core/data/idx.h"
 #include "core/io/file.h"
+#include "core/session/pairs_file.h"
 
 namespace fs = std::filesystem;
 
@@ -166,41 +167,8 @@ data::Pack load_image_set(const ImageSetSpec& spec, const std::string& where) {
 
 std::vector<std::pair<int64_t, int64_t>> read_pairs_file(const std::string& path, const data::Pack& source,
                                                          const data::Pack& target) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(io::read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: not a keypoint pairs file ({})", path, e.what());
-  }
-  try {
-    if (j.value("schema_version", 0) != 1) fail("{}: schema_version must be 1", path);
-    const std::string sh = j.at("source_hash").get<std::string>(), th = j.at("target_hash").get<std::string>();
-    if (sh != source.content_hash)
-      fail("{}: the source dataset changed since these pairs were made (content hash {} here, {} in the file)", path,
-           source.content_hash, sh);
-    if (th != target.content_hash)
-      fail("{}: the target dataset changed since these pairs were made (content hash {} here, {} in the file)", path,
-           target.content_hash, th);
-    std::vector<std::pair<int64_t, int64_t>> out;
-    const auto& pairs = j.at("pairs");
-    if (!pairs.is_array()) fail("{}: /pairs: expected an array", path);
-    for (size_t k = 0; k < pairs.size(); ++k) {
-      auto side = [&](const char* which, const data::Pack& pack) {
-        const auto& e = pairs[k].at(which);
-        const int64_t idx = e.at("index").get<int64_t>();
-        if (idx < 0 || idx >= pack.size())
-          fail("{}: /pairs/{}/{}/index: {} is outside the {} samples", path, k, which, idx, pack.size());
-        if (e.contains("name") && e.at("name").get<std::string>() != pack.names[size_t(idx)])
-          fail("{}: /pairs/{}/{}: sample {} is '{}' here, '{}' in the file", path, k, which, idx, pack.names[size_t(idx)],
-               e.at("name").get<std::string>());
-        return idx;
-      };
-      out.emplace_back(side("source", source), side("target", target));
-    }
-    return out;
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: malformed keypoint pairs file ({})", path, e.what());
-  }
+  return parse_pairs_json(io::read_file(path), path, {source.content_hash, source.size(), &source.names},
+                          {target.content_hash, target.size(), &target.names});
 }
 
 std::vector<std::pair<int64_t, int64_t>> class_map(const KeypointRule& rule) {

@@ -1,3 +1,4 @@
+#include "core/io/archive.h"
 #include "core/session/score_model.h"
 
 #include <sstream>
@@ -108,8 +109,7 @@ ScoreModel load_score_model(const std::string& path) {
   // A corrupt archive can fail anywhere here, and LibTorch throws c10::Error but also std::out_of_range and the
   // like from its unpickler (found by fuzzing the checkpoint reader): all of them mean a bad file.
   try {
-    std::istringstream in(bytes);
-    ar.load_from(in);
+    io::load_archive_bytes(bytes, path, ar);
     c10::IValue format, hash, net, sched, pred;
     if (!ar.try_read("format", format) || !format.isString() || format.toStringRef() != "otcs-score-model")
       fail("{}: not an otcs score model", path);

@@ -7,12 +7,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "core/common/error.h"
 #include "core/diffusion/trainer.h"
+#include "core/io/archive.h"
 #include "core/io/file.h"
 #include "core/session/checkpoint.h"
 #include "core/session/project.h"
@@ -222,6 +224,51 @@ private Q_SLOTS:
     QVERIFY(!r.user_error);
     CheckpointStore store((root() / "diverge-run/score").string(), "ckpt", 5);
     QVERIFY(!store.list().empty());
+  }
+
+  // LibTorch deflates the TorchScript sources (code/*.py) of the modules it saves and parses them without checking
+  // their CRC; fuzzing found a bit-flipped one that crashed its parser. A flipped bit in any deflated member must be
+  // rejected before LibTorch sees it, and every loader of ours goes through the same check.
+  void deflatedMemberCorruptionIsRejected() {
+    torch::nn::Sequential net(torch::nn::Linear(4, 8), torch::nn::SiLU(), torch::nn::Linear(8, 2));
+    torch::serialize::OutputArchive sub, ar;
+    net->save(sub);
+    ar.write("model", sub);
+    std::ostringstream out;
+    ar.save_to(out);
+    const std::string good = out.str();
+    {
+      torch::serialize::InputArchive in;
+      otcs::io::load_archive_bytes(good, "good.pt", in);  // must not throw
+    }
+    // Find the deflated members through the central directory.
+    auto le16 = [&](size_t at) { return size_t(uint8_t(good[at])) | size_t(uint8_t(good[at + 1])) << 8; };
+    auto le32 = [&](size_t at) { return le16(at) | le16(at + 2) << 16; };
+    const size_t eocd = good.rfind(std::string("PK\x05\x06", 4));
+    QVERIFY(eocd != std::string::npos);
+    size_t cd = le32(eocd + 16);
+    std::vector<std::pair<size_t, size_t>> deflated;  // data offset, compressed size
+    for (size_t e = 0, n = le16(eocd + 10); e < n; ++e) {
+      const size_t method = le16(cd + 10), csize = le32(cd + 20), local = le32(cd + 42);
+      if (method == 8) deflated.emplace_back(local + 30 + le16(local + 26) + le16(local + 28), csize);
+      cd += 46 + le16(cd + 28) + le16(cd + 30) + le16(cd + 32);
+    }
+    QVERIFY2(!deflated.empty(), "LibTorch wrote no deflated member: the test lost its subject");
+    int rejected = 0;
+    for (auto [at, csize] : deflated) {
+      for (size_t k : {size_t(0), csize / 2, csize - 1}) {
+        std::string bad = good;
+        bad[at + k] = char(bad[at + k] ^ 0x10);
+        try {
+          torch::serialize::InputArchive in;
+          otcs::io::load_archive_bytes(bad, "bad.pt", in);
+        } catch (const otcs::UserError& e) {
+          QVERIFY2(std::string(e.what()).find("bad.pt: truncated or corrupt archive") == 0, e.what());
+          ++rejected;
+        }
+      }
+    }
+    QCOMPARE(rejected, int(deflated.size()) * 3);
   }
 
   void pauseHoldsAtAStepBoundary() {
