@@ -179,6 +179,8 @@ class TestBadFilesGui : public QObject {
     if (window_) window_->document()->undoStack()->setClean();
     window_.reset();
     qInfo("bad files through the GUI: %d cases, %d skipped (permission denied as root)", cases_, skipped_);
+    // QDir cannot name the non-UTF-8 file to remove it; without this the temporary directory stays behind.
+    ::unlink((QFile::encodeName(tmp_.filePath("in/")) + "co\xe9t.json").constData());
   }
 
   void projectFiles() {
@@ -213,9 +215,13 @@ class TestBadFilesGui : public QObject {
         continue;
       }
       const QString project = projectWithSource("p_" + name + ".json", name);
-      check("project with source " + name, [&] { window_->openProject(project); }, false);
+      bool refused = false;  // read before check() reopens the good project
+      check("project with source " + name, [&] {
+        window_->openProject(project);
+        refused = !window_->projectData().ok();
+      }, false);
       if (QTest::currentTestFailed()) return;
-      QVERIFY2(!window_->projectData().ok(), qPrintable(name));
+      QVERIFY2(refused, qPrintable(name + ": the bad data was accepted"));
     }
   }
 

@@ -47,8 +47,8 @@ class TestMethodsView : public QObject {
  private slots:
   void cellMeasuresFloat64() {
     QTemporaryDir tmp;
-    // 10 cells: 1/N = 0.1; 6 cells at exactly 0.1, 2 at 0.11 (within 20%), 2 at 0.04 (outside).
-    QVector<double> m{0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.11, 0.11, 0.04, 0.04};
+    // 10 cells: 1/N = 0.1; 6 cells at exactly 0.1, 2 at 0.11 (within 20%), 0.05 and 0.13 (outside); sum 1.
+    QVector<double> m{0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.11, 0.11, 0.05, 0.13};
     const QString path = tmp.filePath("cell_measures.npy");
     writeNpy(path, m, "<f8");
     MethodsView view;
