@@ -1,6 +1,7 @@
 #include "widgets/datasetbrowser.h"
 
 #include <QComboBox>
+#include <QItemSelectionModel>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QListView>
@@ -91,6 +92,30 @@ DatasetPane::DatasetPane(const QString& title, QWidget* parent) : QWidget(parent
           [this](QMouseEvent*) { plot_->fitTo(StyledPlot::boundsOf(xy_), 0.06, true); });
   connect(filter_, qOverload<int>(&QComboBox::currentIndexChanged), this,
           [this](int i) { setLabelFilter(filter_->itemData(i).toInt()); });
+  connect(list_, &QListView::clicked, this, [this](const QModelIndex& index) {
+    if (index.isValid()) emit sampleClicked(index.data(ThumbnailModel::IndexRole).toLongLong());
+  });
+}
+
+void DatasetPane::selectSample(qint64 i) {
+  if (i < 0 || i >= model_->rowCount()) {
+    list_->selectionModel()->clearSelection();
+    list_->setCurrentIndex(QModelIndex());
+    return;
+  }
+  QModelIndex index = proxy_->mapFromSource(model_->index(int(i)));
+  if (!index.isValid()) {  // hidden by the label filter
+    filter_->setCurrentIndex(0);
+    index = proxy_->mapFromSource(model_->index(int(i)));
+  }
+  list_->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect);
+  list_->scrollTo(index);
+}
+
+qint64 DatasetPane::selectedSample() const {
+  const QModelIndex index = list_->currentIndex();
+  return index.isValid() && list_->selectionModel()->isSelected(index) ? index.data(ThumbnailModel::IndexRole).toLongLong()
+                                                                        : -1;
 }
 
 bool DatasetPane::showsImages() const { return stack_->currentWidget() == list_; }

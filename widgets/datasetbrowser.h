@@ -56,6 +56,13 @@ class DatasetPane : public QWidget {
   QListView* list() const { return list_; }
   ThumbnailModel* model() const { return model_; }
   bool showsImages() const;
+  // Makes sample `i` the current (selected) thumbnail and scrolls to it (clearing the label filter if it hides it);
+  // -1 clears the selection. Emits nothing.
+  void selectSample(qint64 i);
+  qint64 selectedSample() const;
+
+ signals:
+  void sampleClicked(qint64 index);  // a thumbnail was clicked (the sample's index in the whole set)
 
  private:
   void rebuildScatter();

@@ -5,6 +5,7 @@
 #include <QWidget>
 #include <functional>
 
+#include "widgets/datasetbrowser.h"
 #include "widgets/figureexport.h"
 #include "widgets/keypointpair.h"
 #include "widgets/paircreator.h"
@@ -12,6 +13,7 @@
 class QCheckBox;
 class QLabel;
 class QPushButton;
+class QStackedWidget;
 class QTableView;
 class QUndoStack;
 
@@ -33,6 +35,13 @@ class PairEditor : public QWidget, public FigureSource {
   QUndoStack* undoStack() const { return stack_; }
 
   void setPoints(const QVector<QPointF>& source, const QVector<QPointF>& target);
+  // Image data: the two thumbnail galleries side by side replace the scatter; clicking a thumbnail picks that
+  // sample (source on the left, target on the right). Null providers: back to the scatter of setPoints.
+  void setImageSets(qint64 sourceCount, const QVector<int>& sourceLabels, ThumbnailModel::Provider source,
+                    qint64 targetCount, const QVector<int>& targetLabels, ThumbnailModel::Provider target,
+                    int dim = 0);
+  bool showsGalleries() const;
+  DatasetPane* gallery(Domain domain) const { return domain == Domain::Source ? source_gallery_ : target_gallery_; }
   void setPairs(const KeypointPairs& pairs);  // replaces the pairs without an undo step (loading a project)
   KeypointPairs pairs() const;
   void setSuggestionProvider(SuggestionProvider provider);
@@ -46,7 +55,8 @@ class PairEditor : public QWidget, public FigureSource {
   bool deleteSelectedPairs();     // Delete (cancels a half-made pair first)
   bool suggestPartner();          // S: picks the best target of the picked source
 
-  // FigureSource: the scatter with its pair lines; CSV of the pairs with coordinates.
+  // FigureSource: the scatter with its pair lines (image data: each pair's source and target thumbnails side by
+  // side); CSV of the pairs with coordinates.
   QString figureName() const override { return "pairs"; }
   QSize figureSize() const override;
   void renderFigure(QCPPainter& painter, const QSize& size) override;
@@ -63,6 +73,11 @@ class PairEditor : public QWidget, public FigureSource {
   PairCreator* creator_ = nullptr;
   PairTableModel* model_ = nullptr;
   ScatterPairView* view_ = nullptr;
+  QStackedWidget* left_ = nullptr;
+  DatasetPane* source_gallery_ = nullptr;
+  DatasetPane* target_gallery_ = nullptr;
+  ThumbnailModel::Provider source_thumbs_, target_thumbs_;
+  QLabel* help_ = nullptr;
   QTableView* table_ = nullptr;
   QLabel* state_label_ = nullptr;
   QPushButton* add_button_ = nullptr;

@@ -371,6 +371,9 @@ void MainWindow::applyProjectData(ProjectData data) {
   h_inspector_->setThumbnailProvider(both);
   datasets_->setCsvData(data_.source, data_.sourceLabels, data_.target, data_.targetLabels);
   pair_editor_->setPoints(data_.source, data_.target);
+  // Image projects pair by clicking thumbnails in the two galleries side by side; point clouds in the scatter.
+  pair_editor_->setImageSets(data_.source.size(), data_.sourceLabels, source_thumbs, data_.target.size(),
+                             data_.targetLabels, target_thumbs, data_.dim);
   // After a settings edit the pairs stay as the user left them (applied once the data, possibly loaded in the
   // background, is in place); otherwise they come from the project's data.keypoints.
   pair_editor_->setPairs(keep_pairs_ ? *keep_pairs_ : data_.pairs);

@@ -1,12 +1,17 @@
-// Pairing on 2-D data with simulated clicks, the pair table, replacement of conflicting pairs, delete, and
+// Pairing on 2-D data and on image galleries with simulated clicks, the pair table, replacement of conflicting pairs, delete, and
 // undo/redo of every edit.
 #include <QtTest/QtTest>
 
+#include <QImage>
+#include <QListView>
+#include <QPainter>
 #include <QTableView>
+#include <qcustomplot.h>
 #include <QUndoStack>
 
 #include "widgets/paireditor.h"
 #include "widgets/pairtablemodel.h"
+#include "widgets/figureexport.h"
 #include "widgets/scatterpairview.h"
 
 using otcs::Domain;
@@ -28,6 +33,26 @@ QVector<QPointF> line(double y, int n) {
 void clickPoint(otcs::ScatterPairView* view, Domain domain, qint64 index) {
   const QPoint at = view->pixelOf(domain, index).toPoint();
   QTest::mouseClick(view, Qt::LeftButton, Qt::NoModifier, at);
+}
+
+// A distinct tiny image per sample: grey level = index (so a drawn figure shows which sample it drew).
+otcs::ThumbnailModel::Provider greyImages(int offset) {
+  return [offset](qint64 i) {
+    QImage image(8, 8, QImage::Format_Grayscale8);
+    image.fill(uchar((offset + 7 * i) % 256));
+    return image;
+  };
+}
+
+// Clicks the thumbnail of sample `i` in a gallery the way a user would.
+void clickThumbnail(otcs::DatasetPane* pane, qint64 i) {
+  QListView* list = pane->list();
+  const QModelIndex index = list->model()->index(int(i), 0);  // no label filter: proxy row == sample index
+  QVERIFY(index.isValid());
+  list->scrollTo(index);
+  const QRect r = list->visualRect(index);
+  QVERIFY2(r.isValid() && list->viewport()->rect().contains(r.center()), "thumbnail not on screen");
+  QTest::mouseClick(list->viewport(), Qt::LeftButton, Qt::NoModifier, r.center());
 }
 
 }  // namespace
@@ -153,6 +178,66 @@ class TestPairEditor : public QObject {
     QVERIFY(editor_->suggestPartner());
     QCOMPARE(editor_->creator()->state(), PairCreator::State::BothPicked);
     QCOMPARE(editor_->creator()->target(), 5);
+  }
+
+  // Image data: the galleries side by side replace the scatter; clicks on thumbnails pick, A pairs, the picks show
+  // as the galleries' selections, a pair chosen in the table selects both of its samples, undo removes it.
+  void galleryClicksPickAndAddAPair() {
+    QVector<int> labels;
+    for (int i = 0; i < 30; ++i) labels.push_back(i % 3);
+    editor_->setImageSets(30, labels, greyImages(0), 20, {}, greyImages(100));
+    QVERIFY(editor_->showsGalleries());
+    QTest::qWait(50);
+    auto* source = editor_->gallery(Domain::Source);
+    auto* target = editor_->gallery(Domain::Target);
+    QVERIFY(source->isVisible() && target->isVisible());
+    QCOMPARE(source->list()->model()->rowCount(), 30);
+    QCOMPARE(target->list()->model()->rowCount(), 20);
+    clickThumbnail(target, 11);  // either order
+    QCOMPARE(editor_->creator()->state(), PairCreator::State::TargetPicked);
+    QCOMPARE(editor_->creator()->target(), 11);
+    clickThumbnail(source, 4);
+    QCOMPARE(editor_->creator()->state(), PairCreator::State::BothPicked);
+    QCOMPARE(source->selectedSample(), 4);
+    QCOMPARE(target->selectedSample(), 11);
+    clickThumbnail(source, 5);  // clicking again replaces the pick
+    QCOMPARE(editor_->creator()->source(), 5);
+    QTest::keyClick(editor_.get(), Qt::Key_A);
+    QCOMPARE(editor_->pairs(), KeypointPairs({{5, 11}}));
+    QCOMPARE(editor_->creator()->state(), PairCreator::State::NothingPicked);
+    QCOMPARE(source->selectedSample(), -1);
+    // A second pair, then the table selects the first: both galleries show its samples.
+    clickThumbnail(source, 0);
+    clickThumbnail(target, 19);
+    QTest::keyClick(editor_.get(), Qt::Key_A);
+    QCOMPARE(editor_->pairs(), KeypointPairs({{5, 11}, {0, 19}}));
+    editor_->table()->selectRow(0);
+    QCOMPARE(source->selectedSample(), 5);
+    QCOMPARE(target->selectedSample(), 11);
+    // A pick hidden by the label filter clears the filter so the pick is visible.
+    source->setLabelFilter(1);
+    editor_->creator()->pickSource(6);  // label 0
+    QCOMPARE(source->selectedSample(), 6);
+    editor_->creator()->cancel();
+    editor_->undoStack()->undo();
+    QCOMPARE(editor_->pairs(), KeypointPairs({{5, 11}}));
+    // The figure draws each pair's two thumbnails: sample 5 is grey 35, target 11 is grey 177.
+    QImage figure(editor_->figureSize(), QImage::Format_RGB32);
+    {
+      QCPPainter painter(&figure);
+      editor_->renderFigure(painter, figure.size());
+    }
+    bool saw_source = false, saw_target = false;
+    for (int y = 0; y < figure.height(); ++y)
+      for (int x = 0; x < figure.width(); ++x) {
+        const int g = qGray(figure.pixel(x, y));
+        saw_source |= qRed(figure.pixel(x, y)) == 35 && g == 35;
+        saw_target |= qRed(figure.pixel(x, y)) == 177 && g == 177;
+      }
+    QVERIFY(saw_source && saw_target);
+    // Back to points: the scatter returns.
+    editor_->setImageSets(0, {}, {}, 0, {}, {});
+    QVERIFY(!editor_->showsGalleries());
   }
 
   void csvListsPairsWithCoordinates() {
