@@ -435,6 +435,19 @@ void MainWindow::createDocks() {
   project_tree_->setObjectName("projectTree");
   project_tree_->setHeaderLabels({"Key", "Value"});
   project_tree_->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+  // The settings editor: double-click a value to edit it; the edit goes through the project's undo stack.
+  project_tree_->setEditTriggers(QAbstractItemView::EditKeyPressed);
+  project_tree_->setToolTip("The project file. Double-click a value (or press F2) to edit it; Edit > Undo reverts.");
+  connect(project_tree_, &QTreeWidget::itemDoubleClicked, this, [this](QTreeWidgetItem* item, int) {
+    if (item->flags() & Qt::ItemIsEditable) project_tree_->editItem(item, 1);
+  });
+  connect(project_tree_, &QTreeWidget::itemChanged, this, [this](QTreeWidgetItem* item, int column) {
+    if (column != 1) return;
+    // Applied after the editor has finished with the item: the edit rebuilds the tree (and deletes this item).
+    QMetaObject::invokeMethod(
+        this, [this, path = jsonTreePath(item), text = item->text(1)] { editProjectValue(path, text); },
+        Qt::QueuedConnection);
+  });
   project_dock_ = new QDockWidget("Project", this);
   project_dock_->setObjectName("projectDock");
   project_dock_->setWidget(project_tree_);
@@ -686,6 +699,22 @@ bool MainWindow::writeTrajectoryVideo(const QString& path) {
 void MainWindow::about() {
   AboutDialog dialog(this);
   dialog.exec();
+}
+
+bool MainWindow::editProjectValue(const QStringList& path, const QString& text) {
+  QString key, error;
+  QJsonValue value;
+  if (!applyTreeEdit(document_->json(), path, text, &key, &value, &error)) {
+    refreshProject();  // puts the old value back in the tree
+    reportError(error);
+    return false;
+  }
+  if (value == document_->json().value(key)) {
+    refreshProject();  // the same value (e.g. "0.10" for 0.1): show it as stored
+    return true;
+  }
+  document_->setValue(key, value, QString("Set %1 to %2").arg(path.join('.'), text.trimmed().left(40)));
+  return true;
 }
 
 void MainWindow::refreshProject() {

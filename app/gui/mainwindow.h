@@ -56,6 +56,11 @@ class MainWindow : public QMainWindow {
   SessionController* session() const { return session_; }
   RunPanel* runPanel() const { return run_panel_; }
   const ProjectData& projectData() const { return data_; }
+  // The settings editor (the project dock's tree): sets the scalar at `path` (e.g. {"stages", "score", "lr"})
+  // from `text`, parsed as the value's type, as one undoable edit. A bad text raises an error dialog and changes
+  // nothing; returns whether the text was accepted.
+  bool editProjectValue(const QStringList& path, const QString& text);
+  QTreeWidget* projectTree() const { return project_tree_; }
   // The document's JSON with the pair editor's pairs written into data.keypoints.
   QJsonObject currentProjectJson() const;
   // Starts the pipeline with the Run dock's options; false (and reported) when it cannot start.

@@ -1,6 +1,11 @@
 #include "app/gui/projectoverview.h"
 
+#include <cmath>
+
 #include <QJsonArray>
+#include <QJsonDocument>
+#include <QSet>
+#include <QTreeWidgetItemIterator>
 #include <QLabel>
 #include <QScrollArea>
 #include <QTreeWidget>
@@ -21,8 +26,15 @@ QString scalarText(const QJsonValue& v) {
   }
 }
 
+constexpr int kEditableRole = Qt::UserRole + 1;
+
 void addJson(QTreeWidgetItem* parent, const QString& key, const QJsonValue& value, int depth) {
   auto* item = new QTreeWidgetItem(parent, {key, scalarText(value)});
+  if (!value.isObject() && !value.isArray()) {
+    item->setData(1, kEditableRole, true);
+    item->setFlags(item->flags() | Qt::ItemIsEditable);  // the tree's edit triggers are off: double-click edits
+    item->setToolTip(1, "Double-click to edit (Edit > Undo reverts)");
+  }
   if (depth > 6) return;
   if (value.isObject()) {
     const QJsonObject o = value.toObject();
@@ -41,10 +53,121 @@ QString escape(const QString& s) { return s.toHtmlEscaped(); }
 }  // namespace
 
 void fillJsonTree(QTreeWidget* tree, const QJsonObject& json) {
+  const QSignalBlocker block(tree);
+  // Keep what the user had expanded (by path) across the refill after an edit.
+  QSet<QString> expanded;
+  const bool first = tree->topLevelItemCount() == 0;
+  for (QTreeWidgetItemIterator it(tree); *it; ++it)
+    if ((*it)->isExpanded()) expanded.insert(jsonTreePath(*it).join('/'));
   tree->clear();
   auto* root = tree->invisibleRootItem();
   for (auto it = json.begin(); it != json.end(); ++it) addJson(root, it.key(), it.value(), 0);
-  tree->expandToDepth(0);
+  if (first) {
+    tree->expandToDepth(0);
+    return;
+  }
+  for (QTreeWidgetItemIterator it(tree); *it; ++it)
+    if (expanded.contains(jsonTreePath(*it).join('/'))) (*it)->setExpanded(true);
+}
+
+QStringList jsonTreePath(const QTreeWidgetItem* item) {
+  QStringList path;
+  for (; item; item = item->parent()) path.prepend(item->text(0));
+  return path;
+}
+
+namespace {
+// Sets `value` at path[from..] inside `node`; false when the path does not lead to an existing scalar.
+bool setAt(QJsonValue& node, const QStringList& path, int from, const QJsonValue& value) {
+  if (from == path.size()) {
+    if (node.isObject() || node.isArray()) return false;
+    node = value;
+    return true;
+  }
+  const QString& key = path[from];
+  if (node.isObject()) {
+    QJsonObject o = node.toObject();
+    if (!o.contains(key)) return false;
+    QJsonValue child = o.value(key);
+    if (!setAt(child, path, from + 1, value)) return false;
+    o.insert(key, child);
+    node = o;
+    return true;
+  }
+  if (node.isArray()) {
+    if (!key.startsWith('[') || !key.endsWith(']')) return false;
+    bool ok = false;
+    const int i = key.mid(1, key.size() - 2).toInt(&ok);
+    QJsonArray a = node.toArray();
+    if (!ok || i < 0 || i >= a.size()) return false;
+    QJsonValue child = a.at(i);
+    if (!setAt(child, path, from + 1, value)) return false;
+    a.replace(i, child);
+    node = a;
+    return true;
+  }
+  return false;
+}
+
+QJsonValue valueAt(const QJsonValue& node, const QStringList& path) {
+  QJsonValue v = node;
+  for (const QString& key : path) {
+    if (v.isObject()) v = v.toObject().value(key);
+    else if (v.isArray() && key.startsWith('[')) v = v.toArray().at(key.mid(1, key.size() - 2).toInt());
+    else return QJsonValue(QJsonValue::Undefined);
+  }
+  return v;
+}
+}  // namespace
+
+bool applyTreeEdit(const QJsonObject& project, const QStringList& path, const QString& text, QString* topKey,
+                   QJsonValue* topValue, QString* error) {
+  const QString where = path.join('.');
+  const QJsonValue old = valueAt(project, path);
+  if (path.isEmpty() || old.isUndefined() || old.isObject() || old.isArray()) {
+    *error = QString("%1 is not a single value that can be edited here").arg(where);
+    return false;
+  }
+  QJsonValue value;
+  const QString t = text.trimmed();
+  switch (old.type()) {
+    case QJsonValue::Double: {
+      bool ok = false;
+      const double d = t.toDouble(&ok);
+      if (!ok || !std::isfinite(d)) {
+        *error = QString("%1 must be a number; '%2' is not one").arg(where, text);
+        return false;
+      }
+      value = d;
+      break;
+    }
+    case QJsonValue::Bool:
+      if (t != "true" && t != "false") {
+        *error = QString("%1 must be true or false; '%2' is neither").arg(where, text);
+        return false;
+      }
+      value = (t == "true");
+      break;
+    case QJsonValue::String: value = text; break;
+    default: {  // null: any JSON value
+      QJsonParseError parse;
+      const QJsonDocument doc = QJsonDocument::fromJson(("[" + t + "]").toUtf8(), &parse);
+      if (parse.error != QJsonParseError::NoError || doc.array().size() != 1) {
+        *error = QString("%1: '%2' is not a JSON value").arg(where, text);
+        return false;
+      }
+      value = doc.array().at(0);
+    }
+  }
+  QJsonValue top = project.value(path.first());
+  if (path.size() == 1) top = value;
+  else if (!setAt(top, path, 1, value)) {
+    *error = QString("%1 is not a single value that can be edited here").arg(where);
+    return false;
+  }
+  *topKey = path.first();
+  *topValue = top;
+  return true;
 }
 
 ProjectOverview::ProjectOverview(QWidget* parent) : QWidget(parent) {

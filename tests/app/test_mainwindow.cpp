@@ -6,6 +6,7 @@
 #include <QDockWidget>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QLineEdit>
 #include <QTabWidget>
 #include <QToolBar>
 #include <QTreeWidget>
@@ -14,6 +15,7 @@
 #include "app/gui/aboutdialog.h"
 #include "app/gui/mainwindow.h"
 #include "app/gui/projectdocument.h"
+#include "app/gui/projectoverview.h"
 #include "app/gui/workbenchapp.h"
 #include "core/common/runtime.h"
 #include <spdlog/spdlog.h>
@@ -159,6 +161,57 @@ class TestMainWindow : public QObject {
     QCOMPARE(window_->pairEditor()->pairs().size(), 3);
     window_->document()->undoStack()->undo();  // the pair itself
     QCOMPARE(window_->pairEditor()->pairs().size(), 2);
+  }
+
+  // The settings editor: a value edited in the project dock's tree (double-click/F2, type, Enter) is one undoable
+  // edit of the project, typed as the old value; a text that does not fit changes nothing and is reported.
+  void settingsEditorInTheProjectTree() {
+    QVERIFY(window_->openProject(otcs_test::writeSmallProject(tmp_, "edit.json")));
+    QTreeWidget* tree = window_->projectTree();
+    auto find = [tree](const QStringList& path) -> QTreeWidgetItem* {
+      for (QTreeWidgetItemIterator it(tree); *it; ++it)
+        if (otcs::workbench::jsonTreePath(*it) == path) return *it;
+      return nullptr;
+    };
+    auto steps = [this] { return window_->document()->json()["stages"].toObject()["score"].toObject()["steps"].toInt(); };
+    find({"stages", "score"})->setExpanded(true);
+    QTreeWidgetItem* item = find({"stages", "score", "steps"});
+    QVERIFY(item && (item->flags() & Qt::ItemIsEditable));
+    QVERIFY(!(find({"stages", "score"})->flags() & Qt::ItemIsEditable));  // objects are not edited as text
+    // As a user: open the editor, type, press Enter.
+    window_->findChild<QDockWidget*>("projectDock")->raise();
+    tree->scrollToItem(item);
+    tree->editItem(item, 1);
+    auto* editor = qobject_cast<QLineEdit*>(QApplication::focusWidget());
+    QVERIFY2(editor, "no line editor opened on the value");
+    editor->selectAll();
+    QTest::keyClicks(editor, "1500");
+    QTest::keyClick(editor, Qt::Key_Return);
+    QTRY_COMPARE(steps(), 1500);
+    QVERIFY(window_->document()->isModified());
+    QCOMPARE(window_->document()->undoStack()->undoText(), QString("Set stages.score.steps to 1500"));
+    QCOMPARE(window_->pairEditor()->pairs().size(), 2);
+    QVERIFY(find({"stages", "score"})->isExpanded());  // the refill keeps what was open
+    QCOMPARE(find({"stages", "score", "steps"})->text(1), QString("1500"));
+    window_->document()->undoStack()->undo();
+    QCOMPARE(steps(), 3000);
+    QCOMPARE(find({"stages", "score", "steps"})->text(1), QString("3000"));
+    QVERIFY(!window_->document()->isModified());
+    // Typed as the old value: a number stays a number, a boolean takes only true/false, a string anything.
+    const QJsonObject before = window_->document()->json();
+    QVERIFY(!window_->editProjectValue({"stages", "ot", "epsilon"}, "a lot"));
+    QVERIFY(!window_->editProjectValue({"stages", "ot", "epsilon"}, "inf"));
+    QVERIFY(!window_->editProjectValue({"stages", "eval", "enabled"}, "yes"));
+    QVERIFY(!window_->editProjectValue({"stages", "nothing", "here"}, "1"));
+    QCOMPARE(window_->document()->json(), before);
+    QCOMPARE(find({"stages", "ot", "epsilon"})->text(1), QString("0.01"));
+    QVERIFY(window_->editProjectValue({"stages", "eval", "enabled"}, "true"));
+    QCOMPARE(window_->document()->json()["stages"].toObject()["eval"].toObject()["enabled"], QJsonValue(true));
+    QVERIFY(window_->editProjectValue({"name"}, "renamed"));
+    QCOMPARE(window_->document()->json()["name"].toString(), QString("renamed"));
+    QVERIFY(window_->editProjectValue({"data", "keypoints", "[0]", "target_index"}, "61"));
+    QCOMPARE(window_->document()->json()["data"].toObject()["keypoints"].toArray()[0].toObject()["target_index"].toInt(), 61);
+    QCOMPARE(window_->document()->undoStack()->count(), 3);  // the undone edit left the stack with the first new one
   }
 
   void reopenedRunShowsDoneStages() {
