@@ -11,12 +11,15 @@
 #pragma pop_macro("slots")
 
 #include "app/gui/coreadapter.h"
+#include "widgets/trajectoryplayer.h"
 
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <cmath>
+#include <map>
 
 namespace otcs::workbench {
 namespace {
@@ -71,6 +74,45 @@ ProjectData loadProjectData(const QJsonObject& json, const QString& projectPath)
     out.userError = true;
   } catch (const std::exception& e) {
     out.error = QString("%1: cannot load the project's data (%2)").arg(QString::fromStdString(name), e.what());
+  }
+  return out;
+}
+
+DatasetPreview previewDataset(const QJsonObject& dataset, const QString& baseDir, int maxThumbnails) {
+  DatasetPreview out;
+  // The session's own loader on a project with this set on both sides (the second load comes from the pack cache
+  // for images): the same parser messages, preprocessing and subset as a run.
+  QJsonObject data{{"source", dataset}, {"target", dataset}};
+  const QJsonObject project{{"schema_version", 1}, {"name", "import-preview"}, {"data", data}};
+  const ProjectData loaded = loadProjectData(project, QDir(baseDir.isEmpty() ? QString(".") : baseDir).filePath("import-preview.json"));
+  if (!loaded.ok()) {
+    out.error = loaded.error;
+    out.error.replace("/data/target", "/data/source");  // both sides are the same set: name it once
+    return out;
+  }
+  out.count = loaded.source.size();
+  out.dim = loaded.dim;
+  const ImageShape shape = loaded.imageShape;
+  if (shape.valid()) {
+    out.shape = shape.channels == 1 ? QString("%1x%2").arg(shape.height).arg(shape.width)
+                                    : QString("%1x%2x%3").arg(shape.channels).arg(shape.height).arg(shape.width);
+    const qint64 n = std::min<qint64>(out.count, maxThumbnails);
+    for (qint64 i = 0; i < n && loaded.sourceValues; ++i)
+      out.thumbnails.push_back(sampleToImage(loaded.sourceValues->data() + i * shape.size(), shape));
+  }
+  std::map<int, qint64> counts;
+  for (int l : loaded.sourceLabels)
+    if (l >= 0) ++counts[l];
+  if (!counts.empty()) {
+    QStringList parts;
+    for (auto [label, k] : counts) {
+      if (parts.size() == 12) {
+        parts << "…";
+        break;
+      }
+      parts << QString("%1 (%2)").arg(label).arg(k);
+    }
+    out.labels = QString("%1 classes: %2").arg(counts.size()).arg(parts.join(", "));
   }
   return out;
 }

@@ -2,6 +2,7 @@
 // The one place where the GUI reads core data structures that carry LibTorch tensors: project point clouds,
 // the sparse H and recorded trajectories, converted to the plain types the widgets take. This header is
 // torch-free; only coreadapter.cpp includes LibTorch.
+#include <QImage>
 #include <QJsonObject>
 #include <QPointF>
 #include <QString>
@@ -34,6 +35,19 @@ ProjectData loadProjectData(const QJsonObject& json, const QString& projectPath)
 // The project JSON with `pairs` written back as data.keypoints. Index pairs that refer to appended keypoint
 // points (index >= the file's count) are written in point form, as they were read.
 QJsonObject withPairs(const QJsonObject& json, const ProjectData& data, const KeypointPairs& pairs);
+
+// What the preview decoded (File > Import dataset…; plain data, made off the GUI thread).
+struct DatasetPreview {
+  QString error;            // one sentence; empty when the set loaded
+  qint64 count = 0;
+  int dim = 0;
+  QString shape;            // "28x28", "3x32x32", or "" for point data
+  QString labels;           // "10 classes: 0 (1000), 1 (1000), ..." or ""
+  QVector<QImage> thumbnails;
+};
+// Loads `dataset` (a project's data.source-style object) as the session would, resolving relative paths against
+// `baseDir`, and returns at most `maxThumbnails` thumbnails.
+DatasetPreview previewDataset(const QJsonObject& dataset, const QString& baseDir, int maxThumbnails = 48);
 
 // RUN/bridge/H.npz (scipy CSR) as plain arrays; nullptr with *error on failure.
 std::shared_ptr<SparseMatrixData> loadSparseMatrix(const QString& path, QString* error);

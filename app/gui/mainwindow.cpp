@@ -26,6 +26,7 @@
 
 #include "app/gui/aboutdialog.h"
 #include "app/gui/guilogsink.h"
+#include "app/gui/importdialog.h"
 #include "app/gui/lossespage.h"
 #include "app/gui/projectdocument.h"
 #include "app/gui/projectoverview.h"
@@ -482,6 +483,10 @@ void MainWindow::createActions() {
   open_action->setObjectName("actionOpen");
   recent_menu_ = file->addMenu("Open &recent");
   recent_menu_->setObjectName("recentMenu");
+  auto* import_action = file->addAction("&Import dataset…", QKeySequence(Qt::CTRL | Qt::Key_I), this,
+                                        [this] { importDatasetDialog(); });
+  import_action->setObjectName("actionImportDataset");
+  import_action->setToolTip("Choose a dataset for the source, target or a held-out side, with preprocessing and a preview");
   file->addSeparator();
   auto* save_action = file->addAction("&Save project", QKeySequence::Save, this, &MainWindow::save);
   save_action->setObjectName("actionSave");
@@ -699,6 +704,16 @@ bool MainWindow::writeTrajectoryVideo(const QString& path) {
 void MainWindow::about() {
   AboutDialog dialog(this);
   dialog.exec();
+}
+
+bool MainWindow::importDatasetDialog(const std::function<void(ImportDialog&)>& prepare) {
+  ImportDialog dialog(document_->directory(), document_->json(), this);
+  if (prepare) prepare(dialog);
+  if (dialog.exec() != QDialog::Accepted) return false;
+  const QJsonObject updated = dialog.applyTo(document_->json());
+  document_->setValue("data", updated.value("data"), QString("Import the %1 dataset").arg(dialog.side()));
+  spdlog::info("data.{} set from File > Import dataset", dialog.side().toStdString());
+  return true;
 }
 
 bool MainWindow::editProjectValue(const QStringList& path, const QString& text) {

@@ -4,6 +4,7 @@
 #include <QMainWindow>
 #include <QPointer>
 #include <QStringList>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -30,6 +31,7 @@ class TrajectoryPlayer;
 namespace otcs::workbench {
 
 class GuiLogSink;
+class ImportDialog;
 class LossesPage;
 class ProjectDocument;
 class ProjectOverview;
@@ -60,6 +62,9 @@ class MainWindow : public QMainWindow {
   // from `text`, parsed as the value's type, as one undoable edit. A bad text raises an error dialog and changes
   // nothing; returns whether the text was accepted.
   bool editProjectValue(const QStringList& path, const QString& text);
+  // File > Import dataset…: the dialog (after `prepare`, used by tests to fill and accept it); an accepted import
+  // replaces data.<side> as one undoable edit. Returns whether one was applied.
+  bool importDatasetDialog(const std::function<void(ImportDialog&)>& prepare = {});
   QTreeWidget* projectTree() const { return project_tree_; }
   // The document's JSON with the pair editor's pairs written into data.keypoints.
   QJsonObject currentProjectJson() const;

@@ -7,12 +7,15 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLineEdit>
+#include <QListWidget>
+#include <QComboBox>
 #include <QTabWidget>
 #include <QToolBar>
 #include <QTreeWidget>
 #include <QUndoStack>
 
 #include "app/gui/aboutdialog.h"
+#include "app/gui/importdialog.h"
 #include "app/gui/mainwindow.h"
 #include "app/gui/projectdocument.h"
 #include "app/gui/projectoverview.h"
@@ -212,6 +215,87 @@ class TestMainWindow : public QObject {
     QVERIFY(window_->editProjectValue({"data", "keypoints", "[0]", "target_index"}, "61"));
     QCOMPARE(window_->document()->json()["data"].toObject()["keypoints"].toArray()[0].toObject()["target_index"].toInt(), 61);
     QCOMPARE(window_->document()->undoStack()->count(), 3);  // the undone edit left the stack with the first new one
+  }
+
+  // File > Import dataset: the dialog previews a set as a run will load it (count, shape, classes, thumbnails),
+  // refuses a missing file with its name, stores paths relative to the project, and each import is one undoable
+  // edit; importing images on both sides turns the project into an image project (pairing in the galleries).
+  void importDatasetDialogPreviewsAndApplies() {
+    // 80 MNIST-style 8x8 images in idx format (plain, not gzipped), labels 0..3.
+    const int n = 80, side = 8;
+    auto be32 = [](QByteArray& b, quint32 v) {
+      for (int shift : {24, 16, 8, 0}) b.append(char((v >> shift) & 0xff));
+    };
+    QByteArray images, labels;
+    be32(images, 0x803);
+    be32(images, n);
+    be32(images, side);
+    be32(images, side);
+    be32(labels, 0x801);
+    be32(labels, n);
+    for (int i = 0; i < n; ++i) {
+      for (int p = 0; p < side * side; ++p) images.append(char((p % side) == (i % side) ? 255 : 0));
+      labels.append(char(i % 4));
+    }
+    const QString data_dir = tmp_.filePath("importdata");
+    QVERIFY(QDir().mkpath(data_dir));
+    auto write = [](const QString& path, const QByteArray& bytes) {
+      QFile f(path);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write(bytes);
+    };
+    write(data_dir + "/imgs-idx3-ubyte", images);
+    write(data_dir + "/labels-idx1-ubyte", labels);
+
+    QVERIFY(window_->openProject(otcs_test::writeSmallProject(tmp_, "import.json")));
+    const QJsonObject before = window_->document()->json();
+    for (const QString which : {"source", "target"}) {
+      bool checked = false;
+      const bool applied = window_->importDatasetDialog([&](otcs::workbench::ImportDialog& d) {
+        // exec() follows: accept when every check passed, else reject (a failed QVERIFY returns early)
+        auto close = qScopeGuard([&] {
+          if (checked) QTimer::singleShot(0, &d, &QDialog::accept);
+          else QTimer::singleShot(0, &d, &QDialog::reject);
+        });
+        d.setSide(which);
+        d.formatBox()->setCurrentIndex(d.formatBox()->findData("idx"));
+        // A missing file is refused with its name, and OK stays disabled.
+        d.pathEdit()->setText(data_dir + "/missing-idx3-ubyte");
+        d.refreshPreview();
+        QTRY_VERIFY(!d.previewRunning());
+        QVERIFY2(d.lastPreview().error.contains("missing-idx3-ubyte"), qPrintable(d.lastPreview().error));
+        // The real files (absolute paths from a file chooser are stored relative to the project).
+        d.pathEdit()->setText(data_dir + "/imgs-idx3-ubyte");
+        d.labelsEdit()->setText(data_dir + "/labels-idx1-ubyte");
+        d.refreshPreview();
+        QTRY_VERIFY(!d.previewRunning());
+        const auto& p = d.lastPreview();
+        QVERIFY2(p.error.isEmpty(), qPrintable(p.error));
+        QCOMPARE(p.count, qint64(n));
+        QCOMPARE(p.shape, QString("8x8"));
+        QVERIFY2(p.labels.startsWith("4 classes"), qPrintable(p.labels));
+        QCOMPARE(d.thumbnails()->count(), 48);
+        const QJsonObject spec = d.dataset()["images"].toObject();
+        QCOMPARE(spec["images"].toString(), QString("importdata/imgs-idx3-ubyte"));
+        QCOMPARE(spec["labels"].toString(), QString("importdata/labels-idx1-ubyte"));
+        checked = true;
+      });
+      QVERIFY(checked);
+      QVERIFY(applied);
+    }
+    const QJsonObject data = window_->document()->json()["data"].toObject();
+    QCOMPARE(data["target"].toObject()["images"].toObject()["format"].toString(), QString("idx"));
+    QVERIFY(window_->document()->isModified());
+    QCOMPARE(window_->document()->undoStack()->count(), 2);
+    QVERIFY2(window_->projectData().ok() || window_->isLoadingData(), qPrintable(window_->projectData().error));
+    QTRY_VERIFY(!window_->isLoadingData());
+    QVERIFY2(window_->projectData().ok(), qPrintable(window_->projectData().error));
+    QCOMPARE(window_->projectData().dim, side * side);
+    QVERIFY(window_->pairEditor()->showsGalleries());
+    QCOMPARE(window_->pairEditor()->pairs().size(), 2);  // the project's index pairs still apply
+    window_->document()->undoStack()->undo();
+    window_->document()->undoStack()->undo();
+    QCOMPARE(window_->document()->json(), before);
   }
 
   void reopenedRunShowsDoneStages() {
