@@ -31,7 +31,11 @@ std::vector<std::pair<int64_t, int64_t>> parse_pairs_json(const std::string& tex
     for (size_t k = 0; k < pairs.size(); ++k) {
       auto side = [&](const char* which, const PairsSide& set) {
         const auto& e = pairs[k].at(which);
-        const int64_t idx = e.at("index").get<int64_t>();
+        const auto& index = e.at("index");
+        // get<int64_t>() on a float (or an unsigned above INT64_MAX) is an unchecked cast: found by fuzzing (UBSan).
+        if (!index.is_number_integer() || (index.is_number_unsigned() && index.get<uint64_t>() > uint64_t(INT64_MAX)))
+          fail("{}: /pairs/{}/{}/index: expected a whole number, got {}", label, k, which, index.dump());
+        const int64_t idx = index.get<int64_t>();
         if (idx < 0 || idx >= set.size)
           fail("{}: /pairs/{}/{}/index: {} is outside the {} samples", label, k, which, idx, set.size);
         if (e.contains("name") && set.names && size_t(idx) < set.names->size()) {

@@ -14,6 +14,7 @@
 #include "core/common/error.h"
 #include "core/io/file.h"
 #include "core/session/gen_project.h"
+#include "core/session/pairs_file.h"
 #include "core/session/project.h"
 #include "core/session/stages.h"
 
@@ -224,6 +225,41 @@ private Q_SLOTS:
     QCOMPARE(rc, 2);
     QVERIFY2(err.find("bad.json: /stages/score/lr: expected a number, got string") != std::string::npos, err.c_str());
     QVERIFY(!fs::exists(out));
+  }
+
+  // Keypoint pairs files: accepted when hashes, indices and names agree; every mismatch is one UserError naming
+  // the file and the JSON pointer (a float index was an unchecked cast before fuzzing found it).
+  void keypointPairsFiles() {
+    using otcs::session::parse_pairs_json;
+    const std::vector<std::string> sn = {"a.png", "b.png", "c.png"}, tn = {"x", "y"};
+    const otcs::session::PairsSide src{"hs", 3, &sn}, tgt{"ht", 2, &tn}, unnamed{"ht", 2, nullptr};
+    auto pairs = [](const std::string& body) {
+      return R"({"schema_version": 1, "source_hash": "hs", "target_hash": "ht", "pairs": [)" + body + "]}";
+    };
+    auto ok = parse_pairs_json(pairs(R"({"source": {"index": 2, "name": "c.png"}, "target": {"index": 0}})"), "k.json", src, tgt);
+    QCOMPARE(int(ok.size()), 1);
+    QCOMPARE(ok[0], std::make_pair(int64_t(2), int64_t(0)));
+    // names are only compared when the set has them
+    QCOMPARE(int(parse_pairs_json(pairs(R"({"source": {"index": 0}, "target": {"index": 1, "name": "zz"}})"), "k.json", src, unnamed).size()), 1);
+    auto fails = [&](const std::string& text, const std::string& expected) {
+      try {
+        parse_pairs_json(text, "k.json", src, tgt);
+      } catch (const otcs::UserError& e) {
+        QVERIFY2(std::string(e.what()).find(expected) != std::string::npos, e.what());
+        QVERIFY2(std::string(e.what()).rfind("k.json: ", 0) == 0, e.what());
+        return;
+      }
+      QFAIL(("accepted: " + text).c_str());
+    };
+    fails("{not json", "not a keypoint pairs file");
+    fails("[1, 2]", "expected a JSON object");
+    fails(R"({"schema_version": 2, "source_hash": "hs", "target_hash": "ht", "pairs": []})", "schema_version must be 1");
+    fails(R"({"schema_version": 1, "source_hash": "other", "target_hash": "ht", "pairs": []})", "source dataset changed");
+    fails(pairs(R"({"source": {"index": 3}, "target": {"index": 0}})"), "/pairs/0/source/index: 3 is outside the 3 samples");
+    fails(pairs(R"({"source": {"index": 0}, "target": {"index": 2111111111111111111111111111}})"), "/pairs/0/target/index: expected a whole number");
+    fails(pairs(R"({"source": {"index": 1.5}, "target": {"index": 0}})"), "expected a whole number");
+    fails(pairs(R"({"source": {"index": 0, "name": "b.png"}, "target": {"index": 0}})"), "sample 0 is 'a.png' here, 'b.png' in the file");
+    fails(pairs(R"({"source": {"index": 0}})"), "malformed keypoint pairs file");
   }
 };
 
