@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bad-file battery: feeds truncated, empty, wrong-magic, NaN-containing, mismatched-size, non-UTF-8-named and
-# permission-denied files to every otcs command that reads files, and checks that each one exits with status 2,
+# permission-denied files to every otcs command that reads files (ot, assign, sdot, metrics, run, gen-train,
+# aot-compare, dpmot, translate; bench and version read none), and checks that each one exits with status 2,
 # prints exactly one line on stderr that names the file, and leaves nothing in its --out location.
 #   tests/scripts/bad_files.sh OTCS_BINARY PROJECT.json [WORK_DIR]     (PROJECT: a small generated-data project)
 set -uo pipefail
@@ -112,6 +113,36 @@ for f in in/empty.npy in/truncated.npy in/wrong_magic.npy in/nan.npy in/mismatch
   sed "s|\"FILE\"|\"$name\"|" in/project.json >"in/p_$name.json"
   check "run (source file $f)" "$f" "$otcs" run "in/p_$name.json" --out out/run --threads 1
 done
+
+# the generation commands: a bad project file
+for f in in/empty.json in/wrong_magic.json in/truncated.json in/nan.json in/huge_number.json; do
+  check "gen-train $f" "$f" "$otcs" gen-train "$f" --out out/gen --threads 1
+  check "aot-compare $f" "$f" "$otcs" aot-compare "$f" --out out/cmp --threads 1
+done
+# dpmot on a run directory without a readable train.json; translate on a run whose project or model is bad
+mkdir -p in/genrun
+check "dpmot (no train.json)" "train.json" "$otcs" dpmot --run in/genrun --M 3 --out out/dpmot
+for f in in/empty.json in/wrong_magic.json; do
+  cp "$f" in/genrun/train.json
+  check "dpmot (train.json = $f)" "train.json" "$otcs" dpmot --run in/genrun --M 3 --out out/dpmot
+done
+mkdir -p in/imgrun/score
+check "translate (no project.json)" "imgrun" "$otcs" translate --run in/imgrun --input in/x-idx3-ubyte --out out/tr
+cp in/wrong_magic.npy in/imgrun/score/model.pt  # the project is read before the model
+for f in in/empty.json in/wrong_magic.json in/truncated.json; do
+  cp "$f" in/imgrun/project.json
+  check "translate (project.json = $f)" "project.json" "$otcs" translate --run in/imgrun --input in/x-idx3-ubyte --out out/tr
+done
+cat >in/imgrun/project.json <<'JSON'
+{"schema_version": 1, "name": "img", "data": {"source": {"images": {"format": "idx", "images": "x-idx3-ubyte"}},
+ "target": {"images": {"format": "idx", "images": "y-idx3-ubyte"}}}}
+JSON
+for f in in/empty.npy in/wrong_magic.npy in/truncated.npy; do
+  cp "$f" in/imgrun/score/model.pt
+  check "translate (score/model.pt = $f)" "model.pt" "$otcs" translate --run in/imgrun --input in/x-idx3-ubyte --out out/tr
+done
+printf 'PK\x03\x04 a torn zip' >in/imgrun/score/model.pt
+check "translate (score/model.pt torn zip)" "model.pt" "$otcs" translate --run in/imgrun --input in/x-idx3-ubyte --out out/tr
 
 echo "bad_files: $cases cases, $fails failed"
 [ "$fails" -eq 0 ]
