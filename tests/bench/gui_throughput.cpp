@@ -188,7 +188,10 @@ int main(int argc, char** argv) {
     out.write(QJsonDocument(json).toJson());
     out.close();
     // Project data are resolved relative to the project file: point-cloud projects carry none, others need it.
-    if (!json["data"].toObject()["source"].toObject()["path"].isUndefined())
+    // (QJsonObject::operator[] on a copy would insert the key it looks up: read with value()/contains().)
+    const QJsonObject data = json.value("data").toObject();
+    if (data.value("source").toObject().contains("file") || data.value("target").toObject().contains("file") ||
+        data.value("source").toObject().contains("images") || data.value("target").toObject().contains("images"))
       throw std::runtime_error("projects with data files are not supported by this bench (copy them beside it)");
 
     std::printf("bench_gui_throughput: %s, %d round(s), %d thread(s), platform %s\n", qPrintable(source), n_rounds,
