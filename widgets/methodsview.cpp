@@ -246,7 +246,14 @@ void MethodsView::updateCellPlot() {
   double width = 1;
   if (!measures_.isEmpty()) {
     const auto [mn, mx] = std::minmax_element(measures_.begin(), measures_.end());
+    // [0, 4/N] at most: an unconverged solve leaves a few huge cells that would squeeze every other cell into the
+    // first bar; cells above the range are counted in the last bar (and said so in the title).
     double lo = std::min(*mn, 0.75 * summary_.target), hi = std::max(*mx, 1.25 * summary_.target);
+    if (summary_.target > 0) {
+      lo = std::max(0.0, std::min(lo, 0.0));
+      hi = std::min(hi, 4.0 * summary_.target);
+    }
+    overflow_ = int(std::count_if(measures_.begin(), measures_.end(), [hi](double m) { return m > hi; }));
     const int bins = std::clamp(int(std::sqrt(double(measures_.size()))), 10, 60);
     width = (hi - lo) / bins;
     if (!(width > 0)) width = summary_.target > 0 ? summary_.target / bins : 1.0;
@@ -260,7 +267,8 @@ void MethodsView::updateCellPlot() {
   target_line_->setVisible(summary_.cells > 0);
   target_line_->point1->setCoords(summary_.target, 0);
   target_line_->point2->setCoords(summary_.target, 1);
-  cell_title_->setText(summary_.cells ? "Semi-discrete OT cell measures: " + cellSummaryText()
+  cell_title_->setText(summary_.cells ? "Semi-discrete OT cell measures: " + cellSummaryText() +
+                                            (overflow_ ? QString("; %1 cell(s) above 4/N in the last bar").arg(overflow_) : QString())
                                       : "Semi-discrete OT cell measures");
   cell_plot_->rescaleAxes();
   if (!counts.isEmpty()) cell_plot_->yAxis->setRange(0, *std::max_element(counts.begin(), counts.end()) * 1.08);

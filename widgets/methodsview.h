@@ -78,6 +78,7 @@ class MethodsView : public QWidget, public FigureSource {
   QLabel* sources_ = nullptr;
   QVector<double> measures_;
   CellMeasureSummary summary_;
+  int overflow_ = 0;  // cells above the histogram range (4/N)
   AotChunks chunks_;
   QString cell_path_, aot_path_;
 };

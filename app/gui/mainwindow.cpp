@@ -346,6 +346,20 @@ void MainWindow::applyProjectData(ProjectData data) {
   h_inspector_->setMatrix(nullptr);
   trajectories_->clear();
   losses_->clear();
+  if (!data_.ok() && document_->json().value("kind").toString() == "generation") {
+    // DPM-OT / AOT projects run from the command line (otcs gen-train, aot-compare, dpmot); the workbench shows
+    // their diagnostics from the run directory in the Methods view. Not an error here.
+    spdlog::info("{}: a generation project; the Methods view shows the DPM-OT/AOT diagnostics found under {}",
+                 document_->path().toStdString(), defaultRunDir().toStdString());
+    run_panel_->setRunDir(defaultRunDir());
+    run_panel_->resetStages();
+    methods_->clear();
+    for (const QString& path : MethodsView::findInRunDir(defaultRunDir()))
+      if (!path.isEmpty()) openMethodsFile(path);
+    views_->setCurrentWidget(methods_);
+    refreshProject();
+    return;
+  }
   if (!data_.ok()) {
     // The project stays open (and editable, and saveable); the overview shows what is wrong.
     if (document_->path().isEmpty()) spdlog::warn("{}", data_.error.toStdString());
