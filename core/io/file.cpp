@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -15,10 +16,43 @@ namespace fs = std::filesystem;
 
 namespace otcs::io {
 
+std::string human_bytes(unsigned long long bytes) {
+  const double b = double(bytes);
+  if (b >= 1e9) return fmt::format("{:.1f} GB", b / 1e9);
+  if (b >= 1e6) return fmt::format("{:.1f} MB", b / 1e6);
+  if (b >= 1e3) return fmt::format("{:.1f} kB", b / 1e3);
+  return fmt::format("{} bytes", bytes);
+}
+
+unsigned long long available_memory_bytes() {
+  if (const char* limit = std::getenv("OTCS_MEMORY_LIMIT_MB"); limit && *limit) {
+    char* end = nullptr;
+    const double mb = std::strtod(limit, &end);
+    if (end != limit && mb > 0) return static_cast<unsigned long long>(mb * 1024.0 * 1024.0);
+  }
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  unsigned long long kb = 0;
+  std::string unit;
+  while (meminfo >> key >> kb >> unit)
+    if (key == "MemAvailable:") return kb * 1024ull;
+  return 0;
+}
+
+void require_memory(unsigned long long bytes, const std::string& what, const std::string& advice) {
+  const unsigned long long available = available_memory_bytes();
+  if (available == 0 || bytes <= available / 10 * 9) return;
+  const bool budget = std::getenv("OTCS_MEMORY_LIMIT_MB") && *std::getenv("OTCS_MEMORY_LIMIT_MB");
+  fail("{}: needs {} of memory but only {} is available ({}); {}", what, human_bytes(bytes), human_bytes(available),
+       budget ? "OTCS_MEMORY_LIMIT_MB" : "MemAvailable", advice);
+}
+
 std::string read_file(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) fail("{}: file not found", path);
   if (fs::is_directory(path, ec)) fail("{}: is a directory, expected a file", path);
+  if (const auto size = fs::file_size(path, ec); !ec)
+    require_memory(size, path, "the file is read whole: split it, or subsample it before importing");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("{}: cannot open for reading ({})", path, std::strerror(errno));
   std::ostringstream buffer;

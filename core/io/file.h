@@ -6,7 +6,16 @@
 
 namespace otcs::io {
 
-std::string read_file(const std::string& path);  // throws UserError (missing, unreadable, a directory)
+// Throws UserError when missing, unreadable, a directory, or larger than the memory available (require_memory).
+std::string read_file(const std::string& path);
+
+// Memory this process may still take: MemAvailable from /proc/meminfo, or OTCS_MEMORY_LIMIT_MB when that is set
+// (a budget a user can give; the tests use it to exercise the refusals). 0 when neither is known.
+unsigned long long available_memory_bytes();
+// Refuses (UserError "<what> needs X of memory but only Y is available (...); <advice>") when `bytes` exceeds 90%
+// of available_memory_bytes(), instead of letting the kernel kill the process without a word.
+void require_memory(unsigned long long bytes, const std::string& what, const std::string& advice);
+std::string human_bytes(unsigned long long bytes);
 void write_file_atomic(const std::string& path, const std::string& bytes);
 
 // Collects the outputs of one command: the directory is created on demand, and unless commit() is called

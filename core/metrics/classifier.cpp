@@ -1,4 +1,3 @@
-#include "core/io/archive.h"
 #include "core/metrics/classifier.h"
 
 #include <chrono>
@@ -7,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "core/io/archive.h"
 #include "core/common/error.h"
 #include "core/io/file.h"
 

@@ -1,5 +1,6 @@
-#include "core/io/archive.h"
 #include "core/ot/potentials.h"
+
+#include <sstream>
 
 #include <cmath>
 #include <stdexcept>
@@ -7,6 +8,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include "core/io/archive.h"
+#include "core/io/file.h"
 #include "core/common/error.h"
 
 namespace otcs::ot {
@@ -135,7 +138,9 @@ void save_potential(const std::string& path, Potential& potential) {
                                int64_t(s.dtype)},
                               torch::kInt64));
   potential.save(archive);
-  archive.save_to(path);
+  std::ostringstream out;
+  archive.save_to(out);
+  io::write_file_atomic(path, out.str());
 }
 
 std::shared_ptr<Potential> load_potential(const std::string& path) {

@@ -1,5 +1,6 @@
-#include "core/io/archive.h"
 #include "core/ot/trainer.h"
+
+#include <sstream>
 
 #include <chrono>
 #include <cmath>
@@ -9,6 +10,8 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include "core/io/archive.h"
+#include "core/io/file.h"
 #include "core/common/distributed.h"
 #include "core/common/error.h"
 #include "core/common/optim.h"
@@ -316,7 +319,11 @@ void DualTrainer::save_checkpoint(const std::string& path) const {
   archive.write("diag_gen", I.diag_gen.get_state());
   archive.write("s_perm", I.s_sampler.perm.defined() ? I.s_sampler.perm : torch::empty({0}, torch::kInt64));
   archive.write("t_perm", I.t_sampler.perm.defined() ? I.t_sampler.perm : torch::empty({0}, torch::kInt64));
-  archive.save_to(path);
+  // Through write_file_atomic: a full disk or a crash leaves the previous checkpoint whole (LibTorch's own
+  // save_to(path) writes the file in place and never fsyncs it).
+  std::ostringstream out;
+  archive.save_to(out);
+  io::write_file_atomic(path, out.str());
 }
 
 void DualTrainer::load_checkpoint(const std::string& path) {

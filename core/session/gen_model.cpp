@@ -1,4 +1,3 @@
-#include "core/io/archive.h"
 #include "core/session/gen_model.h"
 
 #include <chrono>
@@ -10,6 +9,7 @@
 #include <torch/serialize.h>
 #include <torch/torch.h>
 
+#include "core/io/archive.h"
 #include "core/common/error.h"
 #include "core/diffusion/aot.h"
 #include "core/diffusion/trainer.h"

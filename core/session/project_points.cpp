@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "core/io/file.h"
 #include "core/data/point_cloud.h"
 #include "core/session/image_data.h"
 
@@ -31,6 +32,12 @@ ProjectPoints load_image_points(const Project& p) {
   auto src = load_image_set(p.source.images, where + ": /data/source");
   auto tgt = load_image_set(p.target.images, where + ": /data/target");
   out.image_shape = {tgt.images.size(1), tgt.images.size(2), tgt.images.size(3)};
+  // The stages work on float32 copies (4 bytes a pixel, against 1 in the decoded packs): refuse a set that cannot
+  // fit with a sentence, rather than be killed by the kernel halfway through.
+  io::require_memory(4ull * uint64_t(src.images.numel() + tgt.images.numel()),
+                     fmt::format("{}: the source and target images as float32 ({} + {} images)", where, src.size(),
+                                 tgt.size()),
+                     "lower /data/*/images/size, or take a subset with limit or range");
   out.source = src.as_float().flatten(1).contiguous();
   out.target = tgt.as_float().flatten(1).contiguous();
   out.source_labels = src.labels;

@@ -1,4 +1,3 @@
-#include "core/io/archive.h"
 #include "core/session/score_model.h"
 
 #include <sstream>
@@ -7,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/serialize.h>
 
+#include "core/io/archive.h"
 #include "core/common/error.h"
 #include "core/io/file.h"
 

@@ -1,7 +1,10 @@
 // .npy/.npz round trips, malformed files, atomic writes and the output directory that cleans up after itself.
 #include <QtTest/QtTest>
 
+#include <csignal>
 #include <filesystem>
+
+#include <sys/resource.h>
 
 #include <torch/torch.h>
 
@@ -78,6 +81,57 @@ private Q_SLOTS:
       out.commit();
     }
     QVERIFY(fs::exists(dir + "/a.txt"));
+  }
+
+  // A full disk while saving: the write fails with one sentence and the previous file is intact, with no
+  // temporary left behind. The disk is "filled" with RLIMIT_FSIZE (write() then fails with EFBIG, as it fails
+  // with ENOSPC on a full disk), which needs no privileges; the OT checkpoint and potential writers and the
+  // session's CheckpointStore all go through write_file_atomic.
+  void fullDiskKeepsThePreviousFile() {
+    const std::string target = path("model.bin");
+    otcs::io::write_file_atomic(target, std::string(1000, 'a'));
+    struct rlimit old {};
+    QCOMPARE(getrlimit(RLIMIT_FSIZE, &old), 0);
+    auto* previous_handler = std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small = old;
+    small.rlim_cur = 4096;
+    QCOMPARE(setrlimit(RLIMIT_FSIZE, &small), 0);
+    QString message;
+    try {
+      otcs::io::write_file_atomic(target, std::string(100000, 'b'));
+    } catch (const otcs::UserError& e) {
+      message = e.what();
+    }
+    setrlimit(RLIMIT_FSIZE, &old);
+    std::signal(SIGXFSZ, previous_handler);
+    QVERIFY2(message.contains("model.bin: write failed") && message.contains("the previous file is unchanged"),
+             qPrintable(message));
+    QCOMPARE(otcs::io::read_file(target), std::string(1000, 'a'));
+    int leftovers = 0;
+    for (const auto& e : fs::directory_iterator(tmp_.path().toStdString()))
+      leftovers += e.path().filename().string().find(".tmp-") != std::string::npos;
+    QCOMPARE(leftovers, 0);
+  }
+
+  // Files and data sets larger than the memory available are refused with a sentence (OTCS_MEMORY_LIMIT_MB
+  // stands in for a small machine here).
+  void largerThanMemoryIsRefused() {
+    const std::string file = path("big.bin");
+    otcs::io::write_file_atomic(file, std::string(3 << 20, 'x'));
+    qputenv("OTCS_MEMORY_LIMIT_MB", "2");
+    QCOMPARE(otcs::io::available_memory_bytes(), 2ull << 20);
+    QString message;
+    try {
+      otcs::io::read_file(file);
+    } catch (const otcs::UserError& e) {
+      message = e.what();
+    }
+    qunsetenv("OTCS_MEMORY_LIMIT_MB");
+    QVERIFY2(message.startsWith(QString::fromStdString(file)) && message.contains("needs 3.1 MB of memory but only 2.1 MB") &&
+                 message.contains("OTCS_MEMORY_LIMIT_MB"),
+             qPrintable(message));
+    QCOMPARE(otcs::io::read_file(file).size(), size_t(3 << 20));  // without the budget it reads
+    QVERIFY(otcs::io::available_memory_bytes() > 0);              // MemAvailable
   }
 };
 

@@ -20,6 +20,7 @@ np.save("in/good.npy", good)
 np.savetxt("in/good.csv", good, delimiter=",")
 np.save("in/cost.npy", rng.random((6, 6)))
 np.save("in/img.npy", rng.random((16, 16)) * 255)
+np.save("in/big.npy", rng.normal(size=(70000, 2)))  # 1.1 MB: more than a 1 MB memory budget
 # NaN / Inf
 nan = good.copy(); nan[3, 1] = np.nan; np.save("in/nan.npy", nan)
 np.save("in/nan_cost.npy", np.where(np.eye(6) > 0, np.nan, rng.random((6, 6))))
@@ -114,6 +115,10 @@ for f in in/empty.npy in/truncated.npy in/wrong_magic.npy in/nan.npy in/mismatch
   check "run (source file $f)" "$f" "$otcs" run "in/p_$name.json" --out out/run --threads 1
 done
 
+# larger than the memory available (OTCS_MEMORY_LIMIT_MB stands in for a small machine): refused with a sentence
+check "ot --source in/big.npy (1 MB memory budget)" "in/big.npy" env OTCS_MEMORY_LIMIT_MB=1 "$otcs" ot --epsilon 0.1 \
+  --threads 1 --source in/big.npy --target in/good.npy --out out/ot
+check "assign in/big.npy (1 MB memory budget)" "in/big.npy" env OTCS_MEMORY_LIMIT_MB=1 "$otcs" assign in/big.npy --out out/perm.npy
 # the generation commands: a bad project file
 for f in in/empty.json in/wrong_magic.json in/truncated.json in/nan.json in/huge_number.json; do
   check "gen-train $f" "$f" "$otcs" gen-train "$f" --out out/gen --threads 1
