@@ -20,6 +20,7 @@
 #include "core/session/project.h"
 #include "core/session/score_model.h"
 #include "core/session/session.h"
+#include "core/session/stages.h"
 
 namespace fs = std::filesystem;
 using namespace otcs::session;
@@ -269,6 +270,30 @@ private Q_SLOTS:
       }
     }
     QCOMPARE(rejected, int(deflated.size()) * 3);
+  }
+
+  // Steps/s and the ETA count active time only: a pause does not make the stage look slower afterwards.
+  void progressExcludesPausedTime() {
+    Project p;
+    std::atomic<bool> stop{false}, pause{false};
+    std::vector<ProgressEvent> events;
+    StageContext ctx(p, root() / "clock", [&](const Event& e) {
+      if (auto* pe = std::get_if<ProgressEvent>(&e)) events.push_back(*pe);
+    }, stop, pause);
+    ProgressClock clock(0, 1000);
+    auto sleep = [](int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
+    sleep(50);
+    clock.tick(ctx, Stage::Score, 10, true);
+    clock.pause_begin();
+    sleep(2000);
+    clock.pause_end();
+    sleep(50);
+    clock.tick(ctx, Stage::Score, 20, true);
+    QCOMPARE(int(events.size()), 2);
+    // 20 steps in ~0.1 s of activity: ~200 steps/s (lower on a loaded machine); counting the 2 s pause would
+    // give under 10 steps/s.
+    QVERIFY2(events[1].steps_per_second > 20, qPrintable(QString::number(events[1].steps_per_second)));
+    QVERIFY(events[1].eta_seconds > 0 && events[1].eta_seconds < 980 / 20.0);
   }
 
   void pauseHoldsAtAStepBoundary() {
