@@ -245,8 +245,7 @@ ImportDialog::ImportDialog(const QString& baseDir, const QJsonObject& project, Q
                                                                       : "CSV files (*.csv);;All files (*)");
   });
   connect(side_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] {
-    const QJsonObject current = project_.value("data").toObject().value(side()).toObject();
-    if (current.contains("images") || current.contains("file")) setDataset(current);
+    fillFromProjectSide();
     scheduleRefresh();
   });
   connect(format_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this, suites_label, suites] {
@@ -267,8 +266,11 @@ ImportDialog::ImportDialog(const QString& baseDir, const QJsonObject& project, Q
   updateFields();
   buttons_->button(QDialogButtonBox::Ok)->setEnabled(false);
   summary_->setText("Choose a file or folder; the preview follows.");
-  // Start from the source side's current dataset when it is one the form can show.
-  const QJsonObject current = project_.value("data").toObject().value("source").toObject();
+  fillFromProjectSide();  // the source side's current dataset, when it is one the form can show
+}
+
+void ImportDialog::fillFromProjectSide() {
+  const QJsonObject current = project_.value("data").toObject().value(side()).toObject();
   if (current.contains("images") || current.contains("file")) setDataset(current);
 }
 

@@ -64,6 +64,7 @@ class ImportDialog : public QDialog {
 
  private:
   void updateFields();
+  void fillFromProjectSide();  // the form from the project's dataset on the chosen side, when the form can show it
   void scheduleRefresh();
   QString relative(const QString& path) const;
   void browse(QLineEdit* edit, bool directory, const QString& filter);

@@ -263,6 +263,13 @@ void MainWindow::loadTrajectoryFile(const QString& path) {
   trajectories_->setTrajectories(t);
 }
 
+// DPM-OT / AOT diagnostics (issue #7) wherever their stage writes them in the run tree.
+void MainWindow::loadMethodsFiles(const QString& runDir) {
+  methods_->clear();
+  for (const QString& path : MethodsView::findInRunDir(runDir))
+    if (!path.isEmpty()) openMethodsFile(path);
+}
+
 void MainWindow::loadRunArtifacts(const QString& runDir) {
   const QDir dir(runDir);
   if (!dir.exists()) return;
@@ -278,10 +285,7 @@ void MainWindow::loadRunArtifacts(const QString& runDir) {
   }
   loadH(dir.filePath("bridge/H.npz"));
   loadTrajectoryFile(dir.filePath("sample/trajectories.npz"));
-  // DPM-OT / AOT diagnostics (issue #7) wherever their stage writes them in the run tree.
-  methods_->clear();
-  for (const QString& path : MethodsView::findInRunDir(runDir))
-    if (!path.isEmpty()) openMethodsFile(path);
+  loadMethodsFiles(runDir);
   QFile metrics(dir.filePath("metrics.json"));
   if (metrics.open(QIODevice::ReadOnly)) {
     QVector<QPair<QString, double>> rows;
@@ -353,9 +357,7 @@ void MainWindow::applyProjectData(ProjectData data) {
                  document_->path().toStdString(), defaultRunDir().toStdString());
     run_panel_->setRunDir(defaultRunDir());
     run_panel_->resetStages();
-    methods_->clear();
-    for (const QString& path : MethodsView::findInRunDir(defaultRunDir()))
-      if (!path.isEmpty()) openMethodsFile(path);
+    loadMethodsFiles(defaultRunDir());
     views_->setCurrentWidget(methods_);
     refreshProject();
     return;

@@ -72,6 +72,7 @@ class MainWindow : public QMainWindow {
   bool startRun();
   // Loads the artifacts an earlier run left in the run directory (curves, H, trajectories, metrics).
   void loadRunArtifacts(const QString& runDir);
+  void loadMethodsFiles(const QString& runDir);
   QString defaultRunDir() const;
   // Whether an image project's data is still being loaded off the GUI thread (the views show the old data).
   bool isLoadingData() const { return loading_; }
