@@ -74,6 +74,14 @@ int translate_command(const Args& args) {
   }
   to.seed = uint64_t(args.get_int("--seed", 0));
   to.batch = 250;
+  if (to.sampler.consistency > 1 && spec.downsample == to.sampler.consistency && spec.upsample > 0) {
+    // Data consistency with the true low-resolution inputs (the same files without the bicubic upsampling).
+    session::ImageSetSpec low = spec;
+    low.upsample = 0;
+    auto low_pack = session::load_image_set(low, input);
+    if (limit < low_pack.size()) low_pack = low_pack.subset(torch::arange(limit, torch::kInt64));
+    to.low_res = low_pack.as_float();
+  }
   int64_t last = -1;
   to.progress = [&](int64_t done, int64_t total) {
     const int64_t pct = 100 * done / std::max<int64_t>(1, total);

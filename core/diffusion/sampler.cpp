@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 #include "core/common/error.h"
@@ -93,6 +94,16 @@ void TrajectoryRecorder::save_npz(const std::string& path) const {
 
 // ---------------------------------------------------------------------------------------- samplers
 
+torch::Tensor project_block_means(const torch::Tensor& x0, const torch::Tensor& low, int64_t f) {
+  namespace F = torch::nn::functional;
+  if (x0.dim() != 4 || low.dim() != 4 || x0.size(0) != low.size(0) || x0.size(1) != low.size(1) ||
+      x0.size(2) != low.size(2) * f || x0.size(3) != low.size(3) * f)
+    fail("sampler: consistency {}: a low-resolution input of [B, C, H/{}, W/{}] is needed for samples of {}", f, f, f,
+         fmt::format("[{}]", fmt::join(x0.sizes(), ", ")));
+  auto means = F::avg_pool2d(x0, F::AvgPool2dFuncOptions(f).stride(f));
+  return x0 + (low.to(x0.dtype()) - means).repeat_interleave(f, 2).repeat_interleave(f, 3);
+}
+
 namespace {
 
 torch::Tensor noise(const std::vector<int64_t>& shape, at::Generator& gen) {
@@ -148,6 +159,17 @@ torch::Tensor sample(Denoiser& denoiser, const Schedule& schedule, const Sampler
     case SamplerKind::EulerMaruyama: grid = linspace(t_start, t_end, steps); break;
     case SamplerKind::Heun: grid = linspace(t_start, t_end, steps + 1); break;
   }
+  if (spec.consistency > 1) {
+    if (spec.kind != SamplerKind::Ancestral && spec.kind != SamplerKind::Ddim)
+      fail("sampler: consistency needs the ancestral or the ddim sampler (got {})", sampler_kind_name(spec.kind));
+    if (!options.low_res.defined()) fail("sampler: consistency {} needs the low-resolution input", spec.consistency);
+    project_block_means(x, options.low_res, spec.consistency);  // shape check before any network call
+  }
+  auto consistent = [&](torch::Tensor x0) {
+    if (spec.consistency <= 1) return x0;
+    x0 = project_block_means(x0, options.low_res, spec.consistency);
+    return spec.clip > 0 ? x0.clamp(-spec.clip, spec.clip) : x0;
+  };
   const int64_t n_steps = spec.kind == SamplerKind::Heun ? int64_t(grid.size()) - 1 : int64_t(grid.size());
   if (options.recorder) options.recorder->begin(n_steps + 1);
   const auto& cond = options.cond;
@@ -163,6 +185,7 @@ torch::Tensor sample(Denoiser& denoiser, const Schedule& schedule, const Sampler
         const bool last = k + 1 == n_steps;
         const NoiseLevel ls = last ? NoiseLevel{0, 1, 0, 0} : noise_level(*sched, grid[size_t(k) + 1]);
         if (spec.clip > 0) x0 = x0.clamp(-spec.clip, spec.clip);
+        x0 = consistent(x0);
         if (options.recorder) options.recorder->record(k, t, x, x0);
         const double a_ts = lt.alpha / ls.alpha;
         const double var_ts = std::max(0.0, lt.sigma * lt.sigma - a_ts * a_ts * ls.sigma * ls.sigma);
@@ -177,10 +200,9 @@ torch::Tensor sample(Denoiser& denoiser, const Schedule& schedule, const Sampler
         // code with clip_denoised does); otherwise an image model's early x0 errors, amplified by 1/alpha (~158
         // at t = T), stay in the deterministic path: 28x28 digits came out as salt-and-pepper noise at 25 and
         // 250 steps while the ancestral sampler with the same model drew clean characters.
-        if (spec.clip > 0) {
-          x0 = x0.clamp(-spec.clip, spec.clip);
-          if (lt.sigma > 0) e = (x - lt.alpha * x0) / lt.sigma;
-        }
+        if (spec.clip > 0) x0 = x0.clamp(-spec.clip, spec.clip);
+        x0 = consistent(x0);
+        if ((spec.clip > 0 || spec.consistency > 1) && lt.sigma > 0) e = (x - lt.alpha * x0) / lt.sigma;
         if (options.recorder) options.recorder->record(k, t, x, x0);
         const bool last = k + 1 == n_steps;
         const NoiseLevel ls = last ? NoiseLevel{0, 1, 0, 0} : noise_level(*sched, grid[size_t(k) + 1]);

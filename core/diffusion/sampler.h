@@ -91,10 +91,14 @@ struct SampleOptions {
   torch::Tensor cond;           // [B, ...] condition, or undefined
   torch::Tensor x_init;         // the state at the start time instead of prior noise (fixed previews, tests)
   torch::Tensor sdedit_source;  // [B, ...] y for the SDEdit start (same shape as a sample)
+  torch::Tensor low_res;        // [B, C, H/f, W/f] the low-resolution input for spec.consistency = f
   TrajectoryRecorder* recorder = nullptr;
   std::function<bool()> cancelled;                      // polled every step; true stops early (returns {})
   std::function<void(int64_t step, int64_t total)> progress;
 };
+
+// The projection spec.consistency applies: x0 [B, C, H, W] with its f x f block means replaced by low's.
+torch::Tensor project_block_means(const torch::Tensor& x0, const torch::Tensor& low, int64_t f);
 
 // Draws samples of `shape` ([B, ...]). gen drives the initial noise and every step's noise.
 torch::Tensor sample(Denoiser& denoiser, const Schedule& schedule, const SamplerSpec& spec,

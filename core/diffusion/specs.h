@@ -96,6 +96,11 @@ struct SamplerSpec {
   // Classifier-free guidance weight w: eps = eps(x, null) + w (eps(x, c) - eps(x, null)). 1: the plain
   // conditional model (as released); > 1 needs a network trained with cond_dropout > 0.
   double guidance = 1.0;
+  // > 1: data consistency with a low-resolution input (super-resolution): after every step's clean estimate
+  // x0, its f x f block means are replaced by the input's (x0 += nearest-upsample(y - avgpool_f(x0)), the
+  // exact projection onto {x : avgpool_f(x) = y}, as DDNM, Wang et al. 2023, does for this operator). The
+  // output then downsamples (area) exactly to the input; only the detail inside each block is generated.
+  int64_t consistency = 0;
 };
 
 }  // namespace otcs::diffusion

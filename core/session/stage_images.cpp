@@ -53,6 +53,24 @@ TranslateOptions stage_translate_options(StageContext& ctx, Stage stage, const d
   return to;
 }
 
+// The low-resolution images a degraded set (downsample f, then upsample) was made from, [N, C, H/f, W/f] in
+// [-1, 1], for the sampler's data consistency with factor f; undefined when the sampler does not ask for it or
+// the set is not degraded by that factor (translate_images then uses the inputs' own block means).
+torch::Tensor low_resolution_inputs(StageContext& ctx, const ImageSetSpec& spec, const diffusion::SamplerSpec& sampler,
+                                    const std::string& where) {
+  if (sampler.consistency <= 1) return {};
+  if (spec.downsample != sampler.consistency || spec.upsample <= 0) {
+    ctx.log(LogEvent::Level::Warning,
+            fmt::format("{}: sampler consistency {} but the inputs are not downsampled by {} and upsampled; the "
+                        "inputs' own block means stand for the low-resolution images",
+                        where, sampler.consistency, sampler.consistency));
+    return {};
+  }
+  ImageSetSpec low = spec;
+  low.upsample = 0;
+  return load_image_set(low, where + " (low resolution)").as_float();
+}
+
 torch::Tensor as_images(const torch::Tensor& rows, const std::vector<int64_t>& shape) {
   return rows.view({rows.size(0), shape[0], shape[1], shape[2]});
 }
@@ -78,6 +96,7 @@ StageOutcome run_paired_eval(StageContext& ctx, const data::Pack& test_src, cons
   ctx.log(LogEvent::Level::Info,
           fmt::format("eval: {} paired test inputs, {} sample(s) each ({} sampler, {} steps)", test_src.size(), k,
                       diffusion::sampler_kind_name(sampler.kind), sampler.steps));
+  const auto low_res = low_resolution_inputs(ctx, ie.test_source.images, sampler, where + ": /data/test_source");
   const auto ts = std::chrono::steady_clock::now();
   torch::Tensor sum, first;
   for (int64_t r = 0; r < k; ++r) {
@@ -85,6 +104,7 @@ StageOutcome run_paired_eval(StageContext& ctx, const data::Pack& test_src, cons
     bool ready = false;
     auto to = stage_translate_options(ctx, Stage::Eval, sampler, ctx.project.eval.seed + uint64_t(r) * 7919u, clock,
                                       ready);
+    to.low_res = low_res;
     auto y = translate_images(model, test_src.as_float().flatten(1), shape, to);
     if (!y.defined()) return {StageOutcome::Status::Stopped, "eval: stopped while translating"};
     if (r == 0) first = y;
@@ -125,6 +145,8 @@ StageOutcome run_paired_eval(StageContext& ctx, const data::Pack& test_src, cons
   m["settings"] = {{"sampler", diffusion::sampler_kind_name(sampler.kind)},
                    {"sampler_steps", sampler.steps},
                    {"sdedit_t0", sampler.sdedit_t0},
+                   {"consistency", sampler.consistency},
+                   {"guidance", sampler.guidance},
                    {"pair_mode", data::pair_mode_name(ctx.project.score.mode)}};
   m["seconds"] = {{"sampling", sample_seconds}, {"total", seconds_since(t0)}};
   const std::string text = m.dump(2) + "\n";
@@ -177,6 +199,11 @@ StageOutcome run_image_sample_stage(StageContext& ctx) {
   ProgressClock clock(0, 1);
   bool ready = false;
   auto to = stage_translate_options(ctx, Stage::Sample, ctx.project.sample.sampler, ctx.project.sample.seed, clock, ready);
+  if (ctx.project.source.is_images()) {
+    auto low = low_resolution_inputs(ctx, ctx.project.source.images, ctx.project.sample.sampler,
+                                     (ctx.project.path.empty() ? "project" : ctx.project.path) + ": /data/source");
+    if (low.defined()) to.low_res = low.index_select(0, sel);
+  }
   auto y = translate_images(model, src, ctx.image_shape, to);
   if (!y.defined()) return {StageOutcome::Status::Stopped, "sample: stopped"};
   io::write_npz((dir / "translations.npz").string(), {{"sources", to_uint8(as_images(src, ctx.image_shape))},
@@ -279,6 +306,10 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
   ProgressClock clock(0, 1);
   bool ready = false;
   auto to = stage_translate_options(ctx, Stage::Eval, sampler, ctx.project.eval.seed, clock, ready);
+  if (sampler.consistency > 1) {
+    auto low = low_resolution_inputs(ctx, ie.test_source.images, sampler, where + ": /data/test_source");
+    if (low.defined()) to.low_res = low.index_select(0, torch::tensor(keep, torch::kInt64));
+  }
   const auto ts = std::chrono::steady_clock::now();
   ctx.log(LogEvent::Level::Info, fmt::format("eval: translating {} test inputs ({} sampler, {} steps)", test_src.size(),
                                              diffusion::sampler_kind_name(sampler.kind), sampler.steps));

@@ -1,5 +1,6 @@
 #include "core/session/translate.h"
 
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 #include "core/common/error.h"
@@ -20,6 +21,27 @@ torch::Tensor translate_images(const ScoreModel& model, const torch::Tensor& sou
   const int64_t batch = std::max<int64_t>(1, options.batch);
   const bool image_net = model.network_spec.kind == diffusion::NetworkKind::UNet;
   diffusion::NetworkDenoiser denoiser(model.network, model.prediction, 0, options.sampler.guidance);
+  torch::Tensor low_res;
+  if (options.sampler.consistency > 1) {
+    const int64_t f = options.sampler.consistency;
+    if (!image_net) fail("translate: consistency needs an image model");
+    if (shape[1] % f != 0 || shape[2] % f != 0)
+      fail("translate: consistency {} does not divide the {}x{} images", f, shape[1], shape[2]);
+    if (options.low_res.defined()) {
+      low_res = options.low_res.to(torch::kFloat32);
+      if (low_res.dim() != 4 || low_res.size(0) != n || low_res.size(1) != shape[0] ||
+          low_res.size(2) * f != shape[1] || low_res.size(3) * f != shape[2])
+        fail("translate: the low-resolution inputs are {}, expected [{}, {}, {}, {}]",
+             fmt::format("[{}]", fmt::join(low_res.sizes(), ", ")), n, shape[0],
+             shape[1] / f, shape[2] / f);
+    } else {
+      if (sources.size(1) != shape[0] * shape[1] * shape[2])
+        fail("translate: consistency needs sources of the target's shape or the low-resolution inputs");
+      namespace F = torch::nn::functional;
+      low_res = F::avg_pool2d(sources.view({n, shape[0], shape[1], shape[2]}).to(torch::kFloat32),
+                              F::AvgPool2dFuncOptions(f).stride(f));
+    }
+  }
   std::vector<torch::Tensor> out;
   const int64_t batches = (n + batch - 1) / batch;
   for (int64_t b = 0; b < batches; ++b) {
@@ -34,6 +56,7 @@ torch::Tensor translate_images(const ScoreModel& model, const torch::Tensor& sou
         fail("translate: the sdedit start needs sources of the target's shape");
       so.sdedit_source = image_net ? so.cond.view({len, shape[0], shape[1], shape[2]}) : so.cond;
     }
+    if (low_res.defined()) so.low_res = low_res.narrow(0, lo, len);
     so.cancelled = options.cancelled;
     so.progress = [&](int64_t step, int64_t total) {
       if (options.progress) options.progress(b * total + step, batches * total);

@@ -16,6 +16,10 @@ struct TranslateOptions {
   diffusion::SamplerSpec sampler;
   uint64_t seed = 0;
   int64_t batch = 256;
+  // With sampler.consistency = f: the low-resolution inputs [N, C, H/f, W/f] in [-1, 1]. Undefined: the
+  // f x f block means of the sources (close to, not exactly, the low-resolution image the sources were
+  // upsampled from; callers that have that image pass it).
+  torch::Tensor low_res;
   std::function<bool()> cancelled;                           // polled every step
   std::function<void(int64_t done, int64_t total)> progress;  // in sampler steps over all batches
 };

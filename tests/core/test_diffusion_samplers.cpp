@@ -206,6 +206,56 @@ private Q_SLOTS:
     auto t = torch::full({1}, refined->time_of_index(500), torch::kFloat64);
     QVERIFY(std::abs(refined->network_time(t).item<double>() - 100.0) < 1e-9);  // k / 5
   }
+  void consistencyProjectsOntoTheLowResolutionInput() {
+    // The projection: block means become the input's, it changes each block by a constant, and it is idempotent.
+    torch::manual_seed(3);
+    auto x0 = torch::randn({2, 3, 8, 8});
+    auto low = torch::randn({2, 3, 2, 2});
+    auto p = project_block_means(x0, low, 4);
+    namespace F = torch::nn::functional;
+    auto pool = [](const torch::Tensor& x, int64_t f) { return F::avg_pool2d(x, F::AvgPool2dFuncOptions(f).stride(f)); };
+    QVERIFY((pool(p, 4) - low).abs().max().item<double>() < 1e-5);
+    auto change = p - x0;
+    QVERIFY((change - pool(change, 4).repeat_interleave(4, 2).repeat_interleave(4, 3)).abs().max().item<double>() < 1e-5);
+    QVERIFY((project_block_means(p, low, 4) - p).abs().max().item<double>() < 1e-5);
+    QVERIFY_THROWS_EXCEPTION(std::exception, project_block_means(x0, torch::randn({2, 3, 4, 4}), 4));
+
+    // In the samplers: every sample's 2x2 block means equal the input's, while the detail inside each block is
+    // still drawn (data N(0, I) per pixel: given the block mean the within-block spread stays near 3/4).
+    struct WhiteDenoiser : Denoiser {
+      torch::Tensor eps(const torch::Tensor& x, const NoiseLevel& l, const torch::Tensor&) override {
+        return x * (l.sigma / (l.alpha * l.alpha + l.sigma * l.sigma));
+      }
+    } den;
+    auto y = 0.5 * torch::randn({512, 1, 2, 2});
+    for (auto kind : {SamplerKind::Ancestral, SamplerKind::Ddim}) {
+      SamplerSpec spec;
+      spec.kind = kind;
+      spec.steps = 50;
+      spec.eta = 1.0;
+      spec.consistency = 2;
+      SampleOptions opt;
+      opt.low_res = y;
+      auto gen = at::make_generator<at::CPUGeneratorImpl>(7);
+      auto x = sample(den, *DdpmSchedule::linear(1000, 1e-4, 0.02), spec, {512, 1, 4, 4}, gen, opt);
+      QVERIFY2((pool(x, 2) - y).abs().max().item<double>() < 1e-4, sampler_kind_name(kind).c_str());
+      auto detail = x - y.repeat_interleave(2, 2).repeat_interleave(2, 3);
+      const double spread = detail.pow(2).mean().item<double>();
+      QVERIFY2(spread > 0.3 && spread < 1.2, qPrintable(QString("within-block spread %1").arg(spread)));
+      // Without the input the sampler refuses rather than ignoring the setting.
+      auto gen2 = at::make_generator<at::CPUGeneratorImpl>(7);
+      QVERIFY_THROWS_EXCEPTION(std::exception,
+                               sample(den, *DdpmSchedule::linear(1000, 1e-4, 0.02), spec, {512, 1, 4, 4}, gen2, {}));
+    }
+    SamplerSpec heun;
+    heun.kind = SamplerKind::Heun;
+    heun.consistency = 2;
+    SampleOptions opt;
+    opt.low_res = y;
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(7);
+    QVERIFY_THROWS_EXCEPTION(std::exception,
+                             sample(den, *DdpmSchedule::linear(1000, 1e-4, 0.02), heun, {512, 1, 4, 4}, gen, opt));
+  }
   void trajectoryRecorderKeepsFirstAndLast() {
     GaussianDenoiser den(target_mean(), target_cov());
     auto gen = at::make_generator<at::CPUGeneratorImpl>(5);

@@ -121,6 +121,11 @@ private Q_SLOTS:
     QVERIFY(error_of(j).rfind("p.json: /stages/sample/sampler/kind: unknown sampler 'rk4'", 0) == 0);
 
     j = minimal();
+    j["stages"]["sample"]["sampler"] = {{"kind", "heun"}, {"consistency", 4}};
+    QCOMPARE(error_of(j), std::string("p.json: /stages/sample/sampler/consistency: data consistency works with the "
+                                      "ancestral and the ddim samplers"));
+
+    j = minimal();
     j["data"]["keypoints"][0].erase("target");
     QCOMPARE(error_of(j), std::string("p.json: /data/keypoints/0/target: missing (a point, or use target_index)"));
 
