@@ -22,17 +22,20 @@
 #include <QToolBar>
 #include <QTreeWidget>
 #include <QUndoStack>
+#include <QVBoxLayout>
 #include <spdlog/spdlog.h>
 
 #include "app/gui/aboutdialog.h"
 #include "app/gui/guilogsink.h"
 #include "app/gui/importdialog.h"
 #include "app/gui/lossespage.h"
+#include "app/gui/methodsrunner.h"
 #include "app/gui/projectdocument.h"
 #include "app/gui/projectoverview.h"
 #include "app/gui/runpanel.h"
 #include "app/gui/sessioncontroller.h"
 #include "core/common/log.h"
+#include "core/common/runtime.h"
 #include "widgets/datasetbrowser.h"
 #include "widgets/aviwriter.h"
 #include "widgets/figureexport.h"
@@ -123,9 +126,42 @@ void MainWindow::createViews() {
   trajectories_ = new TrajectoryPlayer(views_);
   trajectories_->setObjectName("trajectoriesView");
   views_->addTab(trajectories_, "Trajectories");
-  methods_ = new MethodsView(views_);
+  methods_page_ = new QWidget(views_);
+  methods_page_->setObjectName("methodsPage");
+  methods_runner_ = new MethodsRunner(methods_page_);
+  methods_runner_->setObjectName("methodsRunner");
+  methods_runner_->setThreads(otcs::default_threads() > 1 ? otcs::default_threads() - 1 : 1);
+  methods_ = new MethodsView(methods_page_);
   methods_->setObjectName("methodsView");
-  views_->addTab(methods_, "Methods");
+  auto* methods_layout = new QVBoxLayout(methods_page_);
+  methods_layout->addWidget(methods_runner_);
+  methods_layout->addWidget(methods_, 1);
+  views_->addTab(methods_page_, "Methods");
+  // The runner's settings are project edits (undoable, saved with the project); its child process reads the
+  // project file, so a modified project is saved before a command starts.
+  connect(methods_runner_, &MethodsRunner::projectEdit, this,
+          [this](const QString& key, const QJsonValue& value, const QString& text) { document_->setValue(key, value, text); });
+  methods_runner_->setBeforeStart([this](QString* error) {
+    if (document_->path().isEmpty()) {
+      *error = "Methods: save the project first (the otcs command reads it from its file).";
+      return false;
+    }
+    if (document_->isModified() && !saveProject(document_->path())) {
+      *error = QString("Methods: could not save %1 before running").arg(document_->path());
+      return false;
+    }
+    return true;
+  });
+  connect(methods_runner_, &MethodsRunner::logLine, this, [this](int level, const QString& text) {
+    if (log_view_) log_view_->appendLine(level, text);
+  });
+  connect(methods_runner_, &MethodsRunner::lossPoint, this, [this](const QString& series, double step, double loss) {
+    losses_->addPoints("score", series, {step}, {loss});
+  });
+  connect(methods_runner_, &MethodsRunner::finished, this, [this](bool ok, const QString& runDir) {
+    loadMethodsFiles(runDir);
+    statusBar()->showMessage(ok ? "Methods: finished" : "Methods: the command failed (see the log)", 5000);
+  });
 
   connect(pair_editor_, &PairEditor::statusMessage, this, [this](const QString& text) {
     if (!text.isEmpty()) statusBar()->showMessage(text, 4000);
@@ -346,6 +382,7 @@ void MainWindow::reloadProjectData() {
 
 void MainWindow::applyProjectData(ProjectData data) {
   data_ = std::move(data);
+  methods_runner_->setProject(document_->path(), document_->json(), defaultRunDir());
   h_.reset();
   h_inspector_->setMatrix(nullptr);
   trajectories_->clear();
@@ -358,7 +395,7 @@ void MainWindow::applyProjectData(ProjectData data) {
     run_panel_->setRunDir(defaultRunDir());
     run_panel_->resetStages();
     loadMethodsFiles(defaultRunDir());
-    views_->setCurrentWidget(methods_);
+    views_->setCurrentWidget(methods_page_);
     refreshProject();
     return;
   }
@@ -417,7 +454,7 @@ void MainWindow::openMethodsFileDialog() {
   const QString path = QFileDialog::getOpenFileName(this, "Open method diagnostics", defaultRunDir(),
                                                     "DPM-OT cell measures / AOT chunks (*.npy *.csv);;All files (*)");
   if (path.isEmpty()) return;
-  if (openMethodsFile(path)) views_->setCurrentWidget(methods_);
+  if (openMethodsFile(path)) views_->setCurrentWidget(methods_page_);
 }
 
 void MainWindow::showStageDone(const QString& runDir) {
@@ -645,11 +682,12 @@ bool MainWindow::saveAs() {
 }
 
 FigureSource* MainWindow::currentFigureSource() const {
+  if (views_->currentWidget() == methods_page_) return methods_;  // the runner above it is not part of the figure
   return dynamic_cast<FigureSource*>(views_->currentWidget());
 }
 
 bool MainWindow::exportFigure(const QString& path, QWidget* view, double scale) {
-  auto* source = dynamic_cast<FigureSource*>(view ? view : views_->currentWidget());
+  auto* source = view ? dynamic_cast<FigureSource*>(view == methods_page_ ? methods_ : view) : currentFigureSource();
   if (!source) {
     reportError("This view has nothing to export as a figure.");
     return false;
@@ -810,6 +848,14 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     }
     session_->stop();
     session_->waitForIdle(60000);
+  }
+  if (methods_runner_->busy()) {
+    if (interactive_ && QMessageBox::question(this, "A Methods command is running",
+                                              "Stop it (a training in progress is lost) and quit?") != QMessageBox::Yes) {
+      event->ignore();
+      return;
+    }
+    methods_runner_->stop();
   }
   if (!maybeSave()) {
     event->ignore();

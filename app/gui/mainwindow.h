@@ -33,6 +33,7 @@ namespace otcs::workbench {
 class GuiLogSink;
 class ImportDialog;
 class LossesPage;
+class MethodsRunner;
 class ProjectDocument;
 class ProjectOverview;
 class RunPanel;
@@ -53,6 +54,7 @@ class MainWindow : public QMainWindow {
   MatrixInspector* hInspector() const { return h_inspector_; }
   TrajectoryPlayer* trajectoryPlayer() const { return trajectories_; }
   MethodsView* methodsView() const { return methods_; }
+  MethodsRunner* methodsRunner() const { return methods_runner_; }
   // Loads a cell_measures.npy or aot_chunks.csv into the Methods page; false (and reported) on a bad file.
   bool openMethodsFile(const QString& path);
   SessionController* session() const { return session_; }
@@ -139,6 +141,8 @@ class MainWindow : public QMainWindow {
   MatrixInspector* h_inspector_ = nullptr;
   TrajectoryPlayer* trajectories_ = nullptr;
   MethodsView* methods_ = nullptr;
+  MethodsRunner* methods_runner_ = nullptr;
+  QWidget* methods_page_ = nullptr;  // the Methods tab: the runner above the diagnostics
   SessionController* session_ = nullptr;
   RunPanel* run_panel_ = nullptr;
   ProjectData data_;

@@ -8,6 +8,8 @@
 #include <QJsonDocument>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QPushButton>
+#include <QSignalSpy>
 #include <QComboBox>
 #include <QTabWidget>
 #include <QToolBar>
@@ -17,6 +19,7 @@
 #include "app/gui/aboutdialog.h"
 #include "app/gui/importdialog.h"
 #include "app/gui/mainwindow.h"
+#include "app/gui/methodsrunner.h"
 #include "app/gui/projectdocument.h"
 #include "app/gui/projectoverview.h"
 #include "app/gui/workbenchapp.h"
@@ -334,6 +337,103 @@ class TestMainWindow : public QObject {
     c.close();
     QVERIFY(window_->openMethodsFile(csv));
     QCOMPARE(window_->methodsView()->aotChunks().chunk.size(), 1);
+  }
+
+  void methodsRunnerChoosesAndRunsTheMethods() {
+    using otcs::workbench::MethodsRunner;
+    // A generation project (issue #7) in DIR/projects, so its run directory is DIR/runs/gen.
+    const QString root = tmp_.filePath("genproj");
+    QVERIFY(QDir().mkpath(root + "/projects"));
+    const QString path = root + "/projects/gen.json";
+    QFile pf(path);
+    QVERIFY(pf.open(QIODevice::WriteOnly));
+    pf.write(R"({"schema_version": 1, "kind": "generation", "name": "gen",
+      "data": {"train": {"images": {"format": "idx", "images": "train.gz"}},
+               "test": {"images": {"format": "idx", "images": "test.gz"}}},
+      "model": {"network": {"kind": "unet", "channels": 8}},
+      "train": {"method": "edm", "aot": 256, "steps": 40, "batch": 16},
+      "dpmot": {"M": 3, "source": "uniform"}})");
+    pf.close();
+    QVERIFY(window_->openProject(path));
+    MethodsRunner* runner = window_->methodsRunner();
+    auto* method = runner->findChild<QComboBox*>("genMethod");
+    auto* train = runner->findChild<QPushButton*>("genTrain");
+    auto* sample = runner->findChild<QPushButton*>("genSample");
+    QVERIFY(method && train && sample);
+    QVERIFY(train->isEnabled());
+    QVERIFY(!sample->isEnabled());  // no model yet
+    const QString run = QDir(root).filePath("runs/gen");
+    QCOMPARE(QDir::cleanPath(runner->modelDir()), QDir::cleanPath(run + "/edm"));
+
+    // Choosing AOT is an undoable project edit and changes the command line.
+    method->setCurrentIndex(1);
+    QCOMPARE(window_->document()->json().value("train").toObject().value("method").toString(), QString("aot"));
+    QStringList args = runner->arguments(MethodsRunner::Action::Train);
+    QCOMPARE(args.mid(0, 6), (QStringList{"gen-train", path, "--out", QDir(run).filePath("aot"), "--aot", "256"}));
+    window_->document()->undoStack()->undo();
+    QCOMPARE(window_->document()->json().value("train").toObject().value("method").toString(), QString("edm"));
+    QCOMPARE(method->currentIndex(), 0);  // the controls follow the undo
+    QCOMPARE(runner->arguments(MethodsRunner::Action::Train).mid(4, 2), (QStringList{"--aot", "0"}));
+    method->setCurrentIndex(1);
+    args = runner->arguments(MethodsRunner::Action::Sample);
+    QCOMPARE(args.mid(0, 8), (QStringList{"dpmot", "--run", QDir(run).filePath("aot"), "--M", "3", "--source", "uniform",
+                                          "--out"}));
+    QCOMPARE(runner->arguments(MethodsRunner::Action::Compare).mid(0, 4),
+             (QStringList{"aot-compare", path, "--out", run}));
+
+    // Log lines parse into progress and losses.
+    qint64 step = 0, total = 0;
+    double loss = 0;
+    QVERIFY(MethodsRunner::parseStepLine("[18:04:28.325] [info] aot step 100/600: loss 0.9651 (0.935 s/step)", &step,
+                                         &total, &loss));
+    QCOMPARE(step, qint64(100));
+    QCOMPARE(total, qint64(600));
+    QCOMPARE(loss, 0.9651);
+    QVERIFY(!MethodsRunner::parseStepLine("classifier: training on 20000 images", &step, &total, &loss));
+
+    // Running: a stand-in otcs that logs two steps and leaves a model and the chunk costs where gen-train would.
+    const QString fake = tmp_.filePath("fake-otcs");
+    QFile ff(fake);
+    QVERIFY(ff.open(QIODevice::WriteOnly));
+    ff.write("#!/bin/sh\n"
+             "mkdir -p \"$4\"\n"
+             "echo '[info] aot step 1/2: loss 0.5 (0.1 s/step)'\n"
+             "echo '[info] aot step 2/2: loss 0.25 (0.1 s/step)'\n"
+             ": > \"$4/model.pt\"\n"
+             "printf 'chunk,assigned_cost,random_cost,seconds\\n0,1,2,0.1\\n1,1.5,2,0.1\\n' > \"$4/aot_chunks.csv\"\n");
+    ff.close();
+    ff.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    runner->setProgram(fake);
+    QVERIFY(window_->document()->isModified());
+    QSignalSpy done(runner, &MethodsRunner::finished);
+    QSignalSpy losses(runner, &MethodsRunner::lossPoint);
+    QString error;
+    QVERIFY2(runner->start(MethodsRunner::Action::Train, &error), qPrintable(error));
+    QVERIFY(!window_->document()->isModified());  // saved first: the child reads the file
+    QVERIFY(!train->isEnabled());                   // one command at a time
+    QVERIFY(!runner->start(MethodsRunner::Action::Compare, &error));
+    QVERIFY(done.wait(10000));
+    QCOMPARE(done.first().at(0).toBool(), true);
+    QCOMPARE(losses.size(), 2);
+    QCOMPARE(losses.last().at(0).toString(), QString("aot"));
+    QCOMPARE(window_->methodsView()->aotChunks().chunk.size(), 2);  // the diagnostics were reloaded
+    QVERIFY(sample->isEnabled());                                   // a model exists now
+    // Training again into a directory holding a model is refused (gen-train would refuse too).
+    QVERIFY(!runner->start(MethodsRunner::Action::Train, &error));
+    QVERIFY(error.contains("already holds a model"));
+
+    // A failing command is reported as such.
+    QFile ff2(fake);
+    QVERIFY(ff2.open(QIODevice::WriteOnly));
+    ff2.write("#!/bin/sh\necho 'otcs: error: bad things'\nexit 3\n");
+    ff2.close();
+    done.clear();
+    QVERIFY(runner->start(MethodsRunner::Action::Compare, &error));
+    QVERIFY(done.wait(10000));
+    QCOMPARE(done.first().at(0).toBool(), false);
+    runner->setProgram(tmp_.filePath("no-such-otcs"));
+    QVERIFY(!runner->start(MethodsRunner::Action::Compare, &error));
+    QVERIFY(error.contains("not an executable"));
   }
 
   void everyViewExportsEveryFormat() {
