@@ -277,6 +277,33 @@ private Q_SLOTS:
     const double dist = (y.flatten(1) - src).abs().mean().item<double>();
     QVERIFY2(dist < 0.6, qPrintable(QString("mean |y - source| = %1").arg(dist)));
     QVERIFY_THROWS_EXCEPTION(UserError, session::translate_images(model, torch::rand({2, 10}), {3, 8, 8}, to));
+
+    // Data consistency (sampler.consistency = 4): every translation's 4x4 block means are the low-resolution
+    // input's, given explicitly or, without it, taken from the (upsampled) sources themselves.
+    namespace F = torch::nn::functional;
+    auto pool = [](const torch::Tensor& x) { return F::avg_pool2d(x, F::AvgPool2dFuncOptions(4).stride(4)); };
+    {  // a network that predicts eps = 0 keeps the samples in range, so the output clamp rarely interferes
+      torch::NoGradGuard no_grad;
+      for (auto& w : model.network->parameters()) w.zero_();
+    }
+    to.sampler.consistency = 4;
+    auto low = torch::rand({4, 3, 2, 2}) * 0.6 - 0.3;
+    auto small = src * 0.3;
+    to.low_res = low;
+    auto yc = session::translate_images(model, small, {3, 8, 8}, to);
+    // (exact where no pixel of the block was clamped to [-1, 1] by the output range)
+    auto check = [&](const torch::Tensor& y, const torch::Tensor& want) {
+      auto free = pool(y.abs().lt(0.999).to(torch::kFloat32)).eq(1);
+      QVERIFY(free.to(torch::kFloat32).mean().item<double>() > 0.9);
+      QVERIFY(((pool(y) - want).abs() * free).max().item<double>() < 1e-4);
+    };
+    check(yc, low);
+    to.low_res = torch::Tensor();
+    auto yf = session::translate_images(model, small, {3, 8, 8}, to);
+    auto own = pool(small.view({4, 3, 8, 8}));
+    check(yf, own);
+    to.low_res = torch::rand({4, 3, 4, 4});  // the wrong size is refused, not ignored
+    QVERIFY_THROWS_EXCEPTION(UserError, session::translate_images(model, src, {3, 8, 8}, to));
   }
 };
 
