@@ -246,6 +246,7 @@ void register_dpmot(std::vector<Command>& out) {
                  {"--n", "N", "samples", "project eval.samples"},
                  {"--latents", "L", "target latents (training images)", "project dpmot.latents"},
                  {"--max-iter", "I", "semi-discrete OT iterations at most", "project dpmot.max_iter"},
+                 {"--lr", "LR", "semi-discrete OT Adam step size (heights move about LR per step)", "project dpmot.lr"},
                  {"--classifier", "PATH", "classifier archive (default: DIR/../classifier.pt if present)", ""},
                  {"--out", "OUT", "output directory", "", true}};
   cmd.run = [](const Args& args) {
@@ -293,6 +294,8 @@ void register_dpmot(std::vector<Command>& out) {
     ot::SemiDiscreteOptions so;
     so.source = source;
     so.max_iter = max_iter;
+    so.lr = args.get_double("--lr", project.dpmot_lr);
+    if (!(so.lr > 0) || !std::isfinite(so.lr)) fail("--lr: expected a number > 0");
     so.seed = project.dpmot_seed + 1;
     log_line(fmt::format("dpmot: sdot on {} latents of dimension {} (sigma_M {:.4f}, grid index {})", nl,
                          latents.size(1), split.sigma, split.start));
@@ -350,7 +353,7 @@ void register_dpmot(std::vector<Command>& out) {
         {"latents", {{"count", nl}, {"from", "first L images of /data/train"}}},
         {"sdot", {{"source", source_name},
                   {"grad_norm", sd.grad_norm}, {"empty_cells", sd.empty_cells}, {"iterations", sd.iterations},
-                  {"converged", sd.converged}, {"seconds", sd.seconds},
+                  {"converged", sd.converged}, {"seconds", sd.seconds}, {"lr", so.lr}, {"doublings", sd.doublings},
                   {"cell_measure_min_times_N", measures.min().item<double>() * double(nl)},
                   {"cell_measure_max_times_N", measures.max().item<double>() * double(nl)}}},
         {"samples", n},
