@@ -148,11 +148,9 @@ void MethodsRunner::syncControls() {
   syncing_ = true;
   const QJsonObject train = json_.value("train").toObject(), dpmot = json_.value("dpmot").toObject();
   const int aot = train.value("aot").toInt(512);
-  // The parser's rule: method "aot" (or no method with aot > 0) trains with assignment.
-  const QString method = train.value("method").toString("edm");
-  method_->setCurrentIndex(method == "aot" ? 1 : 0);
+  method_->setCurrentIndex(trainsWithAot() ? 1 : 0);
   chunk_->setValue(aot > 1 ? aot : 512);
-  chunk_->setEnabled(method == "aot");
+  chunk_->setEnabled(trainsWithAot());
   steps_->setValue(train.value("steps").toInt(3000));
   m_->setValue(dpmot.value("M").toInt(3));
   source_->setCurrentIndex(dpmot.value("source").toString("uniform") == "gaussian" ? 1 : 0);
@@ -187,19 +185,20 @@ void MethodsRunner::editSetting(const QString& section, const QString& key, cons
   syncControls();
 }
 
-QString MethodsRunner::modelDir() const {
-  const bool aot = json_.value("train").toObject().value("method").toString("edm") == "aot";
-  return QDir(run_dir_).filePath(aot ? "aot" : "edm");
+bool MethodsRunner::trainsWithAot() const {
+  // As the project parser: train.method is "edm" (the default) or "aot".
+  return json_.value("train").toObject().value("method").toString("edm") == "aot";
 }
+
+QString MethodsRunner::modelDir() const { return QDir(run_dir_).filePath(trainsWithAot() ? "aot" : "edm"); }
 
 QStringList MethodsRunner::arguments(Action action) const {
   const QJsonObject train = json_.value("train").toObject(), dpmot = json_.value("dpmot").toObject();
-  const bool aot = train.value("method").toString("edm") == "aot";
   QStringList args;
   switch (action) {
     case Action::Train:
       args << "gen-train" << project_path_ << "--out" << modelDir() << "--aot"
-           << QString::number(aot ? train.value("aot").toInt(512) : 0);
+           << QString::number(trainsWithAot() ? train.value("aot").toInt(512) : 0);
       break;
     case Action::Sample: {
       const int m = dpmot.value("M").toInt(3);
@@ -240,7 +239,7 @@ bool MethodsRunner::start(Action action, QString* error) {
   process_->setWorkingDirectory(QFileInfo(project_path_).absolutePath());
   connect(process_, &QProcess::readyReadStandardOutput, this, &MethodsRunner::onOutput);
   connect(process_, &QProcess::finished, this, &MethodsRunner::onFinished);
-  series_ = action == Action::Train ? (modelDir().endsWith("aot") ? "aot" : "edm") : QString();
+  series_ = action == Action::Train ? (trainsWithAot() ? "aot" : "edm") : QString();
   const QStringList args = arguments(action);
   action_text_ = "otcs " + args.first();
   bar_->setRange(0, 0);  // busy until the first progress line

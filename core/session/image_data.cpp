@@ -115,6 +115,13 @@ torch::Tensor preprocess_uint8(const torch::Tensor& images, const ImageSetSpec& 
   return x.round().clamp(0, 255).to(torch::kUInt8).contiguous();
 }
 
+bool low_resolution_spec(const ImageSetSpec& spec, int64_t factor, ImageSetSpec* out) {
+  if (factor <= 1 || spec.downsample != factor || spec.upsample <= 0) return false;
+  *out = spec;
+  out->upsample = 0;
+  return true;
+}
+
 data::Pack load_image_set(const ImageSetSpec& spec, const std::string& where) {
   data::Pack pack;
   const fs::path cache = fs::path(data::pack_cache_dir()) / (cache_key(spec) + ".npz");

@@ -25,6 +25,10 @@ bool has_image_importer();
 // input files' sizes and times, so a second run loads in milliseconds.
 data::Pack load_image_set(const ImageSetSpec& spec, const std::string& where);
 
+// The low-resolution images a degraded set (downsample `factor`, then upsample) was made from: the same spec
+// without the upsampling, for the sampler's data consistency. False when the set is not degraded by `factor`.
+bool low_resolution_spec(const ImageSetSpec& spec, int64_t factor, ImageSetSpec* out);
+
 // Pixel preprocessing the core can do on uint8 [N, C, H, W] (channels, resize by area/bilinear, down/upsampling):
 // used for idx and pack inputs. Decoded formats get it from the importer.
 torch::Tensor preprocess_uint8(const torch::Tensor& images, const ImageSetSpec& spec);

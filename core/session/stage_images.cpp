@@ -60,15 +60,14 @@ TranslateOptions stage_translate_options(StageContext& ctx, Stage stage, const d
 torch::Tensor low_resolution_inputs(StageContext& ctx, const ImageSetSpec& spec, const diffusion::SamplerSpec& sampler,
                                     const std::string& where) {
   if (sampler.consistency <= 1) return {};
-  if (spec.downsample != sampler.consistency || spec.upsample <= 0) {
+  ImageSetSpec low;
+  if (!low_resolution_spec(spec, sampler.consistency, &low)) {
     ctx.log(LogEvent::Level::Warning,
             fmt::format("{}: sampler consistency {} but the inputs are not downsampled by {} and upsampled; the "
                         "inputs' own block means stand for the low-resolution images",
                         where, sampler.consistency, sampler.consistency));
     return {};
   }
-  ImageSetSpec low = spec;
-  low.upsample = 0;
   return load_image_set(low, where + " (low resolution)").as_float();
 }
 
