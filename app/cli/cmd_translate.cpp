@@ -44,6 +44,7 @@ int translate_command(const Args& args) {
   session::ImageSetSpec spec = project.source.images;
   spec.classes.clear();
   spec.limit = 0;
+  spec.range_from = spec.range_to = 0;  // the run's sample range selects its training set, not these inputs
   std::vector<std::string> out_names;
   if (fs::is_directory(input, ec)) {
     spec.format = "folder";
@@ -74,10 +75,8 @@ int translate_command(const Args& args) {
   }
   to.seed = uint64_t(args.get_int("--seed", 0));
   to.batch = 250;
-  if (to.sampler.consistency > 1 && spec.downsample == to.sampler.consistency && spec.upsample > 0) {
+  if (session::ImageSetSpec low; session::low_resolution_spec(spec, to.sampler.consistency, &low)) {
     // Data consistency with the true low-resolution inputs (the same files without the bicubic upsampling).
-    session::ImageSetSpec low = spec;
-    low.upsample = 0;
     auto low_pack = session::load_image_set(low, input);
     if (limit < low_pack.size()) low_pack = low_pack.subset(torch::arange(limit, torch::kInt64));
     to.low_res = low_pack.as_float();
