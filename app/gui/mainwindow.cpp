@@ -260,7 +260,16 @@ QString MainWindow::defaultRunDir() const {
 
 QJsonObject MainWindow::currentProjectJson() const { return withPairs(document_->json(), data_, pair_editor_->pairs()); }
 
+namespace {
+const char* const kGenerationRunHint =
+    "A generation project (DPM-OT / AOT) has no OTCS stages: train, sample and compare it from the Methods tab.";
+}  // namespace
+
 bool MainWindow::startRun() {
+  if (!run_panel_->pipelineAvailable()) {
+    reportError(kGenerationRunHint);
+    return false;
+  }
   if (!data_.ok()) {
     reportError(data_.error);
     return false;
@@ -387,7 +396,9 @@ void MainWindow::applyProjectData(ProjectData data) {
   h_inspector_->setMatrix(nullptr);
   trajectories_->clear();
   losses_->clear();
-  if (!data_.ok() && document_->json().value("kind").toString() == "generation") {
+  const bool generation = document_->json().value("kind").toString() == "generation";
+  run_panel_->setPipelineAvailable(!generation, kGenerationRunHint);
+  if (!data_.ok() && generation) {
     // DPM-OT / AOT projects run from the command line (otcs gen-train, aot-compare, dpmot); the workbench shows
     // their diagnostics from the run directory in the Methods view. Not an error here.
     spdlog::info("{}: a generation project; the Methods view shows the DPM-OT/AOT diagnostics found under {}",

@@ -161,9 +161,14 @@ void MethodsRunner::syncControls() {
                      static_cast<QWidget*>(source_)})
     w->setEnabled(ready && !running);
   if (!ready || running) chunk_->setEnabled(false);
-  train_->setEnabled(ready && !running);
+  const bool trained = ready && QFileInfo::exists(QDir(modelDir()).filePath("model.pt"));
+  train_->setEnabled(ready && !running && !trained);
+  train_->setToolTip(trained ? QString("%1 already holds a model; move it away (or choose the other method) to train "
+                                       "again")
+                                   .arg(QDir::toNativeSeparators(modelDir()))
+                             : "otcs gen-train into RUN/edm or RUN/aot");
   compare_->setEnabled(ready && !running);
-  sample_->setEnabled(ready && !running && QFileInfo::exists(QDir(modelDir()).filePath("model.pt")));
+  sample_->setEnabled(ready && !running && trained);
   sample_->setToolTip(sample_->isEnabled() || !ready
                           ? "otcs dpmot on the chosen method's model, into RUN/dpmot-m<M>"
                           : QString("Train first: no model at %1").arg(QDir(modelDir()).filePath("model.pt")));

@@ -119,19 +119,32 @@ void RunPanel::setRunDir(const QString& dir) { run_dir_->setText(dir); }
 void RunPanel::setStepsScale(double scale) { scale_->setValue(scale); }
 QString RunPanel::progressText() const { return bar_->text() + " " + rate_->text(); }
 
+void RunPanel::setPipelineAvailable(bool available, const QString& why) {
+  pipeline_ = available;
+  why_ = available ? QString() : why;
+  resetStages();
+  setState(state_);
+}
+
 void RunPanel::resetStages() {
   stages_->clear();
+  if (!pipeline_) {
+    auto* item = new QTreeWidgetItem(stages_, {"(none)", "not used", why_});
+    item->setToolTip(2, why_);
+    return;
+  }
   for (const QString& s : SessionController::stageNames()) new QTreeWidgetItem(stages_, {s, "–", ""});
 }
 
 void RunPanel::setState(SessionController::State state) {
   state_ = state;
   using S = SessionController::State;
-  start_->setEnabled(state == S::Idle);
+  start_->setEnabled(state == S::Idle && pipeline_);
+  start_->setToolTip(pipeline_ ? "Runs the stages into the run directory (Ctrl+R)" : why_);
   pause_->setEnabled(state == S::Running || state == S::Paused);
   pause_->setText(state == S::Paused ? "Resume" : "Pause");
   stop_->setEnabled(state == S::Running || state == S::Paused);
-  for (QWidget* w : std::initializer_list<QWidget*>{run_dir_, from_, until_, scale_}) w->setEnabled(state == S::Idle);
+  for (QWidget* w : std::initializer_list<QWidget*>{run_dir_, from_, until_, scale_}) w->setEnabled(state == S::Idle && pipeline_);
   if (state == S::Paused) rate_->setText("paused: the clock and the ETA stand still");
   else if (state == S::Stopping) rate_->setText("stopping at the next step boundary (saving a checkpoint)…");
 }

@@ -27,6 +27,10 @@ class RunPanel : public QWidget {
   QPushButton* pauseButton() const { return pause_; }
   QPushButton* stopButton() const { return stop_; }
   QString progressText() const;
+  // Generation projects (DPM-OT / AOT, issue #7) have no OTCS stages: they run from the Methods tab, so the
+  // pipeline controls are disabled and the stage list says where to go instead.
+  void setPipelineAvailable(bool available, const QString& why = QString());
+  bool pipelineAvailable() const { return pipeline_; }
 
  public slots:
   void setState(otcs::workbench::SessionController::State state);
@@ -55,6 +59,8 @@ class RunPanel : public QWidget {
   QTreeWidget* stages_ = nullptr;
   QTreeWidget* metrics_ = nullptr;
   SessionController::State state_ = SessionController::State::Idle;
+  bool pipeline_ = true;
+  QString why_;
 };
 
 QString formatDuration(double seconds);

@@ -22,6 +22,7 @@
 #include "app/gui/methodsrunner.h"
 #include "app/gui/projectdocument.h"
 #include "app/gui/projectoverview.h"
+#include "app/gui/runpanel.h"
 #include "app/gui/workbenchapp.h"
 #include "core/common/runtime.h"
 #include <spdlog/spdlog.h>
@@ -361,6 +362,10 @@ class TestMainWindow : public QObject {
     auto* sample = runner->findChild<QPushButton*>("genSample");
     QVERIFY(method && train && sample);
     QVERIFY(train->isEnabled());
+    // The Run dock's OTCS pipeline does not apply: disabled, and its stage list points to the Methods tab.
+    QVERIFY(!window_->runPanel()->startButton()->isEnabled());
+    QVERIFY(window_->runPanel()->startButton()->toolTip().contains("Methods tab"));
+    QVERIFY(!window_->startRun());
     QVERIFY(!sample->isEnabled());  // no model yet
     const QString run = QDir(root).filePath("runs/gen");
     QCOMPARE(QDir::cleanPath(runner->modelDir()), QDir::cleanPath(run + "/edm"));
@@ -418,6 +423,12 @@ class TestMainWindow : public QObject {
     QCOMPARE(losses.last().at(0).toString(), QString("aot"));
     QCOMPARE(window_->methodsView()->aotChunks().chunk.size(), 2);  // the diagnostics were reloaded
     QVERIFY(sample->isEnabled());                                   // a model exists now
+    QVERIFY(!train->isEnabled());                                   // and training again would overwrite it
+    QVERIFY(train->toolTip().contains("already holds a model"));
+    method->setCurrentIndex(0);  // EDM has no model yet: trainable, nothing to sample
+    QVERIFY(train->isEnabled());
+    QVERIFY(!sample->isEnabled());
+    method->setCurrentIndex(1);
     // Training again into a directory holding a model is refused (gen-train would refuse too).
     QVERIFY(!runner->start(MethodsRunner::Action::Train, &error));
     QVERIFY(error.contains("already holds a model"));
@@ -434,6 +445,11 @@ class TestMainWindow : public QObject {
     runner->setProgram(tmp_.filePath("no-such-otcs"));
     QVERIFY(!runner->start(MethodsRunner::Action::Compare, &error));
     QVERIFY(error.contains("not an executable"));
+
+    // Back to an OTCS project: the pipeline is available again.
+    QVERIFY(window_->openProject(otcs_test::writeSmallProject(tmp_)));
+    QVERIFY(window_->runPanel()->startButton()->isEnabled());
+    QVERIFY(!train->isEnabled());  // and the Methods runner does not
   }
 
   void everyViewExportsEveryFormat() {
