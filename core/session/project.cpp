@@ -341,6 +341,27 @@ json parse_json(const std::string& text, const std::string& name) {
   return root;
 }
 
+// Both project kinds carry the same schema version.
+int read_schema_version(Reader& r) {
+  const json& version = r.require("schema_version");
+  const int64_t v = r.integer_value(version, "/schema_version");
+  if (v != kProjectSchemaVersion)
+    r.error("/schema_version",
+            fmt::format("version {} is not supported (this otcs reads version {})", v, kProjectSchemaVersion));
+  return int(v);
+}
+
+// Reads PATH and parses it with relative paths resolved against its folder; records where it came from.
+template <class P, class Parse>
+P load_from_file(const std::string& path, Parse parse) {
+  const std::string text = io::read_file(path);
+  const fs::path abs = fs::absolute(path);
+  P p = parse(text, path, abs.parent_path().string());
+  p.path = abs.string();
+  p.dir = abs.parent_path().string();
+  return p;
+}
+
 }  // namespace
 
 Project parse_project(const std::string& text, const std::string& name, const std::string& base_dir) {
@@ -351,11 +372,7 @@ Project parse_project(const std::string& text, const std::string& name, const st
   Project p;
   p.text = text;
   Reader r(root, "", name);
-  const json& version = r.require("schema_version");
-  p.schema_version = int(r.integer_value(version, "/schema_version"));
-  if (p.schema_version != kProjectSchemaVersion)
-    r.error("/schema_version", fmt::format("version {} is not supported (this otcs reads version {})",
-                                           p.schema_version, kProjectSchemaVersion));
+  p.schema_version = read_schema_version(r);
   p.name = r.string("name", fs::path(name).stem().string());
   p.description = r.string("description", "");
 
@@ -552,14 +569,7 @@ Project parse_project(const std::string& text, const std::string& name, const st
   return p;
 }
 
-Project load_project(const std::string& path) {
-  std::string text = io::read_file(path);
-  fs::path abs = fs::absolute(path);
-  Project p = parse_project(text, path, abs.parent_path().string());
-  p.path = abs.string();
-  p.dir = abs.parent_path().string();
-  return p;
-}
+Project load_project(const std::string& path) { return load_from_file<Project>(path, parse_project); }
 
 void scale_steps(Project& project, double f) {
   if (!(f > 0)) fail("--steps-scale must be > 0 (got {})", f);
@@ -583,10 +593,7 @@ GenProject parse_gen_project(const std::string& text, const std::string& name, c
   GenProject p;
   p.text = text;
   Reader r(root, "", name);
-  const json& version = r.require("schema_version");
-  if (r.integer_value(version, "/schema_version") != kProjectSchemaVersion)
-    r.error("/schema_version", fmt::format("version {} is not supported (this otcs reads version {})",
-                                           version.dump(), kProjectSchemaVersion));
+  read_schema_version(r);
   if (r.string("kind", "") != "generation")
     r.error("/kind", "expected \"generation\" (a generation project; translation projects are for otcs run)");
   p.name = r.string("name", fs::path(name).stem().string());
@@ -659,13 +666,6 @@ GenProject parse_gen_project(const std::string& text, const std::string& name, c
   return p;
 }
 
-GenProject load_gen_project(const std::string& path) {
-  std::string text = io::read_file(path);
-  fs::path abs = fs::absolute(path);
-  GenProject p = parse_gen_project(text, path, abs.parent_path().string());
-  p.path = abs.string();
-  p.dir = abs.parent_path().string();
-  return p;
-}
+GenProject load_gen_project(const std::string& path) { return load_from_file<GenProject>(path, parse_gen_project); }
 
 }  // namespace otcs::session

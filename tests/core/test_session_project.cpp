@@ -144,6 +144,14 @@ private Q_SLOTS:
     QCOMPARE(error_of(j), std::string("p.json: /schema_version: missing"));
     j["schema_version"] = 7;
     QVERIFY(error_of(j).find("/schema_version: version 7 is not supported") != std::string::npos);
+    // A generation project reads the same version, with the same message.
+    try {
+      otcs::session::parse_gen_project(R"({"schema_version": 2, "kind": "generation"})", "g.json", ".");
+      QFAIL("a generation project of version 2 was accepted");
+    } catch (const otcs::UserError& e) {
+      QCOMPARE(std::string(e.what()),
+               std::string("g.json: /schema_version: version 2 is not supported (this otcs reads version 1)"));
+    }
     auto msg = error_of(std::string("{\n  \"schema_version\": 1,\n  \"data\": {,}\n}"));
     QVERIFY2(msg.rfind("p.json: invalid JSON at line 3", 0) == 0, msg.c_str());
   }
