@@ -2,22 +2,13 @@
 // the version report, and a binary that links no Qt library.
 #include <QtTest/QtTest>
 
+#include "tests/otcs_process.h"
+
 #include "app/cli/command.h"
 
 namespace {
 
-struct Result {
-  int code;
-  QString out, err;
-};
-
-Result run_otcs(const QStringList& args) {
-  QProcess p;
-  p.start(QStringLiteral(OTCS_BIN_DIR "/otcs"), args);
-  if (!p.waitForFinished(120000)) return {-1, {}, QStringLiteral("timeout")};
-  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardOutput()),
-          QString::fromUtf8(p.readAllStandardError())};
-}
+otcs_test::OtcsResult run_otcs(const QStringList& args) { return otcs_test::run_otcs(args, 120000); }
 
 }  // namespace
 

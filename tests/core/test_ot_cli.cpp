@@ -3,6 +3,8 @@
 // way, and bad input (one-line error, exit status 2, nothing left behind).
 #include <QtTest/QtTest>
 
+#include "tests/otcs_process.h"
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -19,21 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  QString out, err;
-};
-
-Result run_otcs(const QStringList& args) {
-  QProcess p;
-  p.start(QStringLiteral(OTCS_BIN_DIR "/otcs"), args);
-  Result r;
-  if (!p.waitForFinished(300000)) return r;
-  r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
-}
+otcs_test::OtcsResult run_otcs(const QStringList& args) { return otcs_test::run_otcs(args, 300000); }
 
 nlohmann::json read_report(const std::string& dir) {
   return nlohmann::json::parse(otcs::io::read_file(dir + "/report.json"));

@@ -4,6 +4,8 @@
 // written).
 #include <QtTest/QtTest>
 
+#include "tests/otcs_process.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <string>
@@ -16,21 +18,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const QString kOtcs = QStringLiteral(OTCS_BIN_DIR "/otcs");
 const std::string kFashion = "/usr/share/datasets/fashion-mnist/";
 
-struct Result {
-  int code;
-  QString out, err;
-};
-
-Result run_otcs(const QStringList& args) {
-  QProcess p;
-  p.start(kOtcs, args);
-  if (!p.waitForFinished(300000)) return {-1, {}, {}};
-  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardOutput()),
-          QString::fromUtf8(p.readAllStandardError())};
-}
+otcs_test::OtcsResult run_otcs(const QStringList& args) { return otcs_test::run_otcs(args, 300000); }
 
 std::string project_json() {
   auto set = [](const std::string& split, int limit, int seed) {
