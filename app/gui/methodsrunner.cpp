@@ -161,7 +161,7 @@ void MethodsRunner::syncControls() {
                      static_cast<QWidget*>(source_)})
     w->setEnabled(ready && !running);
   if (!ready || running) chunk_->setEnabled(false);
-  const bool trained = ready && QFileInfo::exists(QDir(modelDir()).filePath("model.pt"));
+  const bool trained = ready && hasModel();
   train_->setEnabled(ready && !running && !trained);
   train_->setToolTip(trained ? QString("%1 already holds a model; move it away (or choose the other method) to train "
                                        "again")
@@ -196,6 +196,8 @@ bool MethodsRunner::trainsWithAot() const {
 }
 
 QString MethodsRunner::modelDir() const { return QDir(run_dir_).filePath(trainsWithAot() ? "aot" : "edm"); }
+
+bool MethodsRunner::hasModel() const { return QFileInfo::exists(QDir(modelDir()).filePath("model.pt")); }
 
 QStringList MethodsRunner::arguments(Action action) const {
   const QJsonObject train = json_.value("train").toObject(), dpmot = json_.value("dpmot").toObject();
@@ -234,9 +236,9 @@ bool MethodsRunner::start(Action action, QString* error) {
   if (!QFileInfo(program_).isExecutable())
     return fail(QString("Methods: %1 is not an executable otcs; build the otcs target beside the workbench.")
                     .arg(program_));
-  if (action == Action::Sample && !QFileInfo::exists(QDir(modelDir()).filePath("model.pt")))
+  if (action == Action::Sample && !hasModel())
     return fail(QString("Methods: no trained model at %1; train first.").arg(modelDir()));
-  if (action == Action::Train && QFileInfo::exists(QDir(modelDir()).filePath("model.pt")))
+  if (action == Action::Train && hasModel())
     return fail(QString("Methods: %1 already holds a model; move it away to train again.").arg(modelDir()));
   QDir().mkpath(run_dir_);
   process_ = new QProcess(this);

@@ -47,6 +47,7 @@ class MethodsRunner : public QWidget {
   QStringList arguments(Action action) const;
   // Where the model of the chosen training method lives: RUN/edm or RUN/aot.
   QString modelDir() const;
+  bool hasModel() const;  // modelDir() holds model.pt (gen-train's last act)
   bool trainsWithAot() const;  // the project's train.method
   bool busy() const { return process_ && process_->state() != QProcess::NotRunning; }
   bool start(Action action, QString* error = nullptr);
