@@ -80,6 +80,9 @@ DatasetPane::DatasetPane(const QString& title, QWidget* parent) : QWidget(parent
   stack_ = new QStackedWidget(this);
   stack_->addWidget(plot_);
   stack_->addWidget(list_);
+  // A long header wraps rather than widening the window.
+  header_->setWordWrap(true);
+  header_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   auto* top = new QHBoxLayout;
   top->addWidget(header_, 1);
   top->addWidget(new QLabel("Label:", this));

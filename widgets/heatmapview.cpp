@@ -99,6 +99,9 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent) {
   reset->setText("Reset view");
   info_ = new QLabel(this);
   info_->setObjectName("heatmapInfo");
+  // Long summaries wrap instead of widening the window past the screen.
+  info_->setWordWrap(true);
+  info_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
 
   auto* bar = new QHBoxLayout;
   bar->setContentsMargins(4, 2, 4, 2);

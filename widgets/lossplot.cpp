@@ -1,5 +1,7 @@
 #include "widgets/lossplot.h"
 
+#include <algorithm>
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QHBoxLayout>
@@ -49,7 +51,7 @@ LossPlot::LossPlot(QWidget* parent) : QWidget(parent) {
   plot_->yAxis->setLabel("loss");
   plot_->installEventFilter(this);
   plot_->setMouseTracking(true);
-  plot_->setMinimumSize(240, 160);
+  plot_->setMinimumSize(200, 110);  // three stacked plots fit a 800-pixel-high screen beside the docks
 
   // QCustomPlot's own top layer; buffered, so hovering replots only the tracer, not a million points.
   plot_->layer("overlay")->setMode(QCPLayer::lmBuffered);
@@ -117,6 +119,7 @@ LossPlot::LossPlot(QWidget* parent) : QWidget(parent) {
     else if (mode_ == SmoothingMode::WindowedMean) setSmoothing(mode_, ema_weight_, windowFromSlider(v));
   });
   connect(plot_, &QCustomPlot::beforeReplot, this, &LossPlot::adaptPens);
+  connect(plot_, &QCustomPlot::beforeReplot, this, &LossPlot::adaptTickPrecision);
   connect(log_box_, &QCheckBox::toggled, this, &LossPlot::setLogY);
   connect(reset, &QToolButton::clicked, this, &LossPlot::resetView);
   connect(plot_, &QCustomPlot::mouseDoubleClick, this, [this](QMouseEvent*) { resetView(); });
@@ -354,6 +357,21 @@ void LossPlot::resetView() {
     }
   }
   scheduleReplot();
+}
+
+void LossPlot::adaptTickPrecision() {
+  // Enough significant digits that neighbouring tick labels differ: a curve that moves in its 7th digit (an
+  // exact OT solve's dual) otherwise shows the same label at every tick.
+  for (QCPAxis* axis : {plot_->xAxis, plot_->yAxis}) {
+    if (axis->scaleType() != QCPAxis::stLinear) continue;
+    const QCPRange r = axis->range();
+    const double step = r.size() / std::max(1, axis->ticker()->tickCount());
+    const double magnitude = std::max(std::abs(r.lower), std::abs(r.upper));
+    int digits = 6;
+    if (step > 0 && magnitude > 0 && std::isfinite(step) && std::isfinite(magnitude))
+      digits = std::clamp(int(std::ceil(std::log10(magnitude / step))) + 2, 6, 15);
+    if (axis->numberPrecision() != digits) axis->setNumberPrecision(digits);
+  }
 }
 
 void LossPlot::adaptPens() {

@@ -88,6 +88,7 @@ class LossPlot : public QWidget, public FigureSource {
   void updateBadge();
   void syncControls();
   void adaptPens();
+  void adaptTickPrecision();
 
   StyledPlot* plot_ = nullptr;
   QComboBox* mode_box_ = nullptr;

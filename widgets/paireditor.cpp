@@ -4,6 +4,7 @@
 
 #include <QAction>
 #include <QCheckBox>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
@@ -52,12 +53,12 @@ PairEditor::PairEditor(QWidget* parent) : QWidget(parent) {
   auto_add_ = new QCheckBox("Add as soon as both are picked", this);
   auto_add_->setObjectName("autoAdd");
 
-  auto* buttons = new QHBoxLayout;
-  buttons->addWidget(add_button_);
-  buttons->addWidget(suggest_button_);
-  buttons->addWidget(cancel_button);
-  buttons->addStretch(1);
-  buttons->addWidget(delete_button_);
+  // Two rows of two: the side panel stays narrow enough for the galleries beside it on a 1280-pixel screen.
+  auto* buttons = new QGridLayout;
+  buttons->addWidget(add_button_, 0, 0);
+  buttons->addWidget(suggest_button_, 0, 1);
+  buttons->addWidget(cancel_button, 1, 0);
+  buttons->addWidget(delete_button_, 1, 1);
   auto* side = new QWidget(this);
   auto* side_layout = new QVBoxLayout(side);
   side_layout->setContentsMargins(6, 6, 6, 6);

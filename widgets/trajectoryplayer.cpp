@@ -21,6 +21,7 @@ namespace otcs {
 namespace {
 
 constexpr int kMaxPaths = 64;  // more paths than this is a smear, not information
+constexpr int kMaxImageRows = 8;  // image rows in the samples x steps grid
 
 QCPColorGradient densityGradient() {
   QCPColorGradient g;
@@ -64,9 +65,12 @@ QImage sampleToImage(const float* data, const ImageShape& shape) {
 
 SampleGrid::SampleGrid(QWidget* parent) : QWidget(parent) { setMinimumSize(200, 150); }
 
-void SampleGrid::setImages(const QVector<QVector<QImage>>& rows, const QStringList& titles) {
+void SampleGrid::setImages(const QVector<QVector<QImage>>& rows, const QStringList& titles, const QStringList& rowTitles,
+                           int highlightColumn) {
   rows_ = rows;
   titles_ = titles;
+  row_titles_ = rowTitles;
+  highlight_ = highlightColumn;
   update();
 }
 
@@ -81,13 +85,29 @@ void SampleGrid::paintEvent(QPaintEvent*) {
   }
   const int cols = rows_.first().size();
   const int title_h = fontMetrics().height() + 6;
-  const int cell = std::max(8, std::min((width() - 8) / std::max(1, cols), (height() - title_h - 8) / int(rows_.size())));
+  int left = 4;
+  for (const QString& t : row_titles_) left = std::max(left, fontMetrics().horizontalAdvance(t) + 10);
+  const int cell =
+      std::max(8, std::min((width() - left - 4) / std::max(1, cols), (height() - title_h - 8) / int(rows_.size())));
   p.setRenderHint(QPainter::SmoothPixmapTransform, false);
-  for (int c = 0; c < cols && c < titles_.size(); ++c)
-    p.drawText(QRect(4 + c * cell, 2, cell, title_h), Qt::AlignCenter, titles_[c]);
-  for (int r = 0; r < rows_.size(); ++r)
+  for (int c = 0; c < cols && c < titles_.size(); ++c) {
+    QFont f = font();
+    f.setBold(c == highlight_);
+    p.setFont(f);
+    p.drawText(QRect(left + c * cell, 2, cell, title_h), Qt::AlignCenter, titles_[c]);
+  }
+  p.setFont(font());
+  for (int r = 0; r < rows_.size(); ++r) {
+    if (r < row_titles_.size())
+      p.drawText(QRect(2, title_h + r * cell, left - 6, cell), Qt::AlignRight | Qt::AlignVCenter, row_titles_[r]);
     for (int c = 0; c < rows_[r].size(); ++c)
-      p.drawImage(QRect(4 + c * cell + 1, title_h + r * cell + 1, cell - 2, cell - 2), rows_[r][c]);
+      p.drawImage(QRect(left + c * cell + 1, title_h + r * cell + 1, cell - 2, cell - 2), rows_[r][c]);
+  }
+  if (highlight_ >= 0 && highlight_ < cols) {
+    p.setPen(QPen(QColor(214, 39, 40), 2));
+    p.setBrush(Qt::NoBrush);
+    p.drawRect(QRect(left + highlight_ * cell, title_h, cell, int(rows_.size()) * cell));
+  }
 }
 
 TrajectoryPlayer::TrajectoryPlayer(QWidget* parent) : QWidget(parent) {
@@ -145,9 +165,19 @@ TrajectoryPlayer::TrajectoryPlayer(QWidget* parent) : QWidget(parent) {
   plot_->legend->setVisible(true);
   plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
   grid_ = new SampleGrid(this);
+  grid_->setObjectName("trajectoryGrid");
+  empty_ = new QLabel(this);
+  empty_->setObjectName("trajectoryEmpty");
+  empty_->setAlignment(Qt::AlignCenter);
+  empty_->setWordWrap(true);
+  empty_->setMargin(24);
+  setEmptyText("No trajectories yet: the sample stage records them (2-D projects: every sample source; image "
+               "projects: stages.sample.trajectory_sources sources), and otcs translate --trajectories K for new "
+               "inputs.");
   stack_ = new QStackedWidget(this);
   stack_->addWidget(plot_);
   stack_->addWidget(grid_);
+  stack_->addWidget(empty_);
 
   auto* bar = new QHBoxLayout;
   bar->setContentsMargins(4, 2, 4, 2);
@@ -437,32 +467,75 @@ void TrajectoryPlayer::redraw() {
                        .arg(f->step)
                        .arg(f->t, 0, 'g', 4)
                        .arg(show_x0_ ? "x̂0" : "x_t") +
-                   (density_->data()->isEmpty() ? QString() : QString(" · shading: target density")));
+                   (density_->data()->isEmpty() || showingImages() ? QString() : QString(" · shading: target density")));
   } else {
-    info_->setText("  No trajectories yet: run the sample stage.");
+    info_->clear();
   }
-  const bool images = current_ < trajectories_.size() && trajectories_[current_].dim > 2 && shape_.valid() &&
-                      trajectories_[current_].dim == shape_.size();
-  stack_->setCurrentWidget(images ? static_cast<QWidget*>(grid_) : plot_);
-  if (!images) {
+  if (trajectories_.isEmpty()) {
+    stack_->setCurrentWidget(empty_);
+    grid_->setImages({}, {});
+    grid_rows_ = grid_columns_ = 0;
+    return;
+  }
+  if (!showingImages()) {
+    stack_->setCurrentWidget(plot_);
     redraw2d();
     return;
   }
+  stack_->setCurrentWidget(grid_);
+  // Samples x steps: all recorded frames when they fit, else 8 evenly spaced ones plus the current frame. Image
+  // runs record one path per source, so the rows are the sources; with several paths per source the rows are
+  // the current source's samples.
   const Trajectory& t = trajectories_[current_];
-  const QVector<int> columns = evenlySpaced(frameCount(), 8);
-  QVector<QVector<QImage>> rows;
+  QVector<int> columns = frameCount() <= 12 ? evenlySpaced(frameCount(), frameCount()) : evenlySpaced(frameCount(), 8);
+  if (!columns.contains(frame_)) {
+    columns.push_back(frame_);
+    std::sort(columns.begin(), columns.end());
+  }
   QStringList titles;
-  for (int c : columns) titles << (c == frame_ ? QString("▶ step %1").arg(t.frames[c].step) : QString("step %1").arg(t.frames[c].step));
-  for (int s = 0; s < std::min(t.count, 6); ++s) {
+  for (int c : columns) titles << QString("step %1").arg(t.frames[c].step);
+  struct RowRef {
+    const Trajectory* trajectory;
+    int sample;
+    QString title;
+  };
+  QVector<RowRef> refs;
+  const bool one_path_each = std::all_of(trajectories_.begin(), trajectories_.end(),
+                                         [](const Trajectory& tr) { return tr.count == 1; });
+  if (one_path_each) {
+    for (const Trajectory& tr : trajectories_)
+      if (refs.size() < kMaxImageRows && tr.frames.size() == t.frames.size())
+        refs.push_back({&tr, 0, QString("source %1").arg(tr.source)});
+  } else {
+    for (int s = 0; s < std::min(t.count, int(kMaxImageRows)); ++s)
+      refs.push_back({&t, s, QString("sample %1").arg(s)});
+  }
+  QVector<QVector<QImage>> rows;
+  QStringList row_titles;
+  for (const RowRef& ref : refs) {
     QVector<QImage> row;
     for (int c : columns) {
-      const QVector<float>& v = show_x0_ ? t.frames[c].x0 : t.frames[c].x;
-      row.push_back(v.size() >= (s + 1) * t.dim ? sampleToImage(v.constData() + s * t.dim, shape_) : QImage());
+      const TrajectoryFrame& f = ref.trajectory->frames[c];
+      const QVector<float>& v = show_x0_ ? f.x0 : f.x;
+      const int d = ref.trajectory->dim;
+      row.push_back(v.size() >= (ref.sample + 1) * d ? sampleToImage(v.constData() + ref.sample * d, shape_) : QImage());
     }
     rows.push_back(row);
+    row_titles << ref.title;
   }
-  grid_->setImages(rows, titles);
+  grid_rows_ = int(rows.size());
+  grid_columns_ = int(columns.size());
+  grid_->setImages(rows, titles, row_titles, int(columns.indexOf(frame_)));
 }
+
+bool TrajectoryPlayer::showingImages() const {
+  return current_ < trajectories_.size() && trajectories_[current_].dim > 2 && shape_.valid() &&
+         trajectories_[current_].dim == shape_.size();
+}
+
+bool TrajectoryPlayer::showingEmptyState() const { return stack_->currentWidget() == empty_; }
+
+void TrajectoryPlayer::setEmptyText(const QString& text) { empty_->setText(text); }
 
 void TrajectoryPlayer::redraw2d() {
   const int wanted = current_ < trajectories_.size() ? std::min(trajectories_[current_].count, kMaxPaths) : 0;
@@ -541,6 +614,37 @@ QVector<QImage> TrajectoryPlayer::renderFrames(const QSize& size) {
 
 QImage TrajectoryPlayer::renderStrip(int frames, int cellSize) {
   const QVector<int> columns = evenlySpaced(frameCount(), std::max(1, frames));
+  if (showingImages()) {
+    // Images: the samples x steps grid at those steps, one cell per image.
+    const int keep = frame_;
+    setFrame(columns.isEmpty() ? 0 : columns.last());
+    QVector<QVector<QImage>> rows;
+    QStringList titles, row_titles;
+    const int row_count = std::max(1, grid_rows_);
+    QImage strip(std::max(1, int(columns.size())) * cellSize, row_count * cellSize + 24,
+                 QImage::Format_ARGB32_Premultiplied);
+    strip.fill(Qt::white);
+    QPainter painter(&strip);
+    const bool one_path_each = std::all_of(trajectories_.begin(), trajectories_.end(),
+                                           [](const Trajectory& tr) { return tr.count == 1; });
+    for (int i = 0; i < columns.size(); ++i) {
+      painter.drawText(QRect(i * cellSize, 0, cellSize, 22), Qt::AlignCenter,
+                       QString("step %1").arg(trajectories_[current_].frames[columns[i]].step));
+      for (int r = 0; r < row_count; ++r) {
+        const Trajectory& tr = one_path_each ? trajectories_[std::min(r, int(trajectories_.size()) - 1)]
+                                             : trajectories_[current_];
+        const int sample = one_path_each ? 0 : r;
+        if (columns[i] >= tr.frames.size()) continue;
+        const QVector<float>& v = show_x0_ ? tr.frames[columns[i]].x0 : tr.frames[columns[i]].x;
+        if (v.size() < (sample + 1) * tr.dim) continue;
+        painter.drawImage(QRect(i * cellSize + 1, 24 + r * cellSize + 1, cellSize - 2, cellSize - 2),
+                          sampleToImage(v.constData() + sample * tr.dim, shape_));
+      }
+    }
+    painter.end();
+    setFrame(keep);
+    return strip;
+  }
   QImage strip(std::max(1, int(columns.size())) * cellSize, cellSize + 24, QImage::Format_ARGB32_Premultiplied);
   strip.fill(Qt::white);
   const int keep = frame_;

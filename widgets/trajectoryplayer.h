@@ -51,6 +51,13 @@ class TrajectoryPlayer : public QWidget, public FigureSource {
   void setFps(int fps);
   // Positions drawn for the current frame (2-D), for tests and hover.
   QVector<QPointF> shownPoints() const;
+  // Images: the samples x steps grid on show (rows, step columns); 0 x 0 when none is.
+  bool showingImages() const;
+  int gridRows() const { return grid_rows_; }
+  int gridColumns() const { return grid_columns_; }
+  // No trajectories: a sentence saying where they come from instead of an empty plot.
+  bool showingEmptyState() const;
+  void setEmptyText(const QString& text);
 
  public slots:
   void setFrame(int frame);
@@ -98,6 +105,8 @@ class TrajectoryPlayer : public QWidget, public FigureSource {
   QSpinBox* fps_box_ = nullptr;
   QCheckBox* loop_box_ = nullptr;
   QLabel* info_ = nullptr;
+  QLabel* empty_ = nullptr;
+  int grid_rows_ = 0, grid_columns_ = 0;
   QTimer* timer_ = nullptr;
   QStackedWidget* stack_ = nullptr;
   StyledPlot* plot_ = nullptr;
@@ -113,7 +122,8 @@ class SampleGrid : public QWidget {
   Q_OBJECT
  public:
   explicit SampleGrid(QWidget* parent = nullptr);
-  void setImages(const QVector<QVector<QImage>>& rows, const QStringList& columnTitles);
+  void setImages(const QVector<QVector<QImage>>& rows, const QStringList& columnTitles,
+                 const QStringList& rowTitles = {}, int highlightColumn = -1);
   QSize sizeHint() const override;
 
  protected:
@@ -121,7 +131,8 @@ class SampleGrid : public QWidget {
 
  private:
   QVector<QVector<QImage>> rows_;
-  QStringList titles_;
+  QStringList titles_, row_titles_;
+  int highlight_ = -1;
 };
 
 // Converts one sample (channels × height × width floats, roughly in [-1, 1]) to an image.

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <numeric>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -9,6 +10,7 @@
 
 #include "app/cli/command.h"
 #include "core/common/error.h"
+#include "core/diffusion/sampler.h"
 #include "core/io/file.h"
 #include "core/session/image_data.h"
 #include "core/session/project.h"
@@ -37,7 +39,8 @@ int translate_command(const Args& args) {
     fail("{}: the run has no trained score model (score/model.pt); run its score stage first", run.string());
   // The run's copy of the project: only the source preprocessing and the samplers are used (its data paths are not).
   auto project = session::parse_project(io::read_file((run / "project.json").string()),
-                                        (run / "project.json").string(), run.string());
+                                        (run / "project.json").string(),
+                                        session::project_base_dir((run / "project.json").string()));
   if (!project.images()) fail("{}: a point-cloud run; otcs translate applies image runs", run.string());
   auto model = session::load_score_model((run / "score/model.pt").string());
 
@@ -87,6 +90,12 @@ int translate_command(const Args& args) {
     if (pct / 10 != last / 10) spdlog::info("translate: {}%", pct);
     last = pct;
   };
+  const int64_t record = args.has("--trajectories") ? positive_int(args, "--trajectories", 1) : 0;
+  diffusion::TrajectoryRecorder recorder({}, args.has("--frames") ? positive_int(args, "--frames", 2) : 11);
+  if (record > 0) {
+    to.recorder = &recorder;
+    to.record = std::min<int64_t>({record, pack.size(), to.batch});
+  }
   spdlog::info("translate: {} inputs from {} with {} ({} steps)", pack.size(), input,
                diffusion::sampler_kind_name(to.sampler.kind), to.sampler.steps);
   auto y = session::translate_images(model, sources, shape, to);
@@ -98,8 +107,15 @@ int translate_command(const Args& args) {
     else name = fs::path(name).stem().string() + ".png";
     imaging::write_png(out.claim(name), imaging::to_uint8_hwc(y[i]));
   }
+  if (to.record > 0) {
+    std::vector<int64_t> recorded(static_cast<size_t>(to.record));
+    std::iota(recorded.begin(), recorded.end(), int64_t(0));
+    session::save_image_trajectories(out.claim("trajectories.npz"), recorder, recorded);
+  }
   out.commit();
-  std::cout << fmt::format("{} translations written to {}\n", y.size(0), out.dir());
+  std::cout << fmt::format("{} translations written to {}{}\n", y.size(0), out.dir(),
+                           to.record > 0 ? fmt::format(" (trajectories of the first {} in trajectories.npz)", to.record)
+                                         : std::string());
   return 0;
 #endif
 }
@@ -110,7 +126,8 @@ void register_translate(std::vector<Command>& out) {
   Command cmd;
   cmd.name = "translate";
   cmd.summary = "apply a trained image run to new source images (folder or idx file), one PNG per input";
-  cmd.usage = "otcs translate --run RUN --input PATH --out DIR [--steps N] [--guidance W] [--seed S] [--limit N]";
+  cmd.usage = "otcs translate --run RUN --input PATH --out DIR [--steps N] [--guidance W] [--seed S] [--limit N] "
+              "[--trajectories K]";
   cmd.description =
       "Preprocesses the inputs as the run's project preprocesses its source set, samples the run's conditional\n"
       "score model (its sample stage's sampler) once per input, and writes DIR/<name>.png (folder inputs keep\n"
@@ -121,7 +138,10 @@ void register_translate(std::vector<Command>& out) {
                  {"--steps", "N", "sampler steps (default: the project's)"},
                  {"--guidance", "W", "classifier-free guidance weight (default: the project's; needs cond_dropout)"},
                  {"--seed", "S", "random seed", "0"},
-                 {"--limit", "N", "translate only the first N inputs"}};
+                 {"--limit", "N", "translate only the first N inputs"},
+                 {"--trajectories", "K",
+                  "also record the reverse process of the first K inputs (at most 250) into DIR/trajectories.npz"},
+                 {"--frames", "F", "recorded steps per trajectory, the first and the last included", "11"}};
   cmd.run = translate_command;
   out.push_back(std::move(cmd));
 }

@@ -53,7 +53,7 @@ ProjectData loadProjectData(const QJsonObject& json, const QString& projectPath)
   ProjectData out;
   const QFileInfo info(projectPath);
   const std::string name = projectPath.isEmpty() ? "project" : projectPath.toStdString();
-  const std::string dir = projectPath.isEmpty() ? std::string(".") : info.absolutePath().toStdString();
+  const std::string dir = projectPath.isEmpty() ? std::string(".") : session::project_base_dir(projectPath.toStdString());
   try {
     const QByteArray text = QJsonDocument(json).toJson(QJsonDocument::Compact);
     session::Project p = session::parse_project(text.toStdString(), name, dir);

@@ -16,6 +16,7 @@
 #include <QtConcurrent/QtConcurrentRun>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QScreen>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -182,6 +183,12 @@ void MainWindow::createViews() {
   auto describe = [this](Domain domain, qint64 i) {
     const auto& pts = domain == Domain::Source ? data_.source : data_.target;
     if (i < 0 || i >= pts.size()) return QString();
+    if (data_.imageShape.valid()) {
+      // An image sample is identified by its index and class (the thumbnail shows it); a coordinate means nothing.
+      const auto& labels = domain == Domain::Source ? data_.sourceLabels : data_.targetLabels;
+      const int label = i < labels.size() ? labels[int(i)] : -1;
+      return label >= 0 ? QString("class %1").arg(label) : QString("image %1").arg(i);
+    }
     return QString("(%1, %2)").arg(pts[int(i)].x(), 0, 'f', 3).arg(pts[int(i)].y(), 0, 'f', 3);
   };
   h_inspector_->setDescriber(describe);
@@ -231,7 +238,7 @@ void MainWindow::connectSession() {
         }
       } else if (stage == "bridge" && what == "skipped") {
         loadH(QDir(dir).filePath("bridge/H.npz"));
-      } else if (stage == "sample" && what == "skipped") {
+      } else if (stage == "sample" && what != "stopped") {
         loadTrajectoryFile(QDir(dir).filePath("sample/trajectories.npz"));
       }
     }
@@ -253,6 +260,10 @@ QString MainWindow::defaultRunDir() const {
   if (document_->path().isEmpty()) return QDir::current().filePath("runs/untitled");
   const QFileInfo info(document_->path());
   QDir dir = info.absoluteDir();
+  // A run's own copy of its project (RUN/project.json, as otcs run writes it) opens that run.
+  if (info.fileName() == "project.json" &&
+      (dir.exists("otcs.log") || dir.exists("ot") || dir.exists("metrics.json") || dir.exists("run.json")))
+    return dir.absolutePath();
   // projects/NAME.json runs into runs/NAME beside projects/, as `scripts/run` does.
   if (dir.dirName() == "projects") return QDir(dir.absoluteFilePath("..")).absoluteFilePath("runs/" + info.completeBaseName());
   return dir.absoluteFilePath("runs/" + info.completeBaseName());
@@ -837,9 +848,23 @@ void MainWindow::rebuildRecentMenu() {
 void MainWindow::readSettings() {
   QSettings settings;
   if (!restoreGeometry(settings.value("window/geometry").toByteArray())) resize(1400, 900);
+  fitToScreen();
   if (settings.value("window/layoutVersion").toInt() == kLayoutVersion)
     restoreState(settings.value("window/state").toByteArray(), kLayoutVersion);
   rebuildRecentMenu();
+}
+
+void MainWindow::fitToScreen() {
+  // Never larger than the screen's available area (a geometry saved on a larger screen, or the default size on
+  // a 1280 x 800 one); a frame's decorations are allowed for where a window manager adds them.
+  const QScreen* s = screen() ? screen() : QGuiApplication::primaryScreen();
+  if (!s) return;
+  const QRect avail = s->availableGeometry();
+  const QSize frame = frameGeometry().size() - geometry().size();
+  const QSize decorations(std::max(frame.width(), 0), std::max(frame.height(), 0));
+  const QSize fit = size().boundedTo(avail.size() - decorations);
+  if (fit != size()) resize(fit);
+  if (!avail.contains(frameGeometry())) move(avail.topLeft());
 }
 
 void MainWindow::writeSettings() {

@@ -125,6 +125,7 @@ class MainWindow : public QMainWindow {
   void applyProjectData(ProjectData data);
   void showStageDone(const QString& runDir);
   void readSettings();
+  void fitToScreen();
   void writeSettings();
 
   ProjectDocument* document_ = nullptr;

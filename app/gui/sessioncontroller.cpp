@@ -80,7 +80,8 @@ bool SessionController::start(const QJsonObject& project, const QString& project
   try {
     const QFileInfo info(projectPath);
     const std::string name = projectPath.isEmpty() ? "project" : projectPath.toStdString();
-    const std::string dir = projectPath.isEmpty() ? QDir::currentPath().toStdString() : info.absolutePath().toStdString();
+    const std::string dir = projectPath.isEmpty() ? QDir::currentPath().toStdString()
+                                                  : session::project_base_dir(projectPath.toStdString());
     session::Project p = session::parse_project(QJsonDocument(project).toJson().toStdString(), name, dir);
     p.path = projectPath.isEmpty() ? std::string() : info.absoluteFilePath().toStdString();
     p.dir = dir;

@@ -64,7 +64,8 @@ int runWorkbench(int argc, char** argv) {
   parser.setApplicationDescription("OTCS Workbench: optimal-transport-guided diffusion, interactively.");
   parser.addHelpOption();
   parser.addVersionOption();
-  parser.addPositionalArgument("project", "Project file to open (projects/*.json).", "[project]");
+  parser.addPositionalArgument("project", "Project file to open (projects/*.json), or a run directory (otcs run --out "
+                                           "RUN) to open with its results.", "[project|run]");
   QCommandLineOption screenshot("screenshot", "Grab the main window once it is shown and settled, save it as PNG "
                                               "to FILE and exit.", "FILE");
   QCommandLineOption screenshot_views("screenshot-views", "Save a PNG of every main view into DIR and exit.", "DIR");
@@ -95,7 +96,11 @@ int runWorkbench(int argc, char** argv) {
     std::fprintf(stderr, "otcs-workbench: error: give at most one project file\n");
     return 2;
   }
-  if (!positional.isEmpty() && !window.openProject(positional.first()) && automated) return 2;
+  QString to_open = positional.isEmpty() ? QString() : positional.first();
+  // A run directory opens as the run: its own copy of the project, with the run's artifacts.
+  if (!to_open.isEmpty() && QFileInfo(to_open).isDir() && QFileInfo::exists(QDir(to_open).filePath("project.json")))
+    to_open = QDir(to_open).filePath("project.json");
+  if (!to_open.isEmpty() && !window.openProject(to_open) && automated) return 2;
   window.show();
 
   int exit_code = 0;

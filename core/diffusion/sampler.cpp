@@ -70,7 +70,12 @@ bool TrajectoryRecorder::wants(int64_t step) const {
 
 void TrajectoryRecorder::record(int64_t step, double t, const torch::Tensor& x, const torch::Tensor& x0) {
   if (!wants(step)) return;
-  TrajectoryFrame frame{step, t, x.detach().to(torch::kFloat32).clone(), x0.detach().to(torch::kFloat32).clone()};
+  auto rows = [this](const torch::Tensor& v) {
+    auto out = v.detach();
+    if (rows_ > 0 && out.dim() > 0 && out.size(0) > rows_) out = out.narrow(0, 0, rows_);
+    return out.to(torch::kFloat32).clone();
+  };
+  TrajectoryFrame frame{step, t, rows(x), rows(x0)};
   frames_.push_back(frame);
   if (on_frame) on_frame(frames_.back());
 }

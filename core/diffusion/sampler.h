@@ -73,6 +73,8 @@ public:
   explicit TrajectoryRecorder(std::vector<int64_t> wanted = {}, int64_t count = 0)
       : wanted_(std::move(wanted)), count_(count) {}
   std::function<void(const TrajectoryFrame&)> on_frame;
+  // Keeps only the first `rows` samples of each recorded batch (0: all); a few image paths out of a large batch.
+  void keep_rows(int64_t rows) { rows_ = rows; }
   void begin(int64_t total_steps);
   bool wants(int64_t step) const;
   void record(int64_t step, double t, const torch::Tensor& x, const torch::Tensor& x0);
@@ -83,6 +85,7 @@ public:
 private:
   std::vector<int64_t> wanted_;
   int64_t count_;
+  int64_t rows_ = 0;
   std::vector<bool> keep_;
   std::vector<TrajectoryFrame> frames_;
 };

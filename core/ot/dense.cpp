@@ -31,10 +31,22 @@ torch::Tensor newton_rows(const torch::Tensor& A, torch::Tensor x, double c, int
   return x;
 }
 
+// The dual objective at (u, v), P = relu(u_i + v_j - G_ij) = 2 eps H: mean u + mean v - mean P^2 / (4 eps).
+double dual_of(const torch::Tensor& u, const torch::Tensor& v, const torch::Tensor& P, double epsilon) {
+  return u.to(torch::kFloat64).mean().item<double>() + v.to(torch::kFloat64).mean().item<double>() -
+         P.pow(2).sum(torch::kFloat64).item<double>() / double(P.numel()) / (4 * epsilon);
+}
+
+// <G, pi> over the finite entries, pi = P / (2 eps n m). Masked entries (+inf in G) have P = 0 there, and the
+// 0 * inf they make is not a number that nansum skips.
+double transport_cost_of(const torch::Tensor& P, const torch::Tensor& G, double epsilon) {
+  return torch::nansum(P * G, {}, false, torch::kFloat64).item<double>() / (2 * epsilon * double(P.numel()));
+}
+
 }  // namespace
 
 DenseDualResult solve_dense_dual(const torch::Tensor& G_in, const DenseDualOptions& o,
-                                 const std::function<bool(int64_t, double, double)>& progress) {
+                                 const std::function<bool(const DenseDualProgress&)>& progress) {
   torch::NoGradGuard no_grad;
   const auto t0 = std::chrono::steady_clock::now();
   if (G_in.dim() != 2) fail("dense OT: expected a cost matrix");
@@ -53,6 +65,19 @@ DenseDualResult solve_dense_dual(const torch::Tensor& G_in, const DenseDualOptio
       auto P = (u.unsqueeze(1) + v.unsqueeze(0) - G).clamp_min_(0);
       auto gu = 1 - P.sum(1) / float(c_row);
       auto gv = 1 - P.sum(0) / float(c_col);
+      if (progress) {
+        DenseDualProgress p;
+        p.phase = DenseDualProgress::Phase::Adam;
+        p.step = k;
+        p.dual_objective = dual_of(u, v, P, o.epsilon);
+        p.marginal_error_rows = gu.abs().max().item<double>();
+        p.marginal_error_cols = gv.abs().max().item<double>();
+        if (k % 10 == 0 || k == 1 || k == o.adam_steps) {
+          p.has_plan_diagnostics = true;
+          p.transport_cost = transport_cost_of(P, G, o.epsilon);
+        }
+        if (!progress(p)) break;
+      }
       P = torch::Tensor();
       const double lr = o.adam_lr * (0.01 + 0.99 * 0.5 * (1 + std::cos(M_PI * double(k - 1) / double(o.adam_steps))));
       const double bc1 = 1 - std::pow(b1, double(k)), bc2 = 1 - std::pow(b2, double(k));
@@ -62,10 +87,6 @@ DenseDualResult solve_dense_dual(const torch::Tensor& G_in, const DenseDualOptio
       vv.mul_(b2).addcmul_(gv, gv, 1 - b2);
       u.add_(mu / bc1 / ((vu / bc2).sqrt() + 1e-12), lr);
       v.add_(mv / bc1 / ((vv / bc2).sqrt() + 1e-12), lr);
-      if (progress && k % 50 == 0) {
-        const double err = gu.abs().max().item<double>();
-        if (!progress(-k, 0.0, err)) break;
-      }
     }
   }
   for (int64_t s = 1; s <= o.max_sweeps; ++s) {
@@ -73,12 +94,21 @@ DenseDualResult solve_dense_dual(const torch::Tensor& G_in, const DenseDualOptio
     v = newton_rows((G - u.unsqueeze(1)).t().contiguous(), v, c_col, o.newton_steps, o.tolerance * 0.1);
     auto P = (u.unsqueeze(1) + v.unsqueeze(0) - G).clamp_min_(0);  // 2 eps H
     const double row_err = (P.sum(1) / float(c_row) - 1).abs().max().item<double>();
-    const double dual = u.to(torch::kFloat64).mean().item<double>() + v.to(torch::kFloat64).mean().item<double>() -
-                        P.to(torch::kFloat64).pow(2).mean().item<double>() / (4 * o.epsilon);
+    const double dual = dual_of(u, v, P, o.epsilon);
     r.sweeps = s;
     r.dual_objective = dual;
     r.marginal_error_rows = row_err;
-    const bool go_on = !progress || progress(s, dual, row_err);
+    bool go_on = true;
+    if (progress) {
+      DenseDualProgress p;
+      p.step = o.adam_steps + s;
+      p.dual_objective = dual;
+      p.marginal_error_rows = row_err;
+      p.marginal_error_cols = (P.sum(0) / float(c_col) - 1).abs().max().item<double>();
+      p.has_plan_diagnostics = true;
+      p.transport_cost = transport_cost_of(P, G, o.epsilon);
+      go_on = progress(p);
+    }
     if (row_err <= o.tolerance) {
       r.converged = true;
       break;
@@ -87,9 +117,7 @@ DenseDualResult solve_dense_dual(const torch::Tensor& G_in, const DenseDualOptio
   }
   auto P = (u.unsqueeze(1) + v.unsqueeze(0) - G).clamp_min_(0);
   r.marginal_error_cols = (P.sum(0) / float(c_col) - 1).abs().max().item<double>();
-  auto finite = torch::isfinite(G);
-  r.transport_cost = (P * torch::where(finite, G, torch::zeros_like(G))).to(torch::kFloat64).sum().item<double>() /
-                     (2 * o.epsilon * double(n) * double(m));
+  r.transport_cost = transport_cost_of(P, G, o.epsilon);
   r.u = u.to(torch::kFloat64);
   r.v = v.to(torch::kFloat64);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

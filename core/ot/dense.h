@@ -34,9 +34,21 @@ struct DenseDualResult {
   double seconds = 0;
 };
 
-// G: float32 [n, m] (+inf where the mask forbids a pair). progress(sweep, dual, row error) after every sweep;
+// One point of the solver's progress curve. `step` counts Adam steps 1..adam_steps, then sweeps continue from
+// adam_steps + 1, so the whole solve is one increasing axis.
+struct DenseDualProgress {
+  enum class Phase { Adam, Sweep } phase = Phase::Sweep;
+  int64_t step = 0;
+  double dual_objective = 0;       // at the iterate the step started from (Adam) or ended at (sweep)
+  double marginal_error_rows = 0;  // relative, as in DenseDualResult
+  double marginal_error_cols = 0;
+  bool has_plan_diagnostics = false;  // transport_cost below is set (every sweep, every 10th Adam step)
+  double transport_cost = 0;
+};
+
+// G: float32 [n, m] (+inf where the mask forbids a pair). progress after every Adam step and every sweep;
 // returning false stops early (the result so far is returned, converged = false).
 DenseDualResult solve_dense_dual(const torch::Tensor& G, const DenseDualOptions& options,
-                                 const std::function<bool(int64_t, double, double)>& progress = {});
+                                 const std::function<bool(const DenseDualProgress&)>& progress = {});
 
 }  // namespace otcs::ot

@@ -56,6 +56,7 @@ struct Work {
   torch::Tensor A;       // M * [V > 0] as float64 (the generalised Hessian's pattern)
   int64_t n = 0, m = 0;
   double p = 0, q = 0, w = 0;
+  int iterations = 0;  // Newton iterations over every continuation stage, for progress reports
 
   // Fills `out` with M * relu(u + v - G) and returns the dual objective.
   double dual(const torch::Tensor& u, const torch::Tensor& v, double eps, torch::Tensor& out) const {
@@ -87,6 +88,7 @@ StageResult newton_stage(Work& W, torch::Tensor& u, torch::Tensor& v, double eps
     return std::max(double(n) * gu.abs().max().item<double>(), double(m) * gv.abs().max().item<double>());
   };
   st.residual = gradient();
+  if (options.on_iteration && W.iterations == 0) options.on_iteration(0, eps, dual, st.residual);
   for (int it = 0; it < options.max_newton && st.residual > tol; ++it) {
     torch::sign_out(W.A, W.P);  // P >= 0, so sign(P) is the active pattern
     // Newton system scaled by 1/s_scale: [diag(A1) A; A^T diag(A^T 1)] d = g / s_scale, plus lambda I, a
@@ -161,6 +163,8 @@ StageResult newton_stage(Work& W, torch::Tensor& u, torch::Tensor& v, double eps
     std::swap(W.P, W.P2);
     dual = trial;
     st.residual = gradient();
+    ++W.iterations;
+    if (options.on_iteration) options.on_iteration(W.iterations, eps, dual, st.residual);
     spdlog::trace("exact OT: eps {:.3g} newton {} step {:.3g} residual {:.3e} dual {:.12g}", eps, it, t,
                   st.residual, dual);
   }

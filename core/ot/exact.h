@@ -8,6 +8,7 @@
 // gradients, steps are globalised by an Armijo backtracking line search on the concave dual, and the gauge
 // (u + c, v - c) is fixed at the end by equalising the means of u and v.
 #include <cstdint>
+#include <functional>
 
 #include <torch/types.h>
 
@@ -18,6 +19,10 @@ struct ExactOptions {
   int max_newton = 500;
   int max_cg = 1000;
   double cg_relative_tolerance = 1e-3;  // tightened automatically near convergence
+  // Called at the start (iteration 0) and after every Newton iteration, counted over the whole continuation in
+  // epsilon: the dual objective at the stage's epsilon and the relative marginal residual (the solver's own
+  // convergence measure). The objective jumps where epsilon steps down.
+  std::function<void(int iteration, double epsilon, double dual, double residual)> on_iteration;
 };
 
 struct ExactResult {

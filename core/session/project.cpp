@@ -356,13 +356,31 @@ template <class P, class Parse>
 P load_from_file(const std::string& path, Parse parse) {
   const std::string text = io::read_file(path);
   const fs::path abs = fs::absolute(path);
-  P p = parse(text, path, abs.parent_path().string());
+  const std::string base = project_base_dir(path);
+  P p = parse(text, path, base);
   p.path = abs.string();
-  p.dir = abs.parent_path().string();
+  p.dir = base;
   return p;
 }
 
 }  // namespace
+
+std::string project_base_dir(const std::string& project_path) {
+  const fs::path abs = fs::absolute(project_path);
+  std::error_code ec;
+  const fs::path recorded = abs.parent_path() / "project.base";
+  if (abs.filename() == "project.json" && fs::is_regular_file(recorded, ec)) {
+    std::string dir = io::read_file(recorded.string());
+    while (!dir.empty() && (dir.back() == '\n' || dir.back() == '\r')) dir.pop_back();
+    if (!dir.empty() && fs::is_directory(dir, ec)) return dir;
+  }
+  return abs.parent_path().string();
+}
+
+void record_project_base_dir(const std::string& run_dir, const std::string& base_dir) {
+  if (base_dir.empty()) return;
+  io::write_file_atomic((fs::path(run_dir) / "project.base").string(), fs::absolute(base_dir).string() + "\n");
+}
 
 Project parse_project(const std::string& text, const std::string& name, const std::string& base_dir) {
   json root = parse_json(text, name);
@@ -536,6 +554,7 @@ Project parse_project(const std::string& text, const std::string& name, const st
     sm.per_source = s.positive_integer("per_source", sm.per_source);
     sm.trajectory_frames = s.positive_integer("trajectory_frames", sm.trajectory_frames);
     sm.trajectory_paths = s.positive_integer("trajectory_paths", sm.trajectory_paths);
+    sm.trajectory_sources = s.non_negative_integer("trajectory_sources", sm.trajectory_sources);
     sm.seed = s.seed("seed", 0);
     s.finish();
     p.canonical["sample"] = s.raw().dump();

@@ -100,6 +100,7 @@ struct SampleStageSpec {
   int64_t per_source = 200;
   int64_t trajectory_frames = 11;   // recorded steps (the first and the last always)
   int64_t trajectory_paths = 8;     // samples per source whose paths are kept
+  int64_t trajectory_sources = 8;   // image projects: sources whose reverse process is recorded (one path each)
   uint64_t seed = 0;
 };
 
@@ -154,6 +155,12 @@ struct Project {
 };
 
 Project load_project(const std::string& path);
+
+// The folder a project file's relative data paths are resolved against: its own folder, except for a run's copy
+// (RUN/project.json) beside which the run recorded the original project's folder (RUN/project.base).
+std::string project_base_dir(const std::string& project_path);
+// Records `base_dir` beside a run's copy of its project, for project_base_dir.
+void record_project_base_dir(const std::string& run_dir, const std::string& base_dir);
 // Parses project text; `name_for_errors` prefixes messages, `base_dir` resolves relative data paths.
 Project parse_project(const std::string& text, const std::string& name_for_errors, const std::string& base_dir);
 

@@ -258,6 +258,8 @@ SessionResult Session::Impl::run() {
   if (ec) fail("{}: cannot create the run directory ({})", run_dir.string(), ec.message());
   remove_stale_temporaries(run_dir);
   io::write_file_atomic((run_dir / "project.json").string(), project.text);
+  // The run's copy resolves relative data paths against the original project's folder (workbench, translate).
+  if (!project.dir.empty() && fs::absolute(project.dir) != run_dir) record_project_base_dir(run_dir.string(), project.dir);
 
   StageContext ctx(project, run_dir, [this](const Event& e) { emit(e); }, stop, pause);
   ctx.device = options.device;

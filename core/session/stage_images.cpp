@@ -178,6 +178,84 @@ StageOutcome run_paired_eval(StageContext& ctx, const data::Pack& test_src, cons
   return {StageOutcome::Status::Done, fmt::format("PSNR {:.3f} dB, SSIM {:.4f} (bicubic {:.3f} / {:.4f})", pa, sa, pi, si)};
 }
 
+// The grid's rows taken round-robin over its classes (one source of each class, then a second of each, ...), so
+// that `k` recorded sources show as many classes as they can.
+std::vector<size_t> spread_over_classes(const std::vector<int64_t>& classes, int64_t k) {
+  std::vector<std::vector<size_t>> groups;
+  std::map<int64_t, size_t> group_of;
+  for (size_t i = 0; i < classes.size(); ++i) {
+    auto [it, added] = group_of.try_emplace(classes[i], groups.size());
+    if (added) groups.emplace_back();
+    groups[it->second].push_back(i);
+  }
+  std::vector<size_t> out;
+  for (size_t round = 0; int64_t(out.size()) < k; ++round) {
+    bool any = false;
+    for (const auto& g : groups)
+      if (round < g.size() && int64_t(out.size()) < k) {
+        out.push_back(g[round]);
+        any = true;
+      }
+    if (!any) break;
+  }
+  return out;
+}
+
+// Records the reverse process of `trajectory_sources` of the grid's sources (x_t and x̂0 at `trajectory_frames`
+// evenly spaced steps, the first and the last included) into sample/trajectories.npz, streaming each frame as it
+// is made. A separate short translation of those sources with the grid's sampler and seed: the grid's own
+// results stay what they are without recording. Returns the number of sources recorded, -1 when stopped.
+int64_t record_image_trajectories(StageContext& ctx, const ScoreModel& model, const std::vector<int64_t>& rows,
+                                  const std::vector<int64_t>& classes, const TranslateOptions& grid_options) {
+  const auto& sp = ctx.project.sample;
+  const auto picked = spread_over_classes(classes, sp.trajectory_sources);
+  const fs::path path = ctx.dir(Stage::Sample) / "trajectories.npz";
+  std::error_code ec;
+  fs::remove(path, ec);
+  if (picked.empty()) return 0;
+  std::vector<int64_t> sources, positions;
+  for (size_t i : picked) {
+    sources.push_back(rows[i]);
+    positions.push_back(int64_t(i));
+  }
+  const int64_t k = int64_t(sources.size());
+  const int64_t dim = ctx.source.size(1);
+  const int64_t out_dim = ctx.image_shape[0] * ctx.image_shape[1] * ctx.image_shape[2];
+  diffusion::TrajectoryRecorder recorder({}, sp.trajectory_frames);
+  int64_t frame_no = 0;
+  recorder.on_frame = [&](const diffusion::TrajectoryFrame& f) {
+    auto xs = f.x.reshape({k, -1}).contiguous(), x0s = f.x0.reshape({k, -1}).contiguous();
+    for (int64_t s = 0; s < k; ++s) {
+      TrajectoryEvent e;
+      e.source_index = sources[size_t(s)];
+      e.frame = frame_no;
+      e.step = f.step;
+      e.t = f.t;
+      e.count = 1;
+      e.dim = out_dim;
+      const float* px = xs[s].data_ptr<float>();
+      const float* p0 = x0s[s].data_ptr<float>();
+      e.x.assign(px, px + out_dim);
+      e.x0.assign(p0, p0 + out_dim);
+      ctx.emit(e);
+    }
+    ++frame_no;
+  };
+  TranslateOptions to = grid_options;
+  to.progress = nullptr;
+  to.recorder = &recorder;
+  to.record = k;
+  auto sel = torch::tensor(positions, torch::kInt64);
+  if (to.low_res.defined()) to.low_res = to.low_res.index_select(0, sel);
+  auto src = ctx.source.index_select(0, torch::tensor(sources, torch::kInt64)).view({k, dim});
+  ctx.log(LogEvent::Level::Info, fmt::format("sample: recording the reverse process of {} sources ({} frames)", k,
+                                             sp.trajectory_frames));
+  auto y = translate_images(model, src, ctx.image_shape, to);
+  if (!y.defined()) return -1;
+  save_image_trajectories(path.string(), recorder, sources);
+  return k;
+}
+
 }  // namespace
 
 StageOutcome run_image_sample_stage(StageContext& ctx) {
@@ -219,8 +297,11 @@ StageOutcome run_image_sample_stage(StageContext& ctx) {
                                                       {"source_index", sel},
                                                       {"target_class", torch::tensor(classes, torch::kInt64)},
                                                       {"per_class", torch::tensor({per_class}, torch::kInt64)}});
-  mark_done(ctx, Stage::Sample, fmt::format("\"translations\": {}", rows.size()));
-  return {StageOutcome::Status::Done, fmt::format("{} translations", rows.size())};
+  const int64_t recorded = record_image_trajectories(ctx, model, rows, classes, to);
+  if (recorded < 0) return {StageOutcome::Status::Stopped, "sample: stopped"};
+  mark_done(ctx, Stage::Sample,
+            fmt::format("\"translations\": {},\n  \"trajectory_sources\": {}", rows.size(), recorded));
+  return {StageOutcome::Status::Done, fmt::format("{} translations, {} recorded trajectories", rows.size(), recorded)};
 }
 
 StageOutcome run_image_eval_stage(StageContext& ctx) {

@@ -49,7 +49,7 @@ std::optional<ot::GuidanceOptions> guidance_options(const StageContext& ctx) {
 
 // The exact solve of the finite problem (source set x target set), shared with the eval stage's reference.
 ot::ExactResult solve_exact_problem(const StageContext& ctx, const torch::Tensor& source, const torch::Tensor& target,
-                                    const ot::KeypointPairs& keypoints) {
+                                    const ot::KeypointPairs& keypoints, const ot::ExactOptions& options) {
   const auto& o = ctx.project.ot;
   const auto cost = ot::parse_cost(o.cost);
   auto xs = source.to(torch::kFloat64), yt = target.to(torch::kFloat64);
@@ -61,7 +61,7 @@ ot::ExactResult solve_exact_problem(const StageContext& ctx, const torch::Tensor
     G = guidance.guided_cost(si, ti, C, torch::kFloat64);
     M = guidance.mask(si, ti, torch::kFloat64);
   }
-  return ot::solve_exact(G, o.epsilon, M, C);
+  return ot::solve_exact(G, o.epsilon, M, C, options);
 }
 
 StageOutcome run_ot_stage(StageContext& ctx) {
@@ -101,31 +101,37 @@ StageOutcome run_ot_stage(StageContext& ctx) {
     dopt.max_sweeps = o.iterations;
     dopt.adam_steps = o.adam_steps;
     dopt.adam_lr = o.lr;
+    // The whole solve is one curve: every Adam step, then every sweep (dual.csv), and the plan's diagnostics
+    // (diagnostics.csv) every sweep and every 10th Adam step; live as loss events.
     std::ofstream curve((dir / "dual.csv").string());
     curve << "step,dual_objective\n";
-    auto res = ot::solve_dense_dual(G, dopt, [&](int64_t sweep, double dual, double err) {
-      if (sweep < 0) {
-        ctx.log(LogEvent::Level::Info, fmt::format("ot: adam step {}: row marginal error {:.2e}", -sweep, err));
-        ctx.emit(LossEvent{Stage::Ot, "marginal_error_rows", -sweep, err});
-        return !ctx.stop.load();
+    std::ofstream diag((dir / "diagnostics.csv").string());
+    diag << "step,transport_cost,marginal_error_rows,marginal_error_cols\n";
+    auto res = ot::solve_dense_dual(G, dopt, [&](const ot::DenseDualProgress& p) {
+      const bool adam = p.phase == ot::DenseDualProgress::Phase::Adam;
+      curve << p.step << "," << fmt::format("{:.9g}", p.dual_objective) << "\n";
+      ctx.emit(LossEvent{Stage::Ot, "dual", p.step, p.dual_objective});
+      if (p.has_plan_diagnostics) {
+        diag << fmt::format("{},{:.9g},{:.9g},{:.9g}\n", p.step, p.transport_cost, p.marginal_error_rows,
+                            p.marginal_error_cols);
+        ctx.emit(LossEvent{Stage::Ot, "transport_cost", p.step, p.transport_cost});
+        ctx.emit(LossEvent{Stage::Ot, "marginal_error_rows", p.step, p.marginal_error_rows});
+        ctx.emit(LossEvent{Stage::Ot, "marginal_error_cols", p.step, p.marginal_error_cols});
       }
-      sweep += dopt.adam_steps;
-      curve << sweep << "," << fmt::format("{:.9g}", dual) << "\n";
-      ctx.emit(LossEvent{Stage::Ot, "dual", sweep, dual});
-      ctx.emit(LossEvent{Stage::Ot, "marginal_error_rows", sweep, err});
-      ctx.log(LogEvent::Level::Info, fmt::format("ot: sweep {}: dual {:.6g}, row marginal error {:.2e}", sweep, dual, err));
+      if (!adam || p.step % 50 == 0)
+        ctx.log(LogEvent::Level::Info,
+                fmt::format("ot: {} {}: dual {:.6g}, row marginal error {:.2e}", adam ? "adam step" : "sweep",
+                            adam ? p.step : p.step - dopt.adam_steps, p.dual_objective, p.marginal_error_rows));
       return !ctx.stop.load();
     });
     curve.close();
+    diag.close();
     if (ctx.stop.load() && !res.converged) return {StageOutcome::Status::Stopped, "ot: stopped (the dense solve restarts)"};
     if (!res.converged)
       ctx.log(LogEvent::Level::Warning, fmt::format("ot: {} sweeps left a row marginal error of {:.2e}", res.sweeps,
                                                     res.marginal_error_rows));
     u = res.u;
     v = res.v;
-    io::write_file_atomic((dir / "diagnostics.csv").string(),
-                          fmt::format("step,transport_cost,marginal_error_rows,marginal_error_cols\n{},{:.9g},{:.9g},{:.9g}\n",
-                                      res.sweeps, res.transport_cost, res.marginal_error_rows, res.marginal_error_cols));
     report = fmt::format("\"solver\": \"dense\",\n  \"dual_objective\": {:.17g},\n  \"transport_cost\": {:.17g},\n  "
                          "\"marginal_error_rows\": {:.6g},\n  \"marginal_error_cols\": {:.6g},\n  \"sweeps\": {},\n  "
                          "\"seconds\": {:.3f}",
@@ -138,22 +144,30 @@ StageOutcome run_ot_stage(StageContext& ctx) {
                                                                                   "alpha {:g}",
                                                                                   ctx.keypoints.size(), o.tau, o.alpha)
                                                                     : ""));
-    auto res = solve_exact_problem(ctx, ctx.source, ctx.target, ctx.keypoints);
+    // Every Newton iteration is a point of the curve: the dual objective (dual.csv; it steps where the
+    // continuation lowers epsilon) and the relative marginal residual (diagnostics.csv), live as loss events.
+    std::ofstream curve((dir / "dual.csv").string());
+    curve << "step,dual_objective\n";
+    std::ofstream diag((dir / "diagnostics.csv").string());
+    diag << "step,marginal_residual\n";
+    ot::ExactOptions eo;
+    eo.on_iteration = [&](int it, double eps, double dual, double residual) {
+      curve << it << "," << fmt::format("{:.12g}", dual) << "\n";
+      diag << it << "," << fmt::format("{:.9g}", residual) << "\n";
+      ctx.emit(LossEvent{Stage::Ot, "dual", it, dual});
+      ctx.emit(LossEvent{Stage::Ot, "marginal_residual", it, residual});
+      spdlog::debug("ot: newton {}: epsilon {:.3g}, dual {:.12g}, residual {:.3e}", it, eps, dual, residual);
+    };
+    auto res = solve_exact_problem(ctx, ctx.source, ctx.target, ctx.keypoints, eo);
+    curve.close();
+    diag.close();
     if (!res.converged)
       ctx.log(LogEvent::Level::Warning, fmt::format("ot: the exact solver stopped before convergence (KKT residual {:.2e})", res.kkt));
     u = res.u;
     v = res.v;
-    ctx.emit(LossEvent{Stage::Ot, "dual", res.newton_iterations, res.dual_objective});
-    // The plan's own diagnostics (one point: the exact solver has no training curve), live and on disk.
-    ctx.emit(LossEvent{Stage::Ot, "transport_cost", res.newton_iterations, res.transport_cost});
-    ctx.emit(LossEvent{Stage::Ot, "marginal_error_rows", res.newton_iterations, res.marginal_error_rows});
-    ctx.emit(LossEvent{Stage::Ot, "marginal_error_cols", res.newton_iterations, res.marginal_error_cols});
-    io::write_file_atomic((dir / "dual.csv").string(),
-                          fmt::format("step,dual_objective\n{},{:.9g}\n", res.newton_iterations, res.dual_objective));
-    io::write_file_atomic((dir / "diagnostics.csv").string(),
-                          fmt::format("step,transport_cost,marginal_error_rows,marginal_error_cols\n{},{:.9g},{:.9g},{:.9g}\n",
-                                      res.newton_iterations, res.transport_cost, res.marginal_error_rows,
-                                      res.marginal_error_cols));
+    ctx.log(LogEvent::Level::Info,
+            fmt::format("ot: {} Newton iterations: dual {:.12g}, transport cost {:.6g}, KKT residual {:.2e}",
+                        res.newton_iterations, res.dual_objective, res.transport_cost, res.kkt));
     report = fmt::format(
         "\"solver\": \"exact\",\n  \"dual_objective\": {:.17g},\n  \"transport_cost\": {:.17g},\n  "
         "\"marginal_error_rows\": {:.6g},\n  \"marginal_error_cols\": {:.6g},\n  \"kkt\": {:.6g},\n  "

@@ -99,6 +99,6 @@ StageOutcome run_image_eval_stage(StageContext& ctx);
 // The exact L2-regularised plan between a source and a target set with the project's OT settings (the OT
 // stage's exact solver, and the eval stage's reference on a finer target).
 ot::ExactResult solve_exact_problem(const StageContext& ctx, const torch::Tensor& source, const torch::Tensor& target,
-                                    const ot::KeypointPairs& keypoints);
+                                    const ot::KeypointPairs& keypoints, const ot::ExactOptions& options = {});
 
 }  // namespace otcs::session

@@ -5,6 +5,7 @@
 
 #include "core/common/error.h"
 #include "core/diffusion/sampler.h"
+#include "core/io/npy.h"
 
 namespace otcs::session {
 
@@ -57,6 +58,10 @@ torch::Tensor translate_images(const ScoreModel& model, const torch::Tensor& sou
       so.sdedit_source = image_net ? so.cond.view({len, shape[0], shape[1], shape[2]}) : so.cond;
     }
     if (low_res.defined()) so.low_res = low_res.narrow(0, lo, len);
+    if (b == 0 && options.recorder && options.record > 0) {
+      options.recorder->keep_rows(std::min(options.record, len));
+      so.recorder = options.recorder;
+    }
     so.cancelled = options.cancelled;
     so.progress = [&](int64_t step, int64_t total) {
       if (options.progress) options.progress(b * total + step, batches * total);
@@ -68,6 +73,29 @@ torch::Tensor translate_images(const ScoreModel& model, const torch::Tensor& sou
     out.push_back(x.reshape({len, shape[0], shape[1], shape[2]}).clamp(-1, 1));
   }
   return torch::cat(out);
+}
+
+void save_image_trajectories(const std::string& path, const diffusion::TrajectoryRecorder& recorder,
+                             const std::vector<int64_t>& sources) {
+  const auto& frames = recorder.frames();
+  if (frames.empty()) fail("{}: no trajectory frames were recorded", path);
+  const int64_t k = frames.front().x.size(0);
+  if (k != int64_t(sources.size()))
+    fail("{}: {} recorded paths for {} source indices", path, k, sources.size());
+  std::vector<torch::Tensor> xs, x0s;
+  std::vector<int64_t> steps;
+  std::vector<double> ts;
+  for (const auto& f : frames) {
+    xs.push_back(f.x.reshape({k, 1, -1}));
+    x0s.push_back(f.x0.reshape({k, 1, -1}));
+    steps.push_back(f.step);
+    ts.push_back(f.t);
+  }
+  io::write_npz(path, {{"x", torch::stack(xs).contiguous()},
+                       {"x0", torch::stack(x0s).contiguous()},
+                       {"step", torch::tensor(steps, torch::kInt64)},
+                       {"t", torch::tensor(ts, torch::kFloat64)},
+                       {"sources", torch::tensor(sources, torch::kInt64)}});
 }
 
 }  // namespace otcs::session

@@ -3,12 +3,17 @@
 // one sample per input, batched. Shared by the image sample/eval stages and `otcs translate`.
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include <torch/types.h>
 
 #include "core/diffusion/specs.h"
 #include "core/session/score_model.h"
+
+namespace otcs::diffusion {
+class TrajectoryRecorder;
+}
 
 namespace otcs::session {
 
@@ -20,6 +25,10 @@ struct TranslateOptions {
   // f x f block means of the sources (close to, not exactly, the low-resolution image the sources were
   // upsampled from; callers that have that image pass it).
   torch::Tensor low_res;
+  // Records the reverse process (x_t and x̂0 at the recorder's steps) of the first `record` inputs, which the
+  // first batch holds (at most `batch` of them). Recording does not change any result.
+  diffusion::TrajectoryRecorder* recorder = nullptr;
+  int64_t record = 0;
   std::function<bool()> cancelled;                           // polled every step
   std::function<void(int64_t done, int64_t total)> progress;  // in sampler steps over all batches
 };
@@ -29,5 +38,11 @@ struct TranslateOptions {
 // stream derived from (seed, index).
 torch::Tensor translate_images(const ScoreModel& model, const torch::Tensor& sources, const std::vector<int64_t>& shape,
                                const TranslateOptions& options);
+
+// Writes what `recorder` kept of an image translation as RUN/sample/trajectories.npz: x and x0 [F, K, 1, D]
+// (float32, one tracked sample for each of K sources, flattened images in [-1, 1]), step [F], t [F] and
+// sources [K] (the inputs' indices), the layout the 2-D sample stage writes with one path per source.
+void save_image_trajectories(const std::string& path, const diffusion::TrajectoryRecorder& recorder,
+                             const std::vector<int64_t>& sources);
 
 }  // namespace otcs::session
