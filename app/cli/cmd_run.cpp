@@ -33,6 +33,7 @@
 
 #include "core/imaging/image.h"
 #include "core/imaging/plot.h"
+#include "core/imaging/preview.h"
 #include "core/io/npy.h"
 #include "core/ot/sparse.h"
 #endif
@@ -534,6 +535,10 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp) {
   if (options.device == "cuda" && dp.active()) options.device = fmt::format("cuda:{}", dp.local_rank());
   if (args.has("--from")) options.from = session::parse_stage(args.get("--from"));
   if (args.has("--until")) options.until = session::parse_stage(args.get("--until"));
+  options.reuse_from = args.get("--reuse", "");
+#ifdef OTCS_HAVE_IMAGING
+  options.preview_writer = imaging::write_preview_png;
+#endif
 
   std::error_code ec;
   bool existed = fs::is_directory(options.out_dir, ec);
@@ -682,6 +687,8 @@ void register_run(std::vector<Command>& out) {
       {"--out", "RUN", "the run directory", "", true},
       {"--from", "STAGE", "run this stage and every later one again (ot, bridge, score, sample, eval)"},
       {"--until", "STAGE", "stop after this stage"},
+      {"--reuse", "BASE_RUN",
+       "a new run from BASE_RUN: its stages with the same configuration are hard-linked, the rest run here"},
       {"--steps-scale", "F", "multiply the OT iterations and score steps by F (quick runs, longer runs)", "1"},
       {"--no-figures", "", "skip the PNG figures"},
       {"--nproc", "N", "data-parallel training in N processes on this machine (c10d Gloo; rank 0 writes RUN)", "1"},

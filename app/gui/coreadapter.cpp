@@ -7,6 +7,7 @@
 #include "core/io/npy.h"
 #include "core/ot/sparse.h"
 #include "core/session/project.h"
+#include "core/session/stages.h"
 #include "core/session/project_points.h"
 #pragma pop_macro("slots")
 
@@ -199,6 +200,21 @@ QVector<Trajectory> loadTrajectories(const QString& path, const QVector<QPointF>
     }
   } catch (const std::exception& e) {
     *error = QString::fromStdString(e.what());
+    out.clear();
+  }
+  return out;
+}
+
+QMap<QString, QString> stageHashes(const QJsonObject& json, const QString& projectPath) {
+  QMap<QString, QString> out;
+  try {
+    const std::string name = projectPath.isEmpty() ? "project" : projectPath.toStdString();
+    const std::string dir = projectPath.isEmpty() ? std::string(".") : session::project_base_dir(projectPath.toStdString());
+    const session::Project p =
+        session::parse_project(QJsonDocument(json).toJson(QJsonDocument::Compact).toStdString(), name, dir);
+    for (const auto& [stage, hash] : session::stage_hashes(p))
+      out[QString::fromStdString(session::stage_name(stage))] = QString::fromStdString(hash);
+  } catch (const std::exception&) {
     out.clear();
   }
   return out;

@@ -4,6 +4,7 @@
 // torch-free; only coreadapter.cpp includes LibTorch.
 #include <QImage>
 #include <QJsonObject>
+#include <QMap>
 #include <QPointF>
 #include <QString>
 #include <QVector>
@@ -54,6 +55,10 @@ std::shared_ptr<SparseMatrixData> loadSparseMatrix(const QString& path, QString*
 
 // RUN/sample/trajectories.npz: one Trajectory per source.
 QVector<Trajectory> loadTrajectories(const QString& path, const QVector<QPointF>& sources, QString* error);
+
+// The configuration hash each stage of `json` would run with (stage name -> hash), as the session computes it:
+// compared with a run's done.json hashes it says which finished stages an edit made stale. Empty on a parse error.
+QMap<QString, QString> stageHashes(const QJsonObject& json, const QString& projectPath);
 
 // A "step,value" CSV with a header (RUN/ot/dual.csv, RUN/score/loss.csv).
 bool loadCurve(const QString& path, QVector<double>* steps, QVector<double>* values);

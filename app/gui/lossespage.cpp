@@ -41,7 +41,9 @@ LossesPage::LossesPage(QWidget* parent) : QWidget(parent) {
 
 void LossesPage::addPoints(const QString& stage, const QString& series, const QVector<double>& steps,
                            const QVector<double>& values) {
-  LossPlot* plot = stage == "ot" ? (series == "dual" ? ot_ : ot_diag_) : score_;
+  // The dual objective has its own plot; a compared run's series is named "<run>: dual".
+  const bool dual = series == "dual" || series.endsWith(": dual");
+  LossPlot* plot = stage == "ot" ? (dual ? ot_ : ot_diag_) : score_;
   plot->appendPoints(plot->addSeries(series), steps, values);
 }
 

@@ -18,6 +18,7 @@
 #include <QMessageBox>
 #include <QScreen>
 #include <QSettings>
+#include <QPushButton>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QToolBar>
@@ -34,6 +35,8 @@
 #include "app/gui/projectdocument.h"
 #include "app/gui/projectoverview.h"
 #include "app/gui/runpanel.h"
+#include "app/gui/runscontroller.h"
+#include "app/gui/runsdirectory.h"
 #include "app/gui/sessioncontroller.h"
 #include "core/common/log.h"
 #include "core/common/runtime.h"
@@ -48,6 +51,8 @@
 #include "widgets/heatmapview.h"
 #include "widgets/paireditor.h"
 #include "widgets/pairtablemodel.h"
+#include "widgets/previewview.h"
+#include "widgets/runsview.h"
 #include "widgets/trajectoryplayer.h"
 
 namespace otcs::workbench {
@@ -74,6 +79,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   createDocks();
   createActions();
   connectSession();
+  runs_ = new RunsController(this, runs_view_, previews_);
+  // Every edit (a setting, a pair) may change a stage's configuration: the stage table says which are stale now.
+  connect(document_->undoStack(), &QUndoStack::indexChanged, this, [this] { updateStageStatus(); });
   status_project_ = new QLabel(this);
   statusBar()->addPermanentWidget(status_project_);
   busy_ = new QProgressBar(this);
@@ -127,6 +135,12 @@ void MainWindow::createViews() {
   trajectories_ = new TrajectoryPlayer(views_);
   trajectories_->setObjectName("trajectoriesView");
   views_->addTab(trajectories_, "Trajectories");
+  previews_ = new PreviewView(views_);
+  previews_->setObjectName("previewsView");
+  views_->addTab(previews_, "Previews");
+  runs_view_ = new RunsView(views_);
+  runs_view_->setObjectName("runsView");
+  views_->addTab(runs_view_, "Runs");
   methods_page_ = new QWidget(views_);
   methods_page_->setObjectName("methodsPage");
   methods_runner_ = new MethodsRunner(methods_page_);
@@ -161,6 +175,7 @@ void MainWindow::createViews() {
   });
   connect(methods_runner_, &MethodsRunner::finished, this, [this](bool ok, const QString& runDir) {
     loadMethodsFiles(runDir);
+  runs_->loadPreviews(runDir);
     statusBar()->showMessage(ok ? "Methods: finished" : "Methods: the command failed (see the log)", 5000);
   });
 
@@ -256,17 +271,23 @@ void MainWindow::connectSession() {
   });
 }
 
+namespace {
+
+// Where a project's results were before a run was chosen: a run's own copy of its project (RUN/project.json, as
+// otcs run writes it) is that run; projects/NAME.json has runs/NAME beside projects/, as `scripts/run` writes.
+QString defaultRunDirFor(const QString& path) {
+  if (path.isEmpty()) return QDir::current().filePath("runs/untitled");
+  const QFileInfo info(path);
+  const QDir dir = info.absoluteDir();
+  if (info.fileName() == "project.json" && isRunDir(dir.absolutePath())) return dir.absolutePath();
+  return projectRunsRoot(path);
+}
+
+}  // namespace
+
 QString MainWindow::defaultRunDir() const {
-  if (document_->path().isEmpty()) return QDir::current().filePath("runs/untitled");
-  const QFileInfo info(document_->path());
-  QDir dir = info.absoluteDir();
-  // A run's own copy of its project (RUN/project.json, as otcs run writes it) opens that run.
-  if (info.fileName() == "project.json" &&
-      (dir.exists("otcs.log") || dir.exists("ot") || dir.exists("metrics.json") || dir.exists("run.json")))
-    return dir.absolutePath();
-  // projects/NAME.json runs into runs/NAME beside projects/, as `scripts/run` does.
-  if (dir.dirName() == "projects") return QDir(dir.absoluteFilePath("..")).absoluteFilePath("runs/" + info.completeBaseName());
-  return dir.absoluteFilePath("runs/" + info.completeBaseName());
+  if (!run_dir_.isEmpty() && run_dir_project_ == document_->path()) return run_dir_;
+  return defaultRunDirFor(document_->path());
 }
 
 QJsonObject MainWindow::currentProjectJson() const { return withPairs(document_->json(), data_, pair_editor_->pairs()); }
@@ -285,14 +306,27 @@ bool MainWindow::startRun() {
     reportError(data_.error);
     return false;
   }
-  QString error;
-  if (!session_->start(currentProjectJson(), document_->path(), run_panel_->options(), &error)) {
-    reportError(error);
-    return false;
+  const QString dir = run_panel_->options().runDir;
+  // A run folder holds one configuration: a changed project starts a new run beside it (reusing the stages that
+  // did not change) unless the user continues in this folder, which re-runs the stale stages there.
+  const QMap<QString, QString> done = doneHashes(dir), now = stageHashes(currentProjectJson(), document_->path());
+  bool stale = false;
+  for (auto it = done.begin(); it != done.end(); ++it)
+    if (!now.isEmpty() && now.value(it.key()) != it.value()) stale = true;
+  if (stale && interactive_) {
+    QMessageBox box(QMessageBox::Question, "The project changed since this run",
+                    QString("%1 holds results of other settings. Start a new run beside it (its unchanged stages are "
+                            "reused and it stays as it is), or continue in it (its stale stages run again there)?")
+                        .arg(dir),
+                    QMessageBox::Cancel, this);
+    QPushButton* fresh = box.addButton("New run", QMessageBox::AcceptRole);
+    QPushButton* here = box.addButton("Continue in this run", QMessageBox::DestructiveRole);
+    box.setDefaultButton(fresh);
+    box.exec();
+    if (box.clickedButton() == fresh) return startRunIn(newRunDir(projectRunsRoot(document_->path())), dir);
+    if (box.clickedButton() != here) return false;
   }
-  run_panel_->resetStages();
-  spdlog::info("run started in {}", session_->runDir().toStdString());
-  return true;
+  return startRunIn(dir);
 }
 
 void MainWindow::loadH(const QString& path) {
@@ -456,10 +490,19 @@ void MainWindow::applyProjectData(ProjectData data) {
   keep_pairs_.reset();
   trajectories_->setTargetDensity(data_.target);
   trajectories_->setImageShape(shape);
+  if (run_dir_project_ != document_->path() || run_dir_.isEmpty()) {
+    // A project opens onto its run: a run's own copy of the project, the older single run folder runs/NAME, the
+    // newest of runs/NAME/*, or a new dated folder there.
+    const QString legacy = defaultRunDirFor(document_->path());
+    const QStringList runs = listRunDirs(projectRunsRoot(document_->path()));
+    run_dir_ = isRunDir(legacy) ? legacy : !runs.isEmpty() ? runs.first() : newRunDir(projectRunsRoot(document_->path()));
+    run_dir_project_ = document_->path();
+  }
   run_panel_->setRunDir(defaultRunDir());
   run_panel_->resetStages();
-  showStageDone(defaultRunDir());
+  updateStageStatus();
   loadRunArtifacts(defaultRunDir());
+  runs_->refresh();
   refreshProject();
 }
 
@@ -479,11 +522,65 @@ void MainWindow::openMethodsFileDialog() {
   if (openMethodsFile(path)) views_->setCurrentWidget(methods_page_);
 }
 
-void MainWindow::showStageDone(const QString& runDir) {
-  // RUN/<stage>/done.json is each stage's last act (session::mark_done): a reopened finished run shows Done.
-  const QDir dir(runDir);
-  for (const QString& stage : SessionController::stageNames())
-    if (QFileInfo::exists(dir.filePath(stage + "/done.json"))) run_panel_->onStageEvent(stage, "done", "from an earlier run");
+void MainWindow::updateStageStatus() {
+  if (!run_panel_->pipelineAvailable() || session_->state() != SessionController::State::Idle) return;
+  // RUN/<stage>/done.json is each stage's last act (session::mark_done), with the configuration hash it ran: the
+  // moment an edit changes a stage's hash, that stage (and everything after it) is stale, before anything runs.
+  const QMap<QString, QString> done = doneHashes(run_panel_->options().runDir);
+  const QMap<QString, QString> now = stageHashes(currentProjectJson(), document_->path());
+  for (const QString& stage : SessionController::stageNames()) {
+    if (!done.contains(stage)) run_panel_->onStageEvent(stage, "–", "");
+    else if (!now.isEmpty() && done[stage] != now.value(stage))
+      run_panel_->onStageEvent(stage, "stale", "its settings changed since this run: it runs again");
+    else run_panel_->onStageEvent(stage, "done", "from an earlier run");
+  }
+}
+
+void MainWindow::showRun(const QString& dir) {
+  run_dir_ = QDir(dir).absolutePath();
+  run_dir_project_ = document_->path();
+  run_panel_->setRunDir(run_dir_);
+  run_panel_->resetStages();
+  updateStageStatus();
+  h_.reset();
+  h_inspector_->setMatrix(nullptr);
+  trajectories_->clear();
+  losses_->clear();
+  loadRunArtifacts(run_dir_);
+  runs_->refresh();
+}
+
+bool MainWindow::startRunIn(const QString& dir, const QString& reuseFrom, const QString& initFrom) {
+  if (!run_panel_->pipelineAvailable()) {
+    reportError(kGenerationRunHint);
+    return false;
+  }
+  if (!data_.ok()) {
+    reportError(data_.error);
+    return false;
+  }
+  QJsonObject json = currentProjectJson();
+  if (!initFrom.isEmpty()) {
+    QJsonObject stages = json["stages"].toObject(), score = stages["score"].toObject();
+    score["init_from"] = QDir(initFrom).absolutePath();
+    stages["score"] = score;
+    json["stages"] = stages;
+  }
+  RunOptions options = run_panel_->options();
+  options.runDir = dir;
+  options.reuseFrom = reuseFrom;
+  QString error;
+  if (!session_->start(json, document_->path(), options, &error)) {
+    reportError(error);
+    return false;
+  }
+  run_dir_ = QDir(dir).absolutePath();
+  run_dir_project_ = document_->path();
+  run_panel_->setRunDir(run_dir_);
+  run_panel_->resetStages();
+  previews_->clear();
+  spdlog::info("run started in {}", session_->runDir().toStdString());
+  return true;
 }
 
 void MainWindow::exportTrajectoryStrip() {

@@ -25,6 +25,8 @@ class LogView;
 class MatrixInspector;
 class MethodsView;
 class PairEditor;
+class PreviewView;
+class RunsView;
 class TrajectoryPlayer;
 }  // namespace otcs
 
@@ -37,6 +39,7 @@ class MethodsRunner;
 class ProjectDocument;
 class ProjectOverview;
 class RunPanel;
+class RunsController;
 class SessionController;
 
 class MainWindow : public QMainWindow {
@@ -54,6 +57,9 @@ class MainWindow : public QMainWindow {
   MatrixInspector* hInspector() const { return h_inspector_; }
   TrajectoryPlayer* trajectoryPlayer() const { return trajectories_; }
   MethodsView* methodsView() const { return methods_; }
+  PreviewView* previewView() const { return previews_; }
+  RunsView* runsView() const { return runs_view_; }
+  RunsController* runsController() const { return runs_; }
   MethodsRunner* methodsRunner() const { return methods_runner_; }
   // Loads a cell_measures.npy or aot_chunks.csv into the Methods page; false (and reported) on a bad file.
   bool openMethodsFile(const QString& path);
@@ -72,6 +78,13 @@ class MainWindow : public QMainWindow {
   QJsonObject currentProjectJson() const;
   // Starts the pipeline with the Run dock's options; false (and reported) when it cannot start.
   bool startRun();
+  // Starts the current project in `dir`: `reuseFrom` lends the stages it finished with the same configuration,
+  // `initFrom` (a run) warm-starts the score model (stages.score.init_from in the run's copy of the project).
+  bool startRunIn(const QString& dir, const QString& reuseFrom = QString(), const QString& initFrom = QString());
+  // Shows a run's results in every view and makes it the run the Run dock continues.
+  void showRun(const QString& dir);
+  // Marks each stage of the shown run done, stale (its configuration changed since) or not run.
+  void updateStageStatus();
   // Loads the artifacts an earlier run left in the run directory (curves, H, trajectories, metrics).
   void loadRunArtifacts(const QString& runDir);
   void loadMethodsFiles(const QString& runDir);
@@ -123,7 +136,6 @@ class MainWindow : public QMainWindow {
   void addRecent(const QString& path);
   void reportError(const QString& message);
   void applyProjectData(ProjectData data);
-  void showStageDone(const QString& runDir);
   void readSettings();
   void fitToScreen();
   void writeSettings();
@@ -142,6 +154,11 @@ class MainWindow : public QMainWindow {
   MatrixInspector* h_inspector_ = nullptr;
   TrajectoryPlayer* trajectories_ = nullptr;
   MethodsView* methods_ = nullptr;
+  PreviewView* previews_ = nullptr;
+  RunsView* runs_view_ = nullptr;
+  RunsController* runs_ = nullptr;
+  QString run_dir_;          // the run the views show and the Run dock continues
+  QString run_dir_project_;  // the project file run_dir_ was chosen for
   MethodsRunner* methods_runner_ = nullptr;
   QWidget* methods_page_ = nullptr;  // the Methods tab: the runner above the diagnostics
   SessionController* session_ = nullptr;

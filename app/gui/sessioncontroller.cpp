@@ -1,5 +1,9 @@
 #include "app/gui/sessioncontroller.h"
 
+#ifdef OTCS_HAVE_IMAGING
+#include "core/imaging/preview.h"
+#endif
+
 #include <QCoreApplication>
 #include <QDeadlineTimer>
 #include <QDir>
@@ -25,6 +29,7 @@ struct SessionController::Pending {
   QVector<QString> hPaths;
   QVector<TrajectoryFrameEvent> frames;
   QVector<QString> samplePaths;
+  QVector<QPair<qint64, QString>> previews;
   QVector<std::pair<QVector<QPair<QString, double>>, QString>> metrics;
   bool finished = false;
   QString status, message;
@@ -88,6 +93,10 @@ bool SessionController::start(const QJsonObject& project, const QString& project
     if (options.stepsScale != 1.0) session::scale_steps(p, options.stepsScale);
     session::SessionOptions so;
     so.out_dir = options.runDir.toStdString();
+    so.reuse_from = options.reuseFrom.toStdString();
+#ifdef OTCS_HAVE_IMAGING
+    so.preview_writer = imaging::write_preview_png;
+#endif
     if (!options.from.isEmpty()) so.from = session::parse_stage(options.from.toStdString());
     if (!options.until.isEmpty()) so.until = session::parse_stage(options.until.toStdString());
     session_ = std::make_unique<session::Session>(std::move(p), so);
@@ -192,6 +201,8 @@ void SessionController::onEvent(const void* raw) {
     p.frames.push_back(std::move(f));
   } else if (const auto* e = std::get_if<session::SamplesEvent>(&event)) {
     p.samplePaths.push_back(QString::fromStdString(e->path));
+  } else if (const auto* e = std::get_if<session::PreviewEvent>(&event)) {
+    p.previews.push_back({qint64(e->step), QString::fromStdString(e->path)});
   } else if (const auto* e = std::get_if<session::MetricsEvent>(&event)) {
     QVector<QPair<QString, double>> values;
     for (const auto& [k, v] : e->values) values.push_back({QString::fromStdString(k), v});
@@ -223,6 +234,7 @@ void SessionController::flush() {
   for (const QString& path : p->hPaths) emit hReady(path);
   if (!p->frames.isEmpty()) emit trajectoryFrames(p->frames);
   for (const QString& path : p->samplePaths) emit samplesReady(path);
+  for (const auto& [step, path] : p->previews) emit previewReady(step, path);
   for (const auto& [values, path] : p->metrics) emit metricsReady(values, path);
   if (p->finished) {
     if (thread_) thread_->wait();

@@ -25,6 +25,7 @@ struct RunOptions {
   QString runDir;
   QString from, until;     // stage names ("ot", "bridge", "score", "sample", "eval"); empty: none
   double stepsScale = 1.0; // multiplies the OT iterations and score steps (quick runs)
+  QString reuseFrom;       // a base run whose stages of the same configuration are hard-linked (a fork)
 };
 
 struct StageProgress {
@@ -74,6 +75,8 @@ class SessionController : public QObject {
   void hReady(const QString& path);
   void trajectoryFrames(const QVector<otcs::workbench::TrajectoryFrameEvent>& frames);
   void samplesReady(const QString& path);
+  // A score-stage preview was written (RUN/score/previews/step_<step>.png).
+  void previewReady(qint64 step, const QString& path);
   void metricsReady(const QVector<QPair<QString, double>>& values, const QString& path);
   void finished(const QString& status, const QString& message, bool userError);
 

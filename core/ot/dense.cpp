@@ -32,15 +32,21 @@ torch::Tensor newton_rows(const torch::Tensor& A, torch::Tensor x, double c, int
 }
 
 // The dual objective at (u, v), P = relu(u_i + v_j - G_ij) = 2 eps H: mean u + mean v - mean P^2 / (4 eps).
-double dual_of(const torch::Tensor& u, const torch::Tensor& v, const torch::Tensor& P, double epsilon) {
+// `exact`: the sum of squares accumulated in float64 (a copy of P); else a float32 dot product, without the
+// copy, for the per-step progress curve.
+double dual_of(const torch::Tensor& u, const torch::Tensor& v, const torch::Tensor& P, double epsilon, bool exact) {
+  const auto flat = P.reshape({-1});
+  const double squares = exact ? flat.to(torch::kFloat64).pow(2).sum().item<double>() : flat.dot(flat).item<double>();
   return u.to(torch::kFloat64).mean().item<double>() + v.to(torch::kFloat64).mean().item<double>() -
-         P.pow(2).sum(torch::kFloat64).item<double>() / double(P.numel()) / (4 * epsilon);
+         squares / double(P.numel()) / (4 * epsilon);
 }
 
 // <G, pi> over the finite entries, pi = P / (2 eps n m). Masked entries (+inf in G) have P = 0 there, and the
-// 0 * inf they make is not a number that nansum skips.
-double transport_cost_of(const torch::Tensor& P, const torch::Tensor& G, double epsilon) {
-  return torch::nansum(P * G, {}, false, torch::kFloat64).item<double>() / (2 * epsilon * double(P.numel()));
+// 0 * inf they make is the NaN that counts as 0.
+double transport_cost_of(const torch::Tensor& P, const torch::Tensor& G, double epsilon, bool exact = false) {
+  auto products = (P * G).nan_to_num_(0.0, 0.0, 0.0);
+  const double sum = exact ? products.to(torch::kFloat64).sum().item<double>() : products.sum().item<double>();
+  return sum / (2 * epsilon * double(P.numel()));
 }
 
 }  // namespace
@@ -69,7 +75,7 @@ DenseDualResult solve_dense_dual(const torch::Tensor& G_in, const DenseDualOptio
         DenseDualProgress p;
         p.phase = DenseDualProgress::Phase::Adam;
         p.step = k;
-        p.dual_objective = dual_of(u, v, P, o.epsilon);
+        p.dual_objective = dual_of(u, v, P, o.epsilon, false);
         p.marginal_error_rows = gu.abs().max().item<double>();
         p.marginal_error_cols = gv.abs().max().item<double>();
         if (k % 10 == 0 || k == 1 || k == o.adam_steps) {
@@ -94,7 +100,7 @@ DenseDualResult solve_dense_dual(const torch::Tensor& G_in, const DenseDualOptio
     v = newton_rows((G - u.unsqueeze(1)).t().contiguous(), v, c_col, o.newton_steps, o.tolerance * 0.1);
     auto P = (u.unsqueeze(1) + v.unsqueeze(0) - G).clamp_min_(0);  // 2 eps H
     const double row_err = (P.sum(1) / float(c_row) - 1).abs().max().item<double>();
-    const double dual = dual_of(u, v, P, o.epsilon);
+    const double dual = dual_of(u, v, P, o.epsilon, true);
     r.sweeps = s;
     r.dual_objective = dual;
     r.marginal_error_rows = row_err;
@@ -117,7 +123,7 @@ DenseDualResult solve_dense_dual(const torch::Tensor& G_in, const DenseDualOptio
   }
   auto P = (u.unsqueeze(1) + v.unsqueeze(0) - G).clamp_min_(0);
   r.marginal_error_cols = (P.sum(0) / float(c_col) - 1).abs().max().item<double>();
-  r.transport_cost = transport_cost_of(P, G, o.epsilon);
+  r.transport_cost = transport_cost_of(P, G, o.epsilon, true);
   r.u = u.to(torch::kFloat64);
   r.v = v.to(torch::kFloat64);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -70,8 +70,16 @@ struct MetricsEvent {
   std::string path;
 };
 
+// A live preview of the score model during training (RUN/score/previews/step_<step>.png, listed in
+// previews.json): the same sources, translated with the same noise at every preview.
+struct PreviewEvent {
+  int64_t step = 0;
+  std::string path;  // the PNG, or empty when this build cannot encode PNG (the .npz beside it then)
+  std::string index_path;
+};
+
 using Event = std::variant<LogEvent, StageEvent, ProgressEvent, LossEvent, HReadyEvent, TrajectoryEvent, SamplesEvent,
-                           MetricsEvent>;
+                           MetricsEvent, PreviewEvent>;
 using EventCallback = std::function<void(const Event&)>;
 
 }  // namespace otcs::session

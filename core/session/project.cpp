@@ -534,6 +534,16 @@ Project parse_project(const std::string& text, const std::string& name, const st
     sc.checkpoint_every = s.positive_integer("checkpoint_every", sc.checkpoint_every);
     sc.keep_checkpoints = s.positive_integer("keep_checkpoints", sc.keep_checkpoints);
     sc.log_every = s.positive_integer("log_every", sc.log_every);
+    if (s.has("init_from")) {
+      const std::string from = s.string("init_from", "");
+      if (from.empty()) s.error(s.at("init_from"), "expected the path of a run directory or of a score model file");
+      // A run is machine-local anyway: absolute paths are accepted here, unlike for datasets.
+      sc.init_from = fs::path(from).is_absolute() ? fs::path(from).lexically_normal().string()
+                                                 : (fs::path(base_dir) / from).lexically_normal().string();
+    }
+    sc.preview_every = s.non_negative_integer("preview_every", sc.preview_every);
+    sc.preview_sources = s.positive_integer("preview_sources", sc.preview_sources);
+    sc.preview_steps = s.positive_integer("preview_steps", sc.preview_steps);
     s.finish();
     p.canonical["score"] = s.raw().dump();
   }
@@ -598,9 +608,12 @@ void scale_steps(Project& project, double f) {
   scale(project.score.steps);
   scale(project.score.checkpoint_every);
   scale(project.score.log_every);
-  const std::string tag = fmt::format("{{\"steps_scale\":{}}}", f);
-  project.canonical["ot"] += tag;
-  project.canonical["score"] += tag;
+  // The scale is part of both stages' configurations (their hashes), kept as a key of their canonical JSON.
+  for (const char* stage : {"ot", "score"}) {
+    json c = json::parse(project.canonical[stage]);
+    c["steps_scale"] = f;
+    project.canonical[stage] = c.dump();
+  }
 }
 
 }  // namespace otcs::session

@@ -91,6 +91,14 @@ struct ScoreStageSpec {
   int64_t checkpoint_every = 1000;
   int64_t keep_checkpoints = 3;
   int64_t log_every = 50;
+  // Warm start: another run (or its score/model.pt) whose EMA weights initialise the network and its EMA; the
+  // optimiser and the step counter start fresh. Resolved against the project's folder; empty: from scratch.
+  std::string init_from;
+  // Live previews: every `preview_every` steps (0: none) the EMA model translates `preview_sources` fixed sources
+  // with the same noise each time (score/previews/step_<step>.png and previews.json).
+  int64_t preview_every = 0;
+  int64_t preview_sources = 8;
+  int64_t preview_steps = 20;  // DDIM steps of a preview (image projects; 2-D previews sample with the same count)
 };
 
 struct SampleStageSpec {

@@ -19,6 +19,7 @@
 #include "core/diffusion/trainer.h"
 #include "core/io/file.h"
 #include "core/io/npy.h"
+#include "core/session/run_fork.h"
 #include "core/session/stages.h"
 
 namespace fs = std::filesystem;
@@ -224,6 +225,21 @@ void remove_stale_temporaries(const fs::path& run_dir) {
   }
 }
 
+// The version of each stage's code in its hash: bump a stage's number when a change of its algorithm changes
+// what it writes, so that no run reuses a result the current code would not produce. Sample 2: image runs record
+// trajectories.
+constexpr int kStageCodeVersion[] = {1, 1, 1, 2, 1};  // ot, bridge, score, sample, eval
+
+// A stage's settings without those that cannot change its result (logging, checkpoint and preview intervals):
+// turning previews on, or logging more often, keeps every finished stage.
+std::string result_settings(const std::string& canonical, std::initializer_list<const char*> ignored) {
+  auto j = nlohmann::json::parse(canonical, nullptr, false);
+  if (j.is_discarded()) return canonical;
+  if (j.is_object())
+    for (const char* key : ignored) j.erase(key);
+  return j.dump();
+}
+
 // Each stage's hash covers its own settings and everything upstream of it. The held-out sets (test_source,
 // test_target) feed only the eval stage: changing them re-runs the eval, not the OT, bridge and score stages (a
 // project without them hashes exactly as before).
@@ -242,11 +258,26 @@ std::map<Stage, std::string> stage_hashes(const Project& project) {
   }
   std::map<Stage, std::string> hash;
   const std::string h_data = stable_hash(fmt::format("v{}|{}", project.schema_version, data_text));
-  hash[Stage::Ot] = stable_hash(h_data + "|" + project.canonical.at("ot"));
-  hash[Stage::Bridge] = stable_hash(hash[Stage::Ot] + "|" + project.canonical.at("bridge"));
-  hash[Stage::Score] = stable_hash(hash[Stage::Bridge] + "|" + project.canonical.at("score"));
-  hash[Stage::Sample] = stable_hash(hash[Stage::Score] + "|" + project.canonical.at("sample"));
-  hash[Stage::Eval] = stable_hash(hash[Stage::Sample] + "|" + project.canonical.at("eval") + held_out_text);
+  auto code = [](Stage stage) { return fmt::format("|code {}|", kStageCodeVersion[int(stage)]); };
+  std::string score = result_settings(project.canonical.at("score"),
+                                      {"log_every", "checkpoint_every", "keep_checkpoints", "preview_every",
+                                       "preview_sources", "preview_steps", "init_from"});
+  if (!project.score.init_from.empty()) {
+    // A warm start's result depends on the model it starts from, not on where that model lies.
+    std::string model_hash = "missing";
+    try {
+      model_hash = stable_hash(io::read_file(init_model_path(project.score.init_from)));
+    } catch (const std::exception&) {
+    }
+    score += "|init " + model_hash;
+  }
+  hash[Stage::Ot] = stable_hash(h_data + code(Stage::Ot) +
+                                result_settings(project.canonical.at("ot"), {"checkpoint_every"}));
+  hash[Stage::Bridge] = stable_hash(hash[Stage::Ot] + code(Stage::Bridge) + project.canonical.at("bridge"));
+  hash[Stage::Score] = stable_hash(hash[Stage::Bridge] + code(Stage::Score) + score);
+  hash[Stage::Sample] = stable_hash(hash[Stage::Score] + code(Stage::Sample) + project.canonical.at("sample"));
+  hash[Stage::Eval] =
+      stable_hash(hash[Stage::Sample] + code(Stage::Eval) + project.canonical.at("eval") + held_out_text);
   return hash;
 }
 
@@ -263,6 +294,7 @@ SessionResult Session::Impl::run() {
 
   StageContext ctx(project, run_dir, [this](const Event& e) { emit(e); }, stop, pause);
   ctx.device = options.device;
+  ctx.preview_writer = options.preview_writer;
   try {
     prepare_data(ctx);
   } catch (const UserError& e) {
@@ -270,6 +302,39 @@ SessionResult Session::Impl::run() {
   }
 
   const std::map<Stage, std::string> hash = stage_hashes(project);
+  const std::string where = project.path.empty() ? "project" : project.path;
+
+  // A warm start's base model must fit this project's network: checked before any stage runs.
+  if (!project.score.init_from.empty()) {
+    try {
+      load_init_model(project.score.init_from, score_network_spec(ctx), where);
+    } catch (const UserError& e) {
+      return {SessionStatus::Failed, e.what(), true};
+    }
+  }
+
+  // A fork: every leading stage that the base run finished with the same configuration hash is taken from it
+  // (hard links), up to the first that differs; the rest run here.
+  std::map<Stage, std::string> reused;
+  if (!options.reuse_from.empty()) {
+    const fs::path base = fs::absolute(options.reuse_from).lexically_normal();
+    if (!fs::is_regular_file(base / "project.json", ec))
+      return {SessionStatus::Failed, fmt::format("--reuse {}: not a run directory (no project.json)", base.string()),
+              true};
+    if (fs::equivalent(base, run_dir, ec))
+      return {SessionStatus::Failed, fmt::format("--reuse {}: the base run is the run itself", base.string()), true};
+    for (Stage stage : kStages) {
+      if (stage == Stage::Eval && !project.eval.enabled) break;
+      ctx.hash = hash.at(stage);
+      if (is_done(ctx, stage)) continue;
+      if (options.from && int(stage) >= int(*options.from)) break;
+      if (!stage_finished_in(base / stage_name(stage), ctx.hash, ctx.images(), stage_name(stage))) break;
+      const LinkedFiles n = link_tree(base / stage_name(stage), ctx.dir(stage));
+      reused[stage] = base.string();
+      spdlog::info("{}: reused from {} ({} file(s) hard-linked, {} copied)", stage_name(stage), base.string(),
+                   n.linked, n.copied);
+    }
+  }
 
   bool upstream_ran = false;
   for (Stage stage : kStages) {
@@ -277,15 +342,22 @@ SessionResult Session::Impl::run() {
     ctx.hash = hash.at(stage);
     ctx.forced = (options.from && int(stage) >= int(*options.from)) || upstream_ran;
     if (!ctx.forced && is_done(ctx, stage)) {
-      emit(StageEvent{StageEvent::What::Skipped, stage, "its artifacts exist for this configuration"});
-      spdlog::info("{}: skipped (artifacts exist for this configuration; --from {} runs it again)", stage_name(stage),
-                   stage_name(stage));
+      if (reused.count(stage)) {
+        emit(StageEvent{StageEvent::What::Skipped, stage, "reused from " + reused.at(stage)});
+      } else {
+        emit(StageEvent{StageEvent::What::Skipped, stage, "its artifacts exist for this configuration"});
+        spdlog::info("{}: skipped (artifacts exist for this configuration; --from {} runs it again)",
+                     stage_name(stage), stage_name(stage));
+      }
       if (options.until && stage == *options.until) break;
       continue;
     }
     if (stop.load()) return {SessionStatus::Stopped, fmt::format("stopped before {}", stage_name(stage))};
     std::error_code rm;
     fs::remove(ctx.dir(stage) / "done.json", rm);
+    // Files linked from a base run are replaced by copies before this stage writes, resumes or appends.
+    if (const int64_t n = unshare_tree(ctx.dir(stage)); n > 0)
+      spdlog::info("{}: {} file(s) shared with another run were copied before writing", stage_name(stage), n);
     emit(StageEvent{StageEvent::What::Started, stage, ""});
     StageOutcome out;
     try {

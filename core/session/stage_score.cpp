@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "core/common/error.h"
@@ -14,6 +15,8 @@
 #include "core/io/npy.h"
 #include "core/ot/sparse.h"
 #include "core/session/checkpoint.h"
+#include "core/session/previews.h"
+#include "core/session/run_fork.h"
 #include "core/session/score_model.h"
 #include "core/session/stages.h"
 
@@ -105,16 +108,36 @@ StageOutcome run_score_stage(StageContext& ctx) {
   for (const auto& r : rejected) ctx.log(LogEvent::Level::Warning, "score: " + r);
   if (!loaded && !rejected.empty()) std::tie(trainer, sampler) = fresh();  // undo a partial restore
 
+  ScorePreviewer previews(ctx, net_spec, schedule, sc.trainer.prediction);
+  if (!loaded) previews.clear();
   int64_t start = 0;
+  std::string init_hash;
   std::vector<std::pair<int64_t, double>> history;
   if (loaded) {
     start = loaded->step;
     history = read_loss_csv(loss_path, start);
+    previews.truncate(start);
     ctx.emit(StageEvent{StageEvent::What::Resumed, Stage::Score, fmt::format("from step {}", start)});
     ctx.log(LogEvent::Level::Info, fmt::format("score: resumed from {} (step {} of {})",
                                                fs::path(loaded->path).filename().string(), start, sc.steps));
     for (const auto& [s, l] : history) ctx.emit(LossEvent{Stage::Score, "loss", s, l});
   } else {
+    if (!sc.init_from.empty()) {
+      // Warm start: the base model's EMA weights into the network and its EMA; optimiser and step count fresh.
+      const ScoreModel base = load_init_model(sc.init_from, net_spec, ctx.project.path.empty() ? "project" : ctx.project.path);
+      torch::NoGradGuard no_grad;
+      for (auto* target : {trainer->network().get(), trainer->ema_network().get()}) {
+        auto from = base.network->named_parameters();
+        for (auto& p : target->named_parameters()) p.value().copy_(from[p.key()]);
+        auto from_buffers = base.network->named_buffers();
+        for (auto& b : target->named_buffers())
+          if (from_buffers.contains(b.key())) b.value().copy_(from_buffers[b.key()]);
+      }
+      init_hash = stable_hash(io::read_file(init_model_path(sc.init_from)));
+      ctx.log(LogEvent::Level::Info,
+              fmt::format("score: warm start from {} (model {}, trained for configuration {}); {} steps from step 0",
+                          init_model_path(sc.init_from), init_hash, base.config_hash, sc.steps));
+    }
     const std::string net =
         net_spec.kind == diffusion::NetworkKind::UNet
             ? fmt::format("UNet {} channels x {} levels, condition encoder {} on {}x{}x{} images", net_spec.channels,
@@ -144,6 +167,7 @@ StageOutcome run_score_stage(StageContext& ctx) {
   };
 
   ProgressClock clock(start, sc.steps);
+  const auto stage_start = std::chrono::steady_clock::now();
   double window = 0;
   int64_t window_n = 0;
   double last_loss = 0;
@@ -187,12 +211,21 @@ StageOutcome run_score_stage(StageContext& ctx) {
       window_n = 0;
     }
     clock.tick(ctx, Stage::Score, done, done == sc.steps, last_loss, true);
+    if (previews.due(done, sc.steps)) previews.write(done, trainer->ema_network());
     if (done % sc.checkpoint_every == 0 && done != sc.steps) save(done);
   }
+  if (previews.enabled())
+    ctx.log(LogEvent::Level::Info, fmt::format("score: previews took {:.1f} s of the stage's {:.1f} s", previews.seconds(),
+                                               seconds_since(stage_start)));
   curve.close();
   save(sc.steps);
   save_score_model((dir / "model.pt").string(), *trainer, ctx.hash, sc.schedule);
-  mark_done(ctx, Stage::Score, fmt::format("\"steps\": {},\n  \"final_loss\": {:.9g}", sc.steps, last_loss));
+  mark_done(ctx, Stage::Score,
+            fmt::format("\"steps\": {},\n  \"final_loss\": {:.9g}{}", sc.steps, last_loss,
+                        sc.init_from.empty() ? std::string()
+                                             : fmt::format(",\n  \"init_from\": {},\n  \"init_model_hash\": \"{}\"",
+                                                           nlohmann::json(init_model_path(sc.init_from)).dump(),
+                                                           stable_hash(io::read_file(init_model_path(sc.init_from))))));
   return {StageOutcome::Status::Done, fmt::format("final batch loss {:.4g}", last_loss)};
 }
 

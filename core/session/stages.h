@@ -15,6 +15,7 @@
 #include "core/ot/keypoints.h"
 #include "core/session/events.h"
 #include "core/session/project.h"
+#include "core/session/session.h"
 
 namespace otcs::session {
 
@@ -44,6 +45,7 @@ struct StageContext {
   std::string hash;                            // this stage's configuration hash
   bool forced = false;                         // run again even if the artifact exists
   std::string device = "cpu";                  // where the score stage trains (SessionOptions::device)
+  std::function<void(const std::string&, const PreviewFrame&)> preview_writer;  // SessionOptions::preview_writer
 
   std::filesystem::path dir(Stage stage) const { return run_dir / stage_name(stage); }
   void log(LogEvent::Level level, const std::string& message) const;
@@ -95,6 +97,9 @@ StageOutcome run_eval_stage(StageContext& ctx);
 // classifier and scores translations of the held-out test inputs (stage_images.cpp).
 StageOutcome run_image_sample_stage(StageContext& ctx);
 StageOutcome run_image_eval_stage(StageContext& ctx);
+
+// The score network the project asks for, with the data's dimensions filled in (stage_score.cpp).
+diffusion::NetworkSpec score_network_spec(const StageContext& ctx);
 
 // The exact L2-regularised plan between a source and a target set with the project's OT settings (the OT
 // stage's exact solver, and the eval stage's reference on a finer target).

@@ -307,10 +307,13 @@ class TestMainWindow : public QObject {
     QVERIFY(window_->openProject(path));
     const QDir run(window_->defaultRunDir());
     QVERIFY(run.mkpath("ot") && run.mkpath("bridge"));
-    for (const char* stage : {"ot/done.json", "bridge/done.json"}) {
-      QFile f(run.filePath(stage));
+    // ot finished with this project's configuration; bridge with another one (stale: it runs again).
+    const auto hashes = stageHashes(window_->currentProjectJson(), path);
+    QVERIFY(hashes.contains("ot"));
+    for (const auto& [stage, hash] : {std::pair<QString, QString>{"ot", hashes["ot"]}, {"bridge", "x"}}) {
+      QFile f(run.filePath(stage + "/done.json"));
       QVERIFY(f.open(QIODevice::WriteOnly));
-      f.write(R"({"config_hash": "x"})");
+      f.write(QString(R"({"config_hash": "%1"})").arg(hash).toUtf8());
     }
     QVERIFY(window_->openProject(path));
     auto* stages = window_->findChild<QTreeWidget*>("stageList");
@@ -319,7 +322,7 @@ class TestMainWindow : public QObject {
     for (int i = 0; i < stages->topLevelItemCount(); ++i)
       status[stages->topLevelItem(i)->text(0)] = stages->topLevelItem(i)->text(1);
     QCOMPARE(status["ot"], QString("done"));
-    QCOMPARE(status["bridge"], QString("done"));
+    QCOMPARE(status["bridge"], QString("stale"));
     QCOMPARE(status["score"], QString("–"));
     QDir(run).removeRecursively();
   }
