@@ -38,11 +38,17 @@ void register_project_keys(std::vector<Command>& out) {
   Command cmd;
   cmd.name = "project-keys";
   cmd.summary = "print the keys the project reader accepts, per kind of JSON object (JSON)";
-  cmd.usage = "otcs project-keys";
+  cmd.usage = "otcs project-keys [PROJECT...]";
+  cmd.description =
+      "Without arguments: every kind of object and its keys. With project files: loads them and prints, per "
+      "kind, the listed keys the reader never asked for ({} when the files take every key).";
+  cmd.max_positional = 1 << 20;
   cmd.writes_log = false;
   cmd.hidden = true;
-  cmd.run = [](const Args&) {
-    std::cout << nlohmann::json(session::project_keys()).dump(2) << "\n";
+  cmd.run = [](const Args& args) {
+    const auto keys = args.positional().empty() ? session::project_keys()
+                                                : session::project_keys_unread(args.positional());
+    std::cout << nlohmann::json(keys).dump(2) << "\n";
     return 0;
   };
   out.push_back(std::move(cmd));

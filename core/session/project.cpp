@@ -73,6 +73,9 @@ const std::map<std::string, std::vector<std::string>>& project_keys() {
 
 namespace {
 
+// While project_keys_unread() parses, every key a Reader asks for (present in the file or not), per kind.
+std::map<std::string, std::set<std::string>>* keys_read = nullptr;
+
 // Reads one JSON object of a kind listed in project_keys(), remembering which keys were used so the rest can be
 // reported as unknown.
 class Reader {
@@ -223,6 +226,7 @@ private:
       throw std::logic_error(fmt::format("project reader: key {} of a {} object is missing from project_keys()", key,
                                          kind_));
     used_.insert(key);
+    if (keys_read) (*keys_read)[kind_].insert(key);
   }
 
   const json& j_;
@@ -738,5 +742,25 @@ GenProject parse_gen_project(const std::string& text, const std::string& name, c
 }
 
 GenProject load_gen_project(const std::string& path) { return load_from_file<GenProject>(path, parse_gen_project); }
+
+std::map<std::string, std::vector<std::string>> project_keys_unread(const std::vector<std::string>& paths) {
+  std::map<std::string, std::set<std::string>> read;
+  keys_read = &read;
+  struct Reset {
+    ~Reset() { keys_read = nullptr; }
+  } reset;
+  for (const auto& path : paths) {
+    const json root = parse_json(io::read_file(path), path);
+    if (root.is_object() && root.contains("kind") && root.at("kind") == "generation")
+      load_gen_project(path);
+    else
+      load_project(path);
+  }
+  std::map<std::string, std::vector<std::string>> unread;
+  for (const auto& [kind, keys] : project_keys())
+    for (const auto& key : keys)
+      if (!read[kind].count(key)) unread[kind].push_back(key);
+  return unread;
+}
 
 }  // namespace otcs::session

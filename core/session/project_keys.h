@@ -13,4 +13,10 @@ namespace otcs::session {
 // Object kind ("translation", "generation", "dataset", "image_set", "ot_stage", ...) -> its keys.
 const std::map<std::string, std::vector<std::string>>& project_keys();
 
+// Loads each project file as the commands do (a generation project when "kind" is "generation") and returns, per
+// kind, the keys of project_keys() the reader never asked for meanwhile; empty when the files take every variant
+// of every object. A listed key that no file can make the reader ask for is one it does not accept. Not
+// thread-safe (records into a global while it runs); for `otcs project-keys FILE...` and the schema test.
+std::map<std::string, std::vector<std::string>> project_keys_unread(const std::vector<std::string>& paths);
+
 }  // namespace otcs::session
