@@ -1,5 +1,5 @@
 #pragma once
-// The "Methods" page (issue #7): diagnostics of the DPM-OT and AOT stages read from the files they leave in a run.
+// The "Methods" page: diagnostics of the DPM-OT and AOT stages read from the files they leave in a run.
 //   cell_measures.npy  float64 or float32 [N]: the measure (fraction of source mass) of each semi-discrete OT cell;
 //                      drawn as a histogram against the target 1/N, with the share of cells within ±20% of 1/N.
 //   aot_chunks.csv     header chunk,assigned_cost,random_cost,seconds (extra columns ignored, any order): the

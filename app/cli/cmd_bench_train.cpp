@@ -1,4 +1,4 @@
-// `otcs bench` workloads of the training and sampling steps (issue #8): ot-dual, ot-dual-toy, score-step,
+// `otcs bench` workloads of the training and sampling steps: ot-dual, ot-dual-toy, score-step,
 // sample-step and assign. Each one times single steps of the project's own code (ot::DualTrainer,
 // diffusion::ScoreTrainer, diffusion::sample, ot::assign) after warm-up steps and reports the median, steps/s
 // and, where it does dense linear algebra, the achieved GFLOP/s against a GEMM peak measured on the spot.

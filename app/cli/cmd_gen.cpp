@@ -1,5 +1,5 @@
 // otcs gen-train, aot-compare, dpmot: image generation with EDM, AOT's assigned noise pairs, and DPM-OT's
-// semi-discrete OT expressway (issue #7), on a generation project (core/session/gen_project.h).
+// semi-discrete OT expressway, on a generation project (core/session/gen_project.h).
 #include <chrono>
 #include <filesystem>
 #include <iostream>

@@ -27,7 +27,7 @@ namespace otcs::cli {
 
 namespace {
 
-constexpr double kMaxDensePlan = 2e7;     // n m above this: no plan.npy (the contract)
+constexpr double kMaxDensePlan = 2e7;     // n m above this: no plan.npy (a dense plan would pass 160 MB)
 constexpr double kMaxExactPairs = 1.6e7;  // the exact solver keeps ~5 dense float64 n x m matrices
 
 using Clock = std::chrono::steady_clock;

@@ -95,7 +95,8 @@ std::string program_help() {
   std::ostringstream out;
   out << "otcs: optimal-transport-guided conditional diffusion (OTCS, DPM-OT, AOT) from the command line\n\n"
          "usage: otcs <command> [options]   (otcs <command> --help for each)\n\ncommands:\n";
-  for (const auto& cmd : registry()) out << fmt::format("  {:<10} {}\n", cmd.name, cmd.summary);
+  for (const auto& cmd : registry())
+    if (!cmd.hidden) out << fmt::format("  {:<10} {}\n", cmd.name, cmd.summary);
   out << "\ncommon options: --log-level LEVEL, --log-file PATH, --threads N, --help\n"
          "exit status: 0 success, 1 internal failure, 2 bad usage or bad input, 130 interrupted\n";
   return out.str();

@@ -49,6 +49,7 @@ struct Command {
   bool writes_log = true;  // whether a per-run log file is opened
   // The directory a run's log file goes to (e.g. the value of --out); empty: the user log directory.
   std::string log_dir_option = "--out";
+  bool hidden = false;  // left out of `otcs --help` (tools for the project's own tests and scripts)
 };
 
 // Registration (each commands_*.cpp adds its commands).

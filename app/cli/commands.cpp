@@ -12,6 +12,7 @@ void register_assign(std::vector<Command>& out);
 void register_sdot(std::vector<Command>& out);
 void register_gen(std::vector<Command>& out);
 void register_bench(std::vector<Command>& out);
+void register_project_keys(std::vector<Command>& out);
 
 void register_builtin_commands() {
   auto& r = registry();
@@ -25,6 +26,7 @@ void register_builtin_commands() {
   register_gen(r);
   register_bench(r);
   register_version(r);
+  register_project_keys(r);
 }
 
 }  // namespace otcs::cli

@@ -353,7 +353,7 @@ void MainWindow::loadTrajectoryFile(const QString& path) {
   trajectories_->setTrajectories(t);
 }
 
-// DPM-OT / AOT diagnostics (issue #7) wherever their stage writes them in the run tree.
+// DPM-OT / AOT diagnostics wherever their stage writes them in the run tree.
 void MainWindow::loadMethodsFiles(const QString& runDir) {
   methods_->clear();
   for (const QString& path : MethodsView::findInRunDir(runDir))

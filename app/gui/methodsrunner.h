@@ -1,5 +1,5 @@
 #pragma once
-// The Methods tab's controls for generation projects (issue #7): choose how the project trains (plain EDM,
+// The Methods tab's controls for generation projects: choose how the project trains (plain EDM,
 // or AOT with its chunk size) and how it samples (Heun, or DPM-OT with M and the source distribution), stored
 // in the project as undoable edits (train.method, train.aot, train.steps, dpmot.M, dpmot.source), and run the
 // work: training (otcs gen-train into RUN/edm or RUN/aot, as aot-compare lays them out), DPM-OT sampling on

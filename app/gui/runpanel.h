@@ -27,7 +27,7 @@ class RunPanel : public QWidget {
   QPushButton* pauseButton() const { return pause_; }
   QPushButton* stopButton() const { return stop_; }
   QString progressText() const;
-  // Generation projects (DPM-OT / AOT, issue #7) have no OTCS stages: they run from the Methods tab, so the
+  // Generation projects (DPM-OT / AOT) have no OTCS stages: they run from the Methods tab, so the
   // pipeline controls are disabled and the stage list says where to go instead.
   void setPipelineAvailable(bool available, const QString& why = QString());
   bool pipelineAvailable() const { return pipeline_; }

@@ -1,8 +1,9 @@
 #pragma once
 // Generation projects ("kind": "generation"): unconditional or class-conditional image generation with EDM,
 // trained with or without AOT's chunk assignment, and sampled by Heun or by DPM-OT's semi-discrete OT
-// expressway (issue #7). One JSON file, same strictness as the translation projects (project.h):
-//   {"schema_version": 1, "kind": "generation", "name", "description",
+// expressway. One JSON file, same strictness as the translation projects (project.h); every key with its
+// default: docs/PROJECT.md.
+//   {"$schema" (ignored), "schema_version": 1, "kind": "generation", "name", "description",
 //    "data":  {"train": {"images": {...}}, "test": {"images": {...}}},     image sets as in project.h
 //    "model": {"network": {...unet...}, "conditional": false, "sigma_data": 0.5, "p_mean": -1.2, "p_std": 1.2},
 //    "train": {"method": "edm"|"aot", "aot": 512, "steps", "batch", "lr", "lr_rampup", "grad_clip",

@@ -1,9 +1,12 @@
 #include "core/session/project.h"
 #include "core/session/gen_project.h"
+#include "core/session/project_keys.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <set>
+#include <stdexcept>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -25,12 +28,63 @@ std::string stable_hash(const std::string& text) {
   return fmt::format("{:016x}", h);
 }
 
+const std::map<std::string, std::vector<std::string>>& project_keys() {
+  static const std::map<std::string, std::vector<std::string>> keys = {
+      // Translation projects (otcs run, the workbench's pipeline).
+      {"translation", {"$schema", "schema_version", "name", "description", "data", "stages"}},
+      {"translation_data", {"source", "target", "test_source", "test_target", "keypoints"}},
+      {"dataset", {"images", "file", "mixture", "n", "seed"}},
+      {"image_set", {"format", "images", "labels", "dir", "file", "root", "suites", "size", "channels", "crop",
+                     "fit_content", "normalise_contrast", "invert", "classes", "limit", "limit_seed", "downsample",
+                     "upsample", "range"}},
+      {"mixture_component", {"mean", "std", "weight"}},
+      {"keypoint", {"source_index", "target_index", "source", "target"}},
+      {"keypoint_rule", {"rule", "file", "class_pairs"}},
+      {"stages", {"ot", "bridge", "score", "sample", "eval"}},
+      {"ot_stage", {"solver", "cost", "epsilon", "tau", "tau_target", "alpha", "relation", "neighbors",
+                    "propagation_alpha", "propagation_iterations", "adam_steps", "iterations", "batch", "lr", "seed",
+                    "potential", "checkpoint_every"}},
+      {"potential", {"width", "depth", "activation"}},
+      {"bridge_stage", {"threshold", "row_cap", "empty_rows", "apply_mask"}},
+      {"score_stage", {"mode", "schedule", "network", "prediction", "lr", "beta1", "beta2", "weight_decay",
+                       "grad_clip", "ema_decay", "antithetic", "cond_dropout", "seed", "steps", "batch",
+                       "checkpoint_every", "keep_checkpoints", "log_every"}},
+      {"schedule", {"kind", "steps", "beta_start", "beta_end", "beta_min", "beta_max", "sigma_max", "t_min"}},
+      {"network", {"kind", "hidden", "blocks", "embed_dim", "time_embedding", "fourier_scale", "channels",
+                   "channel_mult", "res_blocks", "attention_resolutions", "dropout", "groups", "cond_encoder"}},
+      {"sample_stage", {"sampler", "sources", "per_source", "trajectory_frames", "trajectory_paths", "seed"}},
+      {"sampler", {"kind", "steps", "eta", "variance", "t_end", "clip", "sdedit_t0", "sdedit_refined",
+                   "refined_steps", "guidance", "consistency"}},
+      {"eval_stage", {"enabled", "sources", "per_source", "fine_size", "fine_seed", "sampler", "seed",
+                      "classifier_epochs", "grid", "paired", "average"}},
+      // Generation projects (otcs gen-train, aot-compare, dpmot; the workbench's Methods tab).
+      {"generation", {"$schema", "schema_version", "kind", "name", "description", "data", "model", "train", "sample",
+                      "eval", "dpmot"}},
+      {"generation_data", {"train", "test"}},
+      {"generation_model", {"network", "conditional", "sigma_data", "p_mean", "p_std"}},
+      {"generation_train", {"method", "aot", "steps", "batch", "lr", "lr_rampup", "grad_clip", "ema_halflife", "seed",
+                            "log_every"}},
+      {"generation_sample", {"steps", "rho"}},
+      {"generation_eval", {"samples", "classifier_epochs", "seed"}},
+      {"generation_dpmot", {"latents", "M", "source", "max_iter", "lr", "seed"}},
+  };
+  return keys;
+}
+
 namespace {
 
-// Reads one JSON object, remembering which keys were used so the rest can be reported as unknown.
+// While project_keys_unread() parses, every key a Reader asks for (present in the file or not), per kind.
+std::map<std::string, std::set<std::string>>* keys_read = nullptr;
+
+// Reads one JSON object of a kind listed in project_keys(), remembering which keys were used so the rest can be
+// reported as unknown.
 class Reader {
 public:
-  Reader(const json& j, std::string pointer, const std::string& file) : j_(j), ptr_(std::move(pointer)), file_(file) {
+  Reader(const json& j, std::string pointer, const std::string& file, const std::string& kind)
+      : j_(j), ptr_(std::move(pointer)), file_(file), kind_(kind) {
+    auto it = project_keys().find(kind_);
+    if (it == project_keys().end()) throw std::logic_error("project reader: no key list for object kind " + kind_);
+    keys_ = &it->second;
     if (!j_.is_object()) error(ptr_, fmt::format("expected an object, got {}", j_.type_name()));
   }
 
@@ -41,7 +95,7 @@ public:
   bool has(const std::string& key) const { return j_.contains(key); }
 
   const json* get(const std::string& key) {
-    used_.insert(key);
+    take(key);
     auto it = j_.find(key);
     return it == j_.end() ? nullptr : &*it;
   }
@@ -119,7 +173,7 @@ public:
   template <typename T, typename Parse>
   T choice(const std::string& key, T fallback, Parse parse) {
     if (!has(key)) {
-      used_.insert(key);
+      take(key);
       return fallback;
     }
     std::string s = string(key, "");
@@ -146,11 +200,11 @@ public:
     for (size_t i = 0; i < v->size(); ++i) out.push_back(integer_value((*v)[i], at(key) + "/" + std::to_string(i)));
     return out;
   }
-  // A nested object; absent: an empty one (every key takes its default).
-  Reader object(const std::string& key) {
+  // A nested object of the given kind; absent: an empty one (every key takes its default).
+  Reader object(const std::string& key, const std::string& kind) {
     static const json empty = json::object();
     const json* v = get(key);
-    return Reader(v ? *v : empty, at(key), file_);
+    return Reader(v ? *v : empty, at(key), file_, kind);
   }
   const json* array(const std::string& key) {
     const json* v = get(key);
@@ -166,9 +220,20 @@ public:
   const json& raw() const { return j_; }
 
 private:
+  // Marks KEY as read; the reader may only read keys that project_keys() lists for this kind of object.
+  void take(const std::string& key) {
+    if (std::find(keys_->begin(), keys_->end(), key) == keys_->end())
+      throw std::logic_error(fmt::format("project reader: key {} of a {} object is missing from project_keys()", key,
+                                         kind_));
+    used_.insert(key);
+    if (keys_read) (*keys_read)[kind_].insert(key);
+  }
+
   const json& j_;
   std::string ptr_;
   const std::string& file_;
+  std::string kind_;
+  const std::vector<std::string>* keys_ = nullptr;
   std::set<std::string> used_;
 };
 
@@ -235,7 +300,7 @@ ImageSetSpec parse_image_set(Reader r, const std::string& base_dir) {
 DatasetSpec parse_dataset(Reader r, const std::string& base_dir) {
   DatasetSpec d;
   if (r.has("images")) {
-    d.images = parse_image_set(r.object("images"), base_dir);
+    d.images = parse_image_set(r.object("images", "image_set"), base_dir);
     r.finish();
     return d;
   }
@@ -253,7 +318,7 @@ DatasetSpec parse_dataset(Reader r, const std::string& base_dir) {
   if (comps->empty()) r.error(r.at("mixture"), "needs at least one component");
   size_t dim = 0;
   for (size_t k = 0; k < comps->size(); ++k) {
-    Reader c((*comps)[k], r.at("mixture") + "/" + std::to_string(k), r.file());
+    Reader c((*comps)[k], r.at("mixture") + "/" + std::to_string(k), r.file(), "mixture_component");
     data::MixtureComponent mc;
     mc.mean = c.numbers("mean", {});
     if (mc.mean.empty()) c.error(c.at("mean"), "missing");
@@ -341,13 +406,23 @@ json parse_json(const std::string& text, const std::string& name) {
   return root;
 }
 
-// Both project kinds carry the same schema version.
+// Both project kinds carry the same schema version, and may name their JSON Schema under "$schema" (for editors;
+// otcs ignores it).
 int read_schema_version(Reader& r) {
+  r.string("$schema", "");
   const json& version = r.require("schema_version");
   const int64_t v = r.integer_value(version, "/schema_version");
+  if (v > kProjectSchemaVersion)
+    r.error("/schema_version",
+            fmt::format("version {} is not supported (this otcs reads version {}); the file was written for a newer "
+                        "otcs, so run it with that one",
+                        v, kProjectSchemaVersion));
   if (v != kProjectSchemaVersion)
     r.error("/schema_version",
-            fmt::format("version {} is not supported (this otcs reads version {})", v, kProjectSchemaVersion));
+            fmt::format("version {} is not supported (this otcs reads version {}); to migrate, set "
+                        "\"schema_version\": {} and fix what otcs then reports key by key, following docs/PROJECT.md "
+                        "(every key of version {})",
+                        v, kProjectSchemaVersion, kProjectSchemaVersion, kProjectSchemaVersion));
   return int(v);
 }
 
@@ -389,28 +464,28 @@ Project parse_project(const std::string& text, const std::string& name, const st
          "otcs dpmot, not as a translation pipeline", name);
   Project p;
   p.text = text;
-  Reader r(root, "", name);
+  Reader r(root, "", name, "translation");
   p.schema_version = read_schema_version(r);
   p.name = r.string("name", fs::path(name).stem().string());
   p.description = r.string("description", "");
 
   {
-    Reader d = r.object("data");
+    Reader d = r.object("data", "translation_data");
     if (!d.has("source")) d.error(d.at("source"), "missing");
     if (!d.has("target")) d.error(d.at("target"), "missing");
-    p.source = parse_dataset(d.object("source"), base_dir);
-    p.target = parse_dataset(d.object("target"), base_dir);
+    p.source = parse_dataset(d.object("source", "dataset"), base_dir);
+    p.target = parse_dataset(d.object("target", "dataset"), base_dir);
     if (p.source.is_images() != p.target.is_images())
       d.error(d.at("target"), "source and target must both be image datasets or both be point sets");
     if (d.has("test_source") || d.has("test_target")) {
       if (!p.source.is_images()) d.error(d.at("test_source"), "held-out test sets are for image projects");
-      p.image_eval.test_source = parse_dataset(d.object("test_source"), base_dir);
-      p.image_eval.test_target = parse_dataset(d.object("test_target"), base_dir);
+      p.image_eval.test_source = parse_dataset(d.object("test_source", "dataset"), base_dir);
+      p.image_eval.test_target = parse_dataset(d.object("test_target", "dataset"), base_dir);
       if (!p.image_eval.test_source.is_images()) d.error(d.at("test_source"), "missing (an image dataset)");
       if (!p.image_eval.test_target.is_images()) d.error(d.at("test_target"), "missing (an image dataset)");
     }
     if (d.has("keypoints") && d.raw().at("keypoints").is_object()) {
-      Reader kr = d.object("keypoints");
+      Reader kr = d.object("keypoints", "keypoint_rule");
       p.keypoint_rule.rule = kr.string("rule", "");
       p.keypoint_rule.file = project_path(kr, "file", base_dir, false);
       if (!p.keypoint_rule.file.empty() && !p.keypoint_rule.rule.empty())
@@ -429,7 +504,7 @@ Project parse_project(const std::string& text, const std::string& name, const st
       if (!p.source.is_images()) kr.error(kr.pointer(), "a keypoint rule needs labelled image datasets");
     } else if (const json* kps = d.array("keypoints")) {
       for (size_t k = 0; k < kps->size(); ++k) {
-        Reader kr((*kps)[k], d.at("keypoints") + "/" + std::to_string(k), name);
+        Reader kr((*kps)[k], d.at("keypoints") + "/" + std::to_string(k), name, "keypoint");
         KeypointSpec kp;
         if (kr.has("source_index") || kr.has("target_index")) {
           kp.source_index = kr.non_negative_integer("source_index", -1);
@@ -450,9 +525,9 @@ Project parse_project(const std::string& text, const std::string& name, const st
     p.canonical["data"] = root.value("data", json::object()).dump();
   }
 
-  Reader stages = r.object("stages");
+  Reader stages = r.object("stages", "stages");
   {
-    Reader s = stages.object("ot");
+    Reader s = stages.object("ot", "ot_stage");
     auto& o = p.ot;
     o.solver = s.string("solver", o.solver);
     if (o.solver != "exact" && o.solver != "tabular" && o.solver != "mlp" && o.solver != "dense")
@@ -475,7 +550,7 @@ Project parse_project(const std::string& text, const std::string& name, const st
     o.batch = s.positive_integer("batch", o.batch);
     o.lr = s.positive("lr", o.lr);
     o.seed = s.seed("seed", o.seed);
-    Reader pot = s.object("potential");
+    Reader pot = s.object("potential", "potential");
     o.width = pot.positive_integer("width", o.width);
     o.depth = pot.non_negative_integer("depth", o.depth);
     o.activation = pot.string("activation", o.activation);
@@ -485,7 +560,7 @@ Project parse_project(const std::string& text, const std::string& name, const st
     p.canonical["ot"] = s.raw().dump();
   }
   {
-    Reader s = stages.object("bridge");
+    Reader s = stages.object("bridge", "bridge_stage");
     auto& b = p.bridge;
     b.threshold = s.non_negative("threshold", b.threshold);
     b.row_cap = s.non_negative_integer("row_cap", 0);
@@ -497,11 +572,11 @@ Project parse_project(const std::string& text, const std::string& name, const st
     p.canonical["bridge"] = s.raw().dump();
   }
   {
-    Reader s = stages.object("score");
+    Reader s = stages.object("score", "score_stage");
     auto& sc = p.score;
     sc.mode = s.choice("mode", sc.mode, data::parse_pair_mode);
     {
-      Reader q = s.object("schedule");
+      Reader q = s.object("schedule", "schedule");
       auto& sp = sc.schedule;
       sp.kind = q.choice("kind", sp.kind, diffusion::parse_schedule_kind);
       sp.steps = q.positive_integer("steps", sp.steps);
@@ -517,7 +592,7 @@ Project parse_project(const std::string& text, const std::string& name, const st
       if (!(sp.t_min < 1)) q.error(q.at("t_min"), fmt::format("must be < 1 (got {})", sp.t_min));
       q.finish();
     }
-    parse_network(s.object("network"), sc.network);
+    parse_network(s.object("network", "network"), sc.network);
     auto& t = sc.trainer;
     t.prediction = s.choice("prediction", t.prediction, diffusion::parse_prediction);
     t.lr = s.positive("lr", 1e-3);
@@ -548,9 +623,9 @@ Project parse_project(const std::string& text, const std::string& name, const st
     p.canonical["score"] = s.raw().dump();
   }
   {
-    Reader s = stages.object("sample");
+    Reader s = stages.object("sample", "sample_stage");
     auto& sm = p.sample;
-    sm.sampler = parse_sampler(s.object("sampler"));
+    sm.sampler = parse_sampler(s.object("sampler", "sampler"));
     if (s.has("sources")) {
       const json& v = *s.get("sources");
       if (v.is_array()) {
@@ -570,7 +645,7 @@ Project parse_project(const std::string& text, const std::string& name, const st
     p.canonical["sample"] = s.raw().dump();
   }
   {
-    Reader s = stages.object("eval");
+    Reader s = stages.object("eval", "eval_stage");
     auto& e = p.eval;
     e.enabled = s.boolean("enabled", true);
     e.sources = s.positive_integer("sources", e.sources);
@@ -579,7 +654,7 @@ Project parse_project(const std::string& text, const std::string& name, const st
     e.fine_seed = s.seed("fine_seed", 0);
     if (s.has("sampler")) {
       e.has_sampler = true;
-      e.sampler = parse_sampler(s.object("sampler"));
+      e.sampler = parse_sampler(s.object("sampler", "sampler"));
     }
     e.seed = s.seed("seed", 0);
     p.image_eval.classifier_epochs = s.positive_integer("classifier_epochs", p.image_eval.classifier_epochs);
@@ -624,26 +699,26 @@ GenProject parse_gen_project(const std::string& text, const std::string& name, c
   json root = parse_json(text, name);
   GenProject p;
   p.text = text;
-  Reader r(root, "", name);
+  Reader r(root, "", name, "generation");
   read_schema_version(r);
   if (r.string("kind", "") != "generation")
     r.error("/kind", "expected \"generation\" (a generation project; translation projects are for otcs run)");
   p.name = r.string("name", fs::path(name).stem().string());
   p.description = r.string("description", "");
   {
-    Reader d = r.object("data");
+    Reader d = r.object("data", "generation_data");
     if (!d.has("train")) d.error(d.at("train"), "missing");
     if (!d.has("test")) d.error(d.at("test"), "missing");
-    p.train = parse_dataset(d.object("train"), base_dir);
-    p.test = parse_dataset(d.object("test"), base_dir);
+    p.train = parse_dataset(d.object("train", "dataset"), base_dir);
+    p.test = parse_dataset(d.object("test", "dataset"), base_dir);
     if (!p.train.is_images()) d.error(d.at("train"), "expected an image dataset ({\"images\": {...}})");
     if (!p.test.is_images()) d.error(d.at("test"), "expected an image dataset ({\"images\": {...}})");
     d.finish();
   }
   {
-    Reader m = r.object("model");
+    Reader m = r.object("model", "generation_model");
     p.network.kind = diffusion::NetworkKind::UNet;
-    parse_network(m.object("network"), p.network);
+    parse_network(m.object("network", "network"), p.network);
     if (p.network.kind != diffusion::NetworkKind::UNet) m.error(m.at("network") + "/kind", "expected unet");
     p.conditional = m.boolean("conditional", false);
     p.sigma_data = m.positive("sigma_data", p.sigma_data);
@@ -652,7 +727,7 @@ GenProject parse_gen_project(const std::string& text, const std::string& name, c
     m.finish();
   }
   {
-    Reader t = r.object("train");
+    Reader t = r.object("train", "generation_train");
     p.method = t.string("method", p.method);
     if (p.method != "edm" && p.method != "aot")
       t.error(t.at("method"), fmt::format("expected edm or aot, got '{}'", p.method));
@@ -668,20 +743,20 @@ GenProject parse_gen_project(const std::string& text, const std::string& name, c
     t.finish();
   }
   {
-    Reader s = r.object("sample");
+    Reader s = r.object("sample", "generation_sample");
     p.sample_steps = s.positive_integer("steps", p.sample_steps);
     p.rho = s.positive("rho", p.rho);
     s.finish();
   }
   {
-    Reader e = r.object("eval");
+    Reader e = r.object("eval", "generation_eval");
     p.eval_samples = e.positive_integer("samples", p.eval_samples);
     p.classifier_epochs = e.positive_integer("classifier_epochs", p.classifier_epochs);
     p.eval_seed = e.seed("seed", p.eval_seed);
     e.finish();
   }
   {
-    Reader o = r.object("dpmot");
+    Reader o = r.object("dpmot", "generation_dpmot");
     p.dpmot_latents = o.positive_integer("latents", p.dpmot_latents);
     p.dpmot_m = o.positive_integer("M", p.dpmot_m);
     p.dpmot_source = o.string("source", p.dpmot_source);
@@ -699,5 +774,25 @@ GenProject parse_gen_project(const std::string& text, const std::string& name, c
 }
 
 GenProject load_gen_project(const std::string& path) { return load_from_file<GenProject>(path, parse_gen_project); }
+
+std::map<std::string, std::vector<std::string>> project_keys_unread(const std::vector<std::string>& paths) {
+  std::map<std::string, std::set<std::string>> read;
+  keys_read = &read;
+  struct Reset {
+    ~Reset() { keys_read = nullptr; }
+  } reset;
+  for (const auto& path : paths) {
+    const json root = parse_json(io::read_file(path), path);
+    if (root.is_object() && root.contains("kind") && root.at("kind") == "generation")
+      load_gen_project(path);
+    else
+      load_project(path);
+  }
+  std::map<std::string, std::vector<std::string>> unread;
+  for (const auto& [kind, keys] : project_keys())
+    for (const auto& key : keys)
+      if (!read[kind].count(key)) unread[kind].push_back(key);
+  return unread;
+}
 
 }  // namespace otcs::session

@@ -1,4 +1,4 @@
-// The bad-file battery through the workbench (issue #9, acceptance 3; the CLI half is tests/scripts/bad_files.sh):
+// The bad-file battery through the workbench (docs/RELIABILITY.md; the CLI half is tests/scripts/bad_files.sh):
 // truncated, empty, wrong-magic, NaN, huge-number, mismatched-size, non-UTF-8-named and permission-denied files
 // fed through the window's open paths — project files (File > Open), the data files a project names (points
 // .npy/.csv), the run artifacts a project's run directory holds (H.npz, trajectories.npz, loaded on open) and the

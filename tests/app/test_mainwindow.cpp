@@ -345,7 +345,7 @@ class TestMainWindow : public QObject {
 
   void methodsRunnerChoosesAndRunsTheMethods() {
     using otcs::workbench::MethodsRunner;
-    // A generation project (issue #7) in DIR/projects, so its run directory is DIR/runs/gen.
+    // A generation project in DIR/projects, so its run directory is DIR/runs/gen.
     const QString root = tmp_.filePath("genproj");
     QVERIFY(QDir().mkpath(root + "/projects"));
     const QString path = root + "/projects/gen.json";

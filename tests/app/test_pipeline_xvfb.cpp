@@ -1,4 +1,4 @@
-// The issue-6 walk-through, in-process under Xvfb: open projects/toy2d-keypoints.json (or a small project),
+// The workbench walk-through, in-process under Xvfb: open projects/toy2d-keypoints.json (or a small project),
 // add a keypoint pair with simulated clicks, run a short pipeline while measuring the GUI's event-loop latency,
 // step the trajectory player, export one figure of each kind, and save a screenshot of each main view.
 #include <QtTest/QtTest>

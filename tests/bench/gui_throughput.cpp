@@ -1,5 +1,5 @@
 // bench_gui_throughput: score-stage training throughput with the workbench attached versus headless, same
-// project, measured side by side in one process (issue #8, acceptance 4; docs/PERFORMANCE.md).
+// project, measured side by side in one process (docs/PERFORMANCE.md; the workbench must keep >= 95 %).
 //
 //   bench_gui_throughput [PROJECT] [--rounds N] [--steps S] [--threads T] [--work DIR]
 //

@@ -1,4 +1,4 @@
-// EDM, AOT, DPM-OT and trajectory curvature (issue #7): the preconditioning identities, the Heun grid and its
+// EDM, AOT, DPM-OT and trajectory curvature: the preconditioning identities, the Heun grid and its
 // NFE, the AOT chunk assignment (optimal against brute force, per-class, a permutation of the drawn noises,
 // consumed in order), DPM-OT's map returning exact stored latents, and the curvature of straight/bent paths.
 #include <QtTest/QtTest>

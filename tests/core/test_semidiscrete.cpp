@@ -52,7 +52,7 @@ private Q_SLOTS:
   // square are ~0.07 wide and neighbouring targets ~0.06 apart, so lr 0.05 (fine in 64-D) makes the heights
   // oscillate by whole cells: measured, 60 empty cells and the worst at 6x 1/N after 400 steps; lr 0.005 with the
   // released plateau doublings converges (worst cell 15 %, 20 s). Reduced size: N = 200 (2-D, 64-D) and 100
-  // (2-D Gaussian source) instead of the 1,000.
+  // (2-D Gaussian source) instead of 1,000, to keep the test fast.
   void equalMeasuresIn2D() { checkConverges(200, 2, SourceKind::Uniform, 600, 0.005, 100); }
   void equalMeasuresIn64D() { checkConverges(200, 64, SourceKind::Uniform, 400, 0.05, 200); }
   void equalMeasuresGaussianSource() { checkConverges(100, 2, SourceKind::Gaussian, 600, 0.005, 100); }

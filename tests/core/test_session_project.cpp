@@ -144,16 +144,44 @@ private Q_SLOTS:
     QCOMPARE(error_of(j), std::string("p.json: /schema_version: missing"));
     j["schema_version"] = 7;
     QVERIFY(error_of(j).find("/schema_version: version 7 is not supported") != std::string::npos);
+    // An older file is told how to migrate; a newer one which otcs reads it.
+    j["schema_version"] = 0;
+    const std::string older = error_of(j);
+    QVERIFY2(older.rfind("p.json: /schema_version: version 0 is not supported (this otcs reads version 1); to migrate, "
+                         "set \"schema_version\": 1", 0) == 0,
+             older.c_str());
+    QVERIFY2(older.find("docs/PROJECT.md") != std::string::npos, older.c_str());
     // A generation project reads the same version, with the same message.
     try {
       otcs::session::parse_gen_project(R"({"schema_version": 2, "kind": "generation"})", "g.json", ".");
       QFAIL("a generation project of version 2 was accepted");
     } catch (const otcs::UserError& e) {
       QCOMPARE(std::string(e.what()),
-               std::string("g.json: /schema_version: version 2 is not supported (this otcs reads version 1)"));
+               std::string("g.json: /schema_version: version 2 is not supported (this otcs reads version 1); the file "
+                           "was written for a newer otcs, so run it with that one"));
     }
     auto msg = error_of(std::string("{\n  \"schema_version\": 1,\n  \"data\": {,}\n}"));
     QVERIFY2(msg.rfind("p.json: invalid JSON at line 3", 0) == 0, msg.c_str());
+  }
+
+  // "$schema" (an editor's pointer to resources/project.schema.json) is accepted at the top level and ignored.
+  void schemaKeyIsAcceptedAndIgnored() {
+    auto j = minimal();
+    const auto plain = parse_project(j.dump(), "p.json", "/base");
+    j["$schema"] = "../resources/project.schema.json";
+    const auto with_schema = parse_project(j.dump(), "p.json", "/base");
+    QVERIFY(plain.canonical == with_schema.canonical);
+    j["$schema"] = 1;
+    QCOMPARE(error_of(j), std::string("p.json: /$schema: expected a string, got number"));
+    j = minimal();
+    j["stages"]["ot"]["$schema"] = "x";
+    QCOMPARE(error_of(j), std::string("p.json: /stages/ot/$schema: unknown key"));
+    auto g = otcs::session::parse_gen_project(
+        R"({"$schema": "../resources/project.schema.json", "schema_version": 1, "kind": "generation",
+            "data": {"train": {"images": {"format": "idx", "images": "a.gz"}},
+                     "test": {"images": {"format": "idx", "images": "b.gz"}}}})",
+        "g.json", "/base");
+    QCOMPARE(g.name, std::string("g"));
   }
 
   void dataPathsAreRelativeToTheProject() {
@@ -204,7 +232,7 @@ private Q_SLOTS:
     for (const auto& e : fs::directory_iterator(dir)) {
       if (e.path().extension() != ".json") continue;
       if (otcs::io::read_file(e.path().string()).find("\"generation\"") != std::string::npos) {
-        // Generation projects (issue #7) have their own schema; the translation loader names the right commands.
+        // Generation projects have their own keys; the translation loader names the right commands.
         auto g = otcs::session::load_gen_project(e.path().string());
         QVERIFY(!g.name.empty());
         try {

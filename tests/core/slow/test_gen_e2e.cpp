@@ -1,4 +1,4 @@
-// Issue #7 end to end on a small Fashion-MNIST subset (Debian's dataset-fashion-mnist; skipped without it):
+// Generation projects end to end on a small Fashion-MNIST subset (Debian's dataset-fashion-mnist; skipped without it):
 // otcs gen-train (AOT) -> aot-compare (trains plain EDM beside it, reusing nothing else) -> dpmot on the AOT run,
 // with a few training steps so the whole test takes well under two minutes; then bad input (exit 2, nothing
 // written).
