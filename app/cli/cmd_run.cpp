@@ -33,6 +33,7 @@
 
 #include "core/imaging/image.h"
 #include "core/imaging/plot.h"
+#include "core/io/csv.h"
 #include "core/io/npy.h"
 #include "core/ot/sparse.h"
 #endif
@@ -383,18 +384,12 @@ void render_figures(const fs::path& run) {
 
   {
     std::vector<torch::Tensor> panels;
+    // The first two columns (step, value) of a curve file; none when the stage wrote no such file.
     auto read_curve = [&](const fs::path& path) {
-      std::vector<double> xs, ys;
       std::error_code ec;
-      if (!fs::exists(path, ec)) return std::make_pair(xs, ys);
-      std::istringstream in(io::read_file(path.string()));
-      std::string line;
-      std::getline(in, line);
-      while (std::getline(in, line)) {
-        double a, b;
-        if (std::sscanf(line.c_str(), "%lf,%lf", &a, &b) == 2) xs.push_back(a), ys.push_back(b);
-      }
-      return std::make_pair(xs, ys);
+      if (!fs::exists(path, ec)) return std::make_pair(std::vector<double>{}, std::vector<double>{});
+      auto table = io::read_numeric_csv(path.string());
+      return std::make_pair(std::move(table.values[0]), std::move(table.values[1]));
     };
     auto [ls, lv] = read_curve(run / "score/loss.csv");
     if (!ls.empty()) {
