@@ -79,11 +79,13 @@ std::vector<std::string> run_names(const std::vector<std::string>& dirs) {
   std::vector<std::vector<std::string>> parts;  // each path's components, last first
   std::map<std::string, std::string> seen;
   for (const auto& dir : dirs) {
-    std::error_code ec;
-    fs::path p = fs::weakly_canonical(fs::absolute(dir), ec);
-    if (ec) p = fs::absolute(dir).lexically_normal();
+    // Named as given (a symbolic link keeps its own name); the same directory twice is found through the real path.
+    fs::path p = fs::absolute(dir).lexically_normal();
     if (p.filename().empty()) p = p.parent_path();
-    if (auto [it, fresh] = seen.emplace(p.string(), dir); !fresh)
+    std::error_code ec;
+    fs::path real = fs::weakly_canonical(p, ec);
+    if (ec) real = p;
+    if (auto [it, fresh] = seen.emplace(real.string(), dir); !fresh)
       fail("{} and {} are the same run directory; give each run once", it->second, dir);
     std::vector<std::string> comps;
     for (auto q = p; !q.filename().empty(); q = q.parent_path()) comps.push_back(q.filename().string());
@@ -101,7 +103,7 @@ std::vector<std::string> run_names(const std::vector<std::string>& dirs) {
     for (size_t i = 0; i < dirs.size(); ++i)
       for (size_t j = i + 1; j < dirs.size(); ++j)
         if (name(i) == name(j)) {
-          // Distinct canonical paths: one of the two has a further component to tell them apart.
+          // Distinct paths: one of the two has a further component to tell them apart.
           if (depth[i] < parts[i].size()) ++depth[i], clash = true;
           if (depth[j] < parts[j].size()) ++depth[j], clash = true;
         }

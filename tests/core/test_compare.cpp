@@ -94,6 +94,11 @@ private Q_SLOTS:
     QCOMPARE(names, (std::vector<std::string>{"x/run", "y/run", "z"}));
     QVERIFY_THROWS_EXCEPTION(otcs::UserError,
                              otcs::session::run_names({(root / "z").string(), (root / "x/../z").string()}));
+    fs::create_directory_symlink(root / "z", root / "link");  // named as given, and still the same directory as z
+    QCOMPARE(otcs::session::run_names({(root / "link").string(), (root / "x/run").string()}),
+             (std::vector<std::string>{"link", "run"}));
+    QVERIFY_THROWS_EXCEPTION(otcs::UserError,
+                             otcs::session::run_names({(root / "z").string(), (root / "link").string()}));
   }
 
   void imageRunsGetTheirTranslationsSideBySide() {
