@@ -34,6 +34,7 @@
 #include "core/imaging/image.h"
 #include "core/imaging/plot.h"
 #include "core/imaging/preview.h"
+#include "core/io/csv.h"
 #include "core/io/npy.h"
 #include "core/ot/sparse.h"
 #endif
@@ -263,27 +264,13 @@ void value_scatter(Plot& plot, const torch::Tensor& points, const torch::Tensor&
   }
 }
 
-// Image runs: rows of sources (outlined by class) above their translations, one pair of rows per mapped class.
-torch::Tensor translation_grid(const torch::Tensor& sources_u8, const torch::Tensor& translations_u8, int64_t per_row,
-                               int scale) {
-  const int64_t n = sources_u8.size(0);
-  std::vector<torch::Tensor> rows;
-  auto to_f = [](const torch::Tensor& u8) { return u8.to(torch::kFloat32).div(127.5).sub(1); };
-  for (int64_t r = 0; r < n; r += per_row) {
-    const int64_t len = std::min(per_row, n - r);
-    rows.push_back(to_f(sources_u8.narrow(0, r, len)));
-    rows.push_back(to_f(translations_u8.narrow(0, r, len)));
-  }
-  return imaging::image_grid(torch::cat(rows), int(per_row), 2, scale);
-}
-
 void render_image_figures(const fs::path& run, std::vector<std::string>& written) {
   std::error_code ec;
   if (fs::exists(run / "sample/translations.npz", ec)) {
     auto t = io::read_npz((run / "sample/translations.npz").string());
     const int64_t per = t.at("per_class")[0].item<int64_t>();
     imaging::write_png((run / "translations.png").string(),
-                       translation_grid(t.at("sources"), t.at("translations"), per, 3));
+                       imaging::translation_grid(t.at("sources"), {t.at("translations")}, per, 3));
     written.push_back("translations.png");
   }
   if (fs::exists(run / "eval/translations.npz", ec)) {
@@ -311,8 +298,8 @@ void render_image_figures(const fs::path& run, std::vector<std::string>& written
     if (!pick.empty()) {
       auto sel = torch::tensor(pick, torch::kInt64);
       imaging::write_png((run / "test_translations.png").string(),
-                         translation_grid(t.at("sources").index_select(0, sel), t.at("translations").index_select(0, sel),
-                                          10, 3));
+                         imaging::translation_grid(t.at("sources").index_select(0, sel),
+                                                    {t.at("translations").index_select(0, sel)}, 10, 3));
       written.push_back("test_translations.png");
     }
   }
@@ -398,18 +385,12 @@ void render_figures(const fs::path& run) {
 
   {
     std::vector<torch::Tensor> panels;
+    // The first two columns (step, value) of a curve file; none when the stage wrote no such file.
     auto read_curve = [&](const fs::path& path) {
-      std::vector<double> xs, ys;
       std::error_code ec;
-      if (!fs::exists(path, ec)) return std::make_pair(xs, ys);
-      std::istringstream in(io::read_file(path.string()));
-      std::string line;
-      std::getline(in, line);
-      while (std::getline(in, line)) {
-        double a, b;
-        if (std::sscanf(line.c_str(), "%lf,%lf", &a, &b) == 2) xs.push_back(a), ys.push_back(b);
-      }
-      return std::make_pair(xs, ys);
+      if (!fs::exists(path, ec)) return std::make_pair(std::vector<double>{}, std::vector<double>{});
+      auto table = io::read_numeric_csv(path.string());
+      return std::make_pair(std::move(table.values[0]), std::move(table.values[1]));
     };
     auto [ls, lv] = read_curve(run / "score/loss.csv");
     if (!ls.empty()) {

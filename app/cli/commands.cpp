@@ -7,6 +7,7 @@ void register_version(std::vector<Command>& out);
 void register_ot(std::vector<Command>& out);
 void register_run(std::vector<Command>& out);
 void register_translate(std::vector<Command>& out);
+void register_compare(std::vector<Command>& out);
 void register_metrics(std::vector<Command>& out);
 void register_assign(std::vector<Command>& out);
 void register_sdot(std::vector<Command>& out);
@@ -20,6 +21,7 @@ void register_builtin_commands() {
   register_ot(r);
   register_run(r);
   register_translate(r);
+  register_compare(r);
   register_metrics(r);
   register_assign(r);
   register_sdot(r);

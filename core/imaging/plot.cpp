@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include <fmt/format.h>
 #include <opencv2/imgproc.hpp>
@@ -378,6 +379,53 @@ torch::Tensor image_grid(const torch::Tensor& images_in, int per_row, int pad, i
     out.slice(0, pad + r * (h + pad), pad + r * (h + pad) + h).slice(1, pad + col * (w + pad), pad + col * (w + pad) + w).copy_(u8[i]);
   }
   return out;
+}
+
+torch::Tensor translation_grid(const torch::Tensor& sources_u8, const std::vector<torch::Tensor>& translations_u8,
+                               int64_t per_row, int scale, const std::vector<std::string>& row_labels) {
+  if (!row_labels.empty() && row_labels.size() != translations_u8.size() + 1)
+    throw std::invalid_argument("translation_grid: one row label for the sources and one per translation set");
+  per_row = std::max<int64_t>(1, per_row);
+  const int64_t n = sources_u8.size(0), h = sources_u8.size(2), w = sources_u8.size(3);
+  int64_t channels = sources_u8.size(1);
+  for (const auto& t : translations_u8) channels = std::max(channels, t.size(1));
+  // Float [-1, 1] at the sources' size and the most channels of any set, so that every set stacks into one grid.
+  auto to_f = [&](const torch::Tensor& u8) {
+    auto f = u8.to(torch::kFloat32).div(127.5).sub(1);
+    if (f.size(2) != h || f.size(3) != w)
+      f = torch::nn::functional::interpolate(
+          f, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kNearest));
+    return f.size(1) == channels ? f : f.expand({f.size(0), channels, h, w});
+  };
+  const auto blank = torch::ones({per_row, channels, h, w});
+  std::vector<torch::Tensor> rows;
+  auto add_row = [&](const torch::Tensor& u8, int64_t from, int64_t len) {
+    auto row = to_f(u8.narrow(0, from, len));
+    rows.push_back(len < per_row ? torch::cat({row, blank.narrow(0, 0, per_row - len)}) : row);
+  };
+  for (int64_t r = 0; r < n; r += per_row) {
+    const int64_t len = std::min(per_row, n - r);
+    add_row(sources_u8, r, len);
+    for (const auto& t : translations_u8) add_row(t, r, len);
+  }
+  const int pad = 2;
+  auto grid = image_grid(torch::cat(rows), int(per_row), pad, scale);
+  if (row_labels.empty()) return grid;
+
+  const int font = cv::FONT_HERSHEY_SIMPLEX;
+  const double fs = 0.5;
+  int base = 0, label_w = 0;
+  for (const auto& l : row_labels) label_w = std::max(label_w, cv::getTextSize(l, font, fs, 1, &base).width);
+  cv::Mat column(int(grid.size(0)), label_w + 12, CV_8UC3, cv::Scalar(255, 255, 255));
+  const int64_t row_h = h * scale;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const auto& label = row_labels[r % row_labels.size()];
+    const auto size = cv::getTextSize(label, font, fs, 1, &base);
+    const int y = int(pad + int64_t(r) * (row_h + pad) + (row_h + size.height) / 2);
+    cv::putText(column, label, {label_w + 6 - size.width, y}, font, fs, cv::Scalar(40, 40, 40), 1, cv::LINE_AA);
+  }
+  auto labels = torch::from_blob(column.data, {column.rows, column.cols, 3}, torch::kUInt8).clone();
+  return torch::cat({labels, grid}, 1);
 }
 
 }  // namespace otcs::imaging

@@ -71,4 +71,12 @@ torch::Tensor compose(const std::vector<torch::Tensor>& panels, int columns);
 // each scaled up by an integer factor.
 torch::Tensor image_grid(const torch::Tensor& images, int per_row, int pad = 2, int scale = 1);
 
+// Source images above their translations: uint8 [N, C, H, W] sources and one or more uint8 [N, ...] translation
+// sets (one per model), per_row images a row: a row of sources, then that row's translations from each set, and so
+// on (a short last row is padded with white). Every image is drawn at the sources' size and scaled up by `scale`.
+// With `row_labels` (one for the sources and one per translation set), each row's label stands right-aligned in a
+// column on the left.
+torch::Tensor translation_grid(const torch::Tensor& sources_u8, const std::vector<torch::Tensor>& translations_u8,
+                               int64_t per_row, int scale, const std::vector<std::string>& row_labels = {});
+
 }  // namespace otcs::imaging

@@ -19,7 +19,7 @@ private Q_SLOTS:
   void helpListsEveryCommandAndEachHasHelp() {
     auto r = run_otcs({"--help"});
     QCOMPARE(r.code, 0);
-    for (const char* name : {"ot", "run", "translate", "metrics", "assign", "sdot", "gen-train", "aot-compare", "dpmot", "bench", "version"}) {
+    for (const char* name : {"ot", "run", "translate", "compare", "metrics", "assign", "sdot", "gen-train", "aot-compare", "dpmot", "bench", "version"}) {
       QVERIFY2(r.out.contains(QStringLiteral("  %1 ").arg(name)), name);
       auto h = run_otcs({name, "--help"});
       QCOMPARE(h.code, 0);

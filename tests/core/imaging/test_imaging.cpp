@@ -83,6 +83,25 @@ private Q_SLOTS:
     QCOMPARE(grid[1 + 9 + 4][1 + 9 + 4][1].item<int>(), 0);  // fifth image (row 1, column 1)
     QCOMPARE(grid[1 + 9 + 4][1 + 18 + 4][1].item<int>(), 255);  // no sixth image
   }
+
+  void translationGridStacksSetsPadsShortRowsAndLabels() {
+    // 3 black sources, per row 2: rows sources[0:2], set A, set B, then sources[2] padded with white, A, B.
+    auto sources = torch::zeros({3, 1, 4, 4}, torch::kUInt8);
+    auto a = torch::full({3, 1, 4, 4}, 255, torch::kUInt8), b = torch::zeros({3, 3, 4, 4}, torch::kUInt8);
+    auto grid = otcs::imaging::translation_grid(sources, {a, b}, 2, 1);
+    QCOMPARE(grid.size(0), 6 * (4 + 2) + 2);
+    QCOMPARE(grid.size(1), 2 * (4 + 2) + 2);
+    QCOMPARE(grid[2][2][0].item<int>(), 0);                    // source 0
+    QCOMPARE(grid[2 + 6][2][0].item<int>(), 255);              // set A (white)
+    QCOMPARE(grid[2 + 12][2][0].item<int>(), 0);               // set B (black, 3 channels)
+    QCOMPARE(grid[2 + 18][2][0].item<int>(), 0);               // source 2
+    QCOMPARE(grid[2 + 18][2 + 6 + 1][0].item<int>(), 255);     // the short row's blank
+    auto labelled = otcs::imaging::translation_grid(sources, {a, b}, 2, 1, {"sources", "A", "B"});
+    QCOMPARE(labelled.size(0), grid.size(0));
+    QVERIFY(labelled.size(1) > grid.size(1));
+    QVERIFY(torch::equal(labelled.narrow(1, labelled.size(1) - grid.size(1), grid.size(1)), grid));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, otcs::imaging::translation_grid(sources, {a}, 2, 1, {"x"}));
+  }
 };
 
 QTEST_GUILESS_MAIN(TestImaging)
