@@ -297,7 +297,7 @@ const char* const kGenerationRunHint =
     "A generation project (DPM-OT / AOT) has no OTCS stages: train, sample and compare it from the Methods tab.";
 }  // namespace
 
-bool MainWindow::startRun() {
+bool MainWindow::canRun() {
   if (!run_panel_->pipelineAvailable()) {
     reportError(kGenerationRunHint);
     return false;
@@ -306,6 +306,11 @@ bool MainWindow::startRun() {
     reportError(data_.error);
     return false;
   }
+  return true;
+}
+
+bool MainWindow::startRun() {
+  if (!canRun()) return false;
   const QString dir = run_panel_->options().runDir;
   // A run folder holds one configuration: a changed project starts a new run beside it (reusing the stages that
   // did not change) unless the user continues in this folder, which re-runs the stale stages there.
@@ -551,14 +556,7 @@ void MainWindow::showRun(const QString& dir) {
 }
 
 bool MainWindow::startRunIn(const QString& dir, const QString& reuseFrom, const QString& initFrom) {
-  if (!run_panel_->pipelineAvailable()) {
-    reportError(kGenerationRunHint);
-    return false;
-  }
-  if (!data_.ok()) {
-    reportError(data_.error);
-    return false;
-  }
+  if (!canRun()) return false;
   QJsonObject json = currentProjectJson();
   if (!initFrom.isEmpty()) {
     QJsonObject stages = json["stages"].toObject(), score = stages["score"].toObject();

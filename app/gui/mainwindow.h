@@ -138,6 +138,7 @@ class MainWindow : public QMainWindow {
   void applyProjectData(ProjectData data);
   void readSettings();
   void fitToScreen();
+  bool canRun();  // reports why not
   void writeSettings();
 
   ProjectDocument* document_ = nullptr;

@@ -220,27 +220,8 @@ int64_t record_image_trajectories(StageContext& ctx, const ScoreModel& model, co
   }
   const int64_t k = int64_t(sources.size());
   const int64_t dim = ctx.source.size(1);
-  const int64_t out_dim = ctx.image_shape[0] * ctx.image_shape[1] * ctx.image_shape[2];
   diffusion::TrajectoryRecorder recorder({}, sp.trajectory_frames);
-  int64_t frame_no = 0;
-  recorder.on_frame = [&](const diffusion::TrajectoryFrame& f) {
-    auto xs = f.x.reshape({k, -1}).contiguous(), x0s = f.x0.reshape({k, -1}).contiguous();
-    for (int64_t s = 0; s < k; ++s) {
-      TrajectoryEvent e;
-      e.source_index = sources[size_t(s)];
-      e.frame = frame_no;
-      e.step = f.step;
-      e.t = f.t;
-      e.count = 1;
-      e.dim = out_dim;
-      const float* px = xs[s].data_ptr<float>();
-      const float* p0 = x0s[s].data_ptr<float>();
-      e.x.assign(px, px + out_dim);
-      e.x0.assign(p0, p0 + out_dim);
-      ctx.emit(e);
-    }
-    ++frame_no;
-  };
+  stream_trajectory_frames(ctx, recorder, sources, 1, 1);
   TranslateOptions to = grid_options;
   to.progress = nullptr;
   to.recorder = &recorder;

@@ -75,6 +75,30 @@ std::vector<int64_t> checked_sources(const StageContext& ctx, const std::vector<
 
 }  // namespace
 
+void stream_trajectory_frames(const StageContext& ctx, diffusion::TrajectoryRecorder& recorder,
+                              const std::vector<int64_t>& sources, int64_t per_source, int64_t kept) {
+  auto frame_no = std::make_shared<int64_t>(0);
+  recorder.on_frame = [&ctx, sources, per_source, kept, frame_no](const diffusion::TrajectoryFrame& f) {
+    const int64_t rows = int64_t(sources.size()) * per_source;
+    auto xs = f.x.reshape({rows, -1}), x0s = f.x0.reshape({rows, -1});
+    for (size_t s = 0; s < sources.size(); ++s) {
+      TrajectoryEvent e;
+      e.source_index = sources[s];
+      e.frame = *frame_no;
+      e.step = f.step;
+      e.t = f.t;
+      e.count = kept;
+      e.dim = xs.size(1);
+      auto x = xs.slice(0, int64_t(s) * per_source, int64_t(s) * per_source + kept).contiguous();
+      auto x0 = x0s.slice(0, int64_t(s) * per_source, int64_t(s) * per_source + kept).contiguous();
+      e.x.assign(x.data_ptr<float>(), x.data_ptr<float>() + x.numel());
+      e.x0.assign(x0.data_ptr<float>(), x0.data_ptr<float>() + x0.numel());
+      ctx.emit(e);
+    }
+    ++*frame_no;
+  };
+}
+
 StageOutcome run_sample_stage(StageContext& ctx) {
   const auto& sp = ctx.project.sample;
   const fs::path dir = ctx.dir(Stage::Sample);
@@ -86,24 +110,7 @@ StageOutcome run_sample_stage(StageContext& ctx) {
   const int64_t d = ctx.target.size(1);
 
   diffusion::TrajectoryRecorder recorder({}, sp.trajectory_frames);
-  int64_t frame_no = 0;
-  recorder.on_frame = [&](const diffusion::TrajectoryFrame& f) {
-    for (int64_t s = 0; s < S; ++s) {
-      TrajectoryEvent e;
-      e.source_index = sources[size_t(s)];
-      e.frame = frame_no;
-      e.step = f.step;
-      e.t = f.t;
-      e.count = K;
-      e.dim = d;
-      auto xs = f.x.slice(0, s * P, s * P + K).contiguous();
-      auto x0s = f.x0.slice(0, s * P, s * P + K).contiguous();
-      e.x.assign(xs.data_ptr<float>(), xs.data_ptr<float>() + xs.numel());
-      e.x0.assign(x0s.data_ptr<float>(), x0s.data_ptr<float>() + x0s.numel());
-      ctx.emit(e);
-    }
-    ++frame_no;
-  };
+  stream_trajectory_frames(ctx, recorder, sources, P, K);
   ctx.log(LogEvent::Level::Info, fmt::format("sample: {} samples for each of {} sources ({} sampler)", P, S,
                                              diffusion::sampler_kind_name(sp.sampler.kind)));
   auto x = conditional_samples(ctx, model, sp.sampler, ctx.source, sources, P, sp.seed, &recorder, Stage::Sample);

@@ -17,6 +17,10 @@
 #include "core/session/project.h"
 #include "core/session/session.h"
 
+namespace otcs::diffusion {
+class TrajectoryRecorder;
+}
+
 namespace otcs::session {
 
 // Seconds of wall time since t0 (stage timings in logs and metrics).
@@ -97,6 +101,11 @@ StageOutcome run_eval_stage(StageContext& ctx);
 // classifier and scores translations of the held-out test inputs (stage_images.cpp).
 StageOutcome run_image_sample_stage(StageContext& ctx);
 StageOutcome run_image_eval_stage(StageContext& ctx);
+
+// Streams each frame `recorder` records as TrajectoryEvents, one per source: the recorded batch holds
+// `per_source` consecutive rows per source, of which the first `kept` are sent (stage_sample.cpp).
+void stream_trajectory_frames(const StageContext& ctx, diffusion::TrajectoryRecorder& recorder,
+                              const std::vector<int64_t>& sources, int64_t per_source, int64_t kept);
 
 // The score network the project asks for, with the data's dimensions filled in (stage_score.cpp).
 diffusion::NetworkSpec score_network_spec(const StageContext& ctx);

@@ -183,16 +183,8 @@ class TestPipelineXvfb : public QObject {
     QVERIFY(heatmap->matrix());
     QTRY_VERIFY_WITH_TIMEOUT(!heatmap->isBusy() && heatmap->shownGrid().width > 0, 10000);
     heatmap->plot()->replot();
-    qint64 i = -1, j = -1;
-    QPoint cell;
-    for (int y = heatmap->plot()->axisRect()->top() + 2; y < heatmap->plot()->axisRect()->bottom() && i < 0; y += 3)
-      for (int x = heatmap->plot()->axisRect()->left() + 2; x < heatmap->plot()->axisRect()->right(); x += 3)
-        if (heatmap->cellAt(QPointF(x, y), &i, &j) && heatmap->matrix()->at(i, j) > 0) {
-          cell = QPoint(x, y);
-          break;
-        } else {
-          i = -1;
-        }
+    qint64 i = -1;
+    const QPoint cell = otcs_test::firstNonZeroCell(heatmap, &i, 3);
     QVERIFY(i >= 0);
     QTest::mouseClick(heatmap->plot(), Qt::LeftButton, Qt::NoModifier, cell);
     QCOMPARE(window_->hInspector()->inspectedRow(), i);

@@ -7,6 +7,9 @@
 #include <QString>
 #include <QTemporaryDir>
 
+#include "widgets/heatmapview.h"
+#include "widgets/styledplot.h"
+
 namespace otcs_test {
 
 inline QString outputDir(const QString& sub = QString()) {
@@ -44,6 +47,21 @@ inline QString writeSmallProject(const QTemporaryDir& dir, const QString& name =
   QFile file(path);
   if (file.open(QIODevice::WriteOnly)) file.write(smallProjectJson());
   return path;
+}
+
+// The pixel of the first non-zero cell of the shown H (scanning rows of pixels from the top left), and its row;
+// row -1 when none is found.
+inline QPoint firstNonZeroCell(otcs::HeatmapView* heatmap, qint64* row, int stride = 2) {
+  qint64 i = -1, j = -1;
+  const QRect r = heatmap->plot()->axisRect()->rect();
+  for (int y = r.top() + 2; y < r.bottom(); y += stride)
+    for (int x = r.left() + 2; x < r.right(); x += stride)
+      if (heatmap->cellAt(QPointF(x, y), &i, &j) && heatmap->matrix()->at(i, j) > 0) {
+        *row = i;
+        return QPoint(x, y);
+      }
+  *row = -1;
+  return {};
 }
 
 inline void isolateSettings(const QTemporaryDir& dir) {
