@@ -217,9 +217,9 @@ int run_ot(const Args& args) {
     // are shared (ctest -j, other jobs) every region waits for a descheduled thread (measured: 1,000 steps of a
     // 64-wide MLP, batch 64, took 0.7 s on one thread and 5.9 s on two on the loaded 2-core dev machine).
     const int64_t step_width = (batch + kp.size()) * (solver == "mlp" ? width : 1);
-    if (!args.has("--threads") && step_width <= 256 * 128) {
+    if (requested_threads(args) == 0 && step_width <= 256 * 128) {
       otcs::set_threads(1);
-      spdlog::info("small batches: training on one thread (--threads N overrides)");
+      spdlog::info("small batches: training on one thread (--threads N or OMP_NUM_THREADS overrides)");
     }
     ot::DualTrainer trainer(S, T, topt, kp);
     trainer.set_callback([&](const ot::TrainerEvent& ev) {

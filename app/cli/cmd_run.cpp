@@ -508,6 +508,8 @@ int run_command(const Args& args) {
     if (nproc > 256) fail("run: --nproc {} is more than 256 processes", nproc);
     launcher = std::make_unique<LocalLauncher>(int(nproc));
     env = dist::read_env();
+    // The ranks share this machine's cores (LOCAL_WORLD_SIZE, set by the launcher for every rank).
+    if (requested_threads(args) == 0) otcs::set_threads(otcs::threads_per_local_rank());
   }
   auto& dp = dist::ProcessGroup::init(env);
   int status = 0;
@@ -525,7 +527,7 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp) {
   // The point-cloud pipeline's small MLPs gain nothing from a second intra-op thread, and OpenMP's
   // spin-waiting made them up to 60x slower on a busy 2-core machine (measured; docs/DIFFUSION.md).
   auto project = session::load_project(project_path);
-  if (!args.has("--threads") && !project.images()) otcs::set_threads(1);
+  if (requested_threads(args) == 0 && !project.images()) otcs::set_threads(1);
   if (args.has("--steps-scale")) session::scale_steps(project, positive_double(args, "--steps-scale", 1.0));
   session::SessionOptions options;
   options.out_dir = args.get("--out");

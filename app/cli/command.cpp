@@ -71,13 +71,20 @@ long long positive_int(const Args& args, const std::string& name, long long fall
   return v;
 }
 
+int requested_threads(const Args& args) {
+  if (args.has("--threads")) return int(positive_int(args, "--threads", 1));
+  return otcs::environment_threads();
+}
+
 namespace {
 
 const std::vector<OptionSpec>& common_options() {
   static const std::vector<OptionSpec> options = {
       {"--log-level", "LEVEL", "trace, debug, info, warn, error, critical or off", "info"},
       {"--log-file", "PATH", "write this run's log here (default: OUT/otcs.log, else ~/.local/state/otcs/logs)"},
-      {"--threads", "N", "intra-op threads for LibTorch and OpenBLAS (default: all cores)"},
+      {"--threads", "N",
+       "intra-op threads for LibTorch and OpenBLAS (default: OMP_NUM_THREADS, else the cores, shared among "
+       "--nproc ranks)"},
       {"--help", "", "show this help and exit"},
   };
   return options;
@@ -227,7 +234,8 @@ int main_entry(int argc, char** argv) {
     init_logging(level);
     LogSinkScope log_scope;
     // LibTorch defaults to the number of physical cores (1 on a 2-vCPU machine); use every core we are given.
-    otcs::set_threads(args.has("--threads") ? int(positive_int(args, "--threads", 1)) : otcs::default_threads());
+    const int threads = requested_threads(args);
+    otcs::set_threads(threads > 0 ? threads : otcs::threads_per_local_rank());
     if (cmd->writes_log && !secondary_rank) {
       std::string log_path = args.get("--log-file");
       if (log_path.empty() && !cmd->log_dir_option.empty() && args.has(cmd->log_dir_option)) {

@@ -62,6 +62,9 @@ int main_entry(int argc, char** argv);
 Args parse_args(const Command& cmd, const std::vector<std::string>& argv);
 std::string command_help(const Command& cmd);
 
+// The intra-op thread count the user asked for: --threads, else OMP_NUM_THREADS; 0 when neither is given.
+int requested_threads(const Args& args);
+
 // Helpers that validate option values and name the flag in the error.
 double positive_double(const Args& args, const std::string& name, double fallback);
 long long positive_int(const Args& args, const std::string& name, long long fallback);
