@@ -16,6 +16,7 @@
 #include "core/common/device.h"
 #include "core/common/error.h"
 #include "core/common/runtime.h"
+#include "core/common/timing.h"
 #include "core/io/file.h"
 #include "core/ot/bridge.h"
 #include "core/ot/potentials.h"
@@ -25,9 +26,6 @@ namespace otcs::cli {
 namespace bench {
 
 using Clock = std::chrono::steady_clock;
-static double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 std::string Context::get(const std::string& key, const std::string& fallback) const {
   auto it = settings.find(key);

@@ -14,6 +14,7 @@
 
 #include "app/cli/command.h"
 #include "core/common/error.h"
+#include "core/common/timing.h"
 #include "core/diffusion/dpmot.h"
 #include "core/diffusion/edm.h"
 #include "core/io/file.h"
@@ -29,10 +30,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 void log_line(const std::string& s) { spdlog::info("{}", s); }
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // The training settings a command's flags select; checked against the data before anything is written.
 session::GenTrainSettings train_settings(const Args& args, const session::GenProject& p, const session::GenData& d,

@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "core/common/hash.h"
 #include "core/data/pack.h"
 #include "core/diffusion/sampler.h"
 #include "core/io/file.h"
@@ -263,9 +264,9 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
   // reuses RUN/eval/classifier.pt when classifier.json carries the same key (skips minutes of training).
   auto target_f = ctx.target.to(torch::kFloat32).contiguous();
   auto target_l = ctx.target_labels.to(torch::kInt64).contiguous();
-  std::string key = data::hash_hex(target_f.data_ptr(), size_t(target_f.numel()) * 4);
-  key = data::hash_hex(target_l.data_ptr(), size_t(target_l.numel()) * 8, std::stoull(key, nullptr, 16));
-  key = data::hash_hex(test_tgt.content_hash.data(), test_tgt.content_hash.size(), std::stoull(key, nullptr, 16));
+  std::string key = hash_hex(target_f.data_ptr(), size_t(target_f.numel()) * 4);
+  key = hash_hex(target_l.data_ptr(), size_t(target_l.numel()) * 8, std::stoull(key, nullptr, 16));
+  key = hash_hex(test_tgt.content_hash.data(), test_tgt.content_hash.size(), std::stoull(key, nullptr, 16));
   key += fmt::format("-c{}s{}k{}e{}seed{}", cc.channels, cc.size, cc.classes, cc.epochs, cc.seed);
   const fs::path clf_path = dir / "classifier.pt", clf_meta = dir / "classifier.json";
   metrics::TrainReport rep;

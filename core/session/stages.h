@@ -11,18 +11,13 @@
 
 #include <torch/types.h>
 
+#include "core/common/timing.h"
 #include "core/ot/exact.h"
 #include "core/ot/keypoints.h"
 #include "core/session/events.h"
 #include "core/session/project.h"
 
 namespace otcs::session {
-
-// Seconds of wall time since t0 (stage timings in logs and metrics).
-inline double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 
 struct StageContext {
   StageContext(const Project& p, std::filesystem::path run, std::function<void(const Event&)> sink,

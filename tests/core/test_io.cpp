@@ -133,6 +133,24 @@ private Q_SLOTS:
     QCOMPARE(otcs::io::read_file(file).size(), size_t(3 << 20));  // without the budget it reads
     QVERIFY(otcs::io::available_memory_bytes() > 0);              // MemAvailable
   }
+
+  // Without zip64 a .npz addresses 4 GiB: a larger archive is refused with a sentence, not written with truncated
+  // offsets. The limit is lowered here instead of writing 4 GiB.
+  void npzOverTheZipLimitIsRefused() {
+    const std::map<std::string, std::string> members{{"a", otcs::io::npy_bytes(torch::ones({100}))},
+                                                     {"b", otcs::io::npy_bytes(torch::zeros({50}))}};
+    const std::string bytes = otcs::io::npz_archive(members, "x.npz");
+    QVERIFY(torch::equal(otcs::io::parse_npz(bytes, "x.npz").at("a"), torch::ones({100})));
+    QString message;
+    try {
+      otcs::io::npz_archive(members, "big.npz", bytes.size() - 1);
+    } catch (const otcs::UserError& e) {
+      message = e.what();
+    }
+    QVERIFY2(message.startsWith("big.npz: ") && message.contains("zip64") && message.contains(".npy"),
+             qPrintable(message));
+    QCOMPARE(otcs::io::npz_archive(members, "x.npz", bytes.size()), bytes);  // exactly at the limit it is written
+  }
 };
 
 QTEST_GUILESS_MAIN(TestIo)
