@@ -12,6 +12,7 @@
 #include "core/diffusion/trainer.h"
 #include "core/io/file.h"
 #include "core/io/npy.h"
+#include "core/io/parse_number.h"
 #include "core/ot/sparse.h"
 #include "core/session/checkpoint.h"
 #include "core/session/score_model.h"
@@ -29,9 +30,15 @@ std::vector<std::pair<int64_t, double>> read_loss_csv(const fs::path& path, int6
   std::ifstream in(path);
   std::string line;
   while (std::getline(in, line)) {
+    const auto comma = line.find(',');
+    if (comma == std::string::npos) continue;  // the header
     int64_t step = 0;
     double value = 0;
-    if (std::sscanf(line.c_str(), "%ld,%lf", &step, &value) == 2 && step <= up_to) rows.emplace_back(step, value);
+    const auto [end, ec] = std::from_chars(line.data(), line.data() + comma, step);
+    if (ec != std::errc() || end != line.data() + comma) continue;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (io::parse_double(std::string_view(line).substr(comma + 1), value) && step <= up_to)
+      rows.emplace_back(step, value);
   }
   return rows;
 }

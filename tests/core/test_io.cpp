@@ -1,6 +1,7 @@
 // .npy/.npz round trips, malformed files, atomic writes and the output directory that cleans up after itself.
 #include <QtTest/QtTest>
 
+#include <clocale>
 #include <csignal>
 #include <filesystem>
 
@@ -11,6 +12,7 @@
 #include "core/common/error.h"
 #include "core/io/file.h"
 #include "core/io/npy.h"
+#include "core/io/points.h"
 
 namespace fs = std::filesystem;
 
@@ -150,6 +152,29 @@ private Q_SLOTS:
     QVERIFY2(message.startsWith("big.npz: ") && message.contains("zip64") && message.contains(".npy"),
              qPrintable(message));
     QCOMPARE(otcs::io::npz_archive(members, "x.npz", bytes.size()), bytes);  // exactly at the limit it is written
+  }
+
+  // Points files read the same under a locale with a decimal comma (the GUI runs in the desktop's locale).
+  void pointsCsvIgnoresTheLocale() {
+    const std::string before = std::setlocale(LC_ALL, nullptr);
+    if (!std::setlocale(LC_ALL, "de_DE.UTF-8")) QSKIP("de_DE.UTF-8 is not installed (Debian package locales-all)");
+    torch::Tensor t;
+    QString error;
+    try {
+      t = otcs::io::parse_points_csv("0.5,1.25\n-2.75,+3.5e-1\n", "p.csv");
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    QString bad;
+    try {
+      otcs::io::parse_points_csv("0,5;1\n", "comma.csv");
+    } catch (const otcs::UserError& e) {
+      bad = e.what();
+    }
+    std::setlocale(LC_ALL, before.c_str());
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QVERIFY(torch::equal(t, torch::tensor({0.5, 1.25, -2.75, 0.35}, torch::kFloat64).reshape({2, 2})));
+    QVERIFY2(bad.contains("is not a number"), qPrintable(bad));
   }
 };
 
