@@ -20,6 +20,7 @@
 #include "core/io/file.h"
 #include "core/ot/bridge.h"
 #include "core/ot/potentials.h"
+#include "core/run/json_text.h"
 
 namespace otcs::cli {
 
@@ -271,7 +272,7 @@ void register_bench(std::vector<Command>& out) {
     result["torch"] = info.torch_version;
     std::cout << "otcs bench " << name << "\n";
     print_json(result);
-    if (args.has("--json")) io::write_file_atomic(args.get("--json"), result.dump(2) + "\n");
+    if (args.has("--json")) run::write_json_atomic(args.get("--json"), result);
     return 0;
   };
   out.push_back(std::move(cmd));

@@ -21,6 +21,7 @@
 #include "core/io/npy.h"
 #include "core/metrics/curvature.h"
 #include "core/ot/semidiscrete.h"
+#include "core/run/json_text.h"
 #include "core/session/gen_model.h"
 
 namespace otcs::cli {
@@ -216,7 +217,7 @@ void register_aot_compare(std::vector<Command>& out) {
                                scores["edm"]["curvature"].get<double>(), scores["aot"]["curvature"].get<double>(),
                                fmt_mmr(scores["edm"]), fmt_mmr(scores["aot"]));
     }
-    top.write("report.json", report.dump(2) + "\n");
+    top.write("report.json", run::json_text(report));
     top.commit();
     return 0;
   };
@@ -362,7 +363,7 @@ void register_dpmot(std::vector<Command>& out) {
         {"heun_same_nfe", {{"nfe", plain_nfe}, {"steps", m}, {"scores", plain_scores}, {"seconds", plain_seconds},
                            {"nearest_train_distance", stats(plain_near_train)}}},
         {"test_images_nearest_train_distance", stats(test_near_train)}};
-    out.write("report.json", report.dump(2) + "\n");
+    out.write("report.json", run::json_text(report));
     out.commit();
     std::cout << fmt::format(
         "classifier test accuracy {:.4f}\n"

@@ -19,6 +19,7 @@
 #include "core/ot/exact.h"
 #include "core/ot/plan.h"
 #include "core/ot/trainer.h"
+#include "core/run/json_text.h"
 #ifdef OTCS_HAVE_IMAGING
 #include "core/imaging/plot.h"
 #endif
@@ -290,7 +291,7 @@ int run_ot(const Args& args) {
   }
 #endif
   report["seconds"] = std::chrono::duration<double>(Clock::now() - t_start).count();
-  out.write("report.json", report.dump(2) + "\n");
+  out.write("report.json", run::json_text(report));
   out.commit();
   std::cout << fmt::format("{} OT ({} x {}, d = {}): dual {:.8g}, E[c] {:.6g}, marginal errors {:.3g} / {:.3g}, "
                            "H nnz {}, {:.2f} s -> {}\n",

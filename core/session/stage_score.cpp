@@ -199,7 +199,7 @@ StageOutcome run_score_stage(StageContext& ctx) {
   curve.close();
   save(sc.steps);
   save_score_model((dir / "model.pt").string(), *trainer, ctx.hash, sc.schedule);
-  mark_done(ctx, Stage::Score, fmt::format("\"steps\": {},\n  \"final_loss\": {:.9g}", sc.steps, last_loss));
+  mark_done(ctx, Stage::Score, {{"steps", sc.steps}, {"final_loss", last_loss}});
   return {StageOutcome::Status::Done, fmt::format("final batch loss {:.4g}", last_loss)};
 }
 

@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 
+#include <nlohmann/json.hpp>
 #include <torch/types.h>
 
 #include "core/common/timing.h"
@@ -76,8 +77,9 @@ private:
 // only for the eval stage.
 std::map<Stage, std::string> stage_hashes(const Project& project);
 
-// Writes RUN/<stage>/done.json ({"config_hash": ..., plus `extra`}) as the stage's last act.
-void mark_done(const StageContext& ctx, Stage stage, const std::string& extra_json_fields = "");
+// Writes RUN/<stage>/done.json ({"config_hash": ..., plus the members of `extra`}, strict JSON: core/run/json_text.h)
+// as the stage's last act.
+void mark_done(const StageContext& ctx, Stage stage, const nlohmann::json& extra = nlohmann::json::object());
 // Whether RUN/<stage>/done.json exists and carries this configuration hash.
 bool is_done(const StageContext& ctx, Stage stage);
 
