@@ -97,6 +97,7 @@ void register_gen_train(std::vector<Command>& out) {
                  {"--batch", "B", "batch size", "project"}};
   cmd.min_positional = 1;
   cmd.max_positional = 1;
+  cmd.run_dir_option = "--out";
   cmd.run = [](const Args& args) {
     auto project = session::load_gen_project(args.positional().at(0));
     const std::string dir = args.get("--out");
@@ -148,6 +149,7 @@ void register_aot_compare(std::vector<Command>& out) {
                  {"--samples", "K", "samples per model and NFE", "project eval.samples"}};
   cmd.min_positional = 1;
   cmd.max_positional = 1;
+  cmd.run_dir_option = "--out";
   cmd.run = [](const Args& args) {
     auto project = session::load_gen_project(args.positional().at(0));
     auto nfes = parse_nfe_list(args.get("--nfe", "5,9,17,35"));
@@ -247,6 +249,7 @@ void register_dpmot(std::vector<Command>& out) {
                  {"--lr", "LR", "semi-discrete OT Adam step size (heights move about LR per step)", "project dpmot.lr"},
                  {"--classifier", "PATH", "classifier archive (default: DIR/../classifier.pt if present)", ""},
                  {"--out", "OUT", "output directory", "", true}};
+  cmd.run_dir_option = "--out";
   cmd.run = [](const Args& args) {
     const fs::path run = args.get("--run");
     const std::string train_json = (run / "train.json").string();

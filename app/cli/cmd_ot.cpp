@@ -347,6 +347,7 @@ void register_ot(std::vector<Command>& out) {
   };
   // The run's log goes to the user log directory: a log file in DIR would be left behind by a failed run.
   cmd.log_dir_option = "";
+  cmd.run_dir_option = "--out";
   cmd.run = run_ot;
   out.push_back(std::move(cmd));
 }

@@ -32,6 +32,7 @@ void register_sdot(std::vector<Command>& out) {
                  {"--threshold", "G", "stop when ||g|| < G and no cell is empty", "8e-4"},
                  {"--seed", "S", "random seed", "0"},
                  {"--out", "DIR", "output directory", "", true}};
+  cmd.run_dir_option = "--out";
   cmd.run = [](const Args& args) {
     const std::string target_path = args.get("--target");
     auto y = io::read_npy(target_path);

@@ -122,6 +122,7 @@ void register_translate(std::vector<Command>& out) {
                  {"--guidance", "W", "classifier-free guidance weight (default: the project's; needs cond_dropout)"},
                  {"--seed", "S", "random seed", "0"},
                  {"--limit", "N", "translate only the first N inputs"}};
+  cmd.run_dir_option = "--out";
   cmd.run = translate_command;
   out.push_back(std::move(cmd));
 }

@@ -34,6 +34,9 @@ public:
 
   std::map<std::string, std::vector<std::string>> values_;
   std::vector<std::string> positional_;
+  // Set by main_entry when it created the command's run directory (to hold its lock and run.json): the
+  // directory counts as new for the command.
+  bool run_dir_created = false;
 };
 
 struct Command {
@@ -49,6 +52,9 @@ struct Command {
   bool writes_log = true;  // whether a per-run log file is opened
   // The directory a run's log file goes to (e.g. the value of --out); empty: the user log directory.
   std::string log_dir_option = "--out";
+  // The option naming the directory this command writes as a whole (e.g. "--out"); empty: none. main_entry
+  // holds that directory's writer lock for the command and records it in DIR/run.json (core/run/run_meta.h).
+  std::string run_dir_option;
 };
 
 // Registration (each commands_*.cpp adds its commands).
