@@ -5,12 +5,16 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <set>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include "core/common/runtime.h"
+#include "core/io/file.h"
 #include "core/run/json_text.h"
 #include "core/run/lock.h"
 
@@ -50,12 +54,53 @@ bool is_run_metadata_file(const std::string& file_name) {
   return file_name == kRunMetaFile || file_name == kLockFile;
 }
 
+namespace {
+
+// The names under DIR (recursively) other than the run's metadata and its log: what a command added shows here.
+std::set<std::string> contents(const fs::path& dir) {
+  std::set<std::string> names;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (it.depth() == 0 && (is_run_metadata_file(name) || name == "otcs.log")) continue;
+    names.insert(it->path().lexically_relative(dir).string());
+  }
+  return names;
+}
+
+std::optional<std::string> read_if_exists(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
 struct RunRecord::Impl {
-  explicit Impl(const std::string& d) : lock(d), dir(d) {}
+  explicit Impl(const std::string& d)
+      : lock_file_existed(fs::exists(fs::path(d) / kLockFile)), lock(d), dir(d),
+        previous_meta(read_if_exists(dir / kRunMetaFile)), before(contents(dir)) {}
+  bool lock_file_existed;
   WriterLock lock;
   fs::path dir;
+  std::optional<std::string> previous_meta;  // run.json as an earlier writer left it
+  std::set<std::string> before;              // what DIR held when this writer started
   nlohmann::json meta;
   bool finished = false;
+
+  // Leaves DIR as this writer found it: the previous run.json (or none), no lock file it did not find, and no
+  // directory it created.
+  void restore() {
+    std::error_code ec;
+    if (previous_meta)
+      io::write_file_atomic((dir / kRunMetaFile).string(), *previous_meta);
+    else
+      fs::remove(dir / kRunMetaFile, ec);
+    if (!lock_file_existed) fs::remove(dir / kLockFile, ec);
+    if (lock.created_dir()) fs::remove(dir, ec);  // only when empty
+  }
 };
 
 RunRecord::RunRecord(const std::string& dir, std::vector<std::string> command_line, std::string device)
@@ -89,14 +134,11 @@ void RunRecord::finish(int exit_code) {
   try {
     std::error_code ec;
     if (!fs::is_directory(impl_->dir, ec)) return;
-    if (exit_code != 0 && created_dir()) {
-      bool only_metadata = true;
-      for (const auto& entry : fs::directory_iterator(impl_->dir, ec))
-        if (!is_run_metadata_file(entry.path().filename().string())) only_metadata = false;
-      if (only_metadata && !ec) {
-        fs::remove_all(impl_->dir, ec);
-        return;
-      }
+    // A failed command that added nothing is no run of this directory: in a directory it created (any failure),
+    // or refused for bad input (exit 2: "nothing half-written left behind") in one that existed.
+    if (exit_code != 0 && (created_dir() || exit_code == 2) && contents(impl_->dir) == impl_->before) {
+      impl_->restore();
+      return;
     }
     auto& m = impl_->meta;
     m["threads"] = torch::get_num_threads();  // a command may have changed it after the start (see otcs run)

@@ -26,10 +26,11 @@ public:
   RunRecord(const RunRecord&) = delete;
   RunRecord& operator=(const RunRecord&) = delete;
 
-  // Rewrites run.json with the outcome. When the command failed in a directory this record created and left
-  // nothing in it but run.json and the lock file, removes those and the directory instead: a failed command
-  // leaves nothing behind. A directory removed meanwhile (by the command's own cleanup) is left alone. Never
-  // throws: a run's result must not be lost to its metadata (a failed write is logged).
+  // Rewrites run.json with the outcome. A failed command that added nothing to the directory (names compared
+  // with the start, run.json, the lock file and otcs.log aside) leaves it as it was found instead (the previous
+  // run.json or none, no new lock file, no directory this record created) when the record created the directory
+  // or the command was refused for bad input (exit code 2). A directory removed meanwhile (by the command's own
+  // cleanup) is left alone. Never throws: a run's result must not be lost to its metadata (failures are logged).
   void finish(int exit_code);
 
   bool created_dir() const;

@@ -1,7 +1,7 @@
 // The run layer a user relies on: one writer per run directory (a second `otcs run` on it exits 2 naming the
 // first's PID, the first finishes), RUN/run.json after a finished and after a stopped run, strict JSON in every
 // file a run writes (a non-finite metric becomes null plus a flag), and commands other than `run` recording
-// their --out directory too.
+// their --out directory too (a command refused for bad input leaves it as it found it).
 #include <QtTest/QtTest>
 
 #include <signal.h>
@@ -222,10 +222,15 @@ private Q_SLOTS:
     parse_strict(out / "report.json");
 
     const fs::path bad = dir("sdot-bad");
-    r = otcs_test::run_otcs({"sdot", "--target", QString::fromStdString(dir("missing.npy").string()), "--out",
-                             QString::fromStdString(bad.string())});
+    const QString missing = QString::fromStdString(dir("missing.npy").string());
+    r = otcs_test::run_otcs({"sdot", "--target", missing, "--out", QString::fromStdString(bad.string())});
     QCOMPARE(r.code, 2);
     QVERIFY2(!fs::exists(bad), "a failed command left its new --out directory behind");
+    // Refused for bad input in a directory that exists: the directory stays as it was, its run.json included.
+    const std::string before = otcs::io::read_file((out / "run.json").string());
+    r = otcs_test::run_otcs({"sdot", "--target", missing, "--out", QString::fromStdString(out.string())});
+    QCOMPARE(r.code, 2);
+    QCOMPARE(otcs::io::read_file((out / "run.json").string()), before);
   }
 };
 
