@@ -2,6 +2,7 @@
 // Runs the built otcs as a user would, for the tests that drive the command line: its exit status (-1 when it ran
 // past the limit and was killed, -2 when it crashed), stdout and stderr.
 #include <QProcess>
+#include <QProcessEnvironment>
 #include <QString>
 #include <QStringList>
 
@@ -12,8 +13,10 @@ struct OtcsResult {
   QString out, err;
 };
 
-inline OtcsResult run_otcs(const QStringList& args, int timeout_ms = 600000) {
+inline OtcsResult run_otcs(const QStringList& args, int timeout_ms = 600000,
+                           const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
   QProcess p;
+  p.setProcessEnvironment(env);
   p.start(QStringLiteral(OTCS_BIN_DIR "/otcs"), args);
   if (!p.waitForFinished(timeout_ms)) {
     p.kill();

@@ -16,18 +16,17 @@
 #include "core/common/device.h"
 #include "core/common/error.h"
 #include "core/common/runtime.h"
+#include "core/common/timing.h"
 #include "core/io/file.h"
 #include "core/ot/bridge.h"
 #include "core/ot/potentials.h"
+#include "core/run/json_text.h"
 
 namespace otcs::cli {
 
 namespace bench {
 
 using Clock = std::chrono::steady_clock;
-static double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 std::string Context::get(const std::string& key, const std::string& fallback) const {
   auto it = settings.find(key);
@@ -273,7 +272,7 @@ void register_bench(std::vector<Command>& out) {
     result["torch"] = info.torch_version;
     std::cout << "otcs bench " << name << "\n";
     print_json(result);
-    if (args.has("--json")) io::write_file_atomic(args.get("--json"), result.dump(2) + "\n");
+    if (args.has("--json")) run::write_json_atomic(args.get("--json"), result);
     return 0;
   };
   out.push_back(std::move(cmd));

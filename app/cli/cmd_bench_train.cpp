@@ -11,7 +11,6 @@
 
 #include "app/cli/bench.h"
 #include "core/common/error.h"
-#include "core/common/optim.h"
 #include "core/diffusion/networks.h"
 #include "core/diffusion/sampler.h"
 #include "core/diffusion/schedule.h"
@@ -147,7 +146,6 @@ nlohmann::json run_ot_dual(const Context& ctx, int64_t dim, int64_t width, int64
                            int repeat_default) {
   const int64_t batch = ctx.get_int("batch", 256), points = ctx.get_int("points", 4096);
   if (batch <= 0 || points < batch) fail("--set batch must be positive and points >= batch");
-  set_fast_optimizer(ctx.get_int("fast_optimizer", 0) != 0);
   const uint64_t seed = uint64_t(ctx.get_int("seed", 0));
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed + 100);
   auto S = torch::randn({points, dim}, gen, torch::kFloat32);
@@ -185,7 +183,6 @@ nlohmann::json run_ot_dual(const Context& ctx, int64_t dim, int64_t width, int64
   j["concurrent_potentials"] = o.concurrent_potentials;
   j["steps_done"] = trainer.step();
   j["last_dual_objective"] = objective;  // the same for concurrent=0 and 1 up to summation order (a check)
-  j["fast_optimizer"] = fast_optimizer();
   report_steps(j, t);
   j["gflop_per_step"] = flops / 1e9;
   report_gflops(j, flops, t.median, peak);
@@ -199,22 +196,19 @@ void add_bench_training(std::vector<Workload>& out) {
   out.push_back({"ot-dual",
                  "one OT dual step (ot::DualTrainer): batch 256 of 4,096 points, d = 784, MLPs 784-512-512-512-1 "
                  "SiLU, Adam, l2 cost",
-                 "batch=256 points=4096 width=512 depth=2 epsilon=1e-2 lr=1e-4 warmup=5 concurrent=0 "
-                 "fast_optimizer=0 seed=0",
+                 "batch=256 points=4096 width=512 depth=2 epsilon=1e-2 lr=1e-4 warmup=5 concurrent=0 seed=0",
                  [](const Context& ctx) { return run_ot_dual(ctx, 784, 512, 2, 5, 30); }});
   out.push_back({"ot-dual-toy", "the same on 2-D points with MLPs 2-256-256-1",
-                 "batch=256 points=4096 width=256 depth=1 epsilon=1e-2 lr=1e-4 warmup=20 concurrent=0 "
-                 "fast_optimizer=0 seed=0",
+                 "batch=256 points=4096 width=256 depth=1 epsilon=1e-2 lr=1e-4 warmup=20 concurrent=0 seed=0",
                  [](const Context& ctx) { return run_ot_dual(ctx, 2, 256, 1, 20, 200); }});
   out.push_back(
       {"score-step",
        "one training step (diffusion::ScoreTrainer) of the 28x28 conditional UNet at batch 64: ddpm, eps loss, "
        "grad clip 1, Adam, EMA",
-       "batch=64 warmup=3 grad_clip=1 fast_optimizer=0",
+       "batch=64 warmup=3 grad_clip=1",
        [](const Context& ctx) {
          const int64_t batch = ctx.get_int("batch", 64);
          if (batch <= 0) fail("--set batch must be positive");
-         set_fast_optimizer(ctx.get_int("fast_optimizer", 0) != 0);
          const auto net = mnist_unet();
          auto schedule = diffusion::make_schedule(diffusion::ScheduleSpec{});
          diffusion::TrainerSpec ts;
@@ -232,7 +226,6 @@ void add_bench_training(std::vector<Workload>& out) {
          nlohmann::json j;
          j["parameters"] = diffusion::parameter_count(*trainer.network());
          j["batch"] = batch;
-         j["fast_optimizer"] = fast_optimizer();
          j["device"] = ctx.device;
          report_steps(j, t);
          j["gflop_per_step"] = flops / 1e9;

@@ -14,12 +14,14 @@
 
 #include "app/cli/command.h"
 #include "core/common/error.h"
+#include "core/common/timing.h"
 #include "core/diffusion/dpmot.h"
 #include "core/diffusion/edm.h"
 #include "core/io/file.h"
 #include "core/io/npy.h"
 #include "core/metrics/curvature.h"
 #include "core/ot/semidiscrete.h"
+#include "core/run/json_text.h"
 #include "core/session/gen_model.h"
 
 namespace otcs::cli {
@@ -29,10 +31,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 void log_line(const std::string& s) { spdlog::info("{}", s); }
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // The training settings a command's flags select; checked against the data before anything is written.
 session::GenTrainSettings train_settings(const Args& args, const session::GenProject& p, const session::GenData& d,
@@ -99,6 +97,7 @@ void register_gen_train(std::vector<Command>& out) {
                  {"--batch", "B", "batch size", "project"}};
   cmd.min_positional = 1;
   cmd.max_positional = 1;
+  cmd.run_dir_option = "--out";
   cmd.run = [](const Args& args) {
     auto project = session::load_gen_project(args.positional().at(0));
     const std::string dir = args.get("--out");
@@ -150,6 +149,7 @@ void register_aot_compare(std::vector<Command>& out) {
                  {"--samples", "K", "samples per model and NFE", "project eval.samples"}};
   cmd.min_positional = 1;
   cmd.max_positional = 1;
+  cmd.run_dir_option = "--out";
   cmd.run = [](const Args& args) {
     auto project = session::load_gen_project(args.positional().at(0));
     auto nfes = parse_nfe_list(args.get("--nfe", "5,9,17,35"));
@@ -219,7 +219,7 @@ void register_aot_compare(std::vector<Command>& out) {
                                scores["edm"]["curvature"].get<double>(), scores["aot"]["curvature"].get<double>(),
                                fmt_mmr(scores["edm"]), fmt_mmr(scores["aot"]));
     }
-    top.write("report.json", report.dump(2) + "\n");
+    top.write("report.json", run::json_text(report));
     top.commit();
     return 0;
   };
@@ -249,6 +249,7 @@ void register_dpmot(std::vector<Command>& out) {
                  {"--lr", "LR", "semi-discrete OT Adam step size (heights move about LR per step)", "project dpmot.lr"},
                  {"--classifier", "PATH", "classifier archive (default: DIR/../classifier.pt if present)", ""},
                  {"--out", "OUT", "output directory", "", true}};
+  cmd.run_dir_option = "--out";
   cmd.run = [](const Args& args) {
     const fs::path run = args.get("--run");
     const std::string train_json = (run / "train.json").string();
@@ -365,7 +366,7 @@ void register_dpmot(std::vector<Command>& out) {
         {"heun_same_nfe", {{"nfe", plain_nfe}, {"steps", m}, {"scores", plain_scores}, {"seconds", plain_seconds},
                            {"nearest_train_distance", stats(plain_near_train)}}},
         {"test_images_nearest_train_distance", stats(test_near_train)}};
-    out.write("report.json", report.dump(2) + "\n");
+    out.write("report.json", run::json_text(report));
     out.commit();
     std::cout << fmt::format(
         "classifier test accuracy {:.4f}\n"

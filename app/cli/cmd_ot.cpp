@@ -19,6 +19,7 @@
 #include "core/ot/exact.h"
 #include "core/ot/plan.h"
 #include "core/ot/trainer.h"
+#include "core/run/json_text.h"
 #ifdef OTCS_HAVE_IMAGING
 #include "core/imaging/plot.h"
 #endif
@@ -217,9 +218,9 @@ int run_ot(const Args& args) {
     // are shared (ctest -j, other jobs) every region waits for a descheduled thread (measured: 1,000 steps of a
     // 64-wide MLP, batch 64, took 0.7 s on one thread and 5.9 s on two on the loaded 2-core dev machine).
     const int64_t step_width = (batch + kp.size()) * (solver == "mlp" ? width : 1);
-    if (!args.has("--threads") && step_width <= 256 * 128) {
+    if (requested_threads(args) == 0 && step_width <= 256 * 128) {
       otcs::set_threads(1);
-      spdlog::info("small batches: training on one thread (--threads N overrides)");
+      spdlog::info("small batches: training on one thread (--threads N or OMP_NUM_THREADS overrides)");
     }
     ot::DualTrainer trainer(S, T, topt, kp);
     trainer.set_callback([&](const ot::TrainerEvent& ev) {
@@ -290,7 +291,7 @@ int run_ot(const Args& args) {
   }
 #endif
   report["seconds"] = std::chrono::duration<double>(Clock::now() - t_start).count();
-  out.write("report.json", report.dump(2) + "\n");
+  out.write("report.json", run::json_text(report));
   out.commit();
   std::cout << fmt::format("{} OT ({} x {}, d = {}): dual {:.8g}, E[c] {:.6g}, marginal errors {:.3g} / {:.3g}, "
                            "H nnz {}, {:.2f} s -> {}\n",
@@ -346,6 +347,7 @@ void register_ot(std::vector<Command>& out) {
   };
   // The run's log goes to the user log directory: a log file in DIR would be left behind by a failed run.
   cmd.log_dir_option = "";
+  cmd.run_dir_option = "--out";
   cmd.run = run_ot;
   out.push_back(std::move(cmd));
 }

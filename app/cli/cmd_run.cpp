@@ -26,6 +26,7 @@
 #include "core/common/log.h"
 #include "core/common/runtime.h"
 #include "core/io/file.h"
+#include "core/run/run_meta.h"
 #include "core/session/session.h"
 
 #ifdef OTCS_HAVE_IMAGING
@@ -490,6 +491,8 @@ int run_command(const Args& args) {
     if (nproc > 256) fail("run: --nproc {} is more than 256 processes", nproc);
     launcher = std::make_unique<LocalLauncher>(int(nproc));
     env = dist::read_env();
+    // The ranks share this machine's cores (LOCAL_WORLD_SIZE, set by the launcher for every rank).
+    if (requested_threads(args) == 0) otcs::set_threads(otcs::threads_per_local_rank());
   }
   auto& dp = dist::ProcessGroup::init(env);
   int status = 0;
@@ -507,7 +510,7 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp) {
   // The point-cloud pipeline's small MLPs gain nothing from a second intra-op thread, and OpenMP's
   // spin-waiting made them up to 60x slower on a busy 2-core machine (measured; docs/DIFFUSION.md).
   auto project = session::load_project(project_path);
-  if (!args.has("--threads") && !project.images()) otcs::set_threads(1);
+  if (requested_threads(args) == 0 && !project.images()) otcs::set_threads(1);
   if (args.has("--steps-scale")) session::scale_steps(project, positive_double(args, "--steps-scale", 1.0));
   session::SessionOptions options;
   options.out_dir = args.get("--out");
@@ -522,7 +525,8 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp) {
 #endif
 
   std::error_code ec;
-  bool existed = fs::is_directory(options.out_dir, ec);
+  // A directory that main_entry created a moment ago (to hold the writer lock and run.json) counts as new.
+  bool existed = fs::is_directory(options.out_dir, ec) && !args.run_dir_created;
   // Rank 0 alone writes the run directory. The other ranks run ot -> bridge -> score (the stages that train
   // in lockstep; the bridge is recomputed) in a scratch directory that they remove, and nothing after that.
   // Resuming needs every rank's checkpoints to agree, which only rank 0 has: a data-parallel run starts from
@@ -531,8 +535,10 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp) {
   if (dp.active()) {
     bool fresh = true;
     if (dp.is_main() && existed)
-      for (const auto& entry : fs::directory_iterator(options.out_dir, ec))
-        if (entry.path().filename() != "otcs.log") fresh = false;
+      for (const auto& entry : fs::directory_iterator(options.out_dir, ec)) {
+        const std::string file = entry.path().filename().string();
+        if (file != "otcs.log" && !run::is_run_metadata_file(file)) fresh = false;
+      }
     if (!dp.broadcast_flag(fresh)) {
       if (dp.is_main())
         fail("{}: the run directory is not empty; a data-parallel run (--nproc/WORLD_SIZE) starts a new one "
@@ -660,7 +666,8 @@ void register_run(std::vector<Command>& out) {
       "Each stage writes its artifacts under RUN/<stage>/ and is skipped when they exist for the same\n"
       "configuration; an interrupted stage resumes from its last checkpoint. Ctrl-C or SIGTERM stops at the\n"
       "next step boundary after saving a checkpoint (exit status 130); a second one stops at once. Figures (PNG)\n"
-      "and metrics.json land in RUN.\n"
+      "and metrics.json land in RUN; RUN/run.json records the command, the machine and the outcome. One writer\n"
+      "at a time: a second otcs run on RUN exits 2 naming the first's PID (reading RUN is always allowed).\n"
       "Data-parallel: --nproc N runs N processes here (rank 0 is this one); under an external launcher set\n"
       "MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE (as torchrun does) instead. Each rank trains on its share of\n"
       "every global batch and the gradients are averaged (c10d Gloo); only rank 0 writes RUN.";
@@ -677,6 +684,7 @@ void register_run(std::vector<Command>& out) {
   };
   cmd.min_positional = 1;
   cmd.max_positional = 1;
+  cmd.run_dir_option = "--out";
   cmd.run = run_command;
   out.push_back(std::move(cmd));
 }

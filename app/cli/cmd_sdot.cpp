@@ -11,6 +11,7 @@
 #include "core/io/file.h"
 #include "core/io/npy.h"
 #include "core/ot/semidiscrete.h"
+#include "core/run/json_text.h"
 
 namespace otcs::cli {
 
@@ -31,6 +32,7 @@ void register_sdot(std::vector<Command>& out) {
                  {"--threshold", "G", "stop when ||g|| < G and no cell is empty", "8e-4"},
                  {"--seed", "S", "random seed", "0"},
                  {"--out", "DIR", "output directory", "", true}};
+  cmd.run_dir_option = "--out";
   cmd.run = [](const Args& args) {
     const std::string target_path = args.get("--target");
     auto y = io::read_npy(target_path);
@@ -59,7 +61,7 @@ void register_sdot(std::vector<Command>& out) {
                              {"doublings", result.doublings},     {"seconds", result.seconds},
                              {"targets", y.size(0)},              {"dimension", y.size(1)},
                              {"source", args.get("--source", "uniform")}};
-    out.write("report.json", report.dump(2) + "\n");
+    out.write("report.json", run::json_text(report));
     out.commit();
     std::cout << report.dump(2) << "\n";
     return 0;

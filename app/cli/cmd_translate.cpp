@@ -142,6 +142,7 @@ void register_translate(std::vector<Command>& out) {
                  {"--trajectories", "K",
                   "also record the reverse process of the first K inputs (at most 250) into DIR/trajectories.npz"},
                  {"--frames", "F", "recorded steps per trajectory, the first and the last included", "11"}};
+  cmd.run_dir_option = "--out";
   cmd.run = translate_command;
   out.push_back(std::move(cmd));
 }

@@ -12,6 +12,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -20,6 +21,7 @@
 #include "core/common/error.h"
 #include "core/common/log.h"
 #include "core/common/runtime.h"
+#include "core/run/run_meta.h"
 
 namespace fs = std::filesystem;
 
@@ -71,13 +73,20 @@ long long positive_int(const Args& args, const std::string& name, long long fall
   return v;
 }
 
+int requested_threads(const Args& args) {
+  if (args.has("--threads")) return int(positive_int(args, "--threads", 1));
+  return otcs::environment_threads();
+}
+
 namespace {
 
 const std::vector<OptionSpec>& common_options() {
   static const std::vector<OptionSpec> options = {
       {"--log-level", "LEVEL", "trace, debug, info, warn, error, critical or off", "info"},
       {"--log-file", "PATH", "write this run's log here (default: OUT/otcs.log, else ~/.local/state/otcs/logs)"},
-      {"--threads", "N", "intra-op threads for LibTorch and OpenBLAS (default: all cores)"},
+      {"--threads", "N",
+       "intra-op threads for LibTorch and OpenBLAS (default: OMP_NUM_THREADS, else the cores, shared among "
+       "--nproc ranks)"},
       {"--help", "", "show this help and exit"},
   };
   return options;
@@ -195,6 +204,8 @@ int main_entry(int argc, char** argv) {
   imaging::register_session_importer();
 #endif
   std::vector<std::string> rest(argv + 1, argv + argc);
+  std::unique_ptr<run::RunRecord> record;  // the run directory's writer lock and run.json, for the whole command
+  int status = 0;
   try {
     if (rest.empty()) {
       std::cerr << program_help();
@@ -228,31 +239,42 @@ int main_entry(int argc, char** argv) {
     init_logging(level);
     LogSinkScope log_scope;
     // LibTorch defaults to the number of physical cores (1 on a 2-vCPU machine); use every core we are given.
-    otcs::set_threads(args.has("--threads") ? int(positive_int(args, "--threads", 1)) : otcs::default_threads());
+    const int threads = requested_threads(args);
+    otcs::set_threads(threads > 0 ? threads : otcs::threads_per_local_rank());
+    // One writer per run directory (rank 0 writes it for all ranks). Taken before the log file is opened, so a
+    // refused second writer leaves nothing in the directory, not even a line in its log.
+    if (!cmd->run_dir_option.empty() && args.has(cmd->run_dir_option) && !secondary_rank) {
+      record = std::make_unique<run::RunRecord>(args.get(cmd->run_dir_option),
+                                                std::vector<std::string>(argv, argv + argc), args.get("--device", "cpu"));
+      args.run_dir_created = record->created_dir();
+    }
     if (cmd->writes_log && !secondary_rank) {
       std::string log_path = args.get("--log-file");
       if (log_path.empty() && !cmd->log_dir_option.empty() && args.has(cmd->log_dir_option)) {
         std::error_code ec;
         fs::path dir = args.get(cmd->log_dir_option);
-        // Only log into an output directory that already exists: the command creates (and on failure
-        // removes) it, and a log must never be the one file left behind by a failed command.
-        if (fs::is_directory(dir, ec)) log_path = (dir / "otcs.log").string();
+        // Only log into an output directory that existed before this command: the command creates (and on
+        // failure removes) it, and a log must never be the one file left behind by a failed command.
+        const bool made_here = args.run_dir_created && cmd->log_dir_option == cmd->run_dir_option;
+        if (fs::is_directory(dir, ec) && !made_here) log_path = (dir / "otcs.log").string();
       }
       if (log_path.empty()) log_path = default_log_path(cmd->name);
       add_log_file(log_path);
       spdlog::debug("otcs {} (log: {})", cmd->name, log_path);
     }
-    return cmd->run(args);
+    status = cmd->run(args);
   } catch (const UserError& e) {
     std::cerr << "otcs: error: " << e.what() << "\n";
-    return 2;
+    status = 2;
   } catch (const std::exception& e) {
     std::string what = e.what();
     if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
     std::cerr << "otcs: internal error: " << what << "\n";
     spdlog::error("internal error: {}", e.what());
-    return 1;
+    status = 1;
   }
+  if (record) record->finish(status);
+  return status;
 }
 
 }  // namespace otcs::cli

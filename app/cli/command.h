@@ -34,6 +34,9 @@ public:
 
   std::map<std::string, std::vector<std::string>> values_;
   std::vector<std::string> positional_;
+  // Set by main_entry when it created the command's run directory (to hold its lock and run.json): the
+  // directory counts as new for the command.
+  bool run_dir_created = false;
 };
 
 struct Command {
@@ -50,6 +53,9 @@ struct Command {
   // The directory a run's log file goes to (e.g. the value of --out); empty: the user log directory.
   std::string log_dir_option = "--out";
   bool hidden = false;  // left out of `otcs --help` (tools for the project's own tests and scripts)
+  // The option naming the directory this command writes as a whole (e.g. "--out"); empty: none. main_entry
+  // holds that directory's writer lock for the command and records it in DIR/run.json (core/run/run_meta.h).
+  std::string run_dir_option;
 };
 
 // Registration (each commands_*.cpp adds its commands).
@@ -62,6 +68,9 @@ int main_entry(int argc, char** argv);
 // Parses args for a command; throws UserError on unknown flags, missing values or missing required options.
 Args parse_args(const Command& cmd, const std::vector<std::string>& argv);
 std::string command_help(const Command& cmd);
+
+// The intra-op thread count the user asked for: --threads, else OMP_NUM_THREADS; 0 when neither is given.
+int requested_threads(const Args& args);
 
 // Helpers that validate option values and name the flag in the error.
 double positive_double(const Args& args, const std::string& name, double fallback);

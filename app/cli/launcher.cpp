@@ -81,6 +81,7 @@ LocalLauncher::LocalLauncher(int nproc) {
   ::setenv("MASTER_ADDR", "127.0.0.1", 1);
   ::setenv("MASTER_PORT", port_s.c_str(), 1);
   ::setenv("WORLD_SIZE", world.c_str(), 1);
+  ::setenv("LOCAL_WORLD_SIZE", world.c_str(), 1);  // every rank runs here: they share the cores (runtime.h)
   ::setenv("RANK", "0", 1);
   ::setenv("LOCAL_RANK", "0", 1);
   // The children's scratch runs live under one directory that this process removes once they are gone,

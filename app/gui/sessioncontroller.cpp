@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/common/error.h"
+#include "core/run/run_meta.h"
 #include "core/session/session.h"
 
 namespace otcs::workbench {
@@ -50,6 +51,19 @@ QString whatName(session::StageEvent::What w) {
   return "?";
 }
 
+// The exit status a command-line run would have had (RUN/run.json records it).
+int exitCode(const QString& status, bool userError) {
+  if (status == "completed") return 0;
+  if (status == "stopped") return 130;
+  return userError ? 2 : 1;
+}
+
+std::vector<std::string> commandLine() {
+  std::vector<std::string> args;
+  for (const QString& a : QCoreApplication::arguments()) args.push_back(a.toStdString());
+  return args;
+}
+
 }  // namespace
 
 SessionController::SessionController(QObject* parent) : QObject(parent), pending_(std::make_unique<Pending>()) {
@@ -63,6 +77,10 @@ SessionController::~SessionController() {
   if (thread_) {
     thread_->wait();
     delete thread_;
+  }
+  if (record_) {
+    QMutexLocker lock(&mutex_);
+    record_->finish(pending_->finished ? exitCode(pending_->status, pending_->userError) : 130);
   }
 }
 
@@ -100,7 +118,9 @@ bool SessionController::start(const QJsonObject& project, const QString& project
     if (!options.from.isEmpty()) so.from = session::parse_stage(options.from.toStdString());
     if (!options.until.isEmpty()) so.until = session::parse_stage(options.until.toStdString());
     session_ = std::make_unique<session::Session>(std::move(p), so);
+    record_ = std::make_unique<run::RunRecord>(so.out_dir, commandLine(), so.device);
   } catch (const UserError& e) {
+    session_.reset();
     *error = QString::fromStdString(e.what());
     return false;
   }
@@ -239,6 +259,8 @@ void SessionController::flush() {
   if (p->finished) {
     if (thread_) thread_->wait();
     session_.reset();
+    if (record_) record_->finish(exitCode(p->status, p->userError));
+    record_.reset();
     setState(State::Idle);
     emit finished(p->status, p->message, p->userError);
   }

@@ -18,6 +18,9 @@ class QThread;
 namespace otcs::session {
 class Session;
 }
+namespace otcs::run {
+class RunRecord;
+}
 
 namespace otcs::workbench {
 
@@ -56,7 +59,9 @@ class SessionController : public QObject {
   explicit SessionController(QObject* parent = nullptr);
   ~SessionController() override;  // stops a running session and waits for it
 
-  // Validates the project (errors name the JSON path) and starts the run; false with *error otherwise.
+  // Validates the project (errors name the JSON path), takes the run directory's writer lock (refused, naming the
+  // holder's PID, while another process writes there) and starts the run; false with *error otherwise.
+  // RUN/run.json records the run and, once it ends, its outcome (core/run/run_meta.h).
   bool start(const QJsonObject& project, const QString& projectPath, const RunOptions& options, QString* error);
   void pause();
   void resume();
@@ -88,6 +93,7 @@ class SessionController : public QObject {
   void setState(State s);
 
   std::unique_ptr<session::Session> session_;
+  std::unique_ptr<run::RunRecord> record_;  // held from start() until the run's end is flushed
   QThread* thread_ = nullptr;
   State state_ = State::Idle;
   QString run_dir_;

@@ -5,6 +5,9 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include <filesystem>
@@ -114,6 +117,26 @@ int default_threads() {
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
   return std::max(1u, std::thread::hardware_concurrency());
+}
+
+int environment_threads() {
+  const char* text = std::getenv("OMP_NUM_THREADS");
+  if (!text || !*text) return 0;
+  int n = 0;
+  const char* end = text + std::strlen(text);
+  const auto [ptr, ec] = std::from_chars(text, end, n);
+  // OpenMP allows a list ("4,2" for nested levels); the first entry is the outer level's count.
+  if (ec != std::errc() || (ptr != end && *ptr != ',') || n <= 0) return 0;
+  return n;
+}
+
+int threads_per_local_rank() {
+  int ranks = 1;
+  if (const char* local = std::getenv("LOCAL_WORLD_SIZE"); local && *local) {
+    const char* end = local + std::strlen(local);
+    if (std::from_chars(local, end, ranks).ec != std::errc() || ranks < 1) ranks = 1;
+  }
+  return std::max(1, default_threads() / ranks);
 }
 
 void set_threads(int n) {

@@ -30,6 +30,13 @@ void tune_allocator();
 // The cores this process may use (sched affinity), at least 1.
 int default_threads();
 
+// OMP_NUM_THREADS when it is set to a positive integer (the first of a comma-separated list), else 0.
+int environment_threads();
+
+// The intra-op threads a process takes when no count was asked for: the cores it may use divided among the ranks
+// of a data-parallel run on this machine (LOCAL_WORLD_SIZE, as torchrun and `otcs run --nproc` set it), at least 1.
+int threads_per_local_rank();
+
 // Sets LibTorch intra-op threads (and OpenBLAS's, when loaded). n <= 0 keeps the current setting.
 void set_threads(int n);
 

@@ -7,20 +7,12 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "core/common/hash.h"
 #include "core/data/idx.h"
 #include "core/io/file.h"
 #include "core/io/npy.h"
 
 namespace otcs::data {
-
-std::string hash_hex(const void* data, size_t size, uint64_t h) {
-  auto p = static_cast<const unsigned char*>(data);
-  for (size_t i = 0; i < size; ++i) {
-    h ^= p[i];
-    h *= 0x100000001b3ull;
-  }
-  return fmt::format("{:016x}", h);
-}
 
 std::string pack_hash(const Pack& pack) {
   auto images = pack.images.contiguous();
@@ -28,10 +20,10 @@ std::string pack_hash(const Pack& pack) {
   std::string shape = fmt::format("{}", fmt::join(images.sizes().vec(), "x"));
   std::string names;
   for (const auto& n : pack.names) names += n + '\n';
-  std::string h = hash_hex(shape.data(), shape.size());
-  h = hash_hex(images.data_ptr(), size_t(images.numel()), std::stoull(h, nullptr, 16));
-  h = hash_hex(labels.data_ptr(), size_t(labels.numel()) * 8, std::stoull(h, nullptr, 16));
-  return hash_hex(names.data(), names.size(), std::stoull(h, nullptr, 16));
+  uint64_t h = fnv1a64(shape.data(), shape.size());
+  h = fnv1a64(images.data_ptr(), size_t(images.numel()), h);
+  h = fnv1a64(labels.data_ptr(), size_t(labels.numel()) * 8, h);
+  return hash_hex(names.data(), names.size(), h);
 }
 
 torch::Tensor Pack::as_float() const { return images.to(torch::kFloat32).div(127.5).sub(1.0); }

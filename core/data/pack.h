@@ -23,8 +23,7 @@ struct Pack {
   Pack subset(const torch::Tensor& indices) const;
 };
 
-// 64-bit FNV-1a of bytes, as 16 hex digits; stable across machines.
-std::string hash_hex(const void* data, size_t size, uint64_t seed = 0xcbf29ce484222325ull);
+// The content hash (core/common/hash.h) over the shape, pixels, labels and names.
 std::string pack_hash(const Pack& pack);
 
 void save_pack(const std::string& path, const Pack& pack);

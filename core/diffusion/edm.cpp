@@ -9,7 +9,6 @@
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/torch.h>
 
-#include "core/common/optim.h"
 #include "core/diffusion/trainer.h"
 
 namespace otcs::diffusion {
@@ -55,7 +54,7 @@ double EdmTrainer::step(const torch::Tensor& x, const torch::Tensor& noise, cons
   if (!x.sizes().equals(noise.sizes())) throw std::invalid_argument("EdmTrainer::step: x and noise differ in shape");
   const int64_t b = x.size(0);
   net_->train();
-  release_gradients(*optimizer_);
+  optimizer_->zero_grad();
   // σ per sample, drawn after (and independently of) the noise-image pairing.
   auto sigma = (torch::randn({b}, gen_, torch::kFloat32) * edm_.p_std + edm_.p_mean).exp();
   auto s = sigma.reshape({-1, 1, 1, 1});
@@ -72,7 +71,7 @@ double EdmTrainer::step(const torch::Tensor& x, const torch::Tensor& noise, cons
     const double lr = spec_.lr * std::min(1.0, double(step_ + 1) / double(spec_.lr_rampup));
     for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
   }
-  adam_step(*optimizer_);
+  optimizer_->step();
   ++step_;
   images_seen_ += double(b);
   // EDM's EMA: half-life in images, ramped up to at most ema_rampup × images seen.

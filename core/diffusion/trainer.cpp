@@ -8,7 +8,6 @@
 
 #include "core/common/distributed.h"
 #include "core/common/error.h"
-#include "core/common/optim.h"
 
 namespace otcs::diffusion {
 
@@ -131,7 +130,7 @@ torch::Tensor ScoreTrainer::loss_on(const torch::Tensor& y0, const torch::Tensor
 
 double ScoreTrainer::step(const torch::Tensor& y0, const torch::Tensor& cond) {
   net_->train();
-  release_gradients(*optimizer_);
+  optimizer_->zero_grad();
   auto& dp = dist::current();
   double value = 0;
   if (!dp.active()) {
@@ -165,7 +164,7 @@ double ScoreTrainer::step(const torch::Tensor& y0, const torch::Tensor& cond) {
   }
   if (!std::isfinite(norm))
     throw DivergedError(fmt::format("the gradient norm is {} at step {}", norm, step_ + 1), step_ + 1);
-  adam_step(*optimizer_);
+  optimizer_->step();
   update_ema();
   ++step_;
   return value;

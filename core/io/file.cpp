@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/common/error.h"
+#include "core/io/parse_number.h"
 
 namespace fs = std::filesystem;
 
@@ -26,9 +27,8 @@ std::string human_bytes(unsigned long long bytes) {
 
 unsigned long long available_memory_bytes() {
   if (const char* limit = std::getenv("OTCS_MEMORY_LIMIT_MB"); limit && *limit) {
-    char* end = nullptr;
-    const double mb = std::strtod(limit, &end);
-    if (end != limit && mb > 0) return static_cast<unsigned long long>(mb * 1024.0 * 1024.0);
+    double mb = 0;
+    if (parse_double(limit, mb) && mb > 0) return static_cast<unsigned long long>(mb * 1024.0 * 1024.0);
   }
   std::ifstream meminfo("/proc/meminfo");
   std::string key;

@@ -161,12 +161,27 @@ void write_npz(const std::string& path, const std::map<std::string, torch::Tenso
 }
 
 void write_npz_members(const std::string& path, const std::map<std::string, std::string>& members) {
+  write_file_atomic(path, npz_archive(members, path));
+}
+
+std::string npz_archive(const std::map<std::string, std::string>& members, const std::string& label,
+                        uint64_t max_bytes) {
+  // Without zip64 every size and offset in the archive is 32 bits: refuse what does not fit rather than write
+  // truncated offsets that no reader can follow.
+  uint64_t total = 22;  // end of central directory
+  for (const auto& [key, data] : members) total += 30 + 46 + 2 * (key.size() + 4) + data.size();
+  if (total > max_bytes)
+    fail("{}: the .npz archive would take {} ({} arrays), more than the {} a zip archive without zip64 can "
+         "address; write the arrays as separate .npy files", label, human_bytes(total), members.size(),
+         human_bytes(max_bytes));
+  if (members.size() > 0xffff)
+    fail("{}: {} arrays are more than a .npz archive can list (65,535)", label, members.size());
   std::string zip, central;
+  zip.reserve(size_t(total));
   uint16_t count = 0;
   for (const auto& [key, data] : members) {
     std::string name = key + ".npy";
     uint32_t crc = crc32(0L, reinterpret_cast<const Bytef*>(data.data()), uInt(data.size()));
-    if (data.size() >= 0xffffffffu) throw std::runtime_error("write_npz: member larger than 4 GiB");
     uint32_t local_offset = uint32_t(zip.size());
     // Local file header, stored (method 0).
     put32(zip, 0x04034b50); put16(zip, 20); put16(zip, 0); put16(zip, 0); put16(zip, 0); put16(zip, 0x21);
@@ -186,7 +201,7 @@ void write_npz_members(const std::string& path, const std::map<std::string, std:
   zip += central;
   put32(zip, 0x06054b50); put16(zip, 0); put16(zip, 0); put16(zip, count); put16(zip, count);
   put32(zip, uint32_t(central.size())); put32(zip, central_offset); put16(zip, 0);
-  write_file_atomic(path, zip);
+  return zip;
 }
 
 std::map<std::string, torch::Tensor> read_npz(const std::string& path) { return parse_npz(read_file(path), path); }

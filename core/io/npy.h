@@ -27,6 +27,11 @@ void write_npy(const std::string& path, const torch::Tensor& tensor);
 // .npz: a zip archive of .npy members (written stored, read stored or deflated).
 void write_npz(const std::string& path, const std::map<std::string, torch::Tensor>& arrays);
 void write_npz_members(const std::string& path, const std::map<std::string, std::string>& npy_members);
+// The archive's bytes. Without zip64 a zip archive addresses at most 4 GiB (32-bit sizes and offsets): a larger one
+// (or one of more than `max_bytes`, a limit tests lower) and more than 65,535 members are refused with UserError.
+inline constexpr uint64_t kMaxZipBytes = 0xffffffffull;
+std::string npz_archive(const std::map<std::string, std::string>& npy_members, const std::string& name_for_errors,
+                        uint64_t max_bytes = kMaxZipBytes);
 std::map<std::string, torch::Tensor> read_npz(const std::string& path);
 std::map<std::string, torch::Tensor> parse_npz(const std::string& bytes, const std::string& name_for_errors);
 

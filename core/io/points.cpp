@@ -1,8 +1,6 @@
 #include "core/io/points.h"
 
-#include <cerrno>
 #include <cmath>
-#include <cstdlib>
 #include <vector>
 
 #include <torch/torch.h>
@@ -10,6 +8,7 @@
 #include "core/common/error.h"
 #include "core/io/file.h"
 #include "core/io/npy.h"
+#include "core/io/parse_number.h"
 
 namespace otcs::io {
 
@@ -52,11 +51,8 @@ torch::Tensor parse_points_csv(const std::string& text, const std::string& name)
       const auto fe = field.find_last_not_of(" \t");
       if (fb == std::string::npos) fail("{}: line {}: empty field {}", name, line_no, count + 1);
       field = field.substr(fb, fe - fb + 1);
-      char* stop = nullptr;
-      errno = 0;
-      const double x = std::strtod(field.c_str(), &stop);
-      if (stop != field.c_str() + field.size())
-        fail("{}: line {}: field {} ('{}') is not a number", name, line_no, count + 1, field);
+      double x = 0;
+      if (!parse_double(field, x)) fail("{}: line {}: field {} ('{}') is not a number", name, line_no, count + 1, field);
       if (!std::isfinite(x)) fail("{}: line {}: field {} is not a finite number (NaN or Inf)", name, line_no, count + 1);
       values.push_back(x);
       ++count;

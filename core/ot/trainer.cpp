@@ -14,7 +14,6 @@
 #include "core/io/file.h"
 #include "core/common/distributed.h"
 #include "core/common/error.h"
-#include "core/common/optim.h"
 #include "core/ot/dual.h"
 
 namespace otcs::ot {
@@ -220,7 +219,7 @@ TrainResult DualTrainer::run(const std::atomic<bool>* cancel, int64_t max_steps)
       I.batch_cost(si, ti, C, G, M, false);
     }
     torch::Tensor uu, vv, objective;
-    release_gradients(*I.adam);
+    I.adam->zero_grad();
     if (concurrent) {
       // One potential per thread: inside the parallel region every ATen op, GEMM (OpenBLAS, oneDNN) and the
       // autograd engine run single-threaded on that thread. The loss gradient with respect to the potentials'
@@ -262,7 +261,7 @@ TrainResult DualTrainer::run(const std::atomic<bool>* cancel, int64_t max_steps)
           if (p.grad().defined() && !torch::isfinite(p.grad()).all().item<bool>())
             throw DivergedError(fmt::format("a gradient is NaN or Inf at step {}", I.step + 1), I.step + 1);
     }
-    adam_step(*I.adam);
+    I.adam->step();
     ++I.step;
     ++res.steps_done;
     res.last_dual_objective = obj;

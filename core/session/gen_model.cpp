@@ -14,6 +14,7 @@
 #include "core/diffusion/aot.h"
 #include "core/diffusion/trainer.h"
 #include "core/metrics/distribution.h"
+#include "core/run/json_text.h"
 #include "core/session/image_data.h"
 #include "core/session/score_model.h"
 
@@ -158,7 +159,7 @@ json train_gen_model(const GenProject& project, const GenData& data, const GenTr
                  {"lsa_seconds_mean", lsa / nchunks},
                  {"mean_assigned_cost", assigned / nchunks},
                  {"mean_random_cost", random / nchunks}};
-  out.write("train.json", report.dump(2) + "\n");
+  out.write("train.json", run::json_text(report));
   return report;
 }
 

@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "core/common/hash.h"
 #include "core/data/idx.h"
 #include "core/io/file.h"
 #include "core/session/pairs_file.h"
@@ -51,7 +52,7 @@ std::string cache_key(const ImageSetSpec& s) {
       text += fmt::format("|{}|{}", fs::file_size(p, ec), int64_t(t));
     }
   }
-  return data::hash_hex(text.data(), text.size());
+  return hash_hex(text.data(), text.size());
 }
 
 data::Pack decode(const ImageSetSpec& spec) {

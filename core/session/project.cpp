@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/common/error.h"
+#include "core/common/hash.h"
 #include "core/io/file.h"
 
 namespace fs = std::filesystem;
@@ -20,12 +21,9 @@ using nlohmann::json;
 namespace otcs::session {
 
 std::string stable_hash(const std::string& text) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return fmt::format("{:016x}", h);
+  // Seeded with 1469598103934665603, not FNV's offset basis (a digit short of it): the stage hashes that every
+  // existing run's done.json records were made with this seed, and changing it would re-run their stages.
+  return hash_hex(text.data(), text.size(), 1469598103934665603ull);
 }
 
 const std::map<std::string, std::vector<std::string>>& project_keys() {

@@ -175,7 +175,7 @@ Project parse_project(const std::string& text, const std::string& name_for_error
 // Multiplies the stochastic iteration counts (OT iterations, score steps, checkpoint and log intervals) by f.
 void scale_steps(Project& project, double f);
 
-// FNV-1a 64-bit of a string, as 16 hex digits (stable across builds and machines).
+// The content hash (core/common/hash.h) of a string with the seed the stage hashes use, as 16 hex digits.
 std::string stable_hash(const std::string& text);
 
 }  // namespace otcs::session

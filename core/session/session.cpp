@@ -19,6 +19,7 @@
 #include "core/diffusion/trainer.h"
 #include "core/io/file.h"
 #include "core/io/npy.h"
+#include "core/run/json_text.h"
 #include "core/session/run_fork.h"
 #include "core/session/stages.h"
 
@@ -88,10 +89,11 @@ void ProgressClock::tick(const StageContext& ctx, Stage stage, int64_t step, boo
   ctx.emit(e);
 }
 
-void mark_done(const StageContext& ctx, Stage stage, const std::string& extra) {
+void mark_done(const StageContext& ctx, Stage stage, const nlohmann::json& extra) {
   fs::create_directories(ctx.dir(stage));
-  std::string body = fmt::format("{{\n  \"config_hash\": \"{}\"{}\n}}\n", ctx.hash, extra.empty() ? "" : ",\n  " + extra);
-  io::write_file_atomic((ctx.dir(stage) / "done.json").string(), body);
+  nlohmann::json done = {{"config_hash", ctx.hash}};
+  if (extra.is_object()) done.update(extra);
+  run::write_json_atomic((ctx.dir(stage) / "done.json").string(), done);
 }
 
 // The artifacts a later stage (or the user) reads from a finished stage; done.json alone is not trusted.
@@ -193,7 +195,7 @@ void Session::Impl::prepare_data(StageContext& ctx) const {
     for (size_t k = 0; k < si.size(); ++k)
       pairs["pairs"].push_back({{"source", {{"index", si[k]}, {"name", points.source_names[size_t(si[k])]}}},
                                 {"target", {{"index", ti[k]}, {"name", points.target_names[size_t(ti[k])]}}}});
-    io::write_file_atomic((dir / "keypoints.json").string(), pairs.dump(2) + "\n");
+    run::write_json_atomic((dir / "keypoints.json").string(), pairs);
     return;
   }
   io::write_npy((dir / "source.npy").string(), ctx.source);

@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "core/common/hash.h"
 #include "core/data/pack.h"
 #include "core/diffusion/sampler.h"
 #include "core/io/file.h"
@@ -19,6 +20,7 @@
 #include "core/metrics/distribution.h"
 #include "core/metrics/image_metrics.h"
 #include "core/ot/sparse.h"
+#include "core/run/json_text.h"
 #include "core/session/image_data.h"
 #include "core/session/score_model.h"
 #include "core/session/stages.h"
@@ -157,7 +159,7 @@ StageOutcome run_paired_eval(StageContext& ctx, const data::Pack& test_src, cons
                    {"guidance", sampler.guidance},
                    {"pair_mode", data::pair_mode_name(ctx.project.score.mode)}};
   m["seconds"] = {{"sampling", sample_seconds}, {"total", seconds_since(t0)}};
-  const std::string text = m.dump(2) + "\n";
+  const std::string text = run::json_text(m);
   io::write_file_atomic((ctx.run_dir / "metrics.json").string(), text);
   io::write_file_atomic((dir / "metrics.json").string(), text);
   io::write_npz((dir / "translations.npz").string(), {{"sources", test_src.images.contiguous()},
@@ -174,7 +176,7 @@ StageOutcome run_paired_eval(StageContext& ctx, const data::Pack& test_src, cons
   me.values = {{"psnr", pa}, {"ssim", sa}, {"psnr_bicubic", pi}, {"ssim_bicubic", si}};
   me.path = (ctx.run_dir / "metrics.json").string();
   ctx.emit(me);
-  mark_done(ctx, Stage::Eval, fmt::format("\"psnr\": {:.9g}, \"ssim\": {:.9g}", pa, sa));
+  mark_done(ctx, Stage::Eval, {{"psnr", pa}, {"ssim", sa}});
   return {StageOutcome::Status::Done, fmt::format("PSNR {:.3f} dB, SSIM {:.4f} (bicubic {:.3f} / {:.4f})", pa, sa, pi, si)};
 }
 
@@ -280,8 +282,7 @@ StageOutcome run_image_sample_stage(StageContext& ctx) {
                                                       {"per_class", torch::tensor({per_class}, torch::kInt64)}});
   const int64_t recorded = record_image_trajectories(ctx, model, rows, classes, to);
   if (recorded < 0) return {StageOutcome::Status::Stopped, "sample: stopped"};
-  mark_done(ctx, Stage::Sample,
-            fmt::format("\"translations\": {},\n  \"trajectory_sources\": {}", rows.size(), recorded));
+  mark_done(ctx, Stage::Sample, {{"translations", rows.size()}, {"trajectory_sources", recorded}});
   return {StageOutcome::Status::Done, fmt::format("{} translations, {} recorded trajectories", rows.size(), recorded)};
 }
 
@@ -325,9 +326,9 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
   // reuses RUN/eval/classifier.pt when classifier.json carries the same key (skips minutes of training).
   auto target_f = ctx.target.to(torch::kFloat32).contiguous();
   auto target_l = ctx.target_labels.to(torch::kInt64).contiguous();
-  std::string key = data::hash_hex(target_f.data_ptr(), size_t(target_f.numel()) * 4);
-  key = data::hash_hex(target_l.data_ptr(), size_t(target_l.numel()) * 8, std::stoull(key, nullptr, 16));
-  key = data::hash_hex(test_tgt.content_hash.data(), test_tgt.content_hash.size(), std::stoull(key, nullptr, 16));
+  std::string key = hash_hex(target_f.data_ptr(), size_t(target_f.numel()) * 4);
+  key = hash_hex(target_l.data_ptr(), size_t(target_l.numel()) * 8, std::stoull(key, nullptr, 16));
+  key = hash_hex(test_tgt.content_hash.data(), test_tgt.content_hash.size(), std::stoull(key, nullptr, 16));
   key += fmt::format("-c{}s{}k{}e{}seed{}", cc.channels, cc.size, cc.classes, cc.epochs, cc.seed);
   const fs::path clf_path = dir / "classifier.pt", clf_meta = dir / "classifier.json";
   metrics::TrainReport rep;
@@ -359,12 +360,10 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
                                               fmt::format("eval: classifier epoch {} loss {:.4f}", epoch, loss));
                                     });
     metrics::save_classifier(clf_path.string(), clf, rep.test_accuracy);
-    io::write_file_atomic(clf_meta.string(), nlohmann::json{{"key", key},
-                                                             {"train_accuracy", rep.train_accuracy},
-                                                             {"test_accuracy", rep.test_accuracy},
-                                                             {"seconds", rep.seconds}}
-                                                                 .dump(2) +
-                                                 "\n");
+    run::write_json_atomic(clf_meta.string(), {{"key", key},
+                                                {"train_accuracy", rep.train_accuracy},
+                                                {"test_accuracy", rep.test_accuracy},
+                                                {"seconds", rep.seconds}});
   }
   ctx.log(LogEvent::Level::Info, fmt::format("eval: classifier test accuracy {:.4f} on {} held-out target images",
                                              rep.test_accuracy, test_tgt.size()));
@@ -452,7 +451,7 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
                    {"pair_mode", data::pair_mode_name(ctx.project.score.mode)},
                    {"keypoints", ctx.keypoints.size()}};
   m["seconds"] = {{"sampling", sample_seconds}, {"total", seconds_since(t0)}};
-  const std::string text = m.dump(2) + "\n";
+  const std::string text = run::json_text(m);
   io::write_file_atomic((ctx.run_dir / "metrics.json").string(), text);
   io::write_file_atomic((dir / "metrics.json").string(), text);
   io::write_npz((dir / "translations.npz").string(), {{"sources", to_uint8(test_src.as_float())},
@@ -469,7 +468,7 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
                {"frechet_distance_classifier_features", fd}};
   me.path = (ctx.run_dir / "metrics.json").string();
   ctx.emit(me);
-  mark_done(ctx, Stage::Eval, fmt::format("\"translated_class_accuracy\": {:.9g}", acc));
+  mark_done(ctx, Stage::Eval, {{"translated_class_accuracy", acc}});
   return {StageOutcome::Status::Done, fmt::format("translated-class accuracy {:.4f}", acc)};
 }
 

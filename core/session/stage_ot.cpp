@@ -70,7 +70,7 @@ StageOutcome run_ot_stage(StageContext& ctx) {
   fs::create_directories(dir);
   const auto t0 = Clock::now();
   torch::Tensor u, v;
-  std::string report;
+  nlohmann::json report;
 
   if (o.solver == "dense") {
     // The whole guided cost in memory, then exact block-coordinate ascent (core/ot/dense.h).
@@ -132,11 +132,9 @@ StageOutcome run_ot_stage(StageContext& ctx) {
                                                     res.marginal_error_rows));
     u = res.u;
     v = res.v;
-    report = fmt::format("\"solver\": \"dense\",\n  \"dual_objective\": {:.17g},\n  \"transport_cost\": {:.17g},\n  "
-                         "\"marginal_error_rows\": {:.6g},\n  \"marginal_error_cols\": {:.6g},\n  \"sweeps\": {},\n  "
-                         "\"seconds\": {:.3f}",
-                         res.dual_objective, res.transport_cost, res.marginal_error_rows, res.marginal_error_cols,
-                         res.sweeps, seconds_since(t0));
+    report = {{"solver", "dense"}, {"dual_objective", res.dual_objective}, {"transport_cost", res.transport_cost},
+              {"marginal_error_rows", res.marginal_error_rows}, {"marginal_error_cols", res.marginal_error_cols},
+              {"sweeps", res.sweeps}, {"seconds", seconds_since(t0)}};
   } else if (o.solver == "exact") {
     ctx.log(LogEvent::Level::Info, fmt::format("ot: exact solve of the {} x {} problem (cost {}, epsilon {:g}{})",
                                                ctx.source.size(0), ctx.target.size(0), o.cost, o.epsilon,
@@ -168,12 +166,9 @@ StageOutcome run_ot_stage(StageContext& ctx) {
     ctx.log(LogEvent::Level::Info,
             fmt::format("ot: {} Newton iterations: dual {:.12g}, transport cost {:.6g}, KKT residual {:.2e}",
                         res.newton_iterations, res.dual_objective, res.transport_cost, res.kkt));
-    report = fmt::format(
-        "\"solver\": \"exact\",\n  \"dual_objective\": {:.17g},\n  \"transport_cost\": {:.17g},\n  "
-        "\"marginal_error_rows\": {:.6g},\n  \"marginal_error_cols\": {:.6g},\n  \"kkt\": {:.6g},\n  "
-        "\"newton_iterations\": {},\n  \"seconds\": {:.3f}",
-        res.dual_objective, res.transport_cost, res.marginal_error_rows, res.marginal_error_cols, res.kkt,
-        res.newton_iterations, seconds_since(t0));
+    report = {{"solver", "exact"}, {"dual_objective", res.dual_objective}, {"transport_cost", res.transport_cost},
+              {"marginal_error_rows", res.marginal_error_rows}, {"marginal_error_cols", res.marginal_error_cols},
+              {"kkt", res.kkt}, {"newton_iterations", res.newton_iterations}, {"seconds", seconds_since(t0)}};
   } else {
     ot::TrainerOptions opt;
     opt.cost = ot::parse_cost(o.cost);
@@ -280,8 +275,7 @@ StageOutcome run_ot_stage(StageContext& ctx) {
     v = ot::evaluate_potential(*trainer.v(), trainer.v()->needs_features() ? ctx.target : torch::Tensor());
     ot::save_potential((dir / "u_potential.pt").string(), *trainer.u());
     ot::save_potential((dir / "v_potential.pt").string(), *trainer.v());
-    report = fmt::format("\"solver\": \"{}\",\n  \"iterations\": {},\n  \"seconds\": {:.3f}", o.solver,
-                         trainer.step(), seconds_since(t0));
+    report = {{"solver", o.solver}, {"iterations", trainer.step()}, {"seconds", seconds_since(t0)}};
   }
   io::write_npy((dir / "u.npy").string(), u.to(torch::kFloat64));
   io::write_npy((dir / "v.npy").string(), v.to(torch::kFloat64));
@@ -329,10 +323,9 @@ StageOutcome run_bridge_stage(StageContext& ctx) {
                                              res.H.rows, res.H.cols, res.H.nnz(), mean_nnz));
   ctx.emit(HReadyEvent{res.H.rows, res.H.cols, res.H.nnz(), empty, h_path});
   mark_done(ctx, Stage::Bridge,
-            fmt::format("\"rows\": {},\n  \"cols\": {},\n  \"nnz\": {},\n  \"empty_rows\": {},\n  \"empty_row_policy\": "
-                        "\"{}\",\n  \"threshold\": {:g},\n  \"seconds\": {:.3f}",
-                        res.H.rows, res.H.cols, res.H.nnz(), empty, b.empty_rows, b.threshold,
-                        res.seconds_potentials + res.seconds_h));
+            {{"rows", res.H.rows}, {"cols", res.H.cols}, {"nnz", res.H.nnz()}, {"empty_rows", empty},
+             {"empty_row_policy", b.empty_rows}, {"threshold", b.threshold},
+             {"seconds", res.seconds_potentials + res.seconds_h}});
   return {StageOutcome::Status::Done, fmt::format("{} entries", res.H.nnz())};
 }
 

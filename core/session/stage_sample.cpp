@@ -14,6 +14,7 @@
 #include "core/diffusion/wasserstein.h"
 #include "core/io/file.h"
 #include "core/io/npy.h"
+#include "core/run/json_text.h"
 #include "core/session/score_model.h"
 #include "core/session/stages.h"
 
@@ -140,8 +141,7 @@ StageOutcome run_sample_stage(StageContext& ctx) {
   se.samples.assign(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
   se.path = (dir / "samples.npy").string();
   ctx.emit(se);
-  mark_done(ctx, Stage::Sample, fmt::format("\"sources\": {},\n  \"per_source\": {},\n  \"seconds\": {:.3f}", S, P,
-                                            seconds_since(t0)));
+  mark_done(ctx, Stage::Sample, {{"sources", S}, {"per_source", P}, {"seconds", seconds_since(t0)}});
   return {StageOutcome::Status::Done, fmt::format("{} samples", S * P)};
 }
 
@@ -264,7 +264,7 @@ StageOutcome run_eval_stage(StageContext& ctx) {
                    {"reference_kkt", ref.kkt}};
   m["seconds"] = {{"reference", ref_seconds}, {"sampling", sample_seconds}, {"w2", w2_seconds},
                   {"total", seconds_since(t0)}};
-  const std::string text = m.dump(2) + "\n";
+  const std::string text = run::json_text(m);
   io::write_file_atomic((ctx.run_dir / "metrics.json").string(), text);
   io::write_file_atomic((dir / "metrics.json").string(), text);
   auto source_points = fine_source.index_select(0, torch::tensor(sources, torch::kInt64));
@@ -285,7 +285,7 @@ StageOutcome run_eval_stage(StageContext& ctx) {
                {"target_std", tstd}};
   me.path = (ctx.run_dir / "metrics.json").string();
   ctx.emit(me);
-  mark_done(ctx, Stage::Eval, fmt::format("\"conditional_w2_ratio\": {:.9g}", ratio));
+  mark_done(ctx, Stage::Eval, {{"conditional_w2_ratio", ratio}});
   return {StageOutcome::Status::Done, fmt::format("ratio {:.4f}", ratio)};
 }
 

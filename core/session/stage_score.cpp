@@ -13,6 +13,7 @@
 #include "core/diffusion/trainer.h"
 #include "core/io/file.h"
 #include "core/io/npy.h"
+#include "core/io/parse_number.h"
 #include "core/ot/sparse.h"
 #include "core/session/checkpoint.h"
 #include "core/session/previews.h"
@@ -32,9 +33,15 @@ std::vector<std::pair<int64_t, double>> read_loss_csv(const fs::path& path, int6
   std::ifstream in(path);
   std::string line;
   while (std::getline(in, line)) {
+    const auto comma = line.find(',');
+    if (comma == std::string::npos) continue;  // the header
     int64_t step = 0;
     double value = 0;
-    if (std::sscanf(line.c_str(), "%ld,%lf", &step, &value) == 2 && step <= up_to) rows.emplace_back(step, value);
+    const auto [end, ec] = std::from_chars(line.data(), line.data() + comma, step);
+    if (ec != std::errc() || end != line.data() + comma) continue;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (io::parse_double(std::string_view(line).substr(comma + 1), value) && step <= up_to)
+      rows.emplace_back(step, value);
   }
   return rows;
 }
@@ -220,12 +227,12 @@ StageOutcome run_score_stage(StageContext& ctx) {
   curve.close();
   save(sc.steps);
   save_score_model((dir / "model.pt").string(), *trainer, ctx.hash, sc.schedule);
-  mark_done(ctx, Stage::Score,
-            fmt::format("\"steps\": {},\n  \"final_loss\": {:.9g}{}", sc.steps, last_loss,
-                        sc.init_from.empty() ? std::string()
-                                             : fmt::format(",\n  \"init_from\": {},\n  \"init_model_hash\": \"{}\"",
-                                                           nlohmann::json(init_model_path(sc.init_from)).dump(),
-                                                           stable_hash(io::read_file(init_model_path(sc.init_from))))));
+  nlohmann::json done = {{"steps", sc.steps}, {"final_loss", last_loss}};
+  if (!sc.init_from.empty()) {
+    done["init_from"] = init_model_path(sc.init_from);
+    done["init_model_hash"] = stable_hash(io::read_file(init_model_path(sc.init_from)));
+  }
+  mark_done(ctx, Stage::Score, done);
   return {StageOutcome::Status::Done, fmt::format("final batch loss {:.4g}", last_loss)};
 }
 

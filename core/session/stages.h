@@ -9,8 +9,10 @@
 #include <map>
 #include <string>
 
+#include <nlohmann/json.hpp>
 #include <torch/types.h>
 
+#include "core/common/timing.h"
 #include "core/ot/exact.h"
 #include "core/ot/keypoints.h"
 #include "core/session/events.h"
@@ -22,12 +24,6 @@ class TrajectoryRecorder;
 }
 
 namespace otcs::session {
-
-// Seconds of wall time since t0 (stage timings in logs and metrics).
-inline double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 
 struct StageContext {
   StageContext(const Project& p, std::filesystem::path run, std::function<void(const Event&)> sink,
@@ -87,8 +83,9 @@ private:
 // only for the eval stage.
 std::map<Stage, std::string> stage_hashes(const Project& project);
 
-// Writes RUN/<stage>/done.json ({"config_hash": ..., plus `extra`}) as the stage's last act.
-void mark_done(const StageContext& ctx, Stage stage, const std::string& extra_json_fields = "");
+// Writes RUN/<stage>/done.json ({"config_hash": ..., plus the members of `extra`}, strict JSON: core/run/json_text.h)
+// as the stage's last act.
+void mark_done(const StageContext& ctx, Stage stage, const nlohmann::json& extra = nlohmann::json::object());
 // Whether RUN/<stage>/done.json exists and carries this configuration hash.
 bool is_done(const StageContext& ctx, Stage stage);
 

@@ -5,6 +5,7 @@
 #include "tests/otcs_process.h"
 
 #include "app/cli/command.h"
+#include "core/common/runtime.h"
 
 namespace {
 
@@ -57,6 +58,26 @@ private Q_SLOTS:
     // Where Debian's OpenBLAS is installed (scripts/deps.txt), it must be what LibTorch actually calls.
     if (QFile::exists("/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3"))
       QCOMPARE(doc.object().value("blas").toString(), QStringLiteral("OpenBLAS"));
+  }
+
+  // Without --threads: OMP_NUM_THREADS when set, else the cores, shared among the ranks of a run on this machine.
+  void threadsFollowOmpNumThreadsAndTheLocalRanks() {
+    auto threads = [](const QMap<QString, QString>& vars, const QStringList& extra = {}) {
+      QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+      env.remove("OMP_NUM_THREADS");
+      env.remove("LOCAL_WORLD_SIZE");
+      for (auto it = vars.begin(); it != vars.end(); ++it) env.insert(it.key(), it.value());
+      auto r = otcs_test::run_otcs(QStringList{"version", "--json"} + extra, 120000, env);
+      if (r.code != 0) return -1;
+      const auto j = QJsonDocument::fromJson(r.out.toUtf8()).object();
+      return j["Threads (intra-op / inter-op / BLAS)"].toString().section(" / ", 0, 0).toInt();
+    };
+    const int cores = otcs::default_threads();
+    QCOMPARE(threads({}), cores);
+    QCOMPARE(threads({{"OMP_NUM_THREADS", "1"}}), 1);
+    QCOMPARE(threads({{"OMP_NUM_THREADS", "1"}}, {"--threads", "2"}), 2);  // the flag wins
+    QCOMPARE(threads({{"OMP_NUM_THREADS", "junk"}}), cores);
+    QCOMPARE(threads({{"LOCAL_WORLD_SIZE", "2"}}), std::max(1, cores / 2));
   }
 
   void binaryLinksNoQt() {

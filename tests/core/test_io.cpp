@@ -1,6 +1,7 @@
 // .npy/.npz round trips, malformed files, atomic writes and the output directory that cleans up after itself.
 #include <QtTest/QtTest>
 
+#include <clocale>
 #include <csignal>
 #include <filesystem>
 
@@ -11,6 +12,7 @@
 #include "core/common/error.h"
 #include "core/io/file.h"
 #include "core/io/npy.h"
+#include "core/io/points.h"
 
 namespace fs = std::filesystem;
 
@@ -132,6 +134,47 @@ private Q_SLOTS:
              qPrintable(message));
     QCOMPARE(otcs::io::read_file(file).size(), size_t(3 << 20));  // without the budget it reads
     QVERIFY(otcs::io::available_memory_bytes() > 0);              // MemAvailable
+  }
+
+  // Without zip64 a .npz addresses 4 GiB: a larger archive is refused with a sentence, not written with truncated
+  // offsets. The limit is lowered here instead of writing 4 GiB.
+  void npzOverTheZipLimitIsRefused() {
+    const std::map<std::string, std::string> members{{"a", otcs::io::npy_bytes(torch::ones({100}))},
+                                                     {"b", otcs::io::npy_bytes(torch::zeros({50}))}};
+    const std::string bytes = otcs::io::npz_archive(members, "x.npz");
+    QVERIFY(torch::equal(otcs::io::parse_npz(bytes, "x.npz").at("a"), torch::ones({100})));
+    QString message;
+    try {
+      otcs::io::npz_archive(members, "big.npz", bytes.size() - 1);
+    } catch (const otcs::UserError& e) {
+      message = e.what();
+    }
+    QVERIFY2(message.startsWith("big.npz: ") && message.contains("zip64") && message.contains(".npy"),
+             qPrintable(message));
+    QCOMPARE(otcs::io::npz_archive(members, "x.npz", bytes.size()), bytes);  // exactly at the limit it is written
+  }
+
+  // Points files read the same under a locale with a decimal comma (the GUI runs in the desktop's locale).
+  void pointsCsvIgnoresTheLocale() {
+    const std::string before = std::setlocale(LC_ALL, nullptr);
+    if (!std::setlocale(LC_ALL, "de_DE.UTF-8")) QSKIP("de_DE.UTF-8 is not installed (Debian package locales-all)");
+    torch::Tensor t;
+    QString error;
+    try {
+      t = otcs::io::parse_points_csv("0.5,1.25\n-2.75,+3.5e-1\n", "p.csv");
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    QString bad;
+    try {
+      otcs::io::parse_points_csv("0,5;1\n", "comma.csv");
+    } catch (const otcs::UserError& e) {
+      bad = e.what();
+    }
+    std::setlocale(LC_ALL, before.c_str());
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QVERIFY(torch::equal(t, torch::tensor({0.5, 1.25, -2.75, 0.35}, torch::kFloat64).reshape({2, 2})));
+    QVERIFY2(bad.contains("is not a number"), qPrintable(bad));
   }
 };
 

@@ -12,6 +12,7 @@
 
 #include "app/cli/command.h"
 #include "core/common/error.h"
+#include "core/common/hash.h"
 #include "core/io/file.h"
 #include "core/session/gen_project.h"
 #include "core/session/pairs_file.h"
@@ -191,6 +192,17 @@ private Q_SLOTS:
     QCOMPARE(p.target.file, std::string("/base/proj/data/t.npy"));
     j["data"]["target"] = {{"file", "/abs/t.npy"}};
     QVERIFY(error_of(j).find("/data/target/file: absolute paths are machine-specific") != std::string::npos);
+  }
+
+  // One content hash (FNV-1a, the published test vectors) for packs and pair files, and the stage hashes keep the
+  // seed they always had: a run directory made before stays valid (its done.json hashes still match).
+  void contentAndStageHashesAreStable() {
+    QCOMPARE(otcs::hash_hex("a", 1), std::string("af63dc4c8601ec8c"));
+    QCOMPARE(otcs::hash_hex("foobar", 6), std::string("85944171f73967e8"));
+    const uint64_t first = otcs::fnv1a64("foo", 3);
+    QCOMPARE(otcs::fnv1a64("bar", 3, first), otcs::fnv1a64("foobar", 6));
+    QCOMPARE(otcs::session::stable_hash(""), std::string("14650fb0739d0383"));
+    QCOMPARE(otcs::session::stable_hash("v1|{}"), std::string("0b114d39db3e1aa2"));
   }
 
   void stepsScaleChangesCountsAndHash() {
