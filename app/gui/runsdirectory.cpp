@@ -91,13 +91,12 @@ RunSummary readRunSummary(const QString& dir) {
     if (QFileInfo::exists(QDir(dir).filePath(stage + "/done.json"))) last_done = stage;
   const bool has_metrics = QFileInfo::exists(QDir(dir).filePath("metrics.json"));
   QString status = meta.value("status").toString();
-  if (status.isEmpty()) status = meta.value("exit_status").toString();
   if (status.isEmpty()) status = has_metrics ? "completed" : last_done.isEmpty() ? "empty" : "until " + last_done;
   s.status = status;
-  const QString start = meta.value("start_time").toString();
+  const QString start = meta.value("started").toString();
   s.started = start.isEmpty() ? QFileInfo(QDir(dir).filePath("project.json")).lastModified()
                               : QDateTime::fromString(start, Qt::ISODate);
-  const QString end = meta.value("end_time").toString();
+  const QString end = meta.value("ended").toString();
   if (!start.isEmpty() && !end.isEmpty()) {
     s.seconds = double(QDateTime::fromString(start, Qt::ISODate).msecsTo(QDateTime::fromString(end, Qt::ISODate))) / 1e3;
   } else if (s.started.isValid()) {

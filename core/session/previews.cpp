@@ -1,6 +1,7 @@
 #include "core/session/previews.h"
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -79,10 +80,13 @@ void ScorePreviewer::truncate(int64_t step) {
   }
 }
 
-double ScorePreviewer::write(int64_t step, const std::shared_ptr<diffusion::ScoreNetwork>& ema) {
+double ScorePreviewer::write(int64_t step, const std::shared_ptr<diffusion::ScoreNetwork>& ema_network,
+                             const std::shared_ptr<diffusion::ScoreNetwork>& online, double ema_decay) {
   if (!enabled()) return 0;
   const auto t0 = std::chrono::steady_clock::now();
   torch::NoGradGuard no_grad;
+  const bool use_ema = std::pow(ema_decay, double(step)) < 0.1;
+  const auto& ema = use_ema ? ema_network : online;
   const bool was_training = ema->is_training();
   ema->eval();
   const auto& sample_spec = ctx_.project.sample.sampler;
@@ -145,7 +149,8 @@ double ScorePreviewer::write(int64_t step, const std::shared_ptr<diffusion::Scor
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   seconds_ += seconds;
-  nlohmann::json entry = {{"step", step}, {"data", npz.filename().string()}, {"seconds", seconds}};
+  nlohmann::json entry = {{"step", step}, {"data", npz.filename().string()}, {"seconds", seconds},
+                          {"weights", use_ema ? "ema" : "online"}};
   if (!png.empty()) entry["file"] = fs::path(png).filename().string();
   entries_.push_back(entry);
   save_index();

@@ -26,8 +26,11 @@ public:
   void clear();
   // Keeps the index entries up to `step` (a resumed stage redoes the later ones).
   void truncate(int64_t step);
-  // Translates the preview sources with `ema` and writes the files; returns the seconds it took.
-  double write(int64_t step, const std::shared_ptr<diffusion::ScoreNetwork>& ema);
+  // Translates the preview sources and writes the files; returns the seconds it took. The EMA weights are used
+  // once the random initialisation's share of them (ema_decay^step) is below 10 %; before that the EMA is mostly
+  // the untrained network and the preview uses the online weights (each preview records which).
+  double write(int64_t step, const std::shared_ptr<diffusion::ScoreNetwork>& ema,
+               const std::shared_ptr<diffusion::ScoreNetwork>& online, double ema_decay);
   double seconds() const { return seconds_; }
 
 private:

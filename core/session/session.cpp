@@ -232,13 +232,22 @@ void remove_stale_temporaries(const fs::path& run_dir) {
 // trajectories.
 constexpr int kStageCodeVersion[] = {1, 1, 1, 2, 1};  // ot, bridge, score, sample, eval
 
+// Every number as a float: 1 and 1.0 are the same setting (a project written by the workbench's JSON layer
+// says "clip": 1 where the file said 1.0), so they must give the same hash.
+void numbers_as_floats(nlohmann::json& j) {
+  if (j.is_number()) j = j.get<double>();
+  else if (j.is_structured())
+    for (auto& v : j) numbers_as_floats(v);
+}
+
 // A stage's settings without those that cannot change its result (logging, checkpoint and preview intervals):
 // turning previews on, or logging more often, keeps every finished stage.
-std::string result_settings(const std::string& canonical, std::initializer_list<const char*> ignored) {
+std::string result_settings(const std::string& canonical, std::initializer_list<const char*> ignored = {}) {
   auto j = nlohmann::json::parse(canonical, nullptr, false);
   if (j.is_discarded()) return canonical;
   if (j.is_object())
     for (const char* key : ignored) j.erase(key);
+  numbers_as_floats(j);
   return j.dump();
 }
 
@@ -256,8 +265,9 @@ std::map<Stage, std::string> stage_hashes(const Project& project) {
       data_json.erase(key);
     }
     data_text = data_json.dump();
-    held_out_text = "|" + held_out.dump();
+    held_out_text = "|" + result_settings(held_out.dump());
   }
+  data_text = result_settings(data_text);
   std::map<Stage, std::string> hash;
   const std::string h_data = stable_hash(fmt::format("v{}|{}", project.schema_version, data_text));
   auto code = [](Stage stage) { return fmt::format("|code {}|", kStageCodeVersion[int(stage)]); };
@@ -275,11 +285,11 @@ std::map<Stage, std::string> stage_hashes(const Project& project) {
   }
   hash[Stage::Ot] = stable_hash(h_data + code(Stage::Ot) +
                                 result_settings(project.canonical.at("ot"), {"checkpoint_every"}));
-  hash[Stage::Bridge] = stable_hash(hash[Stage::Ot] + code(Stage::Bridge) + project.canonical.at("bridge"));
+  hash[Stage::Bridge] = stable_hash(hash[Stage::Ot] + code(Stage::Bridge) + result_settings(project.canonical.at("bridge")));
   hash[Stage::Score] = stable_hash(hash[Stage::Bridge] + code(Stage::Score) + score);
-  hash[Stage::Sample] = stable_hash(hash[Stage::Score] + code(Stage::Sample) + project.canonical.at("sample"));
+  hash[Stage::Sample] = stable_hash(hash[Stage::Score] + code(Stage::Sample) + result_settings(project.canonical.at("sample")));
   hash[Stage::Eval] =
-      stable_hash(hash[Stage::Sample] + code(Stage::Eval) + project.canonical.at("eval") + held_out_text);
+      stable_hash(hash[Stage::Sample] + code(Stage::Eval) + result_settings(project.canonical.at("eval")) + held_out_text);
   return hash;
 }
 

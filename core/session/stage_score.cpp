@@ -218,7 +218,8 @@ StageOutcome run_score_stage(StageContext& ctx) {
       window_n = 0;
     }
     clock.tick(ctx, Stage::Score, done, done == sc.steps, last_loss, true);
-    if (previews.due(done, sc.steps)) previews.write(done, trainer->ema_network());
+    if (previews.due(done, sc.steps))
+      previews.write(done, trainer->ema_network(), trainer->network(), sc.trainer.ema_decay);
     if (done % sc.checkpoint_every == 0 && done != sc.steps) save(done);
   }
   if (previews.enabled())

@@ -205,6 +205,21 @@ private Q_SLOTS:
     QCOMPARE(otcs::session::stable_hash("v1|{}"), std::string("0b114d39db3e1aa2"));
   }
 
+  void numberSpellingsHashAlike() {
+    // The workbench's JSON layer writes 1.0 as 1: the same settings must keep the same stage hashes.
+    auto hashes = [](const char* clip, const char* log_every) {
+      return session::stage_hashes(session::parse_project(
+          std::string(R"({"schema_version": 1, "data": {"source": {"mixture": [{"mean": [0, 0]}], "n": 8},
+            "target": {"mixture": [{"mean": [1.0, 0]}], "n": 8}},
+            "stages": {"score": {"log_every": )") + log_every + R"(}, "sample": {"sampler": {"clip": )" + clip + "}}}}",
+          "p.json", "/base"));
+    };
+    QCOMPARE(hashes("1.0", "10"), hashes("1", "10"));
+    // Logging intervals stay out of the hashes; a real setting does not.
+    QCOMPARE(hashes("1", "10"), hashes("1", "20"));
+    QVERIFY(hashes("1", "10").at(session::Stage::Sample) != hashes("0.5", "10").at(session::Stage::Sample));
+  }
+
   void stepsScaleChangesCountsAndHash() {
     auto p = parse_project(minimal().dump(), "p.json", "/base");
     auto before = p.canonical["score"];
