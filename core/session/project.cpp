@@ -656,7 +656,7 @@ GenProject parse_gen_project(const std::string& text, const std::string& name, c
     if (p.dpmot_source != "uniform" && p.dpmot_source != "gaussian")
       o.error(o.at("source"), fmt::format("expected uniform or gaussian, got '{}'", p.dpmot_source));
     p.dpmot_max_iter = o.positive_integer("max_iter", p.dpmot_max_iter);
-    p.dpmot_lr = o.positive("lr", p.dpmot_lr);
+    if (o.has("lr")) p.dpmot_lr = o.positive("lr", p.dpmot_lr);
     p.dpmot_seed = o.seed("seed", p.dpmot_seed);
     o.finish();
   }
