@@ -310,8 +310,8 @@ diffusion::SamplerSpec parse_sampler(Reader r) {
   s.refined_steps = r.positive_integer("refined_steps", 1000);
   s.guidance = r.non_negative("guidance", 1.0);
   s.consistency = r.non_negative_integer("consistency", 0);
-  if (s.consistency > 1 && s.kind != diffusion::SamplerKind::Ancestral && s.kind != diffusion::SamplerKind::Ddim)
-    r.error(r.at("consistency"), "data consistency works with the ancestral and the ddim samplers");
+  if (s.consistency > 1 && !diffusion::sampler_supports_consistency(s.kind))
+    r.error(r.at("consistency"), "data consistency works with the ancestral, ddim and dpm-solver++ samplers");
   r.finish();
   return s;
 }
