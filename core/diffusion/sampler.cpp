@@ -117,21 +117,18 @@ std::vector<double> linspace(double a, double b, int64_t n) {
   return v;
 }
 
-double log_snr(const Schedule& schedule, double t) {
-  const auto l = noise_level(schedule, t);
-  return std::log(l.alpha / l.sigma);
-}
+double log_snr(const NoiseLevel& l) { return std::log(l.alpha / l.sigma); }
 
 // n times from t_start down to t_end, uniform in lambda = log(alpha / sigma) (increasing as t falls); lambda(t)
 // is inverted by bisection, so any schedule serves.
 std::vector<double> log_snr_grid(const Schedule& schedule, double t_start, double t_end, int64_t n) {
-  const double l0 = log_snr(schedule, t_start), l1 = log_snr(schedule, t_end);
+  const double l0 = log_snr(noise_level(schedule, t_start)), l1 = log_snr(noise_level(schedule, t_end));
   std::vector<double> grid;
   for (double target : linspace(l0, l1, n)) {
     double hi = t_start, lo = t_end;  // lambda(hi) <= target <= lambda(lo)
     for (int i = 0; i < 60; ++i) {
       const double mid = 0.5 * (lo + hi);
-      (log_snr(schedule, mid) < target ? hi : lo) = mid;
+      (log_snr(noise_level(schedule, mid)) < target ? hi : lo) = mid;
     }
     grid.push_back(0.5 * (lo + hi));
   }
@@ -286,9 +283,9 @@ torch::Tensor sample(Denoiser& denoiser, const Schedule& schedule, const Sampler
         // x_s = (sigma_s / sigma_t) x_t + alpha_s (1 - e^-h) D, h = lambda_s - lambda_t, with D = x0 (first
         // order) or, after the first step, D = (1 + 1/(2r)) x0 - 1/(2r) x0_prev, r = h_prev / h.
         const auto ls = noise_level(*sched, grid[size_t(k) + 1]);
-        const double h = std::log(ls.alpha / ls.sigma) - std::log(lt.alpha / lt.sigma);
+        const double h = log_snr(ls) - log_snr(lt);
         auto d = x0;
-        if (previous_x0.defined()) {
+        if (previous_x0.defined() && previous_h > 0) {
           const double c = 0.5 * h / previous_h;  // 1 / (2r)
           d = (1 + c) * x0 - c * previous_x0;
         }
