@@ -246,7 +246,8 @@ void register_dpmot(std::vector<Command>& out) {
                  {"--n", "N", "samples", "project eval.samples"},
                  {"--latents", "L", "target latents (training images)", "project dpmot.latents"},
                  {"--max-iter", "I", "semi-discrete OT iterations at most", "project dpmot.max_iter"},
-                 {"--lr", "LR", "semi-discrete OT Adam step size (heights move about LR per step)", "project dpmot.lr"},
+                 {"--lr", "LR", "semi-discrete OT: the released Adam update with this step (heights move about LR "
+                                "per step) instead of the step from the latents' geometry", "project dpmot.lr"},
                  {"--classifier", "PATH", "classifier archive (default: DIR/../classifier.pt if present)", ""},
                  {"--out", "OUT", "output directory", "", true}};
   cmd.run_dir_option = "--out";
@@ -295,16 +296,17 @@ void register_dpmot(std::vector<Command>& out) {
     ot::SemiDiscreteOptions so;
     so.source = source;
     so.max_iter = max_iter;
-    so.lr = args.get_double("--lr", project.dpmot_lr);
-    if (!(so.lr > 0) || !std::isfinite(so.lr)) fail("--lr: expected a number > 0");
+    so.lr = args.has("--lr") ? positive_double(args, "--lr", 0.1) : project.dpmot_lr;
     so.seed = project.dpmot_seed + 1;
     log_line(fmt::format("dpmot: sdot on {} latents of dimension {} (sigma_M {:.4f}, grid index {})", nl,
                          latents.size(1), split.sigma, split.start));
     int last = 0;
+    int64_t last_samples = 0;
     auto sd = ot::solve_semidiscrete(latents, so, [&](const ot::SemiDiscreteStep& s) {
-      if (s.iteration == 1 || s.iteration - last >= 100) {
-        log_line(fmt::format("sdot iter {}: |g| {:.3e}, empty cells {}", s.iteration, s.grad_norm, s.empty_cells));
+      if (s.iteration == 1 || s.iteration - last >= 100 || s.samples != last_samples) {
+        log_line(ot::describe(s));
         last = s.iteration;
+        last_samples = s.samples;
       }
     });
     auto measures = ot::cell_measures(latents, sd.h, source, 100 * nl, gen);
@@ -354,7 +356,9 @@ void register_dpmot(std::vector<Command>& out) {
         {"latents", {{"count", nl}, {"from", "first L images of /data/train"}}},
         {"sdot", {{"source", source_name},
                   {"grad_norm", sd.grad_norm}, {"empty_cells", sd.empty_cells}, {"iterations", sd.iterations},
-                  {"converged", sd.converged}, {"seconds", sd.seconds}, {"lr", so.lr}, {"doublings", sd.doublings},
+                  {"grad_estimate", sd.grad_estimate}, {"noise", sd.noise}, {"samples", sd.samples},
+                  {"converged", sd.converged}, {"seconds", sd.seconds}, {"doublings", sd.doublings},
+                  {"step", so.lr > 0 ? json(so.lr) : json("newton")},
                   {"cell_measure_min_times_N", measures.min().item<double>() * double(nl)},
                   {"cell_measure_max_times_N", measures.max().item<double>() * double(nl)}}},
         {"samples", n},

@@ -63,7 +63,7 @@ long long Args::get_int(const std::string& name, long long fallback) const {
 
 double positive_double(const Args& args, const std::string& name, double fallback) {
   double v = args.get_double(name, fallback);
-  if (!(v > 0)) fail("{} must be > 0 (got {})", name, args.get(name, fmt::format("{}", v)));
+  if (!(v > 0) || !std::isfinite(v)) fail("{} must be > 0 (got {})", name, args.get(name, fmt::format("{}", v)));
   return v;
 }
 

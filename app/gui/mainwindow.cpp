@@ -175,7 +175,6 @@ void MainWindow::createViews() {
   });
   connect(methods_runner_, &MethodsRunner::finished, this, [this](bool ok, const QString& runDir) {
     loadMethodsFiles(runDir);
-  runs_->loadPreviews(runDir);
     statusBar()->showMessage(ok ? "Methods: finished" : "Methods: the command failed (see the log)", 5000);
   });
 
@@ -381,6 +380,7 @@ void MainWindow::loadRunArtifacts(const QString& runDir) {
   loadH(dir.filePath("bridge/H.npz"));
   loadTrajectoryFile(dir.filePath("sample/trajectories.npz"));
   loadMethodsFiles(runDir);
+  runs_->loadPreviews(runDir);
   QFile metrics(dir.filePath("metrics.json"));
   if (metrics.open(QIODevice::ReadOnly)) {
     QVector<QPair<QString, double>> rows;

@@ -24,6 +24,7 @@ NoiseLevel noise_level(const Schedule& schedule, double t) {
 
 torch::Tensor NetworkDenoiser::eps(const torch::Tensor& x, const NoiseLevel& level, const torch::Tensor& cond) {
   torch::NoGradGuard no_grad;
+  evaluations_ += guidance_ != 1.0 && cond.defined() ? 2 : 1;
   auto run = [&](const torch::Tensor& xb, const torch::Tensor& cb) {
     auto t = torch::full({xb.size(0)}, level.network_time, torch::kFloat32);
     torch::Tensor out;
@@ -121,6 +122,26 @@ std::vector<double> linspace(double a, double b, int64_t n) {
   return v;
 }
 
+double log_snr(const NoiseLevel& l) { return std::log(l.alpha / l.sigma); }
+
+// n times from t_start down to t_end, uniform in lambda = log(alpha / sigma) (increasing as t falls); lambda(t)
+// is inverted by bisection, so any schedule serves.
+std::vector<double> log_snr_grid(const Schedule& schedule, double t_start, double t_end, int64_t n) {
+  const double l0 = log_snr(noise_level(schedule, t_start)), l1 = log_snr(noise_level(schedule, t_end));
+  std::vector<double> grid;
+  for (double target : linspace(l0, l1, n)) {
+    double hi = t_start, lo = t_end;  // lambda(hi) <= target <= lambda(lo)
+    for (int i = 0; i < 60; ++i) {
+      const double mid = 0.5 * (lo + hi);
+      (log_snr(noise_level(schedule, mid)) < target ? hi : lo) = mid;
+    }
+    grid.push_back(0.5 * (lo + hi));
+  }
+  grid.front() = t_start;
+  grid.back() = t_end;
+  return grid;
+}
+
 }  // namespace
 
 torch::Tensor sample(Denoiser& denoiser, const Schedule& schedule, const SamplerSpec& spec,
@@ -155,7 +176,9 @@ torch::Tensor sample(Denoiser& denoiser, const Schedule& schedule, const Sampler
     x = noise(shape, gen) * sched->prior_std();
   }
 
-  const int64_t steps = spec.steps > 0 ? spec.steps : (sched->discrete_steps() > 0 ? sched->discrete_steps() : 1000);
+  const int64_t default_steps =
+      spec.kind == SamplerKind::DpmSolverPP ? 20 : (sched->discrete_steps() > 0 ? sched->discrete_steps() : 1000);
+  const int64_t steps = spec.steps > 0 ? spec.steps : default_steps;
   const double t_end = spec.t_end > 0 ? spec.t_end : sched->t_min();
   std::vector<double> grid;
   switch (spec.kind) {
@@ -163,10 +186,12 @@ torch::Tensor sample(Denoiser& denoiser, const Schedule& schedule, const Sampler
     case SamplerKind::Ddim: grid = sched->time_grid(steps, t_start); break;
     case SamplerKind::EulerMaruyama: grid = linspace(t_start, t_end, steps); break;
     case SamplerKind::Heun: grid = linspace(t_start, t_end, steps + 1); break;
+    case SamplerKind::DpmSolverPP: grid = log_snr_grid(*sched, t_start, std::min(t_end, t_start), steps + 1); break;
   }
   if (spec.consistency > 1) {
-    if (spec.kind != SamplerKind::Ancestral && spec.kind != SamplerKind::Ddim)
-      fail("sampler: consistency needs the ancestral or the ddim sampler (got {})", sampler_kind_name(spec.kind));
+    if (!sampler_supports_consistency(spec.kind))
+      fail("sampler: consistency needs the ancestral, ddim or dpm-solver++ sampler (got {})",
+           sampler_kind_name(spec.kind));
     if (!options.low_res.defined()) fail("sampler: consistency {} needs the low-resolution input", spec.consistency);
     project_block_means(x, options.low_res, spec.consistency);  // shape check before any network call
   }
@@ -175,9 +200,12 @@ torch::Tensor sample(Denoiser& denoiser, const Schedule& schedule, const Sampler
     x0 = project_block_means(x0, options.low_res, spec.consistency);
     return spec.clip > 0 ? x0.clamp(-spec.clip, spec.clip) : x0;
   };
-  const int64_t n_steps = spec.kind == SamplerKind::Heun ? int64_t(grid.size()) - 1 : int64_t(grid.size());
+  const bool grid_has_end = spec.kind == SamplerKind::Heun || spec.kind == SamplerKind::DpmSolverPP;
+  const int64_t n_steps = grid_has_end ? int64_t(grid.size()) - 1 : int64_t(grid.size());
   if (options.recorder) options.recorder->begin(n_steps + 1);
   const auto& cond = options.cond;
+  torch::Tensor previous_x0;  // dpm-solver++: the last step's clean estimate ...
+  double previous_h = 0;      // ... and its log-SNR step
 
   for (int64_t k = 0; k < n_steps; ++k) {
     if (options.cancelled && options.cancelled()) return {};
@@ -245,6 +273,30 @@ torch::Tensor sample(Denoiser& denoiser, const Schedule& schedule, const Sampler
         const auto ln = noise_level(*sched, tn);
         auto d2 = drift(xe, denoiser.eps(xe, ln, cond), tn, ln.sigma);
         x = x + (tn - t) * 0.5 * (d1 + d2);
+        break;
+      }
+      case SamplerKind::DpmSolverPP: {
+        if (spec.clip > 0) x0 = x0.clamp(-spec.clip, spec.clip);
+        x0 = consistent(x0);
+        if (options.recorder) options.recorder->record(k, t, x, x0);
+        if (k + 1 == n_steps) {
+          // The last step goes to t = 0 rather than to t_end (sigma = 0, lambda = inf): the first-order step is
+          // then the clean estimate itself, which keeps data consistency exact.
+          x = x0;
+          break;
+        }
+        // x_s = (sigma_s / sigma_t) x_t + alpha_s (1 - e^-h) D, h = lambda_s - lambda_t, with D = x0 (first
+        // order) or, after the first step, D = (1 + 1/(2r)) x0 - 1/(2r) x0_prev, r = h_prev / h.
+        const auto ls = noise_level(*sched, grid[size_t(k) + 1]);
+        const double h = log_snr(ls) - log_snr(lt);
+        auto d = x0;
+        if (previous_x0.defined() && previous_h > 0) {
+          const double c = 0.5 * h / previous_h;  // 1 / (2r)
+          d = (1 + c) * x0 - c * previous_x0;
+        }
+        x = (ls.sigma / lt.sigma) * x - ls.alpha * std::expm1(-h) * d;
+        previous_x0 = x0;
+        previous_h = h;
         break;
       }
     }

@@ -47,7 +47,8 @@ SamplerKind parse_sampler_kind(const std::string& name) {
   if (name == "ddim") return SamplerKind::Ddim;
   if (name == "em") return SamplerKind::EulerMaruyama;
   if (name == "heun") return SamplerKind::Heun;
-  fail("unknown sampler '{}' (expected ancestral, ddim, em or heun)", name);
+  if (name == "dpm-solver++") return SamplerKind::DpmSolverPP;
+  fail("unknown sampler '{}' (expected ancestral, ddim, em, heun or dpm-solver++)", name);
 }
 
 std::string sampler_kind_name(SamplerKind kind) {
@@ -56,8 +57,13 @@ std::string sampler_kind_name(SamplerKind kind) {
     case SamplerKind::Ddim: return "ddim";
     case SamplerKind::EulerMaruyama: return "em";
     case SamplerKind::Heun: return "heun";
+    case SamplerKind::DpmSolverPP: return "dpm-solver++";
   }
   return "?";
+}
+
+bool sampler_supports_consistency(SamplerKind kind) {
+  return kind == SamplerKind::Ancestral || kind == SamplerKind::Ddim || kind == SamplerKind::DpmSolverPP;
 }
 
 }  // namespace otcs::diffusion

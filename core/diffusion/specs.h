@@ -79,13 +79,16 @@ struct TrainerSpec {
   uint64_t seed = 0;
 };
 
-enum class SamplerKind { Ancestral, Ddim, EulerMaruyama, Heun };
-SamplerKind parse_sampler_kind(const std::string& name);  // "ancestral", "ddim", "em", "heun"
+enum class SamplerKind { Ancestral, Ddim, EulerMaruyama, Heun, DpmSolverPP };
+SamplerKind parse_sampler_kind(const std::string& name);  // "ancestral", "ddim", "em", "heun", "dpm-solver++"
 std::string sampler_kind_name(SamplerKind kind);
+// Whether the sampler works from a clean estimate x0 at every step, which data consistency projects
+// (ancestral, ddim, dpm-solver++; em and heun step with the score).
+bool sampler_supports_consistency(SamplerKind kind);
 
 struct SamplerSpec {
   SamplerKind kind = SamplerKind::Ancestral;
-  int64_t steps = 0;           // 0: T for ddpm schedules, 1000 for continuous ones
+  int64_t steps = 0;           // 0: T for ddpm schedules, 1000 for continuous ones; dpm-solver++: 20
   double eta = 0.0;            // ddim
   bool large_variance = true;  // ancestral: sigma^2_{t|s} (released) rather than the posterior variance
   double t_end = 0.0;          // em / heun: last time (0: the schedule's t_min); continuous grids end there

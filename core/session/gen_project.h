@@ -37,7 +37,7 @@ struct GenProject {
   uint64_t eval_seed = 1;
   int64_t dpmot_latents = 500, dpmot_m = 3, dpmot_max_iter = 1000;
   std::string dpmot_source = "uniform";
-  double dpmot_lr = 0.1;  // the semi-discrete OT's Adam step: heights move about this much per step
+  double dpmot_lr = 0;  // > 0: the semi-discrete OT's released Adam step; 0: its step from the latents' geometry
   uint64_t dpmot_seed = 2;
   std::string canonical_model;  // canonical JSON of data + model + train, to tell a checkpoint's config apart
 };

@@ -375,8 +375,8 @@ diffusion::SamplerSpec parse_sampler(Reader r) {
   s.refined_steps = r.positive_integer("refined_steps", 1000);
   s.guidance = r.non_negative("guidance", 1.0);
   s.consistency = r.non_negative_integer("consistency", 0);
-  if (s.consistency > 1 && s.kind != diffusion::SamplerKind::Ancestral && s.kind != diffusion::SamplerKind::Ddim)
-    r.error(r.at("consistency"), "data consistency works with the ancestral and the ddim samplers");
+  if (s.consistency > 1 && !diffusion::sampler_supports_consistency(s.kind))
+    r.error(r.at("consistency"), "data consistency works with the ancestral, ddim and dpm-solver++ samplers");
   r.finish();
   return s;
 }
@@ -763,7 +763,7 @@ GenProject parse_gen_project(const std::string& text, const std::string& name, c
     if (p.dpmot_source != "uniform" && p.dpmot_source != "gaussian")
       o.error(o.at("source"), fmt::format("expected uniform or gaussian, got '{}'", p.dpmot_source));
     p.dpmot_max_iter = o.positive_integer("max_iter", p.dpmot_max_iter);
-    p.dpmot_lr = o.positive("lr", p.dpmot_lr);
+    if (o.has("lr")) p.dpmot_lr = o.positive("lr", p.dpmot_lr);
     p.dpmot_seed = o.seed("seed", p.dpmot_seed);
     o.finish();
   }

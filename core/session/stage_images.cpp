@@ -101,12 +101,14 @@ StageOutcome run_paired_eval(StageContext& ctx, const data::Pack& test_src, cons
   const auto low_res = low_resolution_inputs(ctx, ie.test_source.images, sampler, where + ": /data/test_source");
   const auto ts = std::chrono::steady_clock::now();
   torch::Tensor sum, first;
+  int64_t nfe = 0;
   for (int64_t r = 0; r < k; ++r) {
     ProgressClock clock(0, 1);
     bool ready = false;
     auto to = stage_translate_options(ctx, Stage::Eval, sampler, ctx.project.eval.seed + uint64_t(r) * 7919u, clock,
                                       ready);
     to.low_res = low_res;
+    to.nfe = &nfe;
     auto y = translate_images(model, test_src.as_float().flatten(1), shape, to);
     if (!y.defined()) return {StageOutcome::Status::Stopped, "eval: stopped while translating"};
     if (r == 0) first = y;
@@ -154,6 +156,7 @@ StageOutcome run_paired_eval(StageContext& ctx, const data::Pack& test_src, cons
                             "sigma 1.5, K1 0.01, K2 0.03, L 255), colour channels averaged; per image, then the mean";
   m["settings"] = {{"sampler", diffusion::sampler_kind_name(sampler.kind)},
                    {"sampler_steps", sampler.steps},
+                   {"sampler_nfe", nfe},
                    {"sdedit_t0", sampler.sdedit_t0},
                    {"consistency", sampler.consistency},
                    {"guidance", sampler.guidance},
@@ -382,6 +385,8 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
   const auto ts = std::chrono::steady_clock::now();
   ctx.log(LogEvent::Level::Info, fmt::format("eval: translating {} test inputs ({} sampler, {} steps)", test_src.size(),
                                              diffusion::sampler_kind_name(sampler.kind), sampler.steps));
+  int64_t nfe = 0;
+  to.nfe = &nfe;
   auto y = translate_images(model, test_src.as_float().flatten(1), shape, to);
   if (!y.defined()) return {StageOutcome::Status::Stopped, "eval: stopped while translating"};
   const double sample_seconds = seconds_since(ts);
@@ -447,6 +452,7 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
   m["test_inputs"] = test_src.size();
   m["settings"] = {{"sampler", diffusion::sampler_kind_name(sampler.kind)},
                    {"sampler_steps", sampler.steps},
+                   {"sampler_nfe", nfe},
                    {"guidance", sampler.guidance},
                    {"pair_mode", data::pair_mode_name(ctx.project.score.mode)},
                    {"keypoints", ctx.keypoints.size()}};

@@ -72,6 +72,7 @@ torch::Tensor translate_images(const ScoreModel& model, const torch::Tensor& sou
     if (!x.defined()) return {};
     out.push_back(x.reshape({len, shape[0], shape[1], shape[2]}).clamp(-1, 1));
   }
+  if (options.nfe) *options.nfe = denoiser.evaluations() / batches;  // every batch runs the same grid
   return torch::cat(out);
 }
 

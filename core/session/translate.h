@@ -31,6 +31,7 @@ struct TranslateOptions {
   int64_t record = 0;
   std::function<bool()> cancelled;                           // polled every step
   std::function<void(int64_t done, int64_t total)> progress;  // in sampler steps over all batches
+  int64_t* nfe = nullptr;  // out: network evaluations per input (a guided one counts two)
 };
 
 // sources: float [N, D] (flattened images in [-1, 1]); returns float [N, C, H, W] clamped to [-1, 1], or an

@@ -308,9 +308,10 @@ class TestMainWindow : public QObject {
     const QDir run(window_->defaultRunDir());
     QVERIFY(run.mkpath("ot") && run.mkpath("bridge"));
     // ot finished with this project's configuration; bridge with another one (stale: it runs again).
-    const auto hashes = stageHashes(window_->currentProjectJson(), path);
+    const auto hashes = otcs::workbench::stageHashes(window_->currentProjectJson(), path);
     QVERIFY(hashes.contains("ot"));
-    for (const auto& [stage, hash] : {std::pair<QString, QString>{"ot", hashes["ot"]}, {"bridge", "x"}}) {
+    const QVector<QPair<QString, QString>> written = {{"ot", hashes["ot"]}, {"bridge", "x"}};
+    for (const auto& [stage, hash] : written) {
       QFile f(run.filePath(stage + "/done.json"));
       QVERIFY(f.open(QIODevice::WriteOnly));
       f.write(QString(R"({"config_hash": "%1"})").arg(hash).toUtf8());

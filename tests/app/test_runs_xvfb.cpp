@@ -21,6 +21,7 @@
 #include "widgets/lossplot.h"
 #include "widgets/previewview.h"
 #include "widgets/runsview.h"
+#include "widgets/trajectoryplayer.h"
 #include "workbench_test_support.h"
 
 using namespace otcs;
@@ -200,6 +201,12 @@ class TestRunsXvfb : public QObject {
     QCOMPARE(keys.size(), 2);
     grab(window_->lossesPage(), "runs-compare-losses");
     grab(runs, "runs");
+
+    // Opening the first run again shows its own recorded previews and trajectories.
+    runs->selectPaths({});
+    window_->showRun(first);
+    QCOMPARE(window_->previewView()->previewCount(), 6);
+    QCOMPARE(window_->trajectoryPlayer()->trajectoryCount(), 4);
   }
 };
 

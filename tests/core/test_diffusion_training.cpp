@@ -19,6 +19,24 @@
 using namespace otcs;
 using namespace otcs::diffusion;
 
+namespace {
+
+// A small untrained conditional MLP on 2-D points with a 2-D condition, in evaluation mode.
+std::shared_ptr<ScoreNetwork> tiny_conditional_network() {
+  NetworkSpec m;
+  m.data_dim = 2;
+  m.cond_dim = 2;
+  m.hidden = 16;
+  m.blocks = 1;
+  m.embed_dim = 8;
+  torch::manual_seed(3);
+  auto net = make_network(m);
+  net->eval();
+  return net;
+}
+
+}  // namespace
+
 class TestDiffusionTraining : public QObject {
   Q_OBJECT
 
@@ -111,15 +129,7 @@ private Q_SLOTS:
   }
 
   void guidanceCombinesConditionalAndNull() {
-    NetworkSpec m;
-    m.data_dim = 2;
-    m.cond_dim = 2;
-    m.hidden = 16;
-    m.blocks = 1;
-    m.embed_dim = 8;
-    torch::manual_seed(3);
-    auto net = make_network(m);
-    net->eval();
+    auto net = tiny_conditional_network();
     auto x = torch::randn({4, 2}), c = torch::randn({4, 2});
     NoiseLevel level;
     level.network_time = 0.3;
@@ -132,6 +142,43 @@ private Q_SLOTS:
     QVERIFY(torch::allclose(chunked.eps(x, level, c), guided.eps(x, level, c), 1e-5, 1e-6));
   }
 
+  void networkEvaluationsAreCounted() {
+    // NFE per sample: one per denoiser call, two when guidance evaluates the null condition as well; an SDEdit
+    // start runs (and counts) only the steps below its start time.
+    auto net = tiny_conditional_network();
+    auto ddpm = DdpmSchedule::linear(1000, 1e-4, 0.02);
+    auto cond = torch::randn({8, 2});
+    auto nfe = [&](SamplerSpec spec, TrajectoryRecorder* recorder = nullptr) {
+      NetworkDenoiser den(net, Prediction::Eps, 0, spec.guidance);
+      SampleOptions opt;
+      opt.cond = cond;
+      opt.sdedit_source = cond;
+      opt.recorder = recorder;
+      auto gen = at::make_generator<at::CPUGeneratorImpl>(1);
+      sample(den, *ddpm, spec, {8, 2}, gen, opt);
+      return den.evaluations();
+    };
+    SamplerSpec spec;
+    spec.kind = SamplerKind::DpmSolverPP;
+    spec.steps = 12;
+    TrajectoryRecorder rec;
+    QCOMPARE(nfe(spec, &rec), int64_t(12));
+    QCOMPARE(rec.frames().front().step, int64_t(0));
+    QCOMPARE(rec.frames().back().step, int64_t(12));  // the final state after the last step
+    spec.guidance = 3.0;
+    QCOMPARE(nfe(spec), int64_t(24));
+    spec.sdedit_t0 = 0.3;
+    QCOMPARE(nfe(spec), int64_t(24));  // dpm-solver++ spreads its steps over [t_end, t0]
+    spec.kind = SamplerKind::Ancestral;
+    spec.steps = 0;                    // every index from int(T t0) = 300 down to 0
+    QCOMPARE(nfe(spec), int64_t(602));
+    spec.guidance = 1.0;
+    QCOMPARE(nfe(spec), int64_t(301));
+    spec.sdedit_t0 = 0;
+    spec.kind = SamplerKind::Heun;
+    spec.steps = 5;
+    QCOMPARE(nfe(spec), int64_t(10));
+  }
   void sinusoidalEmbeddingIsTheDdimLayout() {
     auto e = sinusoidal_embedding(torch::tensor({0.0f, 10.0f}), 8);
     // [sin(t w_k), cos(t w_k)], w_k = exp(-ln(10000) k / (half - 1)).

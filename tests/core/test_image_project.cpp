@@ -191,8 +191,16 @@ private Q_SLOTS:
     auto a = session::translate_images(model, src, {1, 8, 8}, to);
     QCOMPARE(a.sizes(), (torch::IntArrayRef{6, 1, 8, 8}));
     QVERIFY(a.min().item<double>() >= -1 && a.max().item<double>() <= 1);
+    int64_t nfe = 0;
+    to.nfe = &nfe;
     auto b = session::translate_images(model, src, {1, 8, 8}, to);
     QVERIFY(torch::equal(a, b));
+    QCOMPARE(nfe, int64_t(5));  // per input, over two batches
+    to.sampler.kind = diffusion::SamplerKind::DpmSolverPP;
+    to.sampler.guidance = 2.0;  // the conditional and the null evaluation
+    QCOMPARE(session::translate_images(model, src, {1, 8, 8}, to).sizes(), (torch::IntArrayRef{6, 1, 8, 8}));
+    QCOMPARE(nfe, int64_t(10));
+    to.sampler.guidance = 1.0;
     QVERIFY_THROWS_EXCEPTION(UserError, session::translate_images(model, torch::rand({2, 10}), {1, 8, 8}, to));
   }
   void superResolutionPieces() {
@@ -298,6 +306,9 @@ private Q_SLOTS:
       QVERIFY(((pool(y) - want).abs() * free).max().item<double>() < 1e-4);
     };
     check(yc, low);
+    to.sampler.kind = diffusion::SamplerKind::DpmSolverPP;  // the same projection in the few-step sampler
+    check(session::translate_images(model, small, {3, 8, 8}, to), low);
+    to.sampler.kind = diffusion::SamplerKind::Ancestral;
     to.low_res = torch::Tensor();
     auto yf = session::translate_images(model, small, {3, 8, 8}, to);
     auto own = pool(small.view({4, 3, 8, 8}));

@@ -124,7 +124,10 @@ private Q_SLOTS:
     j = minimal();
     j["stages"]["sample"]["sampler"] = {{"kind", "heun"}, {"consistency", 4}};
     QCOMPARE(error_of(j), std::string("p.json: /stages/sample/sampler/consistency: data consistency works with the "
-                                      "ancestral and the ddim samplers"));
+                                      "ancestral, ddim and dpm-solver++ samplers"));
+    j = minimal();
+    j["stages"]["sample"]["sampler"] = {{"kind", "dpm-solver++"}, {"steps", 15}};
+    QCOMPARE(error_of(j), std::string());
 
     j = minimal();
     j["data"]["keypoints"][0].erase("target");

@@ -76,6 +76,9 @@ private Q_SLOTS:
     QCOMPARE(m["test_inputs"].get<int>(), 40);
     QVERIFY(m["feature_extractor"].get<std::string>().find("not Inception") != std::string::npos);
     QVERIFY(m["coupling"]["class_agreement"].get<double>() > 0.5);
+    QCOMPARE(m["settings"]["sampler"].get<std::string>(), std::string("ddim"));
+    // Network evaluations per translation, as made: "steps": 3 on T = 1000 is range(0, 1000, 333), 4 indices.
+    QCOMPARE(m["settings"]["sampler_nfe"].get<int>(), 4);
 
     // The pairs file names both datasets by content hash and each sample by index and name.
     auto pairs = nlohmann::json::parse(otcs::io::read_file((run / "data/keypoints.json").string()));
@@ -109,6 +112,17 @@ private Q_SLOTS:
     QVERIFY2(r.code == 0, qPrintable(r.err));
     for (int i = 0; i < 5; ++i) QVERIFY(fs::exists(out / QString::asprintf("%05d.png", i).toStdString()));
     QVERIFY(!fs::exists(out / "00005.png"));
+    // Another sampler than the project's.
+    r = run_otcs({"translate", "--run", QString::fromStdString(run.string()), "--input",
+                  QString::fromStdString(kFashion + "t10k-images-idx3-ubyte.gz"), "--limit", "2", "--sampler",
+                  "dpm-solver++", "--steps", "4", "--out", QString::fromStdString((dir / "fast").string())});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY(fs::exists(dir / "fast/00001.png"));
+    r = run_otcs({"translate", "--run", QString::fromStdString(run.string()), "--input",
+                  QString::fromStdString(kFashion + "t10k-images-idx3-ubyte.gz"), "--sampler", "rk4", "--out",
+                  QString::fromStdString((dir / "t4").string())});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("rk4"), qPrintable(r.err));
     // Bad input: one line, exit 2, nothing written.
     r = run_otcs({"translate", "--run", QString::fromStdString(run.string()), "--input",
                   QString::fromStdString((dir / "missing.idx").string()), "--out",
