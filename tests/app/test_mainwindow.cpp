@@ -473,7 +473,7 @@ class TestMainWindow : public QObject {
         ++exported;
       }
     }
-    QCOMPARE(exported, 6 * 4);  // losses, pairing, datasets, H, trajectories, methods
+    QCOMPARE(exported, 7 * 4);  // losses, pairing, datasets, H, trajectories, previews, methods (Runs is a table)
   }
 };
 
