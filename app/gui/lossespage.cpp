@@ -77,6 +77,12 @@ bool LossesPage::loadOtDiagnostics(const QString& path) {
   return true;
 }
 
+void LossesPage::removeAllSeries() {
+  ot_->removeSeries();
+  ot_diag_->removeSeries();
+  score_->removeSeries();
+}
+
 void LossesPage::clear() {
   ot_->clearData();
   ot_diag_->clearData();

@@ -26,6 +26,8 @@ class LossesPage : public QWidget, public FigureSource {
   // Routes a batch to the plot of its stage (series created on first use).
   void addPoints(const QString& stage, const QString& series, const QVector<double>& steps, const QVector<double>& values);
   void clear();
+  // Removes every series of the three plots (a comparison of runs names its series by run).
+  void removeAllSeries();
 
   QString figureName() const override { return "losses"; }
   QSize figureSize() const override;

@@ -78,6 +78,7 @@ void RunsController::compare(const QStringList& paths) {
     runs_->setComparison({});
     if (comparing_) {
       comparing_ = false;
+      window_->lossesPage()->removeAllSeries();
       window_->loadRunArtifacts(window_->defaultRunDir());  // the shown run's own curves again
     }
     return;
@@ -86,7 +87,7 @@ void RunsController::compare(const QStringList& paths) {
   runs_->setComparison(compareRuns(paths));
   // Every curve of every selected run, one series per run, in the Losses view.
   LossesPage* losses = window_->lossesPage();
-  losses->clear();
+  losses->removeAllSeries();
   for (const QString& path : paths) {
     const QString name = QFileInfo(path).fileName();
     for (const Curve& c : readRunCurves(path)) losses->addPoints(c.stage, name + ": " + c.series, c.steps, c.values);
