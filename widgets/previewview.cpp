@@ -98,7 +98,9 @@ void PreviewView::refresh() {
   }
   const auto& [step, image] = previews_[current_];
   info_->setText(QString("  preview %1 of %2 · training step %3").arg(current_ + 1).arg(previews_.size()).arg(step));
-  const QSize room = image_->size().isEmpty() ? image.size() : image_->size();
+  // The room the view has (the label itself may not be laid out yet when a preview arrives).
+  const QSize room(std::max(100, width() - 8),
+                   std::max(80, height() - info_->sizeHint().height() - scrubber_->sizeHint().height() - 16));
   // Integer scaling keeps pixels sharp (28 x 28 digits); larger images are fitted smoothly.
   const int factor = std::max(1, std::min(room.width() / std::max(1, image.width()), room.height() / std::max(1, image.height())));
   QImage shown = factor > 1 ? image.scaled(image.size() * factor, Qt::KeepAspectRatio, Qt::FastTransformation)
