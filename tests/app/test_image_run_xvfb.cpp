@@ -30,7 +30,7 @@ using namespace otcs::workbench;
 
 namespace {
 
-const char* kFashion = "/usr/share/datasets/fashion-mnist";
+const char* kFashion = otcs_test::kFashionMnist;
 
 QByteArray imageProjectJson() {
   const QByteArray dir = kFashion;

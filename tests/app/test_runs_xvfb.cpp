@@ -29,7 +29,7 @@ using namespace otcs::workbench;
 
 namespace {
 
-const char* kFashion = "/usr/share/datasets/fashion-mnist";
+const char* kFashion = otcs_test::kFashionMnist;
 
 QJsonObject project() {
   const QString dir = kFashion;

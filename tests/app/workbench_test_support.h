@@ -12,6 +12,9 @@
 
 namespace otcs_test {
 
+// Debian's dataset-fashion-mnist, the image data the workbench tests use (they skip without it).
+inline constexpr const char* kFashionMnist = "/usr/share/datasets/fashion-mnist";
+
 inline QString outputDir(const QString& sub = QString()) {
   QString dir = qEnvironmentVariable("OTCS_TEST_OUTPUT", QStringLiteral(OTCS_BINARY_DIR "/test-output"));
   if (!sub.isEmpty()) dir = QDir(dir).filePath(sub);
