@@ -14,30 +14,6 @@ namespace fs = std::filesystem;
 
 namespace otcs::session {
 
-bool stage_finished_in(const fs::path& stage_dir, const std::string& hash, bool images, const char* stage) {
-  std::error_code ec;
-  const fs::path marker = stage_dir / "done.json";
-  if (!fs::is_regular_file(marker, ec)) return false;
-  try {
-    if (nlohmann::json::parse(io::read_file(marker.string())).value("config_hash", "") != hash) return false;
-  } catch (const std::exception&) {
-    return false;
-  }
-  // The artifacts a later stage reads (as the session's own check): done.json alone is not trusted.
-  const std::string s = stage;
-  std::vector<std::string> wanted;
-  if (s == "ot") wanted = {"u.npy", "v.npy"};
-  else if (s == "bridge") wanted = {"H.npz", "redirect.npy"};
-  else if (s == "score") wanted = {"model.pt"};
-  else if (s == "sample") wanted = images ? std::vector<std::string>{"translations.npz"}
-                                          : std::vector<std::string>{"samples.npy", "sources.npy"};
-  else if (s == "eval") wanted = images ? std::vector<std::string>{"metrics.json", "translations.npz"}
-                                        : std::vector<std::string>{"metrics.json"};
-  for (const auto& name : wanted)
-    if (!fs::is_regular_file(stage_dir / name, ec) || fs::file_size(stage_dir / name, ec) == 0) return false;
-  return true;
-}
-
 LinkedFiles link_tree(const fs::path& from, const fs::path& to) {
   LinkedFiles n;
   std::error_code ec;

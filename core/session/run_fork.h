@@ -11,9 +11,6 @@
 
 namespace otcs::session {
 
-// `base`/<stage folder> finished with configuration `hash` (done.json and the stage's main artifacts).
-bool stage_finished_in(const std::filesystem::path& stage_dir, const std::string& hash, bool images, const char* stage);
-
 struct LinkedFiles {
   int64_t linked = 0, copied = 0;
 };

@@ -110,24 +110,29 @@ std::vector<const char*> main_artifacts(Stage stage, bool images) {
   return {};
 }
 
-bool is_done(const StageContext& ctx, Stage stage) {
-  const fs::path marker = ctx.dir(stage) / "done.json";
+bool stage_done_in(const fs::path& stage_dir, Stage stage, const std::string& hash, bool images, bool warn) {
+  const fs::path marker = stage_dir / "done.json";
   std::error_code ec;
   if (!fs::exists(marker, ec)) return false;
-  for (const char* name : main_artifacts(stage, ctx.images())) {
-    const fs::path artifact = ctx.dir(stage) / name;
+  for (const char* name : main_artifacts(stage, images)) {
+    const fs::path artifact = stage_dir / name;
     if (!fs::is_regular_file(artifact, ec) || fs::file_size(artifact, ec) == 0 || ec) {
-      spdlog::warn("{}: {} is missing or empty although done.json exists; the stage runs again", stage_name(stage),
-                   artifact.string());
+      if (warn)
+        spdlog::warn("{}: {} is missing or empty although done.json exists; the stage runs again", stage_name(stage),
+                     artifact.string());
       return false;
     }
   }
   try {
     auto j = nlohmann::json::parse(io::read_file(marker.string()));
-    return j.value("config_hash", "") == ctx.hash;
+    return j.value("config_hash", "") == hash;
   } catch (const std::exception&) {
     return false;
   }
+}
+
+bool is_done(const StageContext& ctx, Stage stage) {
+  return stage_done_in(ctx.dir(stage), stage, ctx.hash, ctx.images(), true);
 }
 
 // ------------------------------------------------------------------------------------------ session
@@ -340,7 +345,7 @@ SessionResult Session::Impl::run() {
       ctx.hash = hash.at(stage);
       if (is_done(ctx, stage)) continue;
       if (options.from && int(stage) >= int(*options.from)) break;
-      if (!stage_finished_in(base / stage_name(stage), ctx.hash, ctx.images(), stage_name(stage))) break;
+      if (!stage_done_in(base / stage_name(stage), stage, ctx.hash, ctx.images(), false)) break;
       const LinkedFiles n = link_tree(base / stage_name(stage), ctx.dir(stage));
       reused[stage] = base.string();
       spdlog::info("{}: reused from {} ({} file(s) hard-linked, {} copied)", stage_name(stage), base.string(),

@@ -118,7 +118,9 @@ StageOutcome run_score_stage(StageContext& ctx) {
   ScorePreviewer previews(ctx, net_spec, schedule, sc.trainer.prediction);
   if (!loaded) previews.clear();
   int64_t start = 0;
-  std::string init_hash;
+  // The warm start's model, by content (also in done.json; the stage hash carries it too).
+  const std::string init_hash =
+      sc.init_from.empty() ? std::string() : stable_hash(io::read_file(init_model_path(sc.init_from)));
   std::vector<std::pair<int64_t, double>> history;
   if (loaded) {
     start = loaded->step;
@@ -140,7 +142,6 @@ StageOutcome run_score_stage(StageContext& ctx) {
         for (auto& b : target->named_buffers())
           if (from_buffers.contains(b.key())) b.value().copy_(from_buffers[b.key()]);
       }
-      init_hash = stable_hash(io::read_file(init_model_path(sc.init_from)));
       ctx.log(LogEvent::Level::Info,
               fmt::format("score: warm start from {} (model {}, trained for configuration {}); {} steps from step 0",
                           init_model_path(sc.init_from), init_hash, base.config_hash, sc.steps));
@@ -231,7 +232,7 @@ StageOutcome run_score_stage(StageContext& ctx) {
   nlohmann::json done = {{"steps", sc.steps}, {"final_loss", last_loss}};
   if (!sc.init_from.empty()) {
     done["init_from"] = init_model_path(sc.init_from);
-    done["init_model_hash"] = stable_hash(io::read_file(init_model_path(sc.init_from)));
+    done["init_model_hash"] = init_hash;
   }
   mark_done(ctx, Stage::Score, done);
   return {StageOutcome::Status::Done, fmt::format("final batch loss {:.4g}", last_loss)};

@@ -88,6 +88,9 @@ std::map<Stage, std::string> stage_hashes(const Project& project);
 void mark_done(const StageContext& ctx, Stage stage, const nlohmann::json& extra = nlohmann::json::object());
 // Whether RUN/<stage>/done.json exists and carries this configuration hash.
 bool is_done(const StageContext& ctx, Stage stage);
+// The same check on any run's stage folder (a fork's base run); `warn` logs a missing artifact.
+bool stage_done_in(const std::filesystem::path& stage_dir, Stage stage, const std::string& hash, bool images,
+                   bool warn);
 
 StageOutcome run_ot_stage(StageContext& ctx);
 StageOutcome run_bridge_stage(StageContext& ctx);
