@@ -33,82 +33,8 @@ QCPColorGradient densityGradient() {
   return g;
 }
 
-QVector<int> evenlySpaced(int n, int k) {
-  QVector<int> out;
-  if (n <= 0) return out;
-  k = std::min(k, n);
-  if (k == 1) return {n - 1};
-  for (int i = 0; i < k; ++i) out.push_back(int(std::lround(double(i) * (n - 1) / (k - 1))));
-  return out;
-}
 
 }  // namespace
-
-QImage sampleToImage(const float* data, const ImageShape& shape) {
-  QImage image(shape.width, shape.height, shape.channels == 3 ? QImage::Format_RGB32 : QImage::Format_Grayscale8);
-  const int plane = shape.height * shape.width;
-  auto byte = [](float v) { return uchar(std::clamp(std::lround((v + 1.0f) * 127.5f), 0L, 255L)); };
-  for (int y = 0; y < shape.height; ++y) {
-    if (shape.channels == 3) {
-      auto* line = reinterpret_cast<QRgb*>(image.scanLine(y));
-      for (int x = 0; x < shape.width; ++x) {
-        const int i = y * shape.width + x;
-        line[x] = qRgb(byte(data[i]), byte(data[plane + i]), byte(data[2 * plane + i]));
-      }
-    } else {
-      uchar* line = image.scanLine(y);
-      for (int x = 0; x < shape.width; ++x) line[x] = byte(data[y * shape.width + x]);
-    }
-  }
-  return image;
-}
-
-SampleGrid::SampleGrid(QWidget* parent) : QWidget(parent) { setMinimumSize(200, 150); }
-
-void SampleGrid::setImages(const QVector<QVector<QImage>>& rows, const QStringList& titles, const QStringList& rowTitles,
-                           int highlightColumn) {
-  rows_ = rows;
-  titles_ = titles;
-  row_titles_ = rowTitles;
-  highlight_ = highlightColumn;
-  update();
-}
-
-QSize SampleGrid::sizeHint() const { return QSize(800, 600); }
-
-void SampleGrid::paintEvent(QPaintEvent*) {
-  QPainter p(this);
-  p.fillRect(rect(), Qt::white);
-  if (rows_.isEmpty()) {
-    p.drawText(rect(), Qt::AlignCenter, "No trajectories recorded yet.");
-    return;
-  }
-  const int cols = rows_.first().size();
-  const int title_h = fontMetrics().height() + 6;
-  int left = 4;
-  for (const QString& t : row_titles_) left = std::max(left, fontMetrics().horizontalAdvance(t) + 10);
-  const int cell =
-      std::max(8, std::min((width() - left - 4) / std::max(1, cols), (height() - title_h - 8) / int(rows_.size())));
-  p.setRenderHint(QPainter::SmoothPixmapTransform, false);
-  for (int c = 0; c < cols && c < titles_.size(); ++c) {
-    QFont f = font();
-    f.setBold(c == highlight_);
-    p.setFont(f);
-    p.drawText(QRect(left + c * cell, 2, cell, title_h), Qt::AlignCenter, titles_[c]);
-  }
-  p.setFont(font());
-  for (int r = 0; r < rows_.size(); ++r) {
-    if (r < row_titles_.size())
-      p.drawText(QRect(2, title_h + r * cell, left - 6, cell), Qt::AlignRight | Qt::AlignVCenter, row_titles_[r]);
-    for (int c = 0; c < rows_[r].size(); ++c)
-      p.drawImage(QRect(left + c * cell + 1, title_h + r * cell + 1, cell - 2, cell - 2), rows_[r][c]);
-  }
-  if (highlight_ >= 0 && highlight_ < cols) {
-    p.setPen(QPen(QColor(214, 39, 40), 2));
-    p.setBrush(Qt::NoBrush);
-    p.drawRect(QRect(left + highlight_ * cell, title_h, cell, int(rows_.size()) * cell));
-  }
-}
 
 TrajectoryPlayer::TrajectoryPlayer(QWidget* parent) : QWidget(parent) {
   source_box_ = new QComboBox(this);
@@ -487,7 +413,7 @@ void TrajectoryPlayer::redraw() {
   // runs record one path per source, so the rows are the sources; with several paths per source the rows are
   // the current source's samples.
   const Trajectory& t = trajectories_[current_];
-  QVector<int> columns = frameCount() <= 12 ? evenlySpaced(frameCount(), frameCount()) : evenlySpaced(frameCount(), 8);
+  QVector<int> columns = frameCount() <= 12 ? evenlySpacedIndices(frameCount(), frameCount()) : evenlySpacedIndices(frameCount(), 8);
   if (!columns.contains(frame_)) {
     columns.push_back(frame_);
     std::sort(columns.begin(), columns.end());
@@ -565,106 +491,6 @@ void TrajectoryPlayer::redraw2d() {
     if (!std::isnan(t.sourcePoint.x())) source_marker_->addData(t.sourcePoint.x(), t.sourcePoint.y());
   }
   plot_->replot(QCustomPlot::rpQueuedReplot);
-}
-
-QSize TrajectoryPlayer::figureSize() const {
-  return stack_->currentWidget()->size().isEmpty() || !isVisible() ? QSize(700, 600) : stack_->currentWidget()->size();
-}
-
-void TrajectoryPlayer::renderFigure(QCPPainter& painter, const QSize& size) {
-  if (stack_->currentWidget() == plot_) renderPlot(plot_, painter, size);
-  else renderWidget(grid_, painter, size);
-}
-
-void TrajectoryPlayer::writeFigureCsv(QTextStream& out) const {
-  out << "source,sample,frame,step,t,quantity,coordinates\n";
-  if (current_ >= trajectories_.size()) return;
-  const Trajectory& t = trajectories_[current_];
-  for (int k = 0; k < t.frames.size(); ++k)
-    for (int s = 0; s < t.count; ++s)
-      for (int q = 0; q < 2; ++q) {
-        const QVector<float>& v = q == 0 ? t.frames[k].x : t.frames[k].x0;
-        if (v.size() < (s + 1) * t.dim) continue;
-        out << t.source << ',' << s << ',' << k << ',' << t.frames[k].step << ',' << t.frames[k].t << ','
-            << (q == 0 ? "x_t" : "x0");
-        // Coordinates as one quoted space-separated field keeps the table rectangular for any dimension.
-        out << ",\"";
-        for (int d = 0; d < t.dim; ++d) out << (d ? " " : "") << v[s * t.dim + d];
-        out << "\"\n";
-      }
-}
-
-QVector<QImage> TrajectoryPlayer::renderFrames(const QSize& size) {
-  QVector<QImage> out;
-  const int keep = frame_;
-  for (int k = 0; k < frameCount(); ++k) {
-    setFrame(k);
-    QImage image(size, QImage::Format_ARGB32_Premultiplied);
-    image.fill(Qt::white);
-    QCPPainter painter(&image);
-    painter.setRenderHint(QPainter::Antialiasing);
-    painter.setMode(QCPPainter::pmNoCaching);
-    renderFigure(painter, size);
-    painter.end();
-    out.push_back(image);
-  }
-  setFrame(keep);
-  return out;
-}
-
-QImage TrajectoryPlayer::renderStrip(int frames, int cellSize) {
-  const QVector<int> columns = evenlySpaced(frameCount(), std::max(1, frames));
-  if (showingImages()) {
-    // Images: the samples x steps grid at those steps, one cell per image.
-    const int keep = frame_;
-    setFrame(columns.isEmpty() ? 0 : columns.last());
-    QVector<QVector<QImage>> rows;
-    QStringList titles, row_titles;
-    const int row_count = std::max(1, grid_rows_);
-    QImage strip(std::max(1, int(columns.size())) * cellSize, row_count * cellSize + 24,
-                 QImage::Format_ARGB32_Premultiplied);
-    strip.fill(Qt::white);
-    QPainter painter(&strip);
-    const bool one_path_each = std::all_of(trajectories_.begin(), trajectories_.end(),
-                                           [](const Trajectory& tr) { return tr.count == 1; });
-    for (int i = 0; i < columns.size(); ++i) {
-      painter.drawText(QRect(i * cellSize, 0, cellSize, 22), Qt::AlignCenter,
-                       QString("step %1").arg(trajectories_[current_].frames[columns[i]].step));
-      for (int r = 0; r < row_count; ++r) {
-        const Trajectory& tr = one_path_each ? trajectories_[std::min(r, int(trajectories_.size()) - 1)]
-                                             : trajectories_[current_];
-        const int sample = one_path_each ? 0 : r;
-        if (columns[i] >= tr.frames.size()) continue;
-        const QVector<float>& v = show_x0_ ? tr.frames[columns[i]].x0 : tr.frames[columns[i]].x;
-        if (v.size() < (sample + 1) * tr.dim) continue;
-        painter.drawImage(QRect(i * cellSize + 1, 24 + r * cellSize + 1, cellSize - 2, cellSize - 2),
-                          sampleToImage(v.constData() + sample * tr.dim, shape_));
-      }
-    }
-    painter.end();
-    setFrame(keep);
-    return strip;
-  }
-  QImage strip(std::max(1, int(columns.size())) * cellSize, cellSize + 24, QImage::Format_ARGB32_Premultiplied);
-  strip.fill(Qt::white);
-  const int keep = frame_;
-  QCPPainter painter(&strip);
-  painter.setRenderHint(QPainter::Antialiasing);
-  for (int i = 0; i < columns.size(); ++i) {
-    setFrame(columns[i]);
-    if (stack_->currentWidget() == plot_) plot_->replot(QCustomPlot::rpImmediateRefresh);
-    painter.save();
-    painter.translate(i * cellSize, 0);
-    painter.drawText(QRect(0, 0, cellSize, 22), Qt::AlignCenter,
-                     QString("step %1").arg(trajectories_[current_].frames[columns[i]].step));
-    painter.translate(0, 24);
-    painter.setClipRect(QRect(0, 0, cellSize, cellSize));
-    renderFigure(painter, QSize(cellSize, cellSize));
-    painter.restore();
-  }
-  painter.end();
-  setFrame(keep);
-  return strip;
 }
 
 }  // namespace otcs

@@ -7,6 +7,7 @@
 #include <QWidget>
 
 #include "widgets/figureexport.h"
+#include "widgets/samplegrid.h"
 #include "widgets/trajectorydata.h"
 
 class QCheckBox;
@@ -24,7 +25,6 @@ class QCPGraph;
 namespace otcs {
 
 class StyledPlot;
-class SampleGrid;
 
 class TrajectoryPlayer : public QWidget, public FigureSource {
   Q_OBJECT
@@ -116,26 +116,5 @@ class TrajectoryPlayer : public QWidget, public FigureSource {
   QCPGraph* heads_ = nullptr;
   QCPGraph* source_marker_ = nullptr;
 };
-
-// Samples × frames of image trajectories, painted from plain float data.
-class SampleGrid : public QWidget {
-  Q_OBJECT
- public:
-  explicit SampleGrid(QWidget* parent = nullptr);
-  void setImages(const QVector<QVector<QImage>>& rows, const QStringList& columnTitles,
-                 const QStringList& rowTitles = {}, int highlightColumn = -1);
-  QSize sizeHint() const override;
-
- protected:
-  void paintEvent(QPaintEvent* event) override;
-
- private:
-  QVector<QVector<QImage>> rows_;
-  QStringList titles_, row_titles_;
-  int highlight_ = -1;
-};
-
-// Converts one sample (channels × height × width floats, roughly in [-1, 1]) to an image.
-QImage sampleToImage(const float* data, const ImageShape& shape);
 
 }  // namespace otcs
