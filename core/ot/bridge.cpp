@@ -10,29 +10,13 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "core/common/timing.h"
 
 namespace otcs::ot {
-
-EmptyRowPolicy parse_empty_row_policy(const std::string& name) {
-  if (name == "keep_empty") return EmptyRowPolicy::KeepEmpty;
-  if (name == "next_source") return EmptyRowPolicy::NextSource;
-  if (name == "nearest") return EmptyRowPolicy::Nearest;
-  fail("unknown empty-row policy '{}' (expected keep_empty, next_source or nearest)", name);
-}
-
-std::string empty_row_policy_name(EmptyRowPolicy p) {
-  switch (p) {
-    case EmptyRowPolicy::KeepEmpty: return "keep_empty";
-    case EmptyRowPolicy::NextSource: return "next_source";
-    case EmptyRowPolicy::Nearest: return "nearest";
-  }
-  return "?";
-}
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // Scans one tile where V_ij = a_i + B_ij (B from one GEMM or one elementwise pass, a_i a per-row term, so the
 // tile is never rewritten) and appends the kept entries of H = relu(V) / (2 eps) in CSR order.
@@ -248,7 +232,7 @@ BridgeResult run_bridge(const torch::Tensor& u_in, const torch::Tensor& v_in, co
                  opt.threshold, empty_row_policy_name(opt.empty_rows),
                  opt.empty_rows == EmptyRowPolicy::NextSource ? ": those sources are replaced by the next one" : "");
   }
-  res.seconds_h = since(t0);
+  res.seconds_h = seconds_since(t0);
   return res;
 }
 
@@ -276,7 +260,7 @@ BridgeResult compute_bridge(Potential& u, Potential& v, const torch::Tensor& sou
   auto t0 = Clock::now();
   auto uu = evaluate_potential(u, source, options.potential_chunk);
   auto vv = evaluate_potential(v, target, options.potential_chunk);
-  const double tp = since(t0);
+  const double tp = seconds_since(t0);
   auto res = bridge_from_potentials(uu, vv, source, target, options);
   res.seconds_potentials = tp;
   return res;

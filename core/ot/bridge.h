@@ -15,16 +15,6 @@
 
 namespace otcs::ot {
 
-// What to do with a source row that keeps no entry.
-enum class EmptyRowPolicy {
-  KeepEmpty,   // leave it empty; redirect[i] = -1 (the sampler must skip it)
-  NextSource,  // the released behaviour: the sampler uses the next source (cyclically) with entries instead;
-               // H keeps the row empty and redirect[i] names that source
-  Nearest,     // store the single entry argmax_j (u_i + v_j - G_ij) with the value `threshold` (the row has one
-               // candidate, so only its presence matters for resampling); redirect[i] = i
-};
-EmptyRowPolicy parse_empty_row_policy(const std::string& name);  // "keep_empty", "next_source", "nearest"
-std::string empty_row_policy_name(EmptyRowPolicy p);
 
 struct BridgeOptions {
   CostKind cost = CostKind::L2;

@@ -8,24 +8,6 @@
 
 namespace otcs::ot {
 
-CostKind parse_cost(const std::string& name) {
-  if (name == "l2") return CostKind::L2;
-  if (name == "l1") return CostKind::L1;
-  if (name == "cosine") return CostKind::Cosine;
-  if (name == "sqeuclidean") return CostKind::SqEuclidean;
-  fail("unknown cost '{}' (expected l2, l1, cosine or sqeuclidean)", name);
-}
-
-std::string cost_name(CostKind kind) {
-  switch (kind) {
-    case CostKind::L2: return "l2";
-    case CostKind::L1: return "l1";
-    case CostKind::Cosine: return "cosine";
-    case CostKind::SqEuclidean: return "sqeuclidean";
-  }
-  return "?";
-}
-
 namespace {
 
 torch::ScalarType common_dtype(const torch::Tensor& x, const torch::Tensor& y) {

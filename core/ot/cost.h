@@ -10,18 +10,10 @@
 
 #include <torch/types.h>
 
+#include "core/ot/kinds.h"
+
 namespace otcs::ot {
 
-enum class CostKind {
-  L2,           // mean_d (x - y)^2           (GEMM identity; clamped at 0)
-  L1,           // mean_d |x - y|             (no GEMM shortcut; tiled cdist)
-  Cosine,       // 1 - <x/|x|, y/|y|>          (normalised GEMM; a zero row counts as cos = 0)
-  SqEuclidean,  // sum_d (x - y)^2            (GEMM identity; clamped at 0)
-};
-
-// "l2", "l1", "cosine", "sqeuclidean"; throws UserError naming the accepted values otherwise.
-CostKind parse_cost(const std::string& name);
-std::string cost_name(CostKind kind);
 
 // The full cost matrix [n, m]. Computed in float64 when either input is float64, else float32.
 // Inputs must be 2-D with the same number of columns (std::invalid_argument otherwise).

@@ -55,7 +55,8 @@ struct GuidanceOptions {
   // keypoints' one-hot labels spread over a symmetric cosine kNN graph of each set (Zhou et al. 2004,
   // F = a S F + (1 - a) Y with S = D^-1/2 W D^-1/2), then R = F / sum F: relations that follow the data manifold,
   // for raw pixels where one exemplar per class is far from most of its class in Euclidean terms.
-  enum class Relation { Softmax, Propagation } relation = Relation::Softmax;
+  using Relation = ot::Relation;
+  Relation relation = Relation::Softmax;
   int64_t neighbors = 10;
   double propagation_alpha = 0.99;
   int64_t propagation_iterations = 200;

@@ -14,34 +14,6 @@
 
 namespace otcs::ot {
 
-Activation parse_activation(const std::string& name) {
-  if (name == "silu") return Activation::SiLU;
-  if (name == "relu") return Activation::ReLU;
-  if (name == "tanh") return Activation::Tanh;
-  if (name == "leaky_relu") return Activation::LeakyReLU;
-  if (name == "gelu") return Activation::GELU;
-  fail("unknown activation '{}' (expected silu, relu, tanh, leaky_relu or gelu)", name);
-}
-
-std::string activation_name(Activation a) {
-  switch (a) {
-    case Activation::SiLU: return "silu";
-    case Activation::ReLU: return "relu";
-    case Activation::Tanh: return "tanh";
-    case Activation::LeakyReLU: return "leaky_relu";
-    case Activation::GELU: return "gelu";
-  }
-  return "?";
-}
-
-PotentialKind parse_potential_kind(const std::string& name) {
-  if (name == "mlp") return PotentialKind::Mlp;
-  if (name == "tabular") return PotentialKind::Tabular;
-  fail("unknown potential '{}' (expected mlp or tabular)", name);
-}
-
-std::string potential_kind_name(PotentialKind k) { return k == PotentialKind::Mlp ? "mlp" : "tabular"; }
-
 namespace {
 
 torch::Tensor activate(const torch::Tensor& x, Activation a) {

@@ -8,15 +8,9 @@
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
+#include "core/ot/kinds.h"
+
 namespace otcs::ot {
-
-enum class Activation { SiLU, ReLU, Tanh, LeakyReLU, GELU };
-Activation parse_activation(const std::string& name);  // "silu", "relu", "tanh", "leaky_relu", "gelu"
-std::string activation_name(Activation a);
-
-enum class PotentialKind { Mlp, Tabular };
-PotentialKind parse_potential_kind(const std::string& name);  // "mlp", "tabular"
-std::string potential_kind_name(PotentialKind k);
 
 // Everything needed to rebuild a potential before loading its parameters (stored in checkpoints).
 struct PotentialSpec {

@@ -89,19 +89,13 @@ Project parse_project(const std::string& text, const std::string& name, const st
   {
     Reader s = stages.object("ot", "ot_stage");
     auto& o = p.ot;
-    o.solver = s.string("solver", o.solver);
-    if (o.solver != "exact" && o.solver != "tabular" && o.solver != "mlp" && o.solver != "dense")
-      s.error(s.at("solver"), fmt::format("expected exact, dense, tabular or mlp, got '{}'", o.solver));
-    o.cost = s.string("cost", o.cost);
-    if (o.cost != "l2" && o.cost != "l1" && o.cost != "cosine" && o.cost != "sqeuclidean")
-      s.error(s.at("cost"), fmt::format("expected l2, l1, cosine or sqeuclidean, got '{}'", o.cost));
+    o.solver = s.choice("solver", o.solver, ot::parse_ot_solver);
+    o.cost = s.choice("cost", o.cost, ot::parse_cost);
     o.epsilon = s.positive("epsilon", o.epsilon);
     o.tau = s.positive("tau", o.tau);
     o.tau_target = s.non_negative("tau_target", 0.0);
     o.alpha = s.unit_interval("alpha", o.alpha);
-    o.relation = s.string("relation", o.relation);
-    if (o.relation != "softmax" && o.relation != "propagation")
-      s.error(s.at("relation"), fmt::format("expected softmax or propagation, got '{}'", o.relation));
+    o.relation = s.choice("relation", o.relation, ot::parse_relation);
     o.neighbors = s.positive_integer("neighbors", o.neighbors);
     o.propagation_alpha = s.unit_interval("propagation_alpha", o.propagation_alpha);
     o.propagation_iterations = s.positive_integer("propagation_iterations", o.propagation_iterations);
@@ -113,7 +107,7 @@ Project parse_project(const std::string& text, const std::string& name, const st
     Reader pot = s.object("potential", "potential");
     o.width = pot.positive_integer("width", o.width);
     o.depth = pot.non_negative_integer("depth", o.depth);
-    o.activation = pot.string("activation", o.activation);
+    o.activation = pot.choice("activation", o.activation, ot::parse_activation);
     pot.finish();
     o.checkpoint_every = s.positive_integer("checkpoint_every", o.checkpoint_every);
     s.finish();
@@ -124,9 +118,7 @@ Project parse_project(const std::string& text, const std::string& name, const st
     auto& b = p.bridge;
     b.threshold = s.non_negative("threshold", b.threshold);
     b.row_cap = s.non_negative_integer("row_cap", 0);
-    b.empty_rows = s.string("empty_rows", b.empty_rows);
-    if (b.empty_rows != "keep_empty" && b.empty_rows != "next_source" && b.empty_rows != "nearest")
-      s.error(s.at("empty_rows"), fmt::format("expected keep_empty, next_source or nearest, got '{}'", b.empty_rows));
+    b.empty_rows = s.choice("empty_rows", b.empty_rows, ot::parse_empty_row_policy);
     b.apply_mask = s.boolean("apply_mask", false);
     s.finish();
     p.canonical["bridge"] = s.raw().dump();

@@ -11,6 +11,7 @@
 
 #include "core/data/specs.h"
 #include "core/diffusion/specs.h"
+#include "core/ot/kinds.h"
 
 namespace otcs::session {
 
@@ -54,13 +55,13 @@ struct KeypointSpec {
 };
 
 struct OtStageSpec {
-  std::string solver = "exact";     // exact | tabular | mlp
-  std::string cost = "l2";          // l2 | l1 | cosine | sqeuclidean
+  ot::OtSolver solver = ot::OtSolver::Exact;
+  ot::CostKind cost = ot::CostKind::L2;
   double epsilon = 1e-3;
   double tau = 0.1;                 // keypoint relation temperature (source side)
   double tau_target = 0;            // <= 0: tau
   double alpha = 1.0;               // G = (1 - alpha) C + alpha g (1: pure guiding, as released)
-  std::string relation = "softmax"; // keypoint relation vectors: softmax (released) | propagation (kNN graph)
+  ot::Relation relation = ot::Relation::Softmax;  // keypoint relation vectors: softmax (released) | kNN propagation
   int64_t neighbors = 10;           // propagation: k of the cosine kNN graph
   double propagation_alpha = 0.99;  // propagation: F = a S F + (1 - a) Y
   int64_t propagation_iterations = 200;
@@ -70,14 +71,14 @@ struct OtStageSpec {
   double lr = 1e-4;
   uint64_t seed = 0;
   int64_t width = 256, depth = 2;   // mlp potentials
-  std::string activation = "silu";
+  ot::Activation activation = ot::Activation::SiLU;
   int64_t checkpoint_every = 2000;
 };
 
 struct BridgeStageSpec {
   double threshold = 0.1;
   int64_t row_cap = 0;
-  std::string empty_rows = "next_source";  // keep_empty | next_source | nearest
+  ot::EmptyRowPolicy empty_rows = ot::EmptyRowPolicy::NextSource;
   bool apply_mask = false;
 };
 

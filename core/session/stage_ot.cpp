@@ -34,11 +34,11 @@ std::optional<ot::GuidanceOptions> guidance_options(const StageContext& ctx) {
   if (ctx.keypoints.size() == 0) return std::nullopt;
   const auto& o = ctx.project.ot;
   ot::GuidanceOptions g;
-  g.cost = ot::parse_cost(o.cost);
+  g.cost = o.cost;
   g.tau = o.tau;
   g.tau_target = o.tau_target;
   g.alpha = o.alpha;
-  if (o.relation == "propagation") g.relation = ot::GuidanceOptions::Relation::Propagation;
+  g.relation = o.relation;
   g.neighbors = o.neighbors;
   g.propagation_alpha = o.propagation_alpha;
   g.propagation_iterations = o.propagation_iterations;
@@ -51,7 +51,7 @@ std::optional<ot::GuidanceOptions> guidance_options(const StageContext& ctx) {
 ot::ExactResult solve_exact_problem(const StageContext& ctx, const torch::Tensor& source, const torch::Tensor& target,
                                     const ot::KeypointPairs& keypoints, const ot::ExactOptions& options) {
   const auto& o = ctx.project.ot;
-  const auto cost = ot::parse_cost(o.cost);
+  const auto cost = o.cost;
   auto xs = source.to(torch::kFloat64), yt = target.to(torch::kFloat64);
   auto C = ot::cost_matrix(xs, yt, cost);
   torch::Tensor G = C, M;
@@ -72,7 +72,7 @@ StageOutcome run_ot_stage(StageContext& ctx) {
   torch::Tensor u, v;
   nlohmann::json report;
 
-  if (o.solver == "dense") {
+  if (o.solver == ot::OtSolver::Dense) {
     // The whole guided cost in memory, then exact block-coordinate ascent (core/ot/dense.h).
     auto xs = ctx.source, yt = ctx.target;
     const int64_t n = xs.size(0), m = yt.size(0);
@@ -83,7 +83,7 @@ StageOutcome run_ot_stage(StageContext& ctx) {
     std::unique_ptr<ot::KeypointGuidance> guidance;
     if (auto g = guidance_options(ctx)) guidance = std::make_unique<ot::KeypointGuidance>(xs, yt, ctx.keypoints, *g);
     auto ti = torch::arange(m, torch::kInt64);
-    const auto cost = ot::parse_cost(o.cost);
+    const auto cost = o.cost;
     for (int64_t b = 0; b < n; b += 1024) {
       const int64_t len = std::min<int64_t>(1024, n - b);
       auto si = torch::arange(b, b + len, torch::kInt64);
@@ -135,9 +135,9 @@ StageOutcome run_ot_stage(StageContext& ctx) {
     report = {{"solver", "dense"}, {"dual_objective", res.dual_objective}, {"transport_cost", res.transport_cost},
               {"marginal_error_rows", res.marginal_error_rows}, {"marginal_error_cols", res.marginal_error_cols},
               {"sweeps", res.sweeps}, {"seconds", seconds_since(t0)}};
-  } else if (o.solver == "exact") {
+  } else if (o.solver == ot::OtSolver::Exact) {
     ctx.log(LogEvent::Level::Info, fmt::format("ot: exact solve of the {} x {} problem (cost {}, epsilon {:g}{})",
-                                               ctx.source.size(0), ctx.target.size(0), o.cost, o.epsilon,
+                                               ctx.source.size(0), ctx.target.size(0), ot::cost_name(o.cost), o.epsilon,
                                                ctx.keypoints.size() ? fmt::format(", {} keypoint pairs, tau {:g}, "
                                                                                   "alpha {:g}",
                                                                                   ctx.keypoints.size(), o.tau, o.alpha)
@@ -171,17 +171,17 @@ StageOutcome run_ot_stage(StageContext& ctx) {
               {"kkt", res.kkt}, {"newton_iterations", res.newton_iterations}, {"seconds", seconds_since(t0)}};
   } else {
     ot::TrainerOptions opt;
-    opt.cost = ot::parse_cost(o.cost);
+    opt.cost = o.cost;
     opt.epsilon = o.epsilon;
     opt.batch_size = o.batch;
     opt.iterations = o.iterations;
     opt.lr = o.lr;
     opt.seed = o.seed;
     for (auto* spec : {&opt.u_spec, &opt.v_spec}) {
-      spec->kind = ot::parse_potential_kind(o.solver == "tabular" ? "tabular" : "mlp");
+      spec->kind = o.solver == ot::OtSolver::Tabular ? ot::PotentialKind::Tabular : ot::PotentialKind::Mlp;
       spec->width = o.width;
       spec->depth = o.depth;
-      spec->activation = ot::parse_activation(o.activation);
+      spec->activation = o.activation;
     }
     opt.guidance = guidance_options(ctx);
     // Primal diagnostics of the batch plan (transport cost, marginal errors) about 100 times per run.
@@ -275,7 +275,7 @@ StageOutcome run_ot_stage(StageContext& ctx) {
     v = ot::evaluate_potential(*trainer.v(), trainer.v()->needs_features() ? ctx.target : torch::Tensor());
     ot::save_potential((dir / "u_potential.pt").string(), *trainer.u());
     ot::save_potential((dir / "v_potential.pt").string(), *trainer.v());
-    report = {{"solver", o.solver}, {"iterations", trainer.step()}, {"seconds", seconds_since(t0)}};
+    report = {{"solver", ot::ot_solver_name(o.solver)}, {"iterations", trainer.step()}, {"seconds", seconds_since(t0)}};
   }
   io::write_npy((dir / "u.npy").string(), u.to(torch::kFloat64));
   io::write_npy((dir / "v.npy").string(), v.to(torch::kFloat64));
@@ -291,11 +291,11 @@ StageOutcome run_bridge_stage(StageContext& ctx) {
   auto u = io::read_npy((ctx.dir(Stage::Ot) / "u.npy").string());
   auto v = io::read_npy((ctx.dir(Stage::Ot) / "v.npy").string());
   ot::BridgeOptions opt;
-  opt.cost = ot::parse_cost(o.cost);
+  opt.cost = o.cost;
   opt.epsilon = o.epsilon;
   opt.threshold = b.threshold;
   opt.row_cap = b.row_cap;
-  opt.empty_rows = ot::parse_empty_row_policy(b.empty_rows);
+  opt.empty_rows = b.empty_rows;
   opt.apply_mask = b.apply_mask;
   const bool small = ctx.source.size(0) * ctx.target.size(0) <= 20'000'000;
   opt.dtype = small ? torch::kFloat64 : torch::kFloat32;
@@ -314,9 +314,9 @@ StageOutcome run_bridge_stage(StageContext& ctx) {
   if (empty > 0)
     ctx.log(LogEvent::Level::Warning,
             fmt::format("bridge: {} of {} source rows keep no entry above {:g}; policy {} ({})", empty, res.H.rows,
-                        b.threshold, b.empty_rows,
-                        b.empty_rows == "next_source" ? "the released behaviour: the next source with entries is used"
-                        : b.empty_rows == "keep_empty" ? "those sources are never drawn"
+                        b.threshold, ot::empty_row_policy_name(b.empty_rows),
+                        b.empty_rows == ot::EmptyRowPolicy::NextSource ? "the released behaviour: the next source with entries is used"
+                        : b.empty_rows == ot::EmptyRowPolicy::KeepEmpty ? "those sources are never drawn"
                                                        : "each keeps its single best target"));
   const double mean_nnz = double(res.H.nnz()) / double(std::max<int64_t>(1, res.H.rows));
   ctx.log(LogEvent::Level::Info, fmt::format("bridge: H is {} x {} with {} entries ({:.1f} per source row)",
@@ -324,7 +324,7 @@ StageOutcome run_bridge_stage(StageContext& ctx) {
   ctx.emit(HReadyEvent{res.H.rows, res.H.cols, res.H.nnz(), empty, h_path});
   mark_done(ctx, Stage::Bridge,
             {{"rows", res.H.rows}, {"cols", res.H.cols}, {"nnz", res.H.nnz()}, {"empty_rows", empty},
-             {"empty_row_policy", b.empty_rows}, {"threshold", b.threshold},
+             {"empty_row_policy", ot::empty_row_policy_name(b.empty_rows)}, {"threshold", b.threshold},
              {"seconds", res.seconds_potentials + res.seconds_h}});
   return {StageOutcome::Status::Done, fmt::format("{} entries", res.H.nnz())};
 }

@@ -47,7 +47,7 @@ private Q_SLOTS:
     QCOMPARE(p.keypoint_rule.rule, std::string("class_medoid"));
     QCOMPARE(p.keypoint_rule.class_pairs.size(), size_t(2));
     QCOMPARE(p.keypoint_rule.class_pairs[1].second, int64_t(7));
-    QCOMPARE(p.ot.relation, std::string("propagation"));
+    QVERIFY(p.ot.relation == ot::Relation::Propagation);
     QCOMPARE(p.ot.neighbors, int64_t(7));
     QCOMPARE(p.ot.adam_steps, int64_t(10));
     QVERIFY(p.image_eval.test_target.is_images());

@@ -89,9 +89,9 @@ private Q_SLOTS:
     QCOMPARE(p.score.network.hidden, int64_t(64));
     QCOMPARE(p.score.schedule.steps, int64_t(1000));  // released T
     QCOMPARE(p.score.schedule.beta_end, 0.02);
-    QCOMPARE(p.ot.solver, std::string("exact"));
+    QVERIFY(p.ot.solver == otcs::ot::OtSolver::Exact);
     QCOMPARE(p.bridge.threshold, 0.1);
-    QCOMPARE(p.bridge.empty_rows, std::string("next_source"));
+    QVERIFY(p.bridge.empty_rows == otcs::ot::EmptyRowPolicy::NextSource);
     QCOMPARE(int(p.sample.sources.size()), 2);
     QVERIFY(p.eval.enabled);
   }
