@@ -34,6 +34,7 @@
 #include "app/gui/methodsrunner.h"
 #include "app/gui/projectdocument.h"
 #include "app/gui/projectoverview.h"
+#include "app/gui/projectschema.h"
 #include "app/gui/runpanel.h"
 #include "app/gui/runscontroller.h"
 #include "app/gui/runsdirectory.h"
@@ -610,6 +611,7 @@ void MainWindow::createDocks() {
   project_tree_->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
   // The settings editor: double-click a value to edit it; the edit goes through the project's undo stack.
   project_tree_->setEditTriggers(QAbstractItemView::EditKeyPressed);
+  project_tree_->setItemDelegateForColumn(1, new ProjectValueDelegate(project_tree_));  // lists for enum keys
   project_tree_->setToolTip("The project file. Double-click a value (or press F2) to edit it; Edit > Undo reverts.");
   connect(project_tree_, &QTreeWidget::itemDoubleClicked, this, [this](QTreeWidgetItem* item, int) {
     if (item->flags() & Qt::ItemIsEditable) project_tree_->editItem(item, 1);
@@ -892,9 +894,10 @@ bool MainWindow::importDatasetDialog(const std::function<void(ImportDialog&)>& p
 bool MainWindow::editProjectValue(const QStringList& path, const QString& text) {
   QString key, error;
   QJsonValue value;
-  if (!applyTreeEdit(document_->json(), path, text, &key, &value, &error)) {
+  if (!applyCheckedTreeEdit(document_->json(), path, text, &key, &value, &error)) {
     refreshProject();  // puts the old value back in the tree
-    reportError(error);
+    spdlog::warn("{}", error.toStdString());
+    statusBar()->showMessage(error, 10000);
     return false;
   }
   if (value == document_->json().value(key)) {

@@ -67,8 +67,8 @@ class MainWindow : public QMainWindow {
   RunPanel* runPanel() const { return run_panel_; }
   const ProjectData& projectData() const { return data_; }
   // The settings editor (the project dock's tree): sets the scalar at `path` (e.g. {"stages", "score", "lr"})
-  // from `text`, parsed as the value's type, as one undoable edit. A bad text raises an error dialog and changes
-  // nothing; returns whether the text was accepted.
+  // from `text`, parsed as the value's type and checked against the project schema, as one undoable edit. A text
+  // that does not fit changes nothing and the status bar says what the key takes; returns whether it was accepted.
   bool editProjectValue(const QStringList& path, const QString& text);
   // File > Import dataset…: the dialog (after `prepare`, used by tests to fill and accept it); an accepted import
   // replaces data.<side> as one undoable edit. Returns whether one was applied.

@@ -11,6 +11,8 @@
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
+#include "app/gui/projectschema.h"
+
 namespace otcs::workbench {
 namespace {
 
@@ -62,6 +64,7 @@ void fillJsonTree(QTreeWidget* tree, const QJsonObject& json) {
   tree->clear();
   auto* root = tree->invisibleRootItem();
   for (auto it = json.begin(); it != json.end(); ++it) addJson(root, it.key(), it.value(), 0);
+  describeJsonTree(tree, json);
   if (first) {
     tree->expandToDepth(0);
     return;

@@ -24,7 +24,8 @@ class ProjectOverview : public QWidget {
 
 // Fills a tree with the project JSON (objects and arrays expand; long arrays are summarised). Scalar leaves
 // (numbers, strings, booleans, null) are marked editable; the expansion of items that exist before and after a
-// refill is kept. Emits no itemChanged while filling.
+// refill is kept. Keys the project schema describes get its description, type, range and default as tooltips
+// (projectschema.h). Emits no itemChanged while filling.
 void fillJsonTree(QTreeWidget* tree, const QJsonObject& json);
 
 // The settings editor behind the project tree: the JSON path of an item ("stages", "score", "lr"; array elements
