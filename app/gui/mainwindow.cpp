@@ -148,20 +148,19 @@ void MainWindow::createViews() {
   methods_page_->setObjectName("methodsPage");
   methods_runner_ = new MethodsRunner(methods_page_);
   methods_runner_->setObjectName("methodsRunner");
-  methods_runner_->setThreads(otcs::default_threads() > 1 ? otcs::default_threads() - 1 : 1);
   methods_ = new MethodsView(methods_page_);
   methods_->setObjectName("methodsView");
   auto* methods_layout = new QVBoxLayout(methods_page_);
   methods_layout->addWidget(methods_runner_);
   methods_layout->addWidget(methods_, 1);
   views_->addTab(methods_page_, "Methods");
-  // The runner's settings are project edits (undoable, saved with the project); its child process reads the
-  // project file, so a modified project is saved before a command starts.
+  // The runner's settings are project edits (undoable, saved with the project); its jobs read the project file,
+  // so a modified project is saved before a job starts.
   connect(methods_runner_, &MethodsRunner::projectEdit, this,
           [this](const QString& key, const QJsonValue& value, const QString& text) { document_->setValue(key, value, text); });
   methods_runner_->setBeforeStart([this](QString* error) {
     if (document_->path().isEmpty()) {
-      *error = "Methods: save the project first (the otcs command reads it from its file).";
+      *error = "Methods: save the project first (the job reads it from its file).";
       return false;
     }
     if (document_->isModified() && !saveProject(document_->path())) {
@@ -173,12 +172,11 @@ void MainWindow::createViews() {
   connect(methods_runner_, &MethodsRunner::logLine, this, [this](int level, const QString& text) {
     if (log_view_) log_view_->appendLine(level, text);
   });
-  connect(methods_runner_, &MethodsRunner::lossPoint, this, [this](const QString& series, double step, double loss) {
-    losses_->addPoints("score", series, {step}, {loss});
-  });
+  connect(methods_runner_->controller(), &JobController::lossPoints, this,
+          [this](const LossBatch& b) { losses_->addPoints(b.stage, b.series, b.steps, b.values); });
   connect(methods_runner_, &MethodsRunner::finished, this, [this](bool ok, const QString& runDir) {
     loadMethodsFiles(runDir);
-    statusBar()->showMessage(ok ? "Methods: finished" : "Methods: the command failed (see the log)", 5000);
+    statusBar()->showMessage(ok ? "Methods: finished" : "Methods: the job did not finish (see the log)", 5000);
   });
 
   connect(pair_editor_, &PairEditor::statusMessage, this, [this](const QString& text) {
@@ -986,12 +984,13 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     session_->waitForIdle(60000);
   }
   if (methods_runner_->busy()) {
-    if (interactive_ && QMessageBox::question(this, "A Methods command is running",
-                                              "Stop it (a training in progress is lost) and quit?") != QMessageBox::Yes) {
+    if (interactive_ && QMessageBox::question(this, "A Methods job is running",
+                                              "Stop it (a training saves a checkpoint that Train resumes) and quit?") != QMessageBox::Yes) {
       event->ignore();
       return;
     }
     methods_runner_->stop();
+    methods_runner_->controller()->waitForIdle(60000);
   }
   if (!maybeSave()) {
     event->ignore();

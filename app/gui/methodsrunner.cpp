@@ -1,7 +1,6 @@
 #include "app/gui/methodsrunner.h"
 
 #include <QComboBox>
-#include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
 #include <QFormLayout>
@@ -11,32 +10,31 @@
 #include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
-#include <QRegularExpression>
+#include <QSignalBlocker>
 #include <QSpinBox>
-#include <QStandardPaths>
 #include <QVBoxLayout>
+
+#include "core/common/error.h"
+#include "core/run/run_meta.h"
 
 namespace otcs::workbench {
 
 namespace {
 
-QString defaultProgram() {
-  const QString beside = QDir(QCoreApplication::applicationDirPath()).filePath("otcs");
-  if (QFileInfo(beside).isExecutable()) return beside;
-  const QString found = QStandardPaths::findExecutable("otcs");
-  return found.isEmpty() ? beside : found;
-}
+using session::GenRunFiles;
 
-// spdlog's "[time] [level] text" prefix, to keep the child's level in our log.
-int levelOf(const QString& line) {
-  if (line.contains("[error]") || line.contains("[critical]") || line.startsWith("otcs: error")) return 4;
-  if (line.contains("[warning]")) return 3;
-  return 2;
+QString actionName(MethodsRunner::Action action) {
+  switch (action) {
+    case MethodsRunner::Action::Train: return "training";
+    case MethodsRunner::Action::Sample: return "DPM-OT sampling";
+    case MethodsRunner::Action::Compare: return "the EDM/AOT comparison";
+  }
+  return "?";
 }
 
 }  // namespace
 
-MethodsRunner::MethodsRunner(QWidget* parent) : QWidget(parent), program_(defaultProgram()) {
+MethodsRunner::MethodsRunner(QWidget* parent) : QWidget(parent), controller_(new JobController(this)) {
   method_ = new QComboBox(this);
   method_->setObjectName("genMethod");
   method_->addItem("EDM, noise paired at random", "edm");
@@ -63,14 +61,17 @@ MethodsRunner::MethodsRunner(QWidget* parent) : QWidget(parent), program_(defaul
 
   train_ = new QPushButton("Train", this);
   train_->setObjectName("genTrain");
-  train_->setToolTip("otcs gen-train into RUN/edm or RUN/aot");
+  train_->setToolTip("Train into RUN/edm or RUN/aot (as otcs gen-train)");
   sample_ = new QPushButton("Sample with DPM-OT", this);
   sample_->setObjectName("genSample");
-  sample_->setToolTip("otcs dpmot on the chosen method's model, into RUN/dpmot-m<M>");
+  sample_->setToolTip("DPM-OT on the chosen method's model, into RUN/dpmot-m<M> (as otcs dpmot)");
   compare_ = new QPushButton("Compare EDM and AOT", this);
   compare_->setObjectName("genCompare");
-  compare_->setToolTip("otcs aot-compare: both models (reused when trained with the same settings), quality "
-                       "and curvature against NFE, into RUN/report.json");
+  compare_->setToolTip("Both models (reused when trained with the same settings), quality and curvature "
+                       "against NFE, into RUN/report.json (as otcs aot-compare)");
+  pause_ = new QPushButton("Pause", this);
+  pause_->setObjectName("genPause");
+  pause_->setCheckable(true);
   stop_ = new QPushButton("Stop", this);
   stop_->setObjectName("genStop");
   bar_ = new QProgressBar(this);
@@ -94,6 +95,7 @@ MethodsRunner::MethodsRunner(QWidget* parent) : QWidget(parent), program_(defaul
   buttons->addWidget(train_);
   buttons->addWidget(sample_);
   buttons->addWidget(compare_);
+  buttons->addWidget(pause_);
   buttons->addWidget(stop_);
   buttons->addStretch(1);
   auto* row = new QHBoxLayout;
@@ -126,15 +128,21 @@ MethodsRunner::MethodsRunner(QWidget* parent) : QWidget(parent), program_(defaul
   connect(sample_, &QPushButton::clicked, this, [run] { run(Action::Sample); });
   connect(compare_, &QPushButton::clicked, this, [run] { run(Action::Compare); });
   connect(stop_, &QPushButton::clicked, this, &MethodsRunner::stop);
+  connect(pause_, &QPushButton::toggled, this, [this](bool on) { on ? pause() : resume(); });
+  connect(controller_, &JobController::progress, this, &MethodsRunner::onProgress);
+  connect(controller_, &JobController::stageEvent, this,
+          [this](const QString& stage, const QString& what, const QString& detail) {
+            status_->setText(QString("Running %1: %2 %3%4")
+                                 .arg(action_text_, stage, what, detail.isEmpty() ? QString() : " (" + detail + ")"));
+          });
+  connect(controller_, &JobController::stateChanged, this, [this] { syncControls(); });
+  connect(controller_, &JobController::finished, this, &MethodsRunner::onFinished);
   syncControls();
 }
 
 MethodsRunner::~MethodsRunner() {
-  if (busy()) {
-    process_->disconnect(this);
-    process_->kill();
-    process_->waitForFinished(3000);
-  }
+  // The controller (a child) stops the job and waits for it; nothing of it must reach this half-destroyed widget.
+  controller_->disconnect(this);
 }
 
 void MethodsRunner::setProject(const QString& projectPath, const QJsonObject& json, const QString& runDir) {
@@ -166,13 +174,18 @@ void MethodsRunner::syncControls() {
   train_->setToolTip(trained ? QString("%1 already holds a model; move it away (or choose the other method) to train "
                                        "again")
                                    .arg(QDir::toNativeSeparators(modelDir()))
-                             : "otcs gen-train into RUN/edm or RUN/aot");
+                             : "Train into RUN/edm or RUN/aot (as otcs gen-train)");
   compare_->setEnabled(ready && !running);
   sample_->setEnabled(ready && !running && trained);
   sample_->setToolTip(sample_->isEnabled() || !ready
-                          ? "otcs dpmot on the chosen method's model, into RUN/dpmot-m<M>"
-                          : QString("Train first: no model at %1").arg(QDir(modelDir()).filePath("model.pt")));
-  stop_->setEnabled(running);
+                          ? "DPM-OT on the chosen method's model, into RUN/dpmot-m<M> (as otcs dpmot)"
+                          : QString("Train first: no model at %1").arg(QDir(modelDir()).filePath(GenRunFiles::model)));
+  stop_->setEnabled(running && controller_->state() != JobController::State::Stopping);
+  pause_->setEnabled(running && controller_->state() != JobController::State::Stopping);
+  if (!running && pause_->isChecked()) {
+    const QSignalBlocker block(pause_);
+    pause_->setChecked(false);
+  }
   if (!ready && !running) status_->setText("Open a generation project (\"kind\": \"generation\") to train and "
                                            "sample with AOT and DPM-OT here.");
   else if (!running && status_->text().startsWith("Open a generation"))
@@ -195,31 +208,36 @@ bool MethodsRunner::trainsWithAot() const {
   return json_.value("train").toObject().value("method").toString("edm") == "aot";
 }
 
-QString MethodsRunner::modelDir() const { return QDir(run_dir_).filePath(trainsWithAot() ? "aot" : "edm"); }
+QString MethodsRunner::modelDir() const {
+  return QDir(run_dir_).filePath(trainsWithAot() ? GenRunFiles::aot_model_dir : GenRunFiles::plain_model_dir);
+}
 
-bool MethodsRunner::hasModel() const { return QFileInfo::exists(QDir(modelDir()).filePath("model.pt")); }
+bool MethodsRunner::hasModel() const { return QFileInfo::exists(QDir(modelDir()).filePath(GenRunFiles::model)); }
 
-QStringList MethodsRunner::arguments(Action action) const {
-  const QJsonObject train = json_.value("train").toObject(), dpmot = json_.value("dpmot").toObject();
-  QStringList args;
-  switch (action) {
-    case Action::Train:
-      args << "gen-train" << project_path_ << "--out" << modelDir() << "--aot"
-           << QString::number(trainsWithAot() ? train.value("aot").toInt(512) : 0);
-      break;
-    case Action::Sample: {
-      const int m = dpmot.value("M").toInt(3);
-      args << "dpmot" << "--run" << modelDir() << "--M" << QString::number(m) << "--source"
-           << dpmot.value("source").toString("uniform") << "--out"
-           << QDir(run_dir_).filePath(QString("dpmot-m%1").arg(m));
-      break;
-    }
-    case Action::Compare:
-      args << "aot-compare" << project_path_ << "--out" << run_dir_;
-      break;
-  }
-  if (threads_ > 0) args << "--threads" << QString::number(threads_);
-  return args;
+session::GenTrainOptions MethodsRunner::trainOptions() const {
+  session::GenTrainOptions o;
+  o.project = project_path_.toStdString();
+  o.out_dir = modelDir().toStdString();
+  o.aot = trainsWithAot() ? json_.value("train").toObject().value("aot").toInt(512) : 0;
+  return o;
+}
+
+session::DpmotOptions MethodsRunner::sampleOptions() const {
+  const QJsonObject dpmot = json_.value("dpmot").toObject();
+  const int m = dpmot.value("M").toInt(3);
+  session::DpmotOptions o;
+  o.run_dir = modelDir().toStdString();
+  o.out_dir = QDir(run_dir_).filePath(QString::fromStdString(GenRunFiles::dpmot_dir(m))).toStdString();
+  o.m = m;
+  o.source = dpmot.value("source").toString("uniform").toStdString();
+  return o;
+}
+
+session::AotCompareOptions MethodsRunner::compareOptions() const {
+  session::AotCompareOptions o;
+  o.project = project_path_.toStdString();
+  o.out_dir = run_dir_.toStdString();
+  return o;
 }
 
 bool MethodsRunner::start(Action action, QString* error) {
@@ -228,94 +246,57 @@ bool MethodsRunner::start(Action action, QString* error) {
     return false;
   };
   if (project_path_.isEmpty()) return fail("Methods: open a saved generation project first.");
-  if (busy()) return fail("Methods: a command is already running; stop it first.");
-  if (before_start_) {
-    QString why;
-    if (!before_start_(&why)) return fail(why);
-  }
-  if (!QFileInfo(program_).isExecutable())
-    return fail(QString("Methods: %1 is not an executable otcs; build the otcs target beside the workbench.")
-                    .arg(program_));
+  if (busy()) return fail("Methods: a job is already running; stop it first.");
   if (action == Action::Sample && !hasModel())
     return fail(QString("Methods: no trained model at %1; train first.").arg(modelDir()));
   if (action == Action::Train && hasModel())
     return fail(QString("Methods: %1 already holds a model; move it away to train again.").arg(modelDir()));
-  QDir().mkpath(run_dir_);
-  process_ = new QProcess(this);
-  process_->setProcessChannelMode(QProcess::MergedChannels);
-  process_->setWorkingDirectory(QFileInfo(project_path_).absolutePath());
-  connect(process_, &QProcess::readyReadStandardOutput, this, &MethodsRunner::onOutput);
-  connect(process_, &QProcess::finished, this, &MethodsRunner::onFinished);
-  series_ = action == Action::Train ? (trainsWithAot() ? "aot" : "edm") : QString();
-  const QStringList args = arguments(action);
-  action_text_ = "otcs " + args.first();
-  bar_->setRange(0, 0);  // busy until the first progress line
-  status_->setText(QString("Running %1 …").arg(action_text_));
-  emit logLine(2, QString("Methods: %1 %2").arg(program_, args.join(' ')));
-  process_->start(program_, args);
-  if (!process_->waitForStarted(5000)) {
-    const QString why = process_->errorString();
-    process_->deleteLater();
-    process_ = nullptr;
-    bar_->setRange(0, 1);
-    syncControls();
-    return fail(QString("Methods: could not start %1 (%2)").arg(program_, why));
+  if (before_start_) {
+    QString why;
+    if (!before_start_(&why)) return fail(why);
   }
+  std::unique_ptr<session::Job> job;
+  switch (action) {
+    case Action::Train: job = std::make_unique<session::GenTrainJob>(trainOptions()); break;
+    case Action::Sample: job = std::make_unique<session::DpmotJob>(sampleOptions()); break;
+    case Action::Compare: job = std::make_unique<session::AotCompareJob>(compareOptions()); break;
+  }
+  // The job's directory is written by one writer at a time and records the job in run.json, as the command
+  // line does.
+  std::unique_ptr<run::RunRecord> record;
+  try {
+    record = std::make_unique<run::RunRecord>(job->out_dir(), JobController::commandLine(), "cpu");
+  } catch (const UserError& e) {
+    return fail(QString("Methods: %1").arg(QString::fromStdString(e.what())));
+  }
+  action_text_ = actionName(action);
+  QString why;
+  if (!controller_->startJob(std::move(job), std::move(record), &why)) return fail("Methods: " + why);
+  bar_->setRange(0, 0);  // busy until the first progress
+  status_->setText(QString("Running %1 …").arg(action_text_));
+  emit logLine(2, QString("Methods: %1 into %2").arg(action_text_, controller_->runDir()));
   syncControls();
   return true;
 }
 
-void MethodsRunner::stop() {
-  if (!busy()) return;
-  status_->setText(QString("Stopping %1 …").arg(action_text_));
-  process_->terminate();
-  if (!process_->waitForFinished(5000)) process_->kill();
+void MethodsRunner::onProgress(const StageProgress& p) {
+  if (p.total <= 0) return;
+  bar_->setRange(0, int(qMin<qint64>(p.total, 1 << 30)));
+  bar_->setValue(int(qMin<qint64>(p.step, 1 << 30)));
+  bar_->setFormat(p.hasLoss ? QString("%1 %v/%m, loss %2").arg(p.stage).arg(p.loss, 0, 'g', 4)
+                            : QString("%1 %v/%m").arg(p.stage));
 }
 
-bool MethodsRunner::parseStepLine(const QString& line, qint64* step, qint64* total, double* loss) {
-  static const QRegularExpression re(R"(\b(?:edm|aot) step (\d+)/(\d+): loss ([0-9.eE+-]+))");
-  const auto m = re.match(line);
-  if (!m.hasMatch()) return false;
-  bool ok1 = false, ok2 = false, ok3 = false;
-  *step = m.captured(1).toLongLong(&ok1);
-  *total = m.captured(2).toLongLong(&ok2);
-  *loss = m.captured(3).toDouble(&ok3);
-  return ok1 && ok2 && ok3 && *total > 0;
-}
-
-void MethodsRunner::onOutput() {
-  if (!process_) return;
-  pending_ += QString::fromUtf8(process_->readAllStandardOutput());
-  int nl;
-  while ((nl = pending_.indexOf('\n')) >= 0) {
-    const QString line = pending_.left(nl).trimmed();
-    pending_.remove(0, nl + 1);
-    if (line.isEmpty()) continue;
-    emit logLine(levelOf(line), line);
-    qint64 step = 0, total = 0;
-    double loss = 0;
-    if (parseStepLine(line, &step, &total, &loss)) {
-      bar_->setRange(0, int(qMin<qint64>(total, 1 << 30)));
-      bar_->setValue(int(qMin<qint64>(step, 1 << 30)));
-      if (!series_.isEmpty()) emit lossPoint(series_, double(step), loss);
-    }
-  }
-}
-
-void MethodsRunner::onFinished(int code, QProcess::ExitStatus status) {
-  onOutput();
-  if (!pending_.trimmed().isEmpty()) emit logLine(levelOf(pending_), pending_.trimmed());
-  pending_.clear();
-  const bool ok = status == QProcess::NormalExit && code == 0;
-  process_->deleteLater();
-  process_ = nullptr;
+void MethodsRunner::onFinished(const QString& status, const QString& message, bool userError) {
+  const bool ok = status == "completed";
   bar_->setRange(0, 1);
   bar_->setValue(ok ? 1 : 0);
-  status_->setText(ok ? QString("%1 finished; its diagnostics are shown below.").arg(action_text_)
-                      : QString("%1 ended with exit status %2%3; see the log.")
-                            .arg(action_text_)
-                            .arg(code)
-                            .arg(status == QProcess::CrashExit ? " (stopped or crashed)" : ""));
+  bar_->resetFormat();
+  if (ok) status_->setText(QString("%1 finished; its diagnostics are shown below.").arg(action_text_));
+  else if (status == "stopped") status_->setText(QString("%1 stopped: %2").arg(action_text_, message));
+  else status_->setText(QString("%1 failed: %2").arg(action_text_, message));
+  if (status == "failed") emit logLine(4, QString("Methods: %1 failed%2: %3")
+                                              .arg(action_text_, userError ? "" : " (internal error)", message));
   syncControls();
   emit finished(ok, run_dir_);
 }

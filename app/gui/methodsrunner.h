@@ -2,19 +2,22 @@
 // The Methods tab's controls for generation projects: choose how the project trains (plain EDM,
 // or AOT with its chunk size) and how it samples (Heun, or DPM-OT with M and the source distribution), stored
 // in the project as undoable edits (train.method, train.aot, train.steps, dpmot.M, dpmot.source), and run the
-// work: training (otcs gen-train into RUN/edm or RUN/aot, as aot-compare lays them out), DPM-OT sampling on
-// the chosen model (otcs dpmot into RUN/dpmot-m<M>) and the with/without-AOT comparison (otcs aot-compare).
-// The work runs in an `otcs` child process beside this executable, so a long training neither blocks nor can
-// take down the workbench; its log lines stream into the log, its losses into the Losses page, its progress
-// into the bar; Stop terminates it (a training restarts: gen-train has no checkpoints). When a command
-// finishes the main window reloads the Methods diagnostics from RUN.
+// work: training (the generation training job into RUN/edm or RUN/aot, as aot-compare lays them out), DPM-OT
+// sampling on the chosen model (into RUN/dpmot-m<M>) and the with/without-AOT comparison. The work runs as a
+// core job (core/session/gen_jobs.h, what `otcs gen-train`, `dpmot` and `aot-compare` run) on the worker thread
+// of a JobController, the controller translation runs use: its log lines reach the log, its loss points the
+// Losses page, its progress the bar; Pause holds it between steps and Stop ends it at the next one (a stopped
+// training leaves a checkpoint that Train resumes). When a job finishes the main window reloads the Methods
+// diagnostics from RUN.
 #include <functional>
+#include <memory>
 
 #include <QJsonObject>
-#include <QProcess>
 #include <QString>
-#include <QStringList>
 #include <QWidget>
+
+#include "app/gui/jobcontroller.h"
+#include "core/session/gen_jobs.h"
 
 class QComboBox;
 class QLabel;
@@ -35,39 +38,36 @@ class MethodsRunner : public QWidget {
   // A generation project (its file, JSON and run directory); the controls show its settings. An empty path or
   // a project of another kind disables the runner.
   void setProject(const QString& projectPath, const QJsonObject& json, const QString& runDir);
-  // The `otcs` executable (default: beside this application, else on PATH).
-  void setProgram(const QString& program) { program_ = program; }
-  QString program() const { return program_; }
-  void setThreads(int threads) { threads_ = threads; }
-  // Called before a command starts, so the child reads the settings shown (e.g. saves a modified project);
+  // Called before a job starts, so the job reads the settings shown (e.g. saves a modified project);
   // returns false with *error set to stop the start.
   void setBeforeStart(std::function<bool(QString*)> hook) { before_start_ = std::move(hook); }
 
-  // The command line an action runs with the current settings (without the program).
-  QStringList arguments(Action action) const;
+  // The options each action runs with the current settings.
+  session::GenTrainOptions trainOptions() const;
+  session::DpmotOptions sampleOptions() const;
+  session::AotCompareOptions compareOptions() const;
   // Where the model of the chosen training method lives: RUN/edm or RUN/aot.
   QString modelDir() const;
-  bool hasModel() const;  // modelDir() holds model.pt (gen-train's last act)
+  bool hasModel() const;  // modelDir() holds model.pt (the training's last act)
   bool trainsWithAot() const;  // the project's train.method
-  bool busy() const { return process_ && process_->state() != QProcess::NotRunning; }
+  bool busy() const { return controller_->state() != JobController::State::Idle; }
   bool start(Action action, QString* error = nullptr);
-  void stop();
-
-  // One log line of a child process parsed: "edm step 100/600: loss 0.9651 ..." gives (step, total, loss).
-  static bool parseStepLine(const QString& line, qint64* step, qint64* total, double* loss);
+  void pause() { controller_->pause(); }
+  void resume() { controller_->resume(); }
+  void stop() { controller_->stop(); }
+  JobController* controller() const { return controller_; }
 
  signals:
   // An edit of a top-level key of the project (the main window puts it on the undo stack).
   void projectEdit(const QString& key, const QJsonValue& value, const QString& text);
   void logLine(int level, const QString& text);
-  void lossPoint(const QString& series, double step, double loss);
   void finished(bool ok, const QString& runDir);
 
  private:
   void syncControls();
   void editSetting(const QString& section, const QString& key, const QJsonValue& value);
-  void onOutput();
-  void onFinished(int code, QProcess::ExitStatus status);
+  void onProgress(const StageProgress& p);
+  void onFinished(const QString& status, const QString& message, bool userError);
 
   QComboBox* method_ = nullptr;
   QSpinBox* chunk_ = nullptr;
@@ -77,18 +77,16 @@ class MethodsRunner : public QWidget {
   QPushButton* train_ = nullptr;
   QPushButton* sample_ = nullptr;
   QPushButton* compare_ = nullptr;
+  QPushButton* pause_ = nullptr;
   QPushButton* stop_ = nullptr;
   QProgressBar* bar_ = nullptr;
   QLabel* status_ = nullptr;
 
-  QString project_path_, run_dir_, program_;
+  QString project_path_, run_dir_;
   QJsonObject json_;
-  int threads_ = 0;
   std::function<bool(QString*)> before_start_;
   bool syncing_ = false;
-  QProcess* process_ = nullptr;
-  QString pending_;       // a partial output line
-  QString series_;        // the loss series of the running training
+  JobController* controller_ = nullptr;
   QString action_text_;
 };
 

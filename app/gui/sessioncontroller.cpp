@@ -2,87 +2,18 @@
 
 #ifdef OTCS_HAVE_IMAGING
 #include "core/imaging/preview.h"
+#include "core/imaging/run_figures.h"
 #endif
 
-#include <QCoreApplication>
-#include <QDeadlineTimer>
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonDocument>
-#include <QMutexLocker>
-#include <QThread>
-#include <QTimer>
-#include <spdlog/spdlog.h>
 
 #include "core/common/error.h"
 #include "core/run/run_meta.h"
 #include "core/session/session.h"
 
 namespace otcs::workbench {
-
-// What the worker collected since the last flush.
-struct SessionController::Pending {
-  QVector<std::pair<QString, QString>> stageEvents;  // (stage, what|detail)
-  QVector<QString> stageDetails;
-  bool hasProgress = false;
-  StageProgress progress;
-  QVector<LossBatch> losses;
-  QVector<QString> hPaths;
-  QVector<TrajectoryFrameEvent> frames;
-  QVector<QString> samplePaths;
-  QVector<QPair<qint64, QString>> previews;
-  QVector<std::pair<QVector<QPair<QString, double>>, QString>> metrics;
-  bool finished = false;
-  QString status, message;
-  bool userError = false;
-};
-
-namespace {
-
-QString whatName(session::StageEvent::What w) {
-  switch (w) {
-    case session::StageEvent::What::Started: return "started";
-    case session::StageEvent::What::Resumed: return "resumed";
-    case session::StageEvent::What::Skipped: return "skipped";
-    case session::StageEvent::What::Finished: return "finished";
-    case session::StageEvent::What::Stopped: return "stopped";
-    case session::StageEvent::What::Failed: return "failed";
-  }
-  return "?";
-}
-
-// The exit status a command-line run would have had (RUN/run.json records it).
-int exitCode(const QString& status, bool userError) {
-  if (status == "completed") return 0;
-  if (status == "stopped") return 130;
-  return userError ? 2 : 1;
-}
-
-std::vector<std::string> commandLine() {
-  std::vector<std::string> args;
-  for (const QString& a : QCoreApplication::arguments()) args.push_back(a.toStdString());
-  return args;
-}
-
-}  // namespace
-
-SessionController::SessionController(QObject* parent) : QObject(parent), pending_(std::make_unique<Pending>()) {
-  qRegisterMetaType<StageProgress>();
-  qRegisterMetaType<LossBatch>();
-  qRegisterMetaType<QVector<TrajectoryFrameEvent>>();
-}
-
-SessionController::~SessionController() {
-  if (session_) session_->request_stop();
-  if (thread_) {
-    thread_->wait();
-    delete thread_;
-  }
-  if (record_) {
-    QMutexLocker lock(&mutex_);
-    record_->finish(pending_->finished ? exitCode(pending_->status, pending_->userError) : 130);
-  }
-}
 
 QStringList SessionController::stageNames() {
   QStringList names;
@@ -92,7 +23,7 @@ QStringList SessionController::stageNames() {
 
 bool SessionController::start(const QJsonObject& project, const QString& projectPath, const RunOptions& options,
                               QString* error) {
-  if (state_ != State::Idle) {
+  if (state() != State::Idle) {
     *error = "A run is already in progress.";
     return false;
   }
@@ -100,6 +31,8 @@ bool SessionController::start(const QJsonObject& project, const QString& project
     *error = "The run needs a directory for its results.";
     return false;
   }
+  std::unique_ptr<session::Session> session;
+  std::unique_ptr<run::RunRecord> record;
   try {
     const QFileInfo info(projectPath);
     const std::string name = projectPath.isEmpty() ? "project" : projectPath.toStdString();
@@ -114,156 +47,17 @@ bool SessionController::start(const QJsonObject& project, const QString& project
     so.reuse_from = options.reuseFrom.toStdString();
 #ifdef OTCS_HAVE_IMAGING
     so.preview_writer = imaging::write_preview_png;
+    so.figure_writer = imaging::render_run_figures;
 #endif
     if (!options.from.isEmpty()) so.from = session::parse_stage(options.from.toStdString());
     if (!options.until.isEmpty()) so.until = session::parse_stage(options.until.toStdString());
-    session_ = std::make_unique<session::Session>(std::move(p), so);
-    record_ = std::make_unique<run::RunRecord>(so.out_dir, commandLine(), so.device);
+    session = std::make_unique<session::Session>(std::move(p), so);
+    record = std::make_unique<run::RunRecord>(so.out_dir, commandLine(), so.device);
   } catch (const UserError& e) {
-    session_.reset();
     *error = QString::fromStdString(e.what());
     return false;
   }
-  run_dir_ = QDir(options.runDir).absolutePath();
-  session_->set_event_callback([this](const session::Event& e) { onEvent(&e); });
-  if (thread_) {
-    thread_->wait();
-    delete thread_;
-  }
-  thread_ = QThread::create([this] {
-    session::SessionResult result;
-    try {
-      result = session_->run();
-    } catch (const UserError& e) {
-      result = {session::SessionStatus::Failed, e.what(), true};
-    } catch (const std::exception& e) {
-      result = {session::SessionStatus::Failed, std::string("internal error: ") + e.what(), false};
-    }
-    {
-      QMutexLocker lock(&mutex_);
-      pending_->finished = true;
-      pending_->status = result.status == session::SessionStatus::Completed ? "completed"
-                         : result.status == session::SessionStatus::Stopped ? "stopped"
-                                                                            : "failed";
-      pending_->message = QString::fromStdString(result.message);
-      pending_->userError = result.user_error;
-    }
-    scheduleFlush();
-  });
-  thread_->setObjectName("otcs-session");
-  setState(State::Running);
-  thread_->start();
-  return true;
-}
-
-void SessionController::pause() {
-  if (state_ != State::Running || !session_) return;
-  session_->pause();
-  setState(State::Paused);
-}
-
-void SessionController::resume() {
-  if (state_ != State::Paused || !session_) return;
-  session_->resume();
-  setState(State::Running);
-}
-
-void SessionController::stop() {
-  if ((state_ != State::Running && state_ != State::Paused) || !session_) return;
-  session_->request_stop();
-  session_->resume();  // a paused stage must wake up to see the stop
-  setState(State::Stopping);
-}
-
-bool SessionController::waitForIdle(int ms) {
-  QDeadlineTimer deadline(ms);
-  while (state_ != State::Idle && !deadline.hasExpired()) {
-    QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-    QThread::msleep(5);
-  }
-  return state_ == State::Idle;
-}
-
-void SessionController::setState(State s) {
-  if (state_ == s) return;
-  state_ = s;
-  emit stateChanged(s);
-}
-
-void SessionController::onEvent(const void* raw) {
-  const auto& event = *static_cast<const session::Event*>(raw);
-  QMutexLocker lock(&mutex_);
-  Pending& p = *pending_;
-  if (const auto* e = std::get_if<session::LossEvent>(&event)) {
-    const QString stage = session::stage_name(e->stage), series = QString::fromStdString(e->series);
-    if (p.losses.isEmpty() || p.losses.last().stage != stage || p.losses.last().series != series)
-      p.losses.push_back({stage, series, {}, {}});
-    p.losses.last().steps.push_back(double(e->step));
-    p.losses.last().values.push_back(e->value);
-  } else if (const auto* e = std::get_if<session::ProgressEvent>(&event)) {
-    p.hasProgress = true;
-    p.progress = {session::stage_name(e->stage), e->step, e->total, e->steps_per_second, e->eta_seconds, e->last_loss,
-                  e->has_loss};
-  } else if (const auto* e = std::get_if<session::StageEvent>(&event)) {
-    p.stageEvents.push_back({session::stage_name(e->stage), whatName(e->what)});
-    p.stageDetails.push_back(QString::fromStdString(e->detail));
-  } else if (const auto* e = std::get_if<session::HReadyEvent>(&event)) {
-    p.hPaths.push_back(QString::fromStdString(e->path));
-  } else if (const auto* e = std::get_if<session::TrajectoryEvent>(&event)) {
-    TrajectoryFrameEvent f;
-    f.source = e->source_index;
-    f.count = int(e->count);
-    f.dim = int(e->dim);
-    f.frame.step = e->step;
-    f.frame.t = e->t;
-    f.frame.x = QVector<float>(e->x.begin(), e->x.end());
-    f.frame.x0 = QVector<float>(e->x0.begin(), e->x0.end());
-    p.frames.push_back(std::move(f));
-  } else if (const auto* e = std::get_if<session::SamplesEvent>(&event)) {
-    p.samplePaths.push_back(QString::fromStdString(e->path));
-  } else if (const auto* e = std::get_if<session::PreviewEvent>(&event)) {
-    p.previews.push_back({qint64(e->step), QString::fromStdString(e->path)});
-  } else if (const auto* e = std::get_if<session::MetricsEvent>(&event)) {
-    QVector<QPair<QString, double>> values;
-    for (const auto& [k, v] : e->values) values.push_back({QString::fromStdString(k), v});
-    p.metrics.push_back({values, QString::fromStdString(e->path)});
-  }
-  // LogEvents need no handling: the stages also log them through spdlog, which feeds the log dock.
-  lock.unlock();
-  scheduleFlush();
-}
-
-void SessionController::scheduleFlush() {
-  // One queued flush at a time, at most every ~50 ms: the GUI thread sees a handful of batches per second
-  // however fast the stage reports.
-  if (flush_scheduled_.exchange(true)) return;
-  QMetaObject::invokeMethod(this, [this] { QTimer::singleShot(50, this, &SessionController::flush); },
-                            Qt::QueuedConnection);
-}
-
-void SessionController::flush() {
-  std::unique_ptr<Pending> p;
-  {
-    QMutexLocker lock(&mutex_);
-    p = std::exchange(pending_, std::make_unique<Pending>());
-    flush_scheduled_.store(false);
-  }
-  for (int i = 0; i < p->stageEvents.size(); ++i) emit stageEvent(p->stageEvents[i].first, p->stageEvents[i].second, p->stageDetails[i]);
-  for (const LossBatch& b : p->losses) emit lossPoints(b);
-  if (p->hasProgress) emit progress(p->progress);
-  for (const QString& path : p->hPaths) emit hReady(path);
-  if (!p->frames.isEmpty()) emit trajectoryFrames(p->frames);
-  for (const QString& path : p->samplePaths) emit samplesReady(path);
-  for (const auto& [step, path] : p->previews) emit previewReady(step, path);
-  for (const auto& [values, path] : p->metrics) emit metricsReady(values, path);
-  if (p->finished) {
-    if (thread_) thread_->wait();
-    session_.reset();
-    if (record_) record_->finish(exitCode(p->status, p->userError));
-    record_.reset();
-    setState(State::Idle);
-    emit finished(p->status, p->message, p->userError);
-  }
+  return startJob(std::move(session), std::move(record), error);
 }
 
 }  // namespace otcs::workbench

@@ -65,6 +65,47 @@ void AotProvider::refill() {
   if (on_chunk) on_chunk(s);
 }
 
+void AotProvider::save(torch::serialize::OutputArchive& archive) const {
+  archive.write("aot_rng", gen_.get_state());
+  archive.write("aot_order_pos", c10::IValue(order_pos_));
+  archive.write("aot_chunk_pos", c10::IValue(chunk_pos_));
+  if (order_.defined()) archive.write("aot_order", order_);
+  if (chunk_x_.defined()) {
+    archive.write("aot_chunk_x", chunk_x_);
+    archive.write("aot_chunk_noise", chunk_noise_);
+  }
+  if (chunk_labels_.defined()) archive.write("aot_chunk_labels", chunk_labels_);
+  auto stats = torch::zeros({int64_t(stats_.size()), 4}, torch::kFloat64);
+  for (size_t i = 0; i < stats_.size(); ++i) {
+    const auto& c = stats_[i];
+    stats[int64_t(i)] = torch::tensor({double(c.chunk), c.assigned_cost, c.random_cost, c.seconds}, torch::kFloat64);
+  }
+  archive.write("aot_stats", stats);
+}
+
+void AotProvider::load(torch::serialize::InputArchive& archive) {
+  torch::Tensor rng, stats;
+  c10::IValue v;
+  if (!archive.try_read("aot_rng", rng)) throw std::runtime_error("missing 'aot_rng'");
+  gen_.set_state(rng);
+  if (!archive.try_read("aot_order_pos", v) || !v.isInt()) throw std::runtime_error("missing 'aot_order_pos'");
+  order_pos_ = v.toInt();
+  if (!archive.try_read("aot_chunk_pos", v) || !v.isInt()) throw std::runtime_error("missing 'aot_chunk_pos'");
+  chunk_pos_ = v.toInt();
+  order_ = torch::Tensor();
+  chunk_x_ = chunk_noise_ = chunk_labels_ = torch::Tensor();
+  // Each read into an undefined tensor: reading into a defined one would overwrite that tensor's storage.
+  archive.try_read("aot_order", order_);
+  if (archive.try_read("aot_chunk_x", chunk_x_) && !archive.try_read("aot_chunk_noise", chunk_noise_))
+    throw std::runtime_error("missing 'aot_chunk_noise'");
+  archive.try_read("aot_chunk_labels", chunk_labels_);
+  if (!archive.try_read("aot_stats", stats)) throw std::runtime_error("missing 'aot_stats'");
+  stats_.clear();
+  for (int64_t i = 0; i < stats.size(0); ++i)
+    stats_.push_back({stats[i][0].item<int64_t>(), stats[i][1].item<double>(), stats[i][2].item<double>(),
+                      stats[i][3].item<double>()});
+}
+
 PairedBatch AotProvider::next() {
   if (!chunk_x_.defined() || chunk_pos_ >= options_.chunk) refill();
   const int64_t lo = chunk_pos_, hi = chunk_pos_ + options_.batch;

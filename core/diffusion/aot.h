@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <ATen/core/Generator.h>
+#include <torch/serialize/archive.h>
 #include <torch/types.h>
 
 namespace otcs::diffusion {
@@ -48,6 +49,10 @@ public:
   // Called after each chunk's assignment (e.g. to append a CSV row).
   std::function<void(const ChunkStats&)> on_chunk;
   const std::vector<ChunkStats>& stats() const { return stats_; }
+  // The provider's whole state (generator, epoch order, current chunk, chunk statistics), so that a resumed
+  // training draws exactly the batches an uninterrupted one would.
+  void save(torch::serialize::OutputArchive& archive) const;
+  void load(torch::serialize::InputArchive& archive);  // throws std::runtime_error on a missing entry
 
 private:
   void refill();

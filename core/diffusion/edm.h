@@ -16,6 +16,7 @@
 
 #include <ATen/core/Generator.h>
 #include <torch/optim/adam.h>
+#include <torch/serialize/archive.h>
 #include <torch/types.h>
 
 #include "core/diffusion/networks.h"
@@ -62,6 +63,10 @@ public:
   double step(const torch::Tensor& x, const torch::Tensor& noise, const torch::Tensor& labels);
 
   int64_t steps_done() const { return step_; }
+  // Everything a resumed training needs to continue exactly: both networks, Adam's state, σ's generator, the
+  // step and the images seen (a checkpoint).
+  void save(torch::serialize::OutputArchive& archive) const;
+  void load(torch::serialize::InputArchive& archive);  // throws std::runtime_error on a missing entry
   std::shared_ptr<ScoreNetwork> network() const { return net_; }
   std::shared_ptr<ScoreNetwork> ema_network() const { return ema_; }
   const NetworkSpec& network_spec() const { return net_spec_; }

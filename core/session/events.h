@@ -1,7 +1,9 @@
 #pragma once
-// What a running session tells its front end. Plain structs and vectors, no LibTorch, so GUI translation
-// units include this cheaply (and without the clash between Qt's `slots` macro and the torch headers).
-// Events are delivered on the session's thread; a GUI queues them to its own thread.
+// What a running job (a translation session or a generation job) tells its front end. Plain structs and
+// vectors, no LibTorch, so GUI translation units include this cheaply (and without the clash between Qt's
+// `slots` macro and the torch headers). Generation jobs report on the pipeline's stages too: training is the
+// score stage, semi-discrete OT the ot stage, sampling the sample stage, the classifier and scores the eval stage.
+// Events are delivered on the job's thread; a GUI queues them to its own thread.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -78,8 +80,16 @@ struct PreviewEvent {
   std::string index_path;
 };
 
+// A finished artifact a front end may load or show: a run figure (kind "figure"), a generation job's model
+// ("model"), report ("report"), AOT chunk costs ("aot_chunks"), DPM-OT cell measures ("cell_measures") or
+// samples ("samples").
+struct ArtifactEvent {
+  std::string kind;
+  std::string path;
+};
+
 using Event = std::variant<LogEvent, StageEvent, ProgressEvent, LossEvent, HReadyEvent, TrajectoryEvent, SamplesEvent,
-                           MetricsEvent, PreviewEvent>;
+                           MetricsEvent, PreviewEvent, ArtifactEvent>;
 using EventCallback = std::function<void(const Event&)>;
 
 }  // namespace otcs::session

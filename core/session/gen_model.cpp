@@ -15,6 +15,7 @@
 #include "core/diffusion/trainer.h"
 #include "core/metrics/distribution.h"
 #include "core/run/json_text.h"
+#include "core/session/gen_jobs.h"
 #include "core/session/image_data.h"
 #include "core/session/score_model.h"
 
@@ -90,8 +91,55 @@ diffusion::EdmModel load_edm_model(const std::string& path, json* meta) {
   return m;
 }
 
-json train_gen_model(const GenProject& project, const GenData& data, const GenTrainSettings& settings,
-                     io::OutputDir& out, const std::function<void(const std::string&)>& log) {
+namespace {
+
+constexpr const char* kCheckpointFormat = "otcs-edm-training-checkpoint";
+
+void save_training(const std::string& path, const json& meta, const diffusion::EdmTrainer& trainer,
+                   const diffusion::AotProvider& provider, const std::string& loss_csv, double step_seconds) {
+  torch::serialize::OutputArchive archive;
+  archive.write("format", c10::IValue(std::string(kCheckpointFormat)));
+  archive.write("meta", c10::IValue(meta.dump()));
+  archive.write("loss_csv", c10::IValue(loss_csv));
+  archive.write("step_seconds", c10::IValue(step_seconds));
+  trainer.save(archive);
+  provider.save(archive);
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  std::error_code ec;
+  fs::create_directories(fs::path(path).parent_path(), ec);
+  io::write_file_atomic(path, bytes.str());
+}
+
+// Restores a stopped training; false (nothing restored) when the checkpoint was saved with other settings.
+bool resume_training(const std::string& path, const json& meta, diffusion::EdmTrainer& trainer,
+                     diffusion::AotProvider& provider, std::string* loss_csv, double* step_seconds) {
+  try {
+    torch::serialize::InputArchive archive;
+    io::load_archive_file(path, archive);
+    c10::IValue v;
+    if (!archive.try_read("format", v) || !v.isString() || v.toStringRef() != kCheckpointFormat)
+      fail("{}: not a training checkpoint; remove it to train from the first step", path);
+    if (!archive.try_read("meta", v) || !v.isString() || v.toStringRef() != meta.dump()) return false;
+    if (!archive.try_read("loss_csv", v) || !v.isString()) throw std::runtime_error("missing 'loss_csv'");
+    *loss_csv = v.toStringRef();
+    if (!archive.try_read("step_seconds", v) || !v.isDouble()) throw std::runtime_error("missing 'step_seconds'");
+    *step_seconds = v.toDouble();
+    trainer.load(archive);
+    provider.load(archive);
+  } catch (const UserError&) {
+    throw;
+  } catch (const std::exception& e) {
+    fail("{}: a damaged training checkpoint ({}); remove it to train from the first step", path,
+         std::string(e.what()).substr(0, 200));
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<json> train_gen_model(const GenProject& project, const GenData& data, const GenTrainSettings& settings,
+                                    io::OutputDir& out, const GenTrainHooks& hooks) {
   diffusion::NetworkSpec ns = project.network;
   ns.in_channels = data.train_x.size(1);
   ns.resolution = data.train_x.size(2);
@@ -117,9 +165,25 @@ json train_gen_model(const GenProject& project, const GenData& data, const GenTr
 
   std::string loss_csv = "step,loss\n";
   double window = 0, step_seconds = 0;
-  int64_t in_window = 0;
+  int64_t in_window = 0, first = 1;
+  const json meta = gen_model_meta(project, settings);
+  if (!hooks.checkpoint.empty() && fs::is_regular_file(hooks.checkpoint)) {
+    if (resume_training(hooks.checkpoint, meta, trainer, provider, &loss_csv, &step_seconds)) {
+      first = trainer.steps_done() + 1;
+      hooks.log(fmt::format("{}: resuming from step {}", hooks.checkpoint, first));
+    } else {
+      hooks.log(fmt::format("{}: saved with other settings; training from the first step", hooks.checkpoint));
+    }
+  }
   const auto t0 = std::chrono::steady_clock::now();
-  for (int64_t step = 1; step <= settings.steps; ++step) {
+  for (int64_t step = first; step <= settings.steps; ++step) {
+    if (hooks.stop && hooks.stop()) {
+      if (!hooks.checkpoint.empty() && step > 1) {
+        save_training(hooks.checkpoint, meta, trainer, provider, loss_csv, step_seconds);
+        hooks.log(fmt::format("stopped after step {}; {} resumes it", step - 1, hooks.checkpoint));
+      }
+      return std::nullopt;
+    }
     auto batch = provider.next();  // a new chunk (and its assignment) every chunk / batch steps
     const auto ts0 = std::chrono::steady_clock::now();
     const double loss = trainer.step(batch.x, batch.noise, batch.labels);
@@ -127,9 +191,11 @@ json train_gen_model(const GenProject& project, const GenData& data, const GenTr
     loss_csv += fmt::format("{},{:.6g}\n", step, loss);
     window += loss;
     ++in_window;
+    if (hooks.step) hooks.step(step, settings.steps, loss);
     if (step % project.log_every == 0 || step == settings.steps) {
-      log(fmt::format("{} step {}/{}: loss {:.4f} ({:.3f} s/step)", settings.assign ? "aot" : "edm", step,
-                      settings.steps, window / double(in_window), step_seconds / double(step)));
+      hooks.log(fmt::format("{} step {}/{}: loss {:.4f} ({:.3f} s/step)", settings.assign ? "aot" : "edm", step,
+                            settings.steps, window / double(in_window), step_seconds / double(step)));
+      if (hooks.window) hooks.window(step, window / double(in_window));
       window = 0;
       in_window = 0;
     }
@@ -145,10 +211,9 @@ json train_gen_model(const GenProject& project, const GenData& data, const GenTr
     random += c.random_cost;
   }
   const double nchunks = double(std::max<size_t>(1, provider.stats().size()));
-  const json meta = gen_model_meta(project, settings);
-  save_edm_model(out.claim("model.pt"), trainer, meta);
-  out.write("loss.csv", loss_csv);
-  out.write("aot_chunks.csv", chunks_csv);
+  save_edm_model(out.claim(GenRunFiles::model), trainer, meta);
+  out.write(GenRunFiles::loss, loss_csv);
+  out.write(GenRunFiles::aot_chunks, chunks_csv);
   json report = {{"project", project.path},
                  {"method", settings.assign ? "aot" : "edm"},
                  {"meta", meta},
@@ -159,7 +224,11 @@ json train_gen_model(const GenProject& project, const GenData& data, const GenTr
                  {"lsa_seconds_mean", lsa / nchunks},
                  {"mean_assigned_cost", assigned / nchunks},
                  {"mean_random_cost", random / nchunks}};
-  out.write("train.json", run::json_text(report));
+  out.write(GenRunFiles::train_report, run::json_text(report));
+  if (!hooks.checkpoint.empty()) {
+    std::error_code ec;
+    fs::remove(hooks.checkpoint, ec);
+  }
   return report;
 }
 

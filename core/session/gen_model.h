@@ -2,9 +2,10 @@
 // The pieces shared by the generation commands (otcs gen-train, aot-compare, dpmot): the project's data as
 // float images, EDM training with or without AOT into a run directory, the model archive, the target-domain
 // classifier, and the sample scores (Fréchet distance on the classifier's penultimate features, MMR).
-// Internal to the CLI (LibTorch).
+// Internal to the generation jobs (gen_jobs.h; LibTorch).
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,10 +32,23 @@ struct GenTrainSettings {
   int64_t batch = 0;
 };
 
+// What the training loop reports, and how it is stopped.
+struct GenTrainHooks {
+  std::function<void(const std::string&)> log;
+  std::function<bool()> stop;  // polled before every step (it may block while paused); true ends the training
+  std::function<void(int64_t step, int64_t total, double loss)> step;  // after every step
+  std::function<void(int64_t step, double mean)> window;  // every log_every steps: the mean loss since the last
+  // A stop saves the training's whole state here and a later training with the same settings resumes from it
+  // (removed once the model is written); empty: a stop loses the steps done.
+  std::string checkpoint;
+};
+
 // Trains and writes, through `out`: model.pt (EMA weights + specs + meta), loss.csv (step,loss),
-// aot_chunks.csv (chunk,assigned_cost,random_cost,seconds), train.json. Returns train.json's content.
-nlohmann::json train_gen_model(const GenProject& project, const GenData& data, const GenTrainSettings& settings,
-                               io::OutputDir& out, const std::function<void(const std::string&)>& log);
+// aot_chunks.csv (chunk,assigned_cost,random_cost,seconds), train.json (GenRunFiles). Returns train.json's
+// content, or nothing when stopped (nothing but the checkpoint is written then).
+std::optional<nlohmann::json> train_gen_model(const GenProject& project, const GenData& data,
+                                              const GenTrainSettings& settings, io::OutputDir& out,
+                                              const GenTrainHooks& hooks);
 
 // What model.pt's meta records about how it was trained (compared before a run directory is reused).
 nlohmann::json gen_model_meta(const GenProject& project, const GenTrainSettings& settings);

@@ -73,7 +73,8 @@ std::vector<int64_t> StageContext::spread_sources(int64_t count) const {
   return out;
 }
 
-void ProgressClock::tick(const StageContext& ctx, Stage stage, int64_t step, bool force, double loss, bool has_loss) {
+void ProgressClock::tick(const std::function<void(const Event&)>& emit, Stage stage, int64_t step, bool force,
+                         double loss, bool has_loss) {
   const double t = now();
   if (!force && last_emit_ >= 0 && t - last_emit_ < 0.2) return;
   last_emit_ = t;
@@ -86,7 +87,7 @@ void ProgressClock::tick(const StageContext& ctx, Stage stage, int64_t step, boo
   e.eta_seconds = e.steps_per_second > 0 ? double(total_ - step) / e.steps_per_second : -1;
   e.last_loss = loss;
   e.has_loss = has_loss;
-  ctx.emit(e);
+  emit(e);
 }
 
 void mark_done(const StageContext& ctx, Stage stage, const nlohmann::json& extra) {
@@ -405,6 +406,17 @@ SessionResult Session::Impl::run() {
     }
     upstream_ran = true;
     if (options.until && stage == *options.until) break;
+  }
+  if (options.figure_writer) {
+    try {
+      for (const std::string& name : options.figure_writer(run_dir.string()))
+        emit(ArtifactEvent{"figure", (run_dir / name).string()});
+    } catch (const std::exception& e) {
+      std::string what = e.what();
+      if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+      spdlog::error("figures: {} (the run's stages are complete; otcs run again draws them)", what);
+      return {SessionStatus::Failed, fmt::format("figures: internal error: {}", what), false};
+    }
   }
   return {SessionStatus::Completed, ""};
 }

@@ -3,9 +3,8 @@
 // run directory. A stage whose artifact exists (for the same configuration) is skipped; an interrupted stage
 // resumes from its last checkpoint; `from` forces a stage and everything after it to run again.
 //
-// The caller provides the thread: run() blocks until the run completes, stops or fails. pause(), resume()
-// and request_stop() may be called from any thread (request_stop also from a signal handler): they set
-// atomics that the stages poll at step boundaries. A stop saves a checkpoint first.
+// A job (job.h): the caller provides the thread; the stages poll pause and stop at step boundaries, and a stop
+// saves a checkpoint first.
 // Public and free of LibTorch (GUI translation units include it).
 #include <atomic>
 #include <functional>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "core/session/events.h"
+#include "core/session/job.h"
 #include "core/session/project.h"
 
 namespace otcs::session {
@@ -41,34 +41,33 @@ struct SessionOptions {
   // Encodes a score-stage preview as PNG (core/imaging registers one in the CLI and the workbench; without it,
   // previews are written as .npz only). The frame: sources and samples as described in PreviewFrame.
   std::function<void(const std::string& png_path, const PreviewFrame& frame)> preview_writer;
+  // Draws the run's figures into the run directory once the run completes and returns the names of the files
+  // written (core/imaging/run_figures.h; the CLI and the workbench register the same one, so a run gets the
+  // same figures from both). Without it, a run has no figures.
+  std::function<std::vector<std::string>(const std::string& run_dir)> figure_writer;
 };
 
-enum class SessionStatus { Completed, Stopped, Failed };
+using SessionStatus = JobStatus;
+using SessionResult = JobResult;
 
-struct SessionResult {
-  SessionStatus status = SessionStatus::Completed;
-  std::string message;        // for Failed: what went wrong (one sentence); for Stopped: where
-  bool user_error = false;    // Failed because of the project or its data (CLI exit 2) rather than internally
-};
-
-class Session {
+class Session : public Job {
 public:
   Session(Project project, SessionOptions options);
-  ~Session();
+  ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  void set_event_callback(EventCallback callback);
-  SessionResult run();
+  void set_event_callback(EventCallback callback) override;
+  SessionResult run() override;
 
-  void pause();
-  void resume();
-  void request_stop();
-  bool paused() const;
-  bool stop_requested() const;
+  void pause() override;
+  void resume() override;
+  void request_stop() override;
+  bool paused() const override;
+  bool stop_requested() const override;
 
   const Project& project() const;
-  const std::string& out_dir() const;
+  const std::string& out_dir() const override;
 
 private:
   struct Impl;

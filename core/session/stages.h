@@ -67,7 +67,12 @@ public:
   ProgressClock(int64_t first_step, int64_t total) : first_(first_step), total_(total) { start_ = now(); }
   // Emits a ProgressEvent when enough time passed (or `force`).
   void tick(const StageContext& ctx, Stage stage, int64_t step, bool force = false, double loss = 0,
-            bool has_loss = false);
+            bool has_loss = false) {
+    tick(ctx.emit, stage, step, force, loss, has_loss);
+  }
+  // The same for a job without a stage context (the generation jobs).
+  void tick(const std::function<void(const Event&)>& emit, Stage stage, int64_t step, bool force = false,
+            double loss = 0, bool has_loss = false);
   void pause_begin() { pause_start_ = now(); }
   void pause_end() { paused_ += now() - pause_start_; }
 

@@ -374,81 +374,58 @@ class TestMainWindow : public QObject {
     const QString run = QDir(root).filePath("runs/gen");
     QCOMPARE(QDir::cleanPath(runner->modelDir()), QDir::cleanPath(run + "/edm"));
 
-    // Choosing AOT is an undoable project edit and changes the command line.
+    // Choosing AOT is an undoable project edit and changes the job's options.
     method->setCurrentIndex(1);
     QCOMPARE(window_->document()->json().value("train").toObject().value("method").toString(), QString("aot"));
-    QStringList args = runner->arguments(MethodsRunner::Action::Train);
-    QCOMPARE(args.mid(0, 6), (QStringList{"gen-train", path, "--out", QDir(run).filePath("aot"), "--aot", "256"}));
+    auto train_options = runner->trainOptions();
+    QCOMPARE(QString::fromStdString(train_options.project), path);
+    QCOMPARE(QString::fromStdString(train_options.out_dir), QDir(run).filePath("aot"));
+    QCOMPARE(train_options.aot.value_or(-1), int64_t(256));
     window_->document()->undoStack()->undo();
     QCOMPARE(window_->document()->json().value("train").toObject().value("method").toString(), QString("edm"));
     QCOMPARE(method->currentIndex(), 0);  // the controls follow the undo
-    QCOMPARE(runner->arguments(MethodsRunner::Action::Train).mid(4, 2), (QStringList{"--aot", "0"}));
+    QCOMPARE(runner->trainOptions().aot.value_or(-1), int64_t(0));
     method->setCurrentIndex(1);
-    args = runner->arguments(MethodsRunner::Action::Sample);
-    QCOMPARE(args.mid(0, 8), (QStringList{"dpmot", "--run", QDir(run).filePath("aot"), "--M", "3", "--source", "uniform",
-                                          "--out"}));
-    QCOMPARE(runner->arguments(MethodsRunner::Action::Compare).mid(0, 4),
-             (QStringList{"aot-compare", path, "--out", run}));
+    const auto sample_options = runner->sampleOptions();
+    QCOMPARE(QString::fromStdString(sample_options.run_dir), QDir(run).filePath("aot"));
+    QCOMPARE(sample_options.m.value_or(-1), int64_t(3));
+    QCOMPARE(QString::fromStdString(sample_options.source.value_or("")), QString("uniform"));
+    QCOMPARE(QString::fromStdString(sample_options.out_dir), QDir(run).filePath("dpmot-m3"));
+    QCOMPARE(QString::fromStdString(runner->compareOptions().project), path);
+    QCOMPARE(QString::fromStdString(runner->compareOptions().out_dir), run);
 
-    // Log lines parse into progress and losses.
-    qint64 step = 0, total = 0;
-    double loss = 0;
-    QVERIFY(MethodsRunner::parseStepLine("[18:04:28.325] [info] aot step 100/600: loss 0.9651 (0.935 s/step)", &step,
-                                         &total, &loss));
-    QCOMPARE(step, qint64(100));
-    QCOMPARE(total, qint64(600));
-    QCOMPARE(loss, 0.9651);
-    QVERIFY(!MethodsRunner::parseStepLine("classifier: training on 20000 images", &step, &total, &loss));
-
-    // Running: a stand-in otcs that logs two steps and leaves a model and the chunk costs where gen-train would.
-    const QString fake = tmp_.filePath("fake-otcs");
-    QFile ff(fake);
-    QVERIFY(ff.open(QIODevice::WriteOnly));
-    ff.write("#!/bin/sh\n"
-             "mkdir -p \"$4\"\n"
-             "echo '[info] aot step 1/2: loss 0.5 (0.1 s/step)'\n"
-             "echo '[info] aot step 2/2: loss 0.25 (0.1 s/step)'\n"
-             ": > \"$4/model.pt\"\n"
-             "printf 'chunk,assigned_cost,random_cost,seconds\\n0,1,2,0.1\\n1,1.5,2,0.1\\n' > \"$4/aot_chunks.csv\"\n");
-    ff.close();
-    ff.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
-    runner->setProgram(fake);
-    QVERIFY(window_->document()->isModified());
-    QSignalSpy done(runner, &MethodsRunner::finished);
-    QSignalSpy losses(runner, &MethodsRunner::lossPoint);
+    // Sampling needs a model; training refuses a directory that holds one (gen-train would refuse too).
     QString error;
-    QVERIFY2(runner->start(MethodsRunner::Action::Train, &error), qPrintable(error));
-    QVERIFY(!window_->document()->isModified());  // saved first: the child reads the file
-    QVERIFY(!train->isEnabled());                   // one command at a time
-    QVERIFY(!runner->start(MethodsRunner::Action::Compare, &error));
-    QVERIFY(done.wait(10000));
-    QCOMPARE(done.first().at(0).toBool(), true);
-    QCOMPARE(losses.size(), 2);
-    QCOMPARE(losses.last().at(0).toString(), QString("aot"));
-    QCOMPARE(window_->methodsView()->aotChunks().chunk.size(), 2);  // the diagnostics were reloaded
-    QVERIFY(sample->isEnabled());                                   // a model exists now
-    QVERIFY(!train->isEnabled());                                   // and training again would overwrite it
+    QVERIFY(!runner->start(MethodsRunner::Action::Sample, &error));
+    QVERIFY(error.contains("train first"));
+    QVERIFY(QDir().mkpath(runner->modelDir()));
+    QFile model(QDir(runner->modelDir()).filePath("model.pt"));
+    QVERIFY(model.open(QIODevice::WriteOnly));
+    model.close();
+    QFile chunks(QDir(runner->modelDir()).filePath("aot_chunks.csv"));
+    QVERIFY(chunks.open(QIODevice::WriteOnly));
+    chunks.write("chunk,assigned_cost,random_cost,seconds\n0,1,2,0.1\n1,1.5,2,0.1\n");
+    chunks.close();
+    runner->setProject(path, window_->document()->json(), run);
+    QVERIFY(sample->isEnabled());  // a model exists now
+    QVERIFY(!train->isEnabled());  // and training again would overwrite it
     QVERIFY(train->toolTip().contains("already holds a model"));
     method->setCurrentIndex(0);  // EDM has no model yet: trainable, nothing to sample
     QVERIFY(train->isEnabled());
     QVERIFY(!sample->isEnabled());
     method->setCurrentIndex(1);
-    // Training again into a directory holding a model is refused (gen-train would refuse too).
     QVERIFY(!runner->start(MethodsRunner::Action::Train, &error));
     QVERIFY(error.contains("already holds a model"));
 
-    // A failing command is reported as such.
-    QFile ff2(fake);
-    QVERIFY(ff2.open(QIODevice::WriteOnly));
-    ff2.write("#!/bin/sh\necho 'otcs: error: bad things'\nexit 3\n");
-    ff2.close();
-    done.clear();
-    QVERIFY(runner->start(MethodsRunner::Action::Compare, &error));
-    QVERIFY(done.wait(10000));
-    QCOMPARE(done.first().at(0).toBool(), false);
-    runner->setProgram(tmp_.filePath("no-such-otcs"));
+    // A job that fails (the project's data files do not exist) is reported as such, and saved the project first.
+    QVERIFY(window_->document()->isModified());
+    QSignalSpy done(runner, &MethodsRunner::finished);
+    QVERIFY2(runner->start(MethodsRunner::Action::Compare, &error), qPrintable(error));
+    QVERIFY(!window_->document()->isModified());  // saved first: the job reads the file
+    QVERIFY(!train->isEnabled());                   // one job at a time
     QVERIFY(!runner->start(MethodsRunner::Action::Compare, &error));
-    QVERIFY(error.contains("not an executable"));
+    QVERIFY(done.wait(30000));
+    QCOMPARE(done.first().at(0).toBool(), false);
 
     // Back to an OTCS project: the pipeline is available again.
     QVERIFY(window_->openProject(otcs_test::writeSmallProject(tmp_)));
