@@ -26,6 +26,7 @@
 #include "core/common/log.h"
 #include "core/common/runtime.h"
 #include "core/io/file.h"
+#include "core/run/layout.h"
 #include "core/run/run_meta.h"
 #include "core/session/session.h"
 
@@ -267,16 +268,16 @@ void value_scatter(Plot& plot, const torch::Tensor& points, const torch::Tensor&
 
 void render_image_figures(const fs::path& run, std::vector<std::string>& written) {
   std::error_code ec;
-  if (fs::exists(run / "sample/translations.npz", ec)) {
-    auto t = io::read_npz((run / "sample/translations.npz").string());
+  if (fs::exists(run::RunLayout(run).sample_translations(), ec)) {
+    auto t = io::read_npz((run::RunLayout(run).sample_translations()).string());
     const int64_t per = t.at("per_class")[0].item<int64_t>();
-    imaging::write_png((run / "translations.png").string(),
+    imaging::write_png((run / run::file::kTranslationsFigure).string(),
                        imaging::translation_grid(t.at("sources"), {t.at("translations")}, per, 3));
-    written.push_back("translations.png");
+    written.push_back(run::file::kTranslationsFigure);
   }
-  if (fs::exists(run / "eval/translations.npz", ec)) {
+  if (fs::exists(run::RunLayout(run).eval_translations(), ec)) {
     // The first 10 held-out inputs of each intended class, with their translations.
-    auto t = io::read_npz((run / "eval/translations.npz").string());
+    auto t = io::read_npz((run::RunLayout(run).eval_translations()).string());
     if (t.count("targets")) {
       // Paired (super-resolution) eval: rows of 10 inputs (bicubic), one sample, the mean of samples, the truth.
       auto to_f = [](const torch::Tensor& u8) { return u8.to(torch::kFloat32).div(127.5).sub(1); };
@@ -285,8 +286,9 @@ void render_image_figures(const fs::path& run, std::vector<std::string>& written
       for (int64_t g = 0; g < 2 && (g + 1) * n <= t.at("sources").size(0); ++g)
         for (const char* key : {"sources", "translations", "mean_translations", "targets"})
           rows.push_back(to_f(t.at(key).narrow(0, g * n, n)));
-      imaging::write_png((run / "test_translations.png").string(), imaging::image_grid(torch::cat(rows), int(n), 2, 3));
-      written.push_back("test_translations.png");
+      imaging::write_png((run / run::file::kTestTranslationsFigure).string(),
+                         imaging::image_grid(torch::cat(rows), int(n), 2, 3));
+      written.push_back(run::file::kTestTranslationsFigure);
       return;
     }
     auto cls = t.at("intended_class");
@@ -298,27 +300,27 @@ void render_image_figures(const fs::path& run, std::vector<std::string>& written
     }
     if (!pick.empty()) {
       auto sel = torch::tensor(pick, torch::kInt64);
-      imaging::write_png((run / "test_translations.png").string(),
+      imaging::write_png((run / run::file::kTestTranslationsFigure).string(),
                          imaging::translation_grid(t.at("sources").index_select(0, sel),
                                                     {t.at("translations").index_select(0, sel)}, 10, 3));
-      written.push_back("test_translations.png");
+      written.push_back(run::file::kTestTranslationsFigure);
     }
   }
 }
 
 void render_figures(const fs::path& run) {
   std::error_code ec0;
-  const bool image_run = !fs::exists(run / "data/source.npy", ec0);
+  const bool image_run = !fs::exists(run::RunLayout(run).source_points(), ec0);
   torch::Tensor source, target;
   if (!image_run) {
-    source = io::read_npy((run / "data/source.npy").string());
-    target = io::read_npy((run / "data/target.npy").string());
+    source = io::read_npy((run::RunLayout(run).source_points()).string());
+    target = io::read_npy((run::RunLayout(run).target_points()).string());
     if (source.size(1) != 2 || target.size(1) != 2)
       spdlog::info("figures: the data are not 2-D; only the loss curve is drawn");
   }
   std::vector<std::pair<int64_t, int64_t>> kps;
   {
-    std::istringstream in(io::read_file((run / "data/keypoints.csv").string()));
+    std::istringstream in(io::read_file((run::RunLayout(run).keypoints_csv()).string()));
     int64_t a, b;
     char comma;
     while (in >> a >> comma >> b) kps.emplace_back(a, b);
@@ -352,10 +354,10 @@ void render_figures(const fs::path& run) {
     p.scatter(column(source, 0), column(source, 1), src_c, 2.5, fmt::format("source ({})", source.size(0)), 0.7);
     p.scatter(column(target, 0), column(target, 1), tgt_c, 2.5, fmt::format("target ({})", target.size(0)), 0.7);
     keypoint_layer(p, 0);
-    save(p, "data.png");
+    save(p, run::file::kDataFigure);
 
-    auto u = io::read_npy((run / "ot/u.npy").string());
-    auto v = io::read_npy((run / "ot/v.npy").string());
+    auto u = io::read_npy((run::RunLayout(run).u()).string());
+    auto v = io::read_npy((run::RunLayout(run).v()).string());
     Plot pu(640, 520), pv(640, 520);
     pu.title("OT potential u on the sources").xlabel("x1").ylabel("x2").equal_aspect();
     value_scatter(pu, source, u, "u");
@@ -364,13 +366,13 @@ void render_figures(const fs::path& run) {
     keypoint_layer(pu, 1);
     keypoint_layer(pv, 2);
     auto panel = imaging::compose({pu.render(), pv.render()}, 2);
-    imaging::write_png((run / "potentials.png").string(), panel);
-    written.push_back("potentials.png");
+    imaging::write_png((run / run::file::kPotentialsFigure).string(), panel);
+    written.push_back(run::file::kPotentialsFigure);
   }
 
   std::error_code ec;  // `--until STAGE` leaves later stages' artifacts absent: their figures are skipped
-  if (fs::exists(run / "bridge/H.npz", ec)) {
-    auto H = ot::load_sparse((run / "bridge/H.npz").string());
+  if (fs::exists(run::RunLayout(run).h(), ec)) {
+    auto H = ot::load_sparse((run::RunLayout(run).h()).string());
     auto dense = H.to_dense();
     const int64_t rows = std::min<int64_t>(H.rows, 360), cols = std::min<int64_t>(H.cols, 360);
     auto pooled = torch::adaptive_avg_pool2d(dense.unsqueeze(0).unsqueeze(0), {rows, cols}).squeeze();
@@ -381,7 +383,7 @@ void render_figures(const fs::path& run) {
     p.field(torch::flip(pooled, {0}).contiguous().clamp_min(1e-3), 0, double(H.cols), 0, double(H.rows),
             "block mean of H (log)", true);
     p.limits(0, double(H.cols), 0, double(H.rows));
-    save(p, "H.png");
+    save(p, run::file::kHFigure);
   }
 
   {
@@ -393,14 +395,14 @@ void render_figures(const fs::path& run) {
       auto table = io::read_numeric_csv(path.string());
       return std::make_pair(std::move(table.values[0]), std::move(table.values[1]));
     };
-    auto [ls, lv] = read_curve(run / "score/loss.csv");
+    auto [ls, lv] = read_curve(run::RunLayout(run).loss_curve());
     if (!ls.empty()) {
       Plot p(640, 480);
       p.title("Score matching loss (window means)").xlabel("step").ylabel("loss").log_y();
       p.line(ls, lv, imaging::palette(0), 1.5, "eps loss");
       panels.push_back(p.render());
     }
-    auto [ds, dv] = read_curve(run / "ot/dual.csv");
+    auto [ds, dv] = read_curve(run::RunLayout(run).dual_curve());
     if (!ds.empty()) {
       Plot p(640, 480);
       p.title("OT dual objective (maximised)").xlabel("step").ylabel("D(u, v)");
@@ -408,14 +410,14 @@ void render_figures(const fs::path& run) {
       panels.push_back(p.render());
     }
     if (!panels.empty()) {
-      imaging::write_png((run / "loss.png").string(), imaging::compose(panels, int(panels.size())));
-      written.push_back("loss.png");
+      imaging::write_png((run / run::file::kLossFigure).string(), imaging::compose(panels, int(panels.size())));
+      written.push_back(run::file::kLossFigure);
     }
   }
 
-  if (two_d && fs::exists(run / "sample/trajectories.npz", ec)) {
-    auto traj = io::read_npz((run / "sample/trajectories.npz").string());
-    auto samples = io::read_npy((run / "sample/samples.npy").string());
+  if (two_d && fs::exists(run::RunLayout(run).trajectories(), ec)) {
+    auto traj = io::read_npz((run::RunLayout(run).trajectories()).string());
+    auto samples = io::read_npy((run::RunLayout(run).samples()).string());
     auto x = traj.at("x");  // [F, S, K, 2]
     auto srcs = traj.at("sources");
     const int64_t F = x.size(0), S = x.size(1), K = x.size(2);
@@ -437,11 +439,11 @@ void render_figures(const fs::path& run) {
       p.markers({source[i][0].item<double>()}, {source[i][1].item<double>()}, c, 10,
                 s == 0 ? "conditioning sources x" : "");
     }
-    save(p, "trajectories.png");
+    save(p, run::file::kTrajectoriesFigure);
   }
 
-  if (two_d && fs::exists(run / "eval/conditionals.npz", ec)) {
-    auto c = io::read_npz((run / "eval/conditionals.npz").string());
+  if (two_d && fs::exists(run::RunLayout(run).conditionals(), ec)) {
+    auto c = io::read_npz((run::RunLayout(run).conditionals()).string());
     auto srcs = c.at("sources");
     auto src_points = c.at("source_points");
     auto samples = c.at("samples");
@@ -461,7 +463,7 @@ void render_figures(const fs::path& run) {
       p.markers({src_points[pick][0].item<double>()}, {src_points[pick][1].item<double>()}, col, 10,
                 s == 0 ? "source x" : "");
     }
-    save(p, "conditionals.png");
+    save(p, run::file::kConditionalsFigure);
   }
   spdlog::info("figures: {} in {}", fmt::join(written, ", "), run.string());
 }
@@ -473,8 +475,8 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp);
 // launcher (torchrun-style environment) or by ours joins the group the environment describes.
 bool any_stage_done(const fs::path& run) {
   std::error_code ec;
-  for (const char* stage : {"ot", "bridge", "score", "sample", "eval"})
-    if (fs::exists(run / stage / "done.json", ec)) return true;
+  for (const char* stage : run::kStageDirs)
+    if (fs::exists(run::RunLayout(run).done_marker(stage), ec)) return true;
   return false;
 }
 
@@ -537,7 +539,7 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp) {
     if (dp.is_main() && existed)
       for (const auto& entry : fs::directory_iterator(options.out_dir, ec)) {
         const std::string file = entry.path().filename().string();
-        if (file != "otcs.log" && !run::is_run_metadata_file(file)) fresh = false;
+        if (file != run::file::kLog && !run::is_run_metadata_file(file)) fresh = false;
       }
     if (!dp.broadcast_flag(fresh)) {
       if (dp.is_main())
@@ -568,7 +570,7 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp) {
   if (ec) fail("{}: cannot create the run directory ({})", options.out_dir, ec.message());
   std::shared_ptr<spdlog::sinks::sink> log_file;
   if (!existed && !args.has("--log-file") && dp.is_main())
-    log_file = add_log_file((fs::path(options.out_dir) / "otcs.log").string());
+    log_file = add_log_file(run::RunLayout(options.out_dir).log().string());
 
   session::Session run(std::move(project), options);
   const bool tty = isatty(STDERR_FILENO) == 1 && dp.is_main();  // other ranks: no bar (their info lines are off)
@@ -634,7 +636,7 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp) {
 #ifdef OTCS_HAVE_IMAGING
   if (!args.has("--no-figures")) render_figures(fs::absolute(options.out_dir));
 #endif
-  const fs::path metrics = fs::path(options.out_dir) / "metrics.json";
+  const fs::path metrics = run::RunLayout(options.out_dir).metrics();
   if (fs::exists(metrics, ec)) {
     auto m = nlohmann::json::parse(io::read_file(metrics.string()));
     if (m.contains("translated_class_accuracy"))
