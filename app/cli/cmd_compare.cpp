@@ -9,6 +9,7 @@
 #include "app/cli/command.h"
 #include "core/common/error.h"
 #include "core/io/file.h"
+#include "core/run/layout.h"
 #include "core/session/run_compare.h"
 #ifdef OTCS_HAVE_IMAGING
 #include "core/imaging/compare_figures.h"
@@ -37,14 +38,14 @@ int compare_command(const Args& args) {
   }
 
   io::OutputDir out(args.get("--out"));
-  out.write("metrics.csv", session::metrics_csv(names, metrics));
+  out.write(run::file::kMetricsTable, session::metrics_csv(names, metrics));
   const auto diff = session::settings_diff(names, projects);
-  out.write("settings_diff.json", diff.dump(2) + "\n");
+  out.write(run::file::kSettingsDiff, diff.dump(2) + "\n");
   spdlog::info("compare: {} project setting(s) differ", diff["differences"].size());
 
 #ifdef OTCS_HAVE_IMAGING
   if (auto losses = imaging::compare_losses_figure(runs); losses.defined())
-    imaging::write_png(out.claim("losses.png"), losses);
+    imaging::write_png(out.claim(run::file::kLossesFigure), losses);
   else
     spdlog::warn("compare: none of the runs has a loss curve yet; no losses.png");
 
@@ -55,13 +56,14 @@ int compare_command(const Args& args) {
     const bool shared = session::same_sources(runs, k);
     if (!shared)
       spdlog::info("compare: the runs' first {} sources differ; translations.png shows each run's own sources", k);
-    imaging::write_png(out.claim("translations.png"), imaging::compare_translations_figure(runs, k, shared));
+    imaging::write_png(out.claim(run::file::kTranslationsFigure),
+                       imaging::compare_translations_figure(runs, k, shared));
   } else {
     if (image_runs > 0)
       spdlog::warn("compare: only {} of the {} runs have image translations; no translations.png", image_runs,
                    runs.size());
     // A translations.png left by an earlier comparison in DIR would show other runs.
-    if (fs::remove(fs::path(out.dir()) / "translations.png", ec))
+    if (fs::remove(fs::path(out.dir()) / run::file::kTranslationsFigure, ec))
       spdlog::info("compare: removed the earlier translations.png from {}", out.dir());
   }
 #else

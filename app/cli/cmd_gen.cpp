@@ -150,7 +150,7 @@ void register_dpmot(std::vector<Command>& out) {
   cmd.usage =
       "otcs dpmot --run DIR --M m [--source uniform|gaussian] [--n N] [--latents L] [--max-iter I] --out OUT";
   cmd.description =
-      "DIR is a gen-train run (model.pt, train.json). The Heun grid of the project (N steps, rho) is cut where\n"
+      "DIR is a gen-train run (its model and train.json). The Heun grid of the project (N steps, rho) is cut where\n"
       "its last M steps start (index N - M, sigma_M = t_{N-M}); latents y_i = x_i + sigma_M z from the first L\n"
       "training images; semi-discrete OT (otcs sdot's solver) from the source to {y_i}; each fresh source point\n"
       "goes to its cell's latent, then Heun steps N - M .. N - 1 to sigma = 0 (NFE 2M - 1). Reports NFE, FD and\n"

@@ -20,6 +20,7 @@
 #include "core/ot/plan.h"
 #include "core/ot/trainer.h"
 #include "core/run/json_text.h"
+#include "core/run/layout.h"
 #ifdef OTCS_HAVE_IMAGING
 #include "core/imaging/plot.h"
 #endif
@@ -273,14 +274,16 @@ int run_ot(const Args& args) {
   report["empty_rows"] = bridge.empty_rows.size();
   report["empty_row_policy"] = ot::empty_row_policy_name(empty_policy);
 
-  if (dense) io::write_npy(out.claim("plan.npy"), ev.plan);
-  io::write_npy(out.claim("u.npy"), u);
-  io::write_npy(out.claim("v.npy"), v);
-  ot::save_sparse(out.claim("H.npz"), bridge.H);
-  io::write_npy(out.claim("redirect.npy"), bridge.redirect);
+  namespace file = run::file;
+  if (dense) io::write_npy(out.claim(file::kPlan), ev.plan);
+  io::write_npy(out.claim(file::kU), u);
+  io::write_npy(out.claim(file::kV), v);
+  ot::save_sparse(out.claim(file::kH), bridge.H);
+  io::write_npy(out.claim(file::kRedirect), bridge.redirect);
   if (pu) {
-    ot::save_potential(out.claim("u.pt"), *pu);
-    ot::save_potential(out.claim("v.pt"), *pv);
+    // The OT stage's names (RUN/ot/u_potential.pt), so that one reader serves both (run::find_potential).
+    ot::save_potential(out.claim(file::kUPotential), *pu);
+    ot::save_potential(out.claim(file::kVPotential), *pv);
   }
 #ifdef OTCS_HAVE_IMAGING
   if (!figure.empty()) {
@@ -291,7 +294,7 @@ int run_ot(const Args& args) {
   }
 #endif
   report["seconds"] = std::chrono::duration<double>(Clock::now() - t_start).count();
-  out.write("report.json", run::json_text(report));
+  out.write(file::kReport, run::json_text(report));
   out.commit();
   std::cout << fmt::format("{} OT ({} x {}, d = {}): dual {:.8g}, E[c] {:.6g}, marginal errors {:.3g} / {:.3g}, "
                            "H nnz {}, {:.2f} s -> {}\n",
@@ -313,10 +316,10 @@ void register_ot(std::vector<Command>& out) {
       "Maximises the released OTCS dual mean u + mean v - mean(M relu(u+v-G)^2)/(4 eps) with uniform marginals and "
       "writes DIR/plan.npy (float64 n x m, when n m <= 2e7), u.npy, v.npy, H.npz (scipy CSR of "
       "H = relu(u+v-G)/(2 eps) above the threshold), redirect.npy (the source each row resamples from), "
-      "report.json and, for the stochastic solvers, u.pt/v.pt. Costs are per-coordinate means (l2, l1) as in OTCS; "
-      "choose eps on that scale. S and T: .npy (float32/float64) or headerless CSV, one sample per line. "
-      "K: CSV lines 'source_index,target_index' (0-based); G = (1-alpha) C + alpha JS(relations), alpha = 1 is pure "
-      "guiding.";
+      "report.json and, for the stochastic solvers, u_potential.pt/v_potential.pt (the OT stage's names). Costs are "
+      "per-coordinate means (l2, l1) as in OTCS; choose eps on that scale. S and T: .npy (float32/float64) or "
+      "headerless CSV, one sample per line. K: CSV lines 'source_index,target_index' (0-based); "
+      "G = (1-alpha) C + alpha JS(relations), alpha = 1 is pure guiding.";
   cmd.options = {
       {"--source", "S", "source point cloud (.npy or .csv)", "", true},
       {"--target", "T", "target point cloud (.npy or .csv)", "", true},
@@ -338,10 +341,10 @@ void register_ot(std::vector<Command>& out) {
       {"--width", "W", "mlp: hidden width", "128"},
       {"--depth", "D", "mlp: number of hidden W x W layers (OTCS's num_hidden_layers)", "2"},
       {"--activation", "A", "mlp: silu, relu, tanh, leaky_relu or gelu", "silu"},
-      {"--threshold", "H", "keep H entries above this in H.npz", "0.1"},
+      {"--threshold", "H", "keep H entries above this", "0.1"},
       {"--row-cap", "K", "keep at most K (largest) H entries per source row; 0 = no cap", "0"},
       {"--empty-rows", "P", "rows without H entries: keep_empty, next_source (released) or nearest", "next_source"},
-      {"--unmasked-h", "", "build H.npz without the keypoint mask (as the released code does)", ""},
+      {"--unmasked-h", "", "build H without the keypoint mask (as the released code does)", ""},
       {"--figure", "NAME", "2-D problems: also draw DIR/NAME (PNG) with points, plan and keypoints", ""},
       {"--out", "DIR", "output directory", "", true},
   };

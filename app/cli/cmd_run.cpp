@@ -26,6 +26,7 @@
 #include "core/common/log.h"
 #include "core/common/runtime.h"
 #include "core/io/file.h"
+#include "core/run/layout.h"
 #include "core/run/run_meta.h"
 #include "core/session/session.h"
 
@@ -223,8 +224,8 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp);
 // launcher (torchrun-style environment) or by ours joins the group the environment describes.
 bool any_stage_done(const fs::path& run) {
   std::error_code ec;
-  for (const char* stage : {"ot", "bridge", "score", "sample", "eval"})
-    if (fs::exists(run / stage / "done.json", ec)) return true;
+  for (const char* stage : run::kStageDirs)
+    if (fs::exists(run::RunLayout(run).done_marker(stage), ec)) return true;
   return false;
 }
 
@@ -289,7 +290,7 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp) {
     if (dp.is_main() && existed)
       for (const auto& entry : fs::directory_iterator(options.out_dir, ec)) {
         const std::string file = entry.path().filename().string();
-        if (file != "otcs.log" && !run::is_run_metadata_file(file)) fresh = false;
+        if (file != run::file::kLog && !run::is_run_metadata_file(file)) fresh = false;
       }
     if (!dp.broadcast_flag(fresh)) {
       if (dp.is_main())
@@ -320,7 +321,7 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp) {
   if (ec) fail("{}: cannot create the run directory ({})", options.out_dir, ec.message());
   std::shared_ptr<spdlog::sinks::sink> log_file;
   if (!existed && !args.has("--log-file") && dp.is_main())
-    log_file = add_log_file((fs::path(options.out_dir) / "otcs.log").string());
+    log_file = add_log_file(run::RunLayout(options.out_dir).log().string());
 
   session::Session run(std::move(project), options);
   const bool tty = isatty(STDERR_FILENO) == 1 && dp.is_main();  // other ranks: no bar (their info lines are off)

@@ -12,6 +12,7 @@
 #include "core/common/error.h"
 #include "core/diffusion/sampler.h"
 #include "core/io/file.h"
+#include "core/run/layout.h"
 #include "core/session/image_data.h"
 #include "core/session/project.h"
 #include "core/session/score_model.h"
@@ -32,18 +33,19 @@ int translate_command(const Args& args) {
   fail("this build has no image encoding (OTCS_WITH_OPENCV=OFF): otcs translate writes PNG files");
 #else
   const fs::path run = args.get("--run");
+  const run::RunLayout layout(run);
   const std::string input = args.get("--input");
   std::error_code ec;
-  if (!fs::is_regular_file(run / "project.json", ec)) fail("{}: not a run directory (no project.json)", run.string());
-  if (!fs::is_regular_file(run / "score/model.pt", ec))
-    fail("{}: the run has no trained score model (score/model.pt); run its score stage first", run.string());
+  if (!fs::is_regular_file(layout.project(), ec))
+    fail("{}: not a run directory (no {})", run.string(), run::RunLayout().project().string());
+  if (!fs::is_regular_file(layout.score_model(), ec))
+    fail("{}: the run has no trained score model ({}); run its score stage first", run.string(),
+         run::RunLayout().score_model().string());
   // The run's copy of the project: only the source preprocessing and the samplers are used (its data paths are not).
-  auto project = session::parse_project(io::read_file((run / "project.json").string()),
-                                        (run / "project.json").string(),
-                                        session::project_base_dir((run / "project.json").string()));
+  auto project = session::parse_project(io::read_file(layout.project().string()), layout.project().string(),
+                                        session::project_base_dir(layout.project().string()));
   if (!project.images()) fail("{}: a point-cloud run; otcs translate applies image runs", run.string());
-  auto model = session::load_score_model((run / "score/model.pt").string());
-
+  auto model = session::load_score_model(layout.score_model().string());
   session::ImageSetSpec spec = project.source.images;
   spec.classes.clear();
   spec.limit = 0;
@@ -118,7 +120,7 @@ int translate_command(const Args& args) {
   if (to.record > 0) {
     std::vector<int64_t> recorded(static_cast<size_t>(to.record));
     std::iota(recorded.begin(), recorded.end(), int64_t(0));
-    session::save_image_trajectories(out.claim("trajectories.npz"), recorder, recorded);
+    session::save_image_trajectories(out.claim(run::file::kTrajectories), recorder, recorded);
   }
   out.commit();
   std::cout << fmt::format("{} translations written to {}{}\n", y.size(0), out.dir(),

@@ -6,6 +6,8 @@
 #include "core/common/error.h"
 #include "core/io/npy.h"
 #include "core/ot/sparse.h"
+#include "core/run/curve.h"
+#include "core/run/trajectories.h"
 #include "core/session/project.h"
 #include "core/session/stages.h"
 #include "core/session/project_points.h"
@@ -169,16 +171,12 @@ std::shared_ptr<SparseMatrixData> loadSparseMatrix(const QString& path, QString*
 QVector<Trajectory> loadTrajectories(const QString& path, const QVector<QPointF>& sourcePoints, QString* error) {
   QVector<Trajectory> out;
   try {
-    auto arrays = io::read_npz(path.toStdString());
-    for (const char* key : {"x", "x0", "step", "t", "sources"})
-      if (!arrays.count(key)) otcs::fail("{}: missing array '{}'", path.toStdString(), key);
-    auto x = arrays["x"].to(torch::kFloat32).contiguous();    // [F, S, K, d]
-    auto x0 = arrays["x0"].to(torch::kFloat32).contiguous();
-    auto steps = arrays["step"].to(torch::kInt64).contiguous();
-    auto ts = arrays["t"].to(torch::kFloat64).contiguous();
-    auto sources = arrays["sources"].to(torch::kInt64).contiguous();
-    if (x.dim() != 4 || x0.sizes() != x.sizes() || steps.numel() != x.size(0) || sources.numel() != x.size(1))
-      otcs::fail("{}: unexpected array shapes", path.toStdString());
+    const run::TrajectoryArrays a = run::read_trajectories(path.toStdString());
+    const auto& x = a.x;  // [F, S, K, d]
+    const auto& x0 = a.x0;
+    const auto& steps = a.step;
+    const auto& ts = a.t;
+    const auto& sources = a.sources;
     const int64_t F = x.size(0), S = x.size(1), K = x.size(2), d = x.size(3);
     for (int64_t s = 0; s < S; ++s) {
       Trajectory t;
@@ -221,20 +219,18 @@ QMap<QString, QString> stageHashes(const QJsonObject& json, const QString& proje
 }
 
 bool loadCurve(const QString& path, QVector<double>* steps, QVector<double>* values) {
-  QFile file(path);
-  if (!file.open(QIODevice::ReadOnly | QIODevice::Text)) return false;
+  run::Curve curve;
+  try {
+    curve = run::read_curve(path.toStdString());
+  } catch (const std::exception&) {
+    return false;
+  }
   steps->clear();
   values->clear();
-  file.readLine();  // header
-  while (!file.atEnd()) {
-    const QList<QByteArray> parts = file.readLine().trimmed().split(',');
-    if (parts.size() < 2) continue;
-    bool ok1 = false, ok2 = false;
-    const double s = parts[0].toDouble(&ok1), v = parts[1].toDouble(&ok2);
-    if (ok1 && ok2) {
-      steps->push_back(s);
-      values->push_back(v);
-    }
+  if (curve.columns.empty()) return true;
+  for (size_t r = 0; r < curve.rows(); ++r) {
+    steps->push_back(double(curve.steps[r]));
+    values->push_back(curve.values[0][r]);
   }
   return true;
 }

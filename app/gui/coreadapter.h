@@ -60,7 +60,8 @@ QVector<Trajectory> loadTrajectories(const QString& path, const QVector<QPointF>
 // compared with a run's done.json hashes it says which finished stages an edit made stale. Empty on a parse error.
 QMap<QString, QString> stageHashes(const QJsonObject& json, const QString& projectPath);
 
-// A "step,value" CSV with a header (RUN/ot/dual.csv, RUN/score/loss.csv).
+// A run curve (RUN/ot/dual.csv, RUN/score/loss.csv; core/run/curve.h): its steps and first value column, with or
+// without the wall_time column. False when the file is missing or does not parse.
 bool loadCurve(const QString& path, QVector<double>* steps, QVector<double>* values);
 
 }  // namespace otcs::workbench

@@ -1,7 +1,5 @@
 #include "app/gui/lossespage.h"
 
-#include <QFile>
-#include <QTextStream>
 #include <utility>
 
 #include <QSplitter>
@@ -9,6 +7,7 @@
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
+#include "core/run/curve.h"
 #include "widgets/lossplot.h"
 
 namespace otcs::workbench {
@@ -53,27 +52,18 @@ void LossesPage::clearOt() {
 }
 
 bool LossesPage::loadOtDiagnostics(const QString& path) {
-  QFile file(path);
-  if (!file.open(QIODevice::ReadOnly | QIODevice::Text)) return false;
-  QTextStream in(&file);
-  const QStringList header = in.readLine().trimmed().split(',');
-  if (header.size() < 2 || header.front() != "step") return false;
-  QVector<QVector<double>> columns(header.size());
-  while (!in.atEnd()) {
-    const QStringList cells = in.readLine().trimmed().split(',');
-    if (cells.size() != header.size()) continue;  // a torn last line of an interrupted run
-    bool ok = true;
-    QVector<double> row;
-    for (const QString& c : cells) {
-      row << c.toDouble(&ok);
-      if (!ok) break;
-    }
-    if (!ok) continue;
-    for (int k = 0; k < row.size(); ++k) columns[k] << row[k];
+  run::Curve curve;
+  try {
+    curve = run::read_curve(path.toStdString());  // its value columns: the wall time is no diagnostic
+  } catch (const std::exception&) {
+    return false;
   }
-  if (columns.front().isEmpty()) return false;
+  if (curve.rows() == 0) return false;
   ot_diag_->clearData();
-  for (int k = 1; k < header.size(); ++k) addPoints("ot", header[k], columns.front(), columns[k]);
+  const QVector<double> steps(curve.steps.begin(), curve.steps.end());
+  for (size_t k = 0; k < curve.columns.size(); ++k)
+    addPoints("ot", QString::fromStdString(curve.columns[k]), steps,
+              QVector<double>(curve.values[k].begin(), curve.values[k].end()));
   return true;
 }
 

@@ -36,6 +36,7 @@
 #include "app/gui/projectoverview.h"
 #include "app/gui/projectschema.h"
 #include "app/gui/runpanel.h"
+#include "app/gui/runpaths.h"
 #include "app/gui/runscontroller.h"
 #include "app/gui/runsdirectory.h"
 #include "app/gui/sessioncontroller.h"
@@ -240,21 +241,21 @@ void MainWindow::connectSession() {
     } else if (what == "skipped" || what == "finished" || what == "stopped") {
       if (stage == "ot") {
         QVector<double> steps, values;
-        if (loadCurve(QDir(dir).filePath("ot/dual.csv"), &steps, &values) && !steps.isEmpty()) {
+        if (loadCurve(runPath(dir, &run::RunLayout::dual_curve), &steps, &values) && !steps.isEmpty()) {
           losses_->otPlot()->clearData();
           losses_->addPoints("ot", "dual", steps, values);
         }
-        losses_->loadOtDiagnostics(QDir(dir).filePath("ot/diagnostics.csv"));
+        losses_->loadOtDiagnostics(runPath(dir, &run::RunLayout::ot_diagnostics));
       } else if (stage == "score") {
         QVector<double> steps, values;
-        if (loadCurve(QDir(dir).filePath("score/loss.csv"), &steps, &values) && !steps.isEmpty()) {
+        if (loadCurve(runPath(dir, &run::RunLayout::loss_curve), &steps, &values) && !steps.isEmpty()) {
           losses_->scorePlot()->clearData();
           losses_->addPoints("score", "loss", steps, values);
         }
       } else if (stage == "bridge" && what == "skipped") {
-        loadH(QDir(dir).filePath("bridge/H.npz"));
+        loadH(runPath(dir, &run::RunLayout::h));
       } else if (stage == "sample" && what != "stopped") {
-        loadTrajectoryFile(QDir(dir).filePath("sample/trajectories.npz"));
+        loadTrajectoryFile(runPath(dir, &run::RunLayout::trajectories));
       }
     }
   });
@@ -279,7 +280,7 @@ QString defaultRunDirFor(const QString& path) {
   if (path.isEmpty()) return QDir::current().filePath("runs/untitled");
   const QFileInfo info(path);
   const QDir dir = info.absoluteDir();
-  if (info.fileName() == "project.json" && isRunDir(dir.absolutePath())) return dir.absolutePath();
+  if (info.fileName() == run::file::kProject && isRunDir(dir.absolutePath())) return dir.absolutePath();
   return projectRunsRoot(path);
 }
 
@@ -369,20 +370,20 @@ void MainWindow::loadRunArtifacts(const QString& runDir) {
   const QDir dir(runDir);
   if (!dir.exists()) return;
   QVector<double> steps, values;
-  if (loadCurve(dir.filePath("ot/dual.csv"), &steps, &values) && !steps.isEmpty()) {
+  if (loadCurve(runPath(runDir, &run::RunLayout::dual_curve), &steps, &values) && !steps.isEmpty()) {
     losses_->otPlot()->clearData();
     losses_->addPoints("ot", "dual", steps, values);
   }
-  losses_->loadOtDiagnostics(dir.filePath("ot/diagnostics.csv"));
-  if (loadCurve(dir.filePath("score/loss.csv"), &steps, &values) && !steps.isEmpty()) {
+  losses_->loadOtDiagnostics(runPath(runDir, &run::RunLayout::ot_diagnostics));
+  if (loadCurve(runPath(runDir, &run::RunLayout::loss_curve), &steps, &values) && !steps.isEmpty()) {
     losses_->scorePlot()->clearData();
     losses_->addPoints("score", "loss", steps, values);
   }
-  loadH(dir.filePath("bridge/H.npz"));
-  loadTrajectoryFile(dir.filePath("sample/trajectories.npz"));
+  loadH(runPath(runDir, &run::RunLayout::h));
+  loadTrajectoryFile(runPath(runDir, &run::RunLayout::trajectories));
   loadMethodsFiles(runDir);
   runs_->loadPreviews(runDir);
-  QFile metrics(dir.filePath("metrics.json"));
+  QFile metrics(runPath(runDir, &run::RunLayout::metrics));
   if (metrics.open(QIODevice::ReadOnly)) {
     QVector<QPair<QString, double>> rows;
     const QJsonObject o = QJsonDocument::fromJson(metrics.readAll()).object();

@@ -4,8 +4,6 @@
 #include <QFileInfo>
 #include <QImage>
 #include <QInputDialog>
-#include <QJsonArray>
-#include <QJsonDocument>
 #include <QMessageBox>
 #include <spdlog/spdlog.h>
 
@@ -14,6 +12,8 @@
 #include "app/gui/projectdocument.h"
 #include "app/gui/runsdirectory.h"
 #include "app/gui/sessioncontroller.h"
+#include "core/run/artifacts.h"
+#include "core/run/layout.h"
 #include "widgets/previewview.h"
 #include "widgets/runsview.h"
 
@@ -54,14 +54,9 @@ void RunsController::refresh() {
 }
 
 void RunsController::loadPreviews(const QString& runDir) {
-  const QDir dir(QDir(runDir).filePath("score/previews"));
-  QFile f(dir.filePath("previews.json"));
   QVector<QPair<qint64, QImage>> list;
-  if (f.open(QIODevice::ReadOnly))
-    for (const auto& v : QJsonDocument::fromJson(f.readAll()).object()["previews"].toArray()) {
-      const QJsonObject e = v.toObject();
-      if (e.contains("file")) list.push_back({e["step"].toInteger(), QImage(dir.filePath(e["file"].toString()))});
-    }
+  for (const run::PreviewEntry& e : run::read_previews(run::RunLayout(runDir.toStdString())))
+    if (!e.image.empty()) list.push_back({e.step, QImage(QString::fromStdString(e.image.string()))});
   previews_->setPreviews(list);
 }
 

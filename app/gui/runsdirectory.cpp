@@ -8,14 +8,19 @@
 #include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QTextStream>
 #include <algorithm>
+
+#include "app/gui/runpaths.h"
+#include "core/run/artifacts.h"
+#include "core/run/curve.h"
+#include "core/run/layout.h"
+#include "core/run/run_meta.h"
 
 namespace otcs::workbench {
 
 namespace {
 
-const QStringList kStages = {"ot", "bridge", "score", "sample", "eval"};
+const QStringList kStages = runStageNames();
 
 QJsonObject readObject(const QString& path) {
   QFile f(path);
@@ -53,9 +58,9 @@ QString projectRunsRoot(const QString& projectPath) {
 
 bool isRunDir(const QString& dir) {
   const QDir d(dir);
-  if (d.exists("project.json")) return true;
+  if (QFileInfo::exists(runPath(dir, &run::RunLayout::project))) return true;
   for (const QString& s : kStages)
-    if (d.exists(s + "/done.json")) return true;
+    if (QFileInfo::exists(doneMarkerPath(dir, s))) return true;
   return false;
 }
 
@@ -65,7 +70,7 @@ QStringList listRunDirs(const QString& root) {
   if (!d.exists()) return out;
   QVector<QPair<qint64, QString>> found;
   for (const QFileInfo& sub : d.entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot)) {
-    if (kStages.contains(sub.fileName()) || sub.fileName() == "data") continue;
+    if (kStages.contains(sub.fileName()) || sub.fileName() == run::file::kDataDir) continue;
     if (isRunDir(sub.absoluteFilePath())) found.push_back({sub.lastModified().toMSecsSinceEpoch(), sub.absoluteFilePath()});
   }
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
@@ -85,27 +90,27 @@ RunSummary readRunSummary(const QString& dir) {
   RunSummary s;
   s.path = QDir(dir).absolutePath();
   s.name = QFileInfo(s.path).fileName();
-  const QJsonObject meta = readObject(QDir(dir).filePath("run.json"));
+  const QJsonObject meta = readObject(QDir(dir).filePath(run::kRunMetaFile));
   QString last_done;
   for (const QString& stage : kStages)
-    if (QFileInfo::exists(QDir(dir).filePath(stage + "/done.json"))) last_done = stage;
-  const bool has_metrics = QFileInfo::exists(QDir(dir).filePath("metrics.json"));
+    if (QFileInfo::exists(doneMarkerPath(dir, stage))) last_done = stage;
+  const bool has_metrics = QFileInfo::exists(runPath(dir, &run::RunLayout::metrics));
   QString status = meta.value("status").toString();
   if (status.isEmpty()) status = has_metrics ? "completed" : last_done.isEmpty() ? "empty" : "until " + last_done;
   s.status = status;
   const QString start = meta.value("started").toString();
-  s.started = start.isEmpty() ? QFileInfo(QDir(dir).filePath("project.json")).lastModified()
+  s.started = start.isEmpty() ? QFileInfo(runPath(dir, &run::RunLayout::project)).lastModified()
                               : QDateTime::fromString(start, Qt::ISODate);
   const QString end = meta.value("ended").toString();
   if (!start.isEmpty() && !end.isEmpty()) {
     s.seconds = double(QDateTime::fromString(start, Qt::ISODate).msecsTo(QDateTime::fromString(end, Qt::ISODate))) / 1e3;
   } else if (s.started.isValid()) {
     // Without run metadata: from the project copy to the last log line.
-    const QFileInfo log(QDir(dir).filePath("otcs.log"));
+    const QFileInfo log(runPath(dir, &run::RunLayout::log));
     if (log.exists()) s.seconds = double(s.started.msecsTo(log.lastModified())) / 1e3;
   }
   QMap<QString, QJsonValue> flat;
-  flatten(readObject(QDir(dir).filePath("metrics.json")), QString(), &flat);
+  flatten(readObject(runPath(dir, &run::RunLayout::metrics)), QString(), &flat);
   for (auto it = flat.begin(); it != flat.end() && s.metrics.size() < 6; ++it)
     if (it->isDouble() && !it.key().startsWith("seconds")) s.metrics.push_back({it.key(), it->toDouble()});
   return s;
@@ -117,17 +122,17 @@ RunComparison compareRuns(const QStringList& dirs) {
   QStringList metric_keys, setting_keys;
   for (int k = 0; k < dirs.size(); ++k) {
     c.runs << QFileInfo(dirs[k]).fileName();
-    flatten(readObject(QDir(dirs[k]).filePath("metrics.json")), QString(), &metrics[k]);
-    flatten(readObject(QDir(dirs[k]).filePath("project.json")), QString(), &settings[k]);
+    flatten(readObject(runPath(dirs[k], &run::RunLayout::metrics)), QString(), &metrics[k]);
+    flatten(readObject(runPath(dirs[k], &run::RunLayout::project)), QString(), &settings[k]);
     for (const QString& key : metrics[k].keys())
       if (!metric_keys.contains(key) && !metrics[k][key].isArray()) metric_keys << key;
     for (const QString& key : settings[k].keys())
       if (!setting_keys.contains(key)) setting_keys << key;
     // The latest preview image, else the eval figure, stands for what the run makes.
     QImage image;
-    const QJsonArray previews = readObject(QDir(dirs[k]).filePath("score/previews/previews.json"))["previews"].toArray();
-    if (!previews.isEmpty())
-      image.load(QDir(dirs[k]).filePath("score/previews/" + previews.last().toObject()["file"].toString()));
+    const auto previews = run::read_previews(run::RunLayout(dirs[k].toStdString()));
+    if (!previews.empty() && !previews.back().image.empty())
+      image.load(QString::fromStdString(previews.back().image.string()));
     c.images.push_back(image);
   }
   metric_keys.sort();
@@ -151,37 +156,25 @@ RunComparison compareRuns(const QStringList& dirs) {
 
 QVector<Curve> readRunCurves(const QString& dir) {
   QVector<Curve> out;
-  auto read = [&](const QString& file, const QString& stage, const QString& single) {
-    QFile f(QDir(dir).filePath(file));
-    if (!f.open(QIODevice::ReadOnly | QIODevice::Text)) return;
-    QTextStream in(&f);
-    const QStringList header = in.readLine().trimmed().split(',');
-    if (header.size() < 2) return;
-    // A wall-time column is not a curve.
-    QVector<int> columns;
-    for (int c = 1; c < header.size(); ++c)
-      if (header[c] != "wall_time") columns << c;
-    QVector<Curve> curves;
-    for (int c : columns) curves.push_back({stage, single.isEmpty() ? header[c] : single, {}, {}});
-    while (!in.atEnd()) {
-      const QStringList cells = in.readLine().trimmed().split(',');
-      if (cells.size() != header.size()) continue;
-      bool ok = false;
-      const double step = cells[0].toDouble(&ok);
-      if (!ok) continue;
-      for (int i = 0; i < columns.size(); ++i) {
-        const double v = cells[columns[i]].toDouble(&ok);
-        if (!ok) continue;
-        curves[i].steps << step;
-        curves[i].values << v;
-      }
+  auto read = [&](RunArtifact file, const QString& stage, const QString& single) {
+    run::Curve curve;
+    try {
+      curve = run::read_curve(runPath(dir, file).toStdString());
+    } catch (const std::exception&) {
+      return;  // no curve (yet), or one that does not parse: nothing to show
     }
-    for (const Curve& c : curves)
-      if (!c.steps.isEmpty()) out << c;
+    QVector<double> steps(curve.steps.begin(), curve.steps.end());
+    for (size_t c = 0; c < curve.columns.size(); ++c) {
+      if (steps.isEmpty()) break;
+      Curve k{stage, single.isEmpty() ? QString::fromStdString(curve.columns[c]) : single, steps, {}};
+      k.values = QVector<double>(curve.values[c].begin(), curve.values[c].end());
+      out << k;
+      if (!single.isEmpty()) break;  // the curve's first value column
+    }
   };
-  read("ot/dual.csv", "ot", "dual");
-  read("ot/diagnostics.csv", "ot", QString());
-  read("score/loss.csv", "score", "loss");
+  read(&run::RunLayout::dual_curve, "ot", "dual");
+  read(&run::RunLayout::ot_diagnostics, "ot", QString());
+  read(&run::RunLayout::loss_curve, "score", "loss");
   return out;
 }
 
@@ -217,8 +210,8 @@ bool deleteRunDir(const QString& dir, QString* error) {
 QMap<QString, QString> doneHashes(const QString& dir) {
   QMap<QString, QString> out;
   for (const QString& stage : kStages) {
-    const QJsonObject done = readObject(QDir(dir).filePath(stage + "/done.json"));
-    if (!done.isEmpty()) out[stage] = done.value("config_hash").toString();
+    if (auto hash = run::read_done_hash(doneMarkerPath(dir, stage).toStdString()))
+      out[stage] = QString::fromStdString(*hash);
   }
   return out;
 }

@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/gui/mainwindow.h"
+#include "app/gui/runpaths.h"
 #include "widgets/heatmapview.h"
 #include "core/common/error.h"
 #include "core/common/log.h"
@@ -98,8 +99,8 @@ int runWorkbench(int argc, char** argv) {
   }
   QString to_open = positional.isEmpty() ? QString() : positional.first();
   // A run directory opens as the run: its own copy of the project, with the run's artifacts.
-  if (!to_open.isEmpty() && QFileInfo(to_open).isDir() && QFileInfo::exists(QDir(to_open).filePath("project.json")))
-    to_open = QDir(to_open).filePath("project.json");
+  if (!to_open.isEmpty() && QFileInfo(to_open).isDir() && QFileInfo::exists(runPath(to_open, &run::RunLayout::project)))
+    to_open = runPath(to_open, &run::RunLayout::project);
   if (!to_open.isEmpty() && !window.openProject(to_open) && automated) return 2;
   window.show();
 

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "core/imaging/plot.h"
+#include "core/run/layout.h"
 
 namespace otcs::imaging {
 
@@ -30,13 +31,15 @@ torch::Tensor curve_panel(const std::vector<session::ComparedRun>& runs, Curve c
   return p.render();
 }
 
-// The value columns (all but the step) that any run's table has, in the order they first appear.
+// The value columns (all but the step and the wall time) that any run's table has, in the order they first appear.
 std::vector<std::string> value_columns(const std::vector<session::ComparedRun>& runs, Curve curve) {
   std::vector<std::string> out;
   for (const auto& r : runs)
     if (const auto& table = r.*curve; table && table->rows() > 0)
       for (size_t c = 1; c < table->columns.size(); ++c)
-        if (std::find(out.begin(), out.end(), table->columns[c]) == out.end()) out.push_back(table->columns[c]);
+        if (table->columns[c] != run::column::kWallTime &&
+            std::find(out.begin(), out.end(), table->columns[c]) == out.end())
+          out.push_back(table->columns[c]);
   return out;
 }
 

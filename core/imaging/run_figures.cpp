@@ -12,10 +12,11 @@
 
 #include "core/imaging/image.h"
 #include "core/imaging/plot.h"
-#include "core/io/csv.h"
 #include "core/io/file.h"
 #include "core/io/npy.h"
 #include "core/ot/sparse.h"
+#include "core/run/curve.h"
+#include "core/run/layout.h"
 
 namespace otcs::imaging {
 
@@ -23,22 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The run artifacts the figures read and the figure files they write, relative to the run directory.
-struct Inputs {
-  static constexpr const char* source = "data/source.npy";
-  static constexpr const char* target = "data/target.npy";
-  static constexpr const char* keypoints = "data/keypoints.csv";
-  static constexpr const char* u = "ot/u.npy";
-  static constexpr const char* v = "ot/v.npy";
-  static constexpr const char* dual = "ot/dual.csv";
-  static constexpr const char* h = "bridge/H.npz";
-  static constexpr const char* score_loss = "score/loss.csv";
-  static constexpr const char* trajectories = "sample/trajectories.npz";
-  static constexpr const char* samples = "sample/samples.npy";
-  static constexpr const char* translations = "sample/translations.npz";
-  static constexpr const char* eval_translations = "eval/translations.npz";
-  static constexpr const char* conditionals = "eval/conditionals.npz";
-};
 
 std::vector<double> column(const torch::Tensor& t, int64_t c) {
   auto col = t.select(1, c).to(torch::kFloat64).contiguous();
@@ -78,16 +63,16 @@ void value_scatter(Plot& plot, const torch::Tensor& points, const torch::Tensor&
 
 void render_image_figures(const fs::path& run, std::vector<std::string>& written) {
   std::error_code ec;
-  if (fs::exists(run / Inputs::translations, ec)) {
-    auto t = io::read_npz((run / Inputs::translations).string());
+  if (fs::exists(run::RunLayout(run).sample_translations(), ec)) {
+    auto t = io::read_npz(run::RunLayout(run).sample_translations().string());
     const int64_t per = t.at("per_class")[0].item<int64_t>();
-    imaging::write_png((run / "translations.png").string(),
+    imaging::write_png(run::RunLayout(run).figure(run::file::kTranslationsFigure).string(),
                        imaging::translation_grid(t.at("sources"), {t.at("translations")}, per, 3));
-    written.push_back("translations.png");
+    written.push_back(run::file::kTranslationsFigure);
   }
-  if (fs::exists(run / Inputs::eval_translations, ec)) {
+  if (fs::exists(run::RunLayout(run).eval_translations(), ec)) {
     // The first 10 held-out inputs of each intended class, with their translations.
-    auto t = io::read_npz((run / Inputs::eval_translations).string());
+    auto t = io::read_npz(run::RunLayout(run).eval_translations().string());
     if (t.count("targets")) {
       // Paired (super-resolution) eval: rows of 10 inputs (bicubic), one sample, the mean of samples, the truth.
       auto to_f = [](const torch::Tensor& u8) { return u8.to(torch::kFloat32).div(127.5).sub(1); };
@@ -96,8 +81,8 @@ void render_image_figures(const fs::path& run, std::vector<std::string>& written
       for (int64_t g = 0; g < 2 && (g + 1) * n <= t.at("sources").size(0); ++g)
         for (const char* key : {"sources", "translations", "mean_translations", "targets"})
           rows.push_back(to_f(t.at(key).narrow(0, g * n, n)));
-      imaging::write_png((run / "test_translations.png").string(), imaging::image_grid(torch::cat(rows), int(n), 2, 3));
-      written.push_back("test_translations.png");
+      imaging::write_png(run::RunLayout(run).figure(run::file::kTestTranslationsFigure).string(), imaging::image_grid(torch::cat(rows), int(n), 2, 3));
+      written.push_back(run::file::kTestTranslationsFigure);
       return;
     }
     auto cls = t.at("intended_class");
@@ -109,27 +94,27 @@ void render_image_figures(const fs::path& run, std::vector<std::string>& written
     }
     if (!pick.empty()) {
       auto sel = torch::tensor(pick, torch::kInt64);
-      imaging::write_png((run / "test_translations.png").string(),
+      imaging::write_png(run::RunLayout(run).figure(run::file::kTestTranslationsFigure).string(),
                          imaging::translation_grid(t.at("sources").index_select(0, sel),
                                                     {t.at("translations").index_select(0, sel)}, 10, 3));
-      written.push_back("test_translations.png");
+      written.push_back(run::file::kTestTranslationsFigure);
     }
   }
 }
 
 std::vector<std::string> render_figures(const fs::path& run) {
   std::error_code ec0;
-  const bool image_run = !fs::exists(run / Inputs::source, ec0);
+  const bool image_run = !fs::exists(run::RunLayout(run).source_points(), ec0);
   torch::Tensor source, target;
   if (!image_run) {
-    source = io::read_npy((run / Inputs::source).string());
-    target = io::read_npy((run / Inputs::target).string());
+    source = io::read_npy(run::RunLayout(run).source_points().string());
+    target = io::read_npy(run::RunLayout(run).target_points().string());
     if (source.size(1) != 2 || target.size(1) != 2)
       spdlog::info("figures: the data are not 2-D; only the loss curve is drawn");
   }
   std::vector<std::pair<int64_t, int64_t>> kps;
   {
-    std::istringstream in(io::read_file((run / Inputs::keypoints).string()));
+    std::istringstream in(io::read_file(run::RunLayout(run).keypoints_csv().string()));
     int64_t a, b;
     char comma;
     while (in >> a >> comma >> b) kps.emplace_back(a, b);
@@ -163,10 +148,10 @@ std::vector<std::string> render_figures(const fs::path& run) {
     p.scatter(column(source, 0), column(source, 1), src_c, 2.5, fmt::format("source ({})", source.size(0)), 0.7);
     p.scatter(column(target, 0), column(target, 1), tgt_c, 2.5, fmt::format("target ({})", target.size(0)), 0.7);
     keypoint_layer(p, 0);
-    save(p, "data.png");
+    save(p, run::file::kDataFigure);
 
-    auto u = io::read_npy((run / Inputs::u).string());
-    auto v = io::read_npy((run / Inputs::v).string());
+    auto u = io::read_npy(run::RunLayout(run).u().string());
+    auto v = io::read_npy(run::RunLayout(run).v().string());
     Plot pu(640, 520), pv(640, 520);
     pu.title("OT potential u on the sources").xlabel("x1").ylabel("x2").equal_aspect();
     value_scatter(pu, source, u, "u");
@@ -175,13 +160,13 @@ std::vector<std::string> render_figures(const fs::path& run) {
     keypoint_layer(pu, 1);
     keypoint_layer(pv, 2);
     auto panel = imaging::compose({pu.render(), pv.render()}, 2);
-    imaging::write_png((run / "potentials.png").string(), panel);
-    written.push_back("potentials.png");
+    imaging::write_png(run::RunLayout(run).figure(run::file::kPotentialsFigure).string(), panel);
+    written.push_back(run::file::kPotentialsFigure);
   }
 
   std::error_code ec;  // `--until STAGE` leaves later stages' artifacts absent: their figures are skipped
-  if (fs::exists(run / Inputs::h, ec)) {
-    auto H = ot::load_sparse((run / Inputs::h).string());
+  if (fs::exists(run::RunLayout(run).h(), ec)) {
+    auto H = ot::load_sparse(run::RunLayout(run).h().string());
     auto dense = H.to_dense();
     const int64_t rows = std::min<int64_t>(H.rows, 360), cols = std::min<int64_t>(H.cols, 360);
     auto pooled = torch::adaptive_avg_pool2d(dense.unsqueeze(0).unsqueeze(0), {rows, cols}).squeeze();
@@ -192,26 +177,27 @@ std::vector<std::string> render_figures(const fs::path& run) {
     p.field(torch::flip(pooled, {0}).contiguous().clamp_min(1e-3), 0, double(H.cols), 0, double(H.rows),
             "block mean of H (log)", true);
     p.limits(0, double(H.cols), 0, double(H.rows));
-    save(p, "H.png");
+    save(p, run::file::kHFigure);
   }
 
   {
     std::vector<torch::Tensor> panels;
-    // The first two columns (step, value) of a curve file; none when the stage wrote no such file.
+    // Steps and the first value column of a curve file; none when the stage wrote no such file.
     auto read_curve = [&](const fs::path& path) {
       std::error_code ec;
       if (!fs::exists(path, ec)) return std::make_pair(std::vector<double>{}, std::vector<double>{});
-      auto table = io::read_numeric_csv(path.string());
-      return std::make_pair(std::move(table.values[0]), std::move(table.values[1]));
+      const run::Curve c = run::read_curve(path.string());
+      std::vector<double> steps(c.steps.begin(), c.steps.end());
+      return std::make_pair(std::move(steps), c.values.empty() ? std::vector<double>{} : c.values[0]);
     };
-    auto [ls, lv] = read_curve(run / Inputs::score_loss);
+    auto [ls, lv] = read_curve(run::RunLayout(run).loss_curve());
     if (!ls.empty()) {
       Plot p(640, 480);
       p.title("Score matching loss (window means)").xlabel("step").ylabel("loss").log_y();
       p.line(ls, lv, imaging::palette(0), 1.5, "eps loss");
       panels.push_back(p.render());
     }
-    auto [ds, dv] = read_curve(run / Inputs::dual);
+    auto [ds, dv] = read_curve(run::RunLayout(run).dual_curve());
     if (!ds.empty()) {
       Plot p(640, 480);
       p.title("OT dual objective (maximised)").xlabel("step").ylabel("D(u, v)");
@@ -219,14 +205,14 @@ std::vector<std::string> render_figures(const fs::path& run) {
       panels.push_back(p.render());
     }
     if (!panels.empty()) {
-      imaging::write_png((run / "loss.png").string(), imaging::compose(panels, int(panels.size())));
-      written.push_back("loss.png");
+      imaging::write_png(run::RunLayout(run).figure(run::file::kLossFigure).string(), imaging::compose(panels, int(panels.size())));
+      written.push_back(run::file::kLossFigure);
     }
   }
 
-  if (two_d && fs::exists(run / Inputs::trajectories, ec)) {
-    auto traj = io::read_npz((run / Inputs::trajectories).string());
-    auto samples = io::read_npy((run / Inputs::samples).string());
+  if (two_d && fs::exists(run::RunLayout(run).trajectories(), ec)) {
+    auto traj = io::read_npz(run::RunLayout(run).trajectories().string());
+    auto samples = io::read_npy(run::RunLayout(run).samples().string());
     auto x = traj.at("x");  // [F, S, K, 2]
     auto srcs = traj.at("sources");
     const int64_t F = x.size(0), S = x.size(1), K = x.size(2);
@@ -248,11 +234,11 @@ std::vector<std::string> render_figures(const fs::path& run) {
       p.markers({source[i][0].item<double>()}, {source[i][1].item<double>()}, c, 10,
                 s == 0 ? "conditioning sources x" : "");
     }
-    save(p, "trajectories.png");
+    save(p, run::file::kTrajectoriesFigure);
   }
 
-  if (two_d && fs::exists(run / Inputs::conditionals, ec)) {
-    auto c = io::read_npz((run / Inputs::conditionals).string());
+  if (two_d && fs::exists(run::RunLayout(run).conditionals(), ec)) {
+    auto c = io::read_npz(run::RunLayout(run).conditionals().string());
     auto srcs = c.at("sources");
     auto src_points = c.at("source_points");
     auto samples = c.at("samples");
@@ -272,7 +258,7 @@ std::vector<std::string> render_figures(const fs::path& run) {
       p.markers({src_points[pick][0].item<double>()}, {src_points[pick][1].item<double>()}, col, 10,
                 s == 0 ? "source x" : "");
     }
-    save(p, "conditionals.png");
+    save(p, run::file::kConditionalsFigure);
   }
   spdlog::info("figures: {} in {}", fmt::join(written, ", "), run.string());
   return written;

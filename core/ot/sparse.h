@@ -1,6 +1,7 @@
 #pragma once
 // The compatibility matrix H as a CSR sparse matrix (rows = source samples, columns = target samples),
-// stored as scipy.sparse.save_npz writes it, so `scipy.sparse.load_npz("H.npz")` reads our files.
+// stored as scipy.sparse.save_npz writes it, so `scipy.sparse.load_npz(path)` reads our files (RUN/bridge/H.npz, the
+// H of `otcs ot`: core/run/layout.h).
 #include <cstdint>
 #include <string>
 

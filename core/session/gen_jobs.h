@@ -19,28 +19,30 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/run/layout.h"
 #include "core/session/job.h"
 
 namespace otcs::session {
 
-// Where the generation jobs put their files (names relative to their output directory).
+// Where the generation jobs put their files (names relative to their output directory), as core/run/layout.h
+// spells them.
 struct GenRunFiles {
-  static constexpr const char* model = "model.pt";            // EMA weights, specs and how they were trained
-  static constexpr const char* loss = "loss.csv";             // step,loss
-  static constexpr const char* aot_chunks = "aot_chunks.csv"; // chunk,assigned_cost,random_cost,seconds
-  static constexpr const char* train_report = "train.json";
-  static constexpr const char* checkpoint = "train.ckpt";     // a stopped training's state, until it finishes
-  static constexpr const char* classifier = "classifier.pt";
-  static constexpr const char* report = "report.json";        // aot-compare and dpmot
-  static constexpr const char* heights = "h.npy";             // dpmot: the semi-discrete OT heights
-  static constexpr const char* cell_measures = "cell_measures.npy";
-  static constexpr const char* samples = "samples.npy";
+  static constexpr const char* model = run::file::kModel;            // EMA weights, specs and how they were trained
+  static constexpr const char* loss = run::file::kLossCurve;         // step,loss,wall_time
+  static constexpr const char* aot_chunks = run::file::kAotChunks;   // chunk,assigned_cost,random_cost,seconds
+  static constexpr const char* train_report = run::file::kTrainReport;
+  static constexpr const char* checkpoint = run::file::kTrainCheckpoint;  // a stopped training's state
+  static constexpr const char* classifier = run::file::kClassifier;
+  static constexpr const char* report = run::file::kReport;          // aot-compare and dpmot
+  static constexpr const char* heights = run::file::kHeights;        // dpmot: the semi-discrete OT heights
+  static constexpr const char* cell_measures = run::file::kCellMeasures;
+  static constexpr const char* samples = run::file::kSamples;
   // aot-compare's layout: its two models in RUN/edm and RUN/aot, its samples RUN/samples_<method>.npy.
-  static constexpr const char* plain_model_dir = "edm";
-  static constexpr const char* aot_model_dir = "aot";
-  static std::string compare_samples(const std::string& method) { return "samples_" + method + ".npy"; }
+  static constexpr const char* plain_model_dir = run::file::kEdmRun;
+  static constexpr const char* aot_model_dir = run::file::kAotRun;
+  static std::string compare_samples(const std::string& method) { return run::AotCompareLayout().samples(method).string(); }
   // Where the workbench puts DPM-OT samples with M steps: RUN/dpmot-m<M>.
-  static std::string dpmot_dir(int64_t m) { return "dpmot-m" + std::to_string(m); }
+  static std::string dpmot_dir(int64_t m) { return run::AotCompareLayout().dpmot_run(m).string(); }
 };
 
 struct GenTrainOptions {

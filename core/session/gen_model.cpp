@@ -14,7 +14,9 @@
 #include "core/diffusion/aot.h"
 #include "core/diffusion/trainer.h"
 #include "core/metrics/distribution.h"
+#include "core/run/curve.h"
 #include "core/run/json_text.h"
+#include "core/run/layout.h"
 #include "core/session/gen_jobs.h"
 #include "core/session/image_data.h"
 #include "core/session/score_model.h"
@@ -163,7 +165,7 @@ std::optional<json> train_gen_model(const GenProject& project, const GenData& da
   ao.seed = project.seed + 1;
   diffusion::AotProvider provider(data.train_x, project.conditional ? data.train_y : torch::Tensor(), ao);
 
-  std::string loss_csv = "step,loss\n";
+  std::string loss_csv = run::curve_header({run::column::kLoss});
   double window = 0, step_seconds = 0;
   int64_t in_window = 0, first = 1;
   const json meta = gen_model_meta(project, settings);
@@ -188,7 +190,7 @@ std::optional<json> train_gen_model(const GenProject& project, const GenData& da
     const auto ts0 = std::chrono::steady_clock::now();
     const double loss = trainer.step(batch.x, batch.noise, batch.labels);
     step_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - ts0).count();
-    loss_csv += fmt::format("{},{:.6g}\n", step, loss);
+    loss_csv += run::curve_row(step, {loss}, run::wall_time_now(), 6);
     window += loss;
     ++in_window;
     if (hooks.step) hooks.step(step, settings.steps, loss);

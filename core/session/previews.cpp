@@ -10,6 +10,8 @@
 #include "core/diffusion/sampler.h"
 #include "core/io/file.h"
 #include "core/io/npy.h"
+#include "core/run/json_text.h"
+#include "core/run/layout.h"
 #include "core/session/image_data.h"
 #include "core/session/score_model.h"
 #include "core/session/translate.h"
@@ -34,7 +36,7 @@ ScorePreviewer::ScorePreviewer(StageContext& ctx, const diffusion::NetworkSpec& 
                                std::shared_ptr<diffusion::Schedule> schedule, diffusion::Prediction prediction)
     : ctx_(ctx), spec_(spec), schedule_(std::move(schedule)), prediction_(prediction) {
   const auto& sc = ctx.project.score;
-  dir_ = (ctx.dir(Stage::Score) / "previews").string();
+  dir_ = ctx.layout().previews_dir().string();
   if (sc.preview_every <= 0) return;
   if (ctx.device != "cpu") {
     ctx.log(LogEvent::Level::Warning, "score: previews are made on the CPU only; none while training on " + ctx.device);
@@ -70,7 +72,7 @@ void ScorePreviewer::clear() {
 void ScorePreviewer::truncate(int64_t step) {
   entries_ = nlohmann::json::array();
   std::error_code ec;
-  const fs::path index = fs::path(dir_) / "previews.json";
+  const fs::path index = ctx_.layout().previews_index();
   if (!fs::is_regular_file(index, ec)) return;
   try {
     for (const auto& e : nlohmann::json::parse(io::read_file(index.string())).at("previews"))
@@ -135,8 +137,7 @@ double ScorePreviewer::write(int64_t step, const std::shared_ptr<diffusion::Scor
   if (was_training) ema->train();
 
   fs::create_directories(dir_);
-  const std::string stem = fmt::format("step_{:07d}", step);
-  const fs::path npz = fs::path(dir_) / (stem + ".npz");
+  const fs::path npz = ctx_.layout().preview(step, "npz");
   const std::vector<int64_t> source_shape =
       frame.images ? frame.shape : std::vector<int64_t>{k, frame.shape[2]};
   io::write_npz(npz.string(), {{"sources", torch::tensor(frame.sources).view(source_shape)},
@@ -144,7 +145,7 @@ double ScorePreviewer::write(int64_t step, const std::shared_ptr<diffusion::Scor
                                {"source_index", torch::tensor(indices_, torch::kInt64)}});
   std::string png;
   if (ctx_.preview_writer) {
-    png = (fs::path(dir_) / (stem + ".png")).string();
+    png = ctx_.layout().preview(step, "png").string();
     ctx_.preview_writer(png, frame);
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -154,7 +155,7 @@ double ScorePreviewer::write(int64_t step, const std::shared_ptr<diffusion::Scor
   if (!png.empty()) entry["file"] = fs::path(png).filename().string();
   entries_.push_back(entry);
   save_index();
-  ctx_.emit(PreviewEvent{step, png, (fs::path(dir_) / "previews.json").string()});
+  ctx_.emit(PreviewEvent{step, png, ctx_.layout().previews_index().string()});
   return seconds;
 }
 
@@ -168,7 +169,7 @@ void ScorePreviewer::save_index() const {
                                 : std::string(diffusion::sampler_kind_name(ctx_.project.sample.sampler.kind))},
       {"seed", kPreviewSeed},
       {"previews", entries_}};
-  io::write_file_atomic((fs::path(dir_) / "previews.json").string(), index.dump(2) + "\n");
+  run::write_json_atomic(ctx_.layout().previews_index().string(), index);
 }
 
 }  // namespace otcs::session

@@ -10,6 +10,8 @@
 #include "core/common/error.h"
 #include "core/io/file.h"
 #include "core/io/npy.h"
+#include "core/run/artifacts.h"
+#include "core/run/layout.h"
 
 namespace fs = std::filesystem;
 
@@ -17,25 +19,17 @@ namespace otcs::session {
 
 namespace {
 
-nlohmann::json read_json(const fs::path& path) {
-  try {
-    return nlohmann::json::parse(io::read_file(path.string()));
-  } catch (const nlohmann::json::parse_error& e) {
-    fail("{}: not valid JSON ({})", path.string(), e.what());
-  }
-}
-
 std::optional<io::NumericTable> read_curve(const fs::path& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return std::nullopt;
   return io::read_numeric_csv(path.string());
 }
 
-std::optional<RunTranslations> read_translations(const fs::path& run) {
+std::optional<RunTranslations> read_translations(const run::RunLayout& run) {
   std::error_code ec;
-  for (const char* file : {"eval/translations.npz", "sample/translations.npz"}) {
-    if (!fs::is_regular_file(run / file, ec)) continue;
-    const std::string path = (run / file).string();
+  for (const fs::path& file : {run.eval_translations(), run.sample_translations()}) {
+    if (!fs::is_regular_file(file, ec)) continue;
+    const std::string path = file.string();
     auto arrays = io::read_npz(path);
     RunTranslations t;
     t.file = path;
@@ -114,19 +108,20 @@ std::vector<std::string> run_names(const std::vector<std::string>& dirs) {
 }
 
 ComparedRun load_compared_run(const std::string& dir, const std::string& name) {
-  const fs::path run(dir);
+  const run::RunLayout run{fs::path(dir)};
   std::error_code ec;
-  if (!fs::is_directory(run, ec)) fail("{}: no such run directory", dir);
-  if (!fs::is_regular_file(run / "project.json", ec)) fail("{}: not a run directory (no project.json)", dir);
+  if (!fs::is_directory(run.root(), ec)) fail("{}: no such run directory", dir);
+  if (!fs::is_regular_file(run.project(), ec))
+    fail("{}: not a run directory (no {})", dir, run::RunLayout().project().string());
   ComparedRun r;
   r.name = name;
   r.dir = dir;
-  r.project = read_json(run / "project.json");
-  if (!r.project.is_object()) fail("{}: not a JSON object", (run / "project.json").string());
-  if (fs::is_regular_file(run / "metrics.json", ec)) r.metrics = read_json(run / "metrics.json");
-  r.dual = read_curve(run / "ot/dual.csv");
-  r.diagnostics = read_curve(run / "ot/diagnostics.csv");
-  r.loss = read_curve(run / "score/loss.csv");
+  r.project = run::read_json_file(run.project());
+  if (!r.project.is_object()) fail("{}: not a JSON object", run.project().string());
+  r.metrics = run::read_metrics(run);
+  r.dual = read_curve(run.dual_curve());
+  r.diagnostics = read_curve(run.ot_diagnostics());
+  r.loss = read_curve(run.loss_curve());
   r.translations = read_translations(run);
   return r;
 }

@@ -9,6 +9,7 @@
 #include "core/common/error.h"
 #include "core/diffusion/networks.h"
 #include "core/io/file.h"
+#include "core/run/layout.h"
 
 namespace fs = std::filesystem;
 
@@ -54,7 +55,7 @@ int64_t unshare_tree(const fs::path& dir) {
 
 std::string init_model_path(const std::string& init_from) {
   std::error_code ec;
-  if (fs::is_directory(init_from, ec)) return (fs::path(init_from) / "score" / "model.pt").string();
+  if (fs::is_directory(init_from, ec)) return run::RunLayout(init_from).score_model().string();
   return init_from;
 }
 

@@ -19,7 +19,9 @@
 #include "core/diffusion/trainer.h"
 #include "core/io/file.h"
 #include "core/io/npy.h"
+#include "core/run/artifacts.h"
 #include "core/run/json_text.h"
+#include "core/run/layout.h"
 #include "core/session/run_fork.h"
 #include "core/session/stages.h"
 
@@ -28,14 +30,8 @@ namespace fs = std::filesystem;
 namespace otcs::session {
 
 const char* stage_name(Stage stage) {
-  switch (stage) {
-    case Stage::Ot: return "ot";
-    case Stage::Bridge: return "bridge";
-    case Stage::Score: return "score";
-    case Stage::Sample: return "sample";
-    case Stage::Eval: return "eval";
-  }
-  return "?";
+  const int i = int(stage);
+  return i >= 0 && i < int(std::size(run::kStageDirs)) ? run::kStageDirs[i] : "?";
 }
 
 Stage parse_stage(const std::string& name) {
@@ -91,28 +87,26 @@ void ProgressClock::tick(const std::function<void(const Event&)>& emit, Stage st
 }
 
 void mark_done(const StageContext& ctx, Stage stage, const nlohmann::json& extra) {
-  fs::create_directories(ctx.dir(stage));
-  nlohmann::json done = {{"config_hash", ctx.hash}};
-  if (extra.is_object()) done.update(extra);
-  run::write_json_atomic((ctx.dir(stage) / "done.json").string(), done);
+  run::write_done_marker(ctx.layout().done_marker(stage_name(stage)), ctx.hash, extra);
 }
 
 // The artifacts a later stage (or the user) reads from a finished stage; done.json alone is not trusted.
 std::vector<const char*> main_artifacts(Stage stage, bool images) {
-  if (images && stage == Stage::Sample) return {"translations.npz"};
-  if (images && stage == Stage::Eval) return {"metrics.json", "translations.npz"};
+  namespace file = run::file;
+  if (images && stage == Stage::Sample) return {file::kTranslations};
+  if (images && stage == Stage::Eval) return {file::kMetrics, file::kTranslations};
   switch (stage) {
-    case Stage::Ot: return {"u.npy", "v.npy"};
-    case Stage::Bridge: return {"H.npz", "redirect.npy"};
-    case Stage::Score: return {"model.pt"};
-    case Stage::Sample: return {"samples.npy", "sources.npy"};
-    case Stage::Eval: return {"metrics.json"};
+    case Stage::Ot: return {file::kU, file::kV};
+    case Stage::Bridge: return {file::kH, file::kRedirect};
+    case Stage::Score: return {file::kModel};
+    case Stage::Sample: return {file::kSamples, file::kSampleSources};
+    case Stage::Eval: return {file::kMetrics};
   }
   return {};
 }
 
 bool stage_done_in(const fs::path& stage_dir, Stage stage, const std::string& hash, bool images, bool warn) {
-  const fs::path marker = stage_dir / "done.json";
+  const fs::path marker = stage_dir / run::file::kDone;
   std::error_code ec;
   if (!fs::exists(marker, ec)) return false;
   for (const char* name : main_artifacts(stage, images)) {
@@ -124,12 +118,7 @@ bool stage_done_in(const fs::path& stage_dir, Stage stage, const std::string& ha
       return false;
     }
   }
-  try {
-    auto j = nlohmann::json::parse(io::read_file(marker.string()));
-    return j.value("config_hash", "") == hash;
-  } catch (const std::exception&) {
-    return false;
-  }
+  return run::read_done_hash(marker) == hash;
 }
 
 bool is_done(const StageContext& ctx, Stage stage) {
@@ -183,17 +172,17 @@ void Session::Impl::prepare_data(StageContext& ctx) const {
     ctx.keypoints.target_index = torch::tensor(ti, torch::kInt64);
     ot::validate_keypoints(ctx.keypoints, ctx.source.size(0), ctx.target.size(0), where + ": /data/keypoints");
   }
-  const fs::path dir = ctx.run_dir / "data";
-  fs::create_directories(dir);
+  const run::RunLayout layout = ctx.layout();
+  fs::create_directories(layout.data_dir());
   ctx.image_shape = points.image_shape;
   if (ctx.images()) {
     // Image rows are large: the run keeps labels and the keypoint pairs (by index and sample name, with both
     // datasets' content hashes, so pairs can never be applied to changed data), not the pixels.
-    io::write_npy((dir / "source_labels.npy").string(), ctx.source_labels);
-    io::write_npy((dir / "target_labels.npy").string(), ctx.target_labels);
+    io::write_npy(layout.source_labels().string(), ctx.source_labels);
+    io::write_npy(layout.target_labels().string(), ctx.target_labels);
     std::string csv;
     for (size_t k = 0; k < si.size(); ++k) csv += fmt::format("{},{}\n", si[k], ti[k]);
-    io::write_file_atomic((dir / "keypoints.csv").string(), csv);
+    io::write_file_atomic(layout.keypoints_csv().string(), csv);
     nlohmann::json pairs = {{"schema_version", 1},
                             {"source_hash", points.source_hash},
                             {"target_hash", points.target_hash},
@@ -201,16 +190,16 @@ void Session::Impl::prepare_data(StageContext& ctx) const {
     for (size_t k = 0; k < si.size(); ++k)
       pairs["pairs"].push_back({{"source", {{"index", si[k]}, {"name", points.source_names[size_t(si[k])]}}},
                                 {"target", {{"index", ti[k]}, {"name", points.target_names[size_t(ti[k])]}}}});
-    run::write_json_atomic((dir / "keypoints.json").string(), pairs);
+    run::write_json_atomic(layout.keypoints_json().string(), pairs);
     return;
   }
-  io::write_npy((dir / "source.npy").string(), ctx.source);
-  io::write_npy((dir / "target.npy").string(), ctx.target);
-  io::write_npy((dir / "source_labels.npy").string(), ctx.source_labels);
-  io::write_npy((dir / "target_labels.npy").string(), ctx.target_labels);
+  io::write_npy(layout.source_points().string(), ctx.source);
+  io::write_npy(layout.target_points().string(), ctx.target);
+  io::write_npy(layout.source_labels().string(), ctx.source_labels);
+  io::write_npy(layout.target_labels().string(), ctx.target_labels);
   std::string csv;
   for (size_t k = 0; k < si.size(); ++k) csv += fmt::format("{},{}\n", si[k], ti[k]);
-  io::write_file_atomic((dir / "keypoints.csv").string(), csv);
+  io::write_file_atomic(layout.keypoints_csv().string(), csv);
 }
 
 // A writer killed between creating its temporary file and renaming it (io::write_file_atomic) leaves
@@ -306,7 +295,7 @@ SessionResult Session::Impl::run() {
   fs::create_directories(run_dir, ec);
   if (ec) fail("{}: cannot create the run directory ({})", run_dir.string(), ec.message());
   remove_stale_temporaries(run_dir);
-  io::write_file_atomic((run_dir / "project.json").string(), project.text);
+  io::write_file_atomic(run::RunLayout(run_dir).project().string(), project.text);
   // The run's copy resolves relative data paths against the original project's folder (workbench, translate).
   if (!project.dir.empty() && fs::absolute(project.dir) != run_dir) record_project_base_dir(run_dir.string(), project.dir);
 
@@ -336,7 +325,7 @@ SessionResult Session::Impl::run() {
   std::map<Stage, std::string> reused;
   if (!options.reuse_from.empty()) {
     const fs::path base = fs::absolute(options.reuse_from).lexically_normal();
-    if (!fs::is_regular_file(base / "project.json", ec))
+    if (!fs::is_regular_file(run::RunLayout(base).project(), ec))
       return {SessionStatus::Failed, fmt::format("--reuse {}: not a run directory (no project.json)", base.string()),
               true};
     if (fs::equivalent(base, run_dir, ec))
@@ -346,8 +335,9 @@ SessionResult Session::Impl::run() {
       ctx.hash = hash.at(stage);
       if (is_done(ctx, stage)) continue;
       if (options.from && int(stage) >= int(*options.from)) break;
-      if (!stage_done_in(base / stage_name(stage), stage, ctx.hash, ctx.images(), false)) break;
-      const LinkedFiles n = link_tree(base / stage_name(stage), ctx.dir(stage));
+      const fs::path base_stage = run::RunLayout(base).stage_dir(stage_name(stage));
+      if (!stage_done_in(base_stage, stage, ctx.hash, ctx.images(), false)) break;
+      const LinkedFiles n = link_tree(base_stage, ctx.dir(stage));
       reused[stage] = base.string();
       spdlog::info("{}: reused from {} ({} file(s) hard-linked, {} copied)", stage_name(stage), base.string(),
                    n.linked, n.copied);
@@ -372,7 +362,7 @@ SessionResult Session::Impl::run() {
     }
     if (stop.load()) return {SessionStatus::Stopped, fmt::format("stopped before {}", stage_name(stage))};
     std::error_code rm;
-    fs::remove(ctx.dir(stage) / "done.json", rm);
+    fs::remove(ctx.layout().done_marker(stage_name(stage)), rm);
     // Files linked from a base run are replaced by copies before this stage writes, resumes or appends.
     if (const int64_t n = unshare_tree(ctx.dir(stage)); n > 0)
       spdlog::info("{}: {} file(s) shared with another run were copied before writing", stage_name(stage), n);

@@ -20,7 +20,9 @@
 #include "core/metrics/distribution.h"
 #include "core/metrics/image_metrics.h"
 #include "core/ot/sparse.h"
+#include "core/run/artifacts.h"
 #include "core/run/json_text.h"
+#include "core/run/layout.h"
 #include "core/session/image_data.h"
 #include "core/session/score_model.h"
 #include "core/session/stages.h"
@@ -83,7 +85,7 @@ torch::Tensor to_uint8(const torch::Tensor& x) { return x.add(1).mul(127.5).roun
 // of one sample per input and of the mean of `average` samples, against the ground truth, beside the input's own
 // scores (the input is the bicubic upsampling of the low-resolution image, so those are bicubic's).
 StageOutcome run_paired_eval(StageContext& ctx, const data::Pack& test_src, const data::Pack& test_tgt,
-                             const fs::path& dir, std::chrono::steady_clock::time_point t0) {
+                             std::chrono::steady_clock::time_point t0) {
   const auto& ie = ctx.project.image_eval;
   const std::string where = ctx.project.path.empty() ? "project" : ctx.project.path;
   if (test_src.size() != test_tgt.size())
@@ -91,7 +93,7 @@ StageOutcome run_paired_eval(StageContext& ctx, const data::Pack& test_src, cons
          test_src.size(), test_tgt.size());
   if (test_src.images.sizes() != test_tgt.images.sizes())
     fail("{}: /stages/eval/paired: test_source and test_target images differ in shape", where);
-  auto model = load_score_model((ctx.dir(Stage::Score) / "model.pt").string());
+  auto model = load_score_model(ctx.layout().score_model().string());
   const auto& sampler = ctx.project.eval.has_sampler ? ctx.project.eval.sampler : ctx.project.sample.sampler;
   const auto& shape = ctx.image_shape;
   const int64_t k = std::max<int64_t>(1, ie.average);
@@ -162,13 +164,11 @@ StageOutcome run_paired_eval(StageContext& ctx, const data::Pack& test_src, cons
                    {"guidance", sampler.guidance},
                    {"pair_mode", data::pair_mode_name(ctx.project.score.mode)}};
   m["seconds"] = {{"sampling", sample_seconds}, {"total", seconds_since(t0)}};
-  const std::string text = run::json_text(m);
-  io::write_file_atomic((ctx.run_dir / "metrics.json").string(), text);
-  io::write_file_atomic((dir / "metrics.json").string(), text);
-  io::write_npz((dir / "translations.npz").string(), {{"sources", test_src.images.contiguous()},
-                                                      {"translations", to_uint8(first)},
-                                                      {"mean_translations", to_uint8(mean)},
-                                                      {"targets", test_tgt.images.contiguous()}});
+  run::write_metrics(ctx.layout(), m);
+  io::write_npz(ctx.layout().eval_translations().string(), {{"sources", test_src.images.contiguous()},
+                                                            {"translations", to_uint8(first)},
+                                                            {"mean_translations", to_uint8(mean)},
+                                                            {"targets", test_tgt.images.contiguous()}});
   const double pa = m["mean_of_samples"]["psnr"], sa = m["mean_of_samples"]["ssim"];
   const double pi = m["input_bicubic"]["psnr"], si = m["input_bicubic"]["ssim"];
   ctx.log(LogEvent::Level::Info,
@@ -177,7 +177,7 @@ StageOutcome run_paired_eval(StageContext& ctx, const data::Pack& test_src, cons
                       pa, sa, k, m["one_sample"]["psnr"].get<double>(), m["one_sample"]["ssim"].get<double>(), pi, si));
   MetricsEvent me;
   me.values = {{"psnr", pa}, {"ssim", sa}, {"psnr_bicubic", pi}, {"ssim_bicubic", si}};
-  me.path = (ctx.run_dir / "metrics.json").string();
+  me.path = ctx.layout().metrics().string();
   ctx.emit(me);
   mark_done(ctx, Stage::Eval, {{"psnr", pa}, {"ssim", sa}});
   return {StageOutcome::Status::Done, fmt::format("PSNR {:.3f} dB, SSIM {:.4f} (bicubic {:.3f} / {:.4f})", pa, sa, pi, si)};
@@ -214,7 +214,7 @@ int64_t record_image_trajectories(StageContext& ctx, const ScoreModel& model, co
                                   const std::vector<int64_t>& classes, const TranslateOptions& grid_options) {
   const auto& sp = ctx.project.sample;
   const auto picked = spread_over_classes(classes, sp.trajectory_sources);
-  const fs::path path = ctx.dir(Stage::Sample) / "trajectories.npz";
+  const fs::path path = ctx.layout().trajectories();
   std::error_code ec;
   fs::remove(path, ec);
   if (picked.empty()) return 0;
@@ -247,7 +247,7 @@ int64_t record_image_trajectories(StageContext& ctx, const ScoreModel& model, co
 StageOutcome run_image_sample_stage(StageContext& ctx) {
   const fs::path dir = ctx.dir(Stage::Sample);
   fs::create_directories(dir);
-  auto model = load_score_model((ctx.dir(Stage::Score) / "model.pt").string());
+  auto model = load_score_model(ctx.layout().score_model().string());
   const int64_t per_class = ctx.project.image_eval.grid;
   std::vector<int64_t> rows, classes;
   for (auto [cs, ct] : class_map(ctx.project.keypoint_rule)) {
@@ -278,11 +278,12 @@ StageOutcome run_image_sample_stage(StageContext& ctx) {
   }
   auto y = translate_images(model, src, ctx.image_shape, to);
   if (!y.defined()) return {StageOutcome::Status::Stopped, "sample: stopped"};
-  io::write_npz((dir / "translations.npz").string(), {{"sources", to_uint8(as_images(src, ctx.image_shape))},
-                                                      {"translations", to_uint8(y)},
-                                                      {"source_index", sel},
-                                                      {"target_class", torch::tensor(classes, torch::kInt64)},
-                                                      {"per_class", torch::tensor({per_class}, torch::kInt64)}});
+  io::write_npz(ctx.layout().sample_translations().string(),
+                {{"sources", to_uint8(as_images(src, ctx.image_shape))},
+                 {"translations", to_uint8(y)},
+                 {"source_index", sel},
+                 {"target_class", torch::tensor(classes, torch::kInt64)},
+                 {"per_class", torch::tensor({per_class}, torch::kInt64)}});
   const int64_t recorded = record_image_trajectories(ctx, model, rows, classes, to);
   if (recorded < 0) return {StageOutcome::Status::Stopped, "sample: stopped"};
   mark_done(ctx, Stage::Sample, {{"translations", rows.size()}, {"trajectory_sources", recorded}});
@@ -300,7 +301,7 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
          "/stages/eval/enabled to false)", where);
   auto test_src = load_image_set(ie.test_source.images, where + ": /data/test_source");
   auto test_tgt = load_image_set(ie.test_target.images, where + ": /data/test_target");
-  if (ie.paired) return run_paired_eval(ctx, test_src, test_tgt, dir, t0);
+  if (ie.paired) return run_paired_eval(ctx, test_src, test_tgt, t0);
   const auto map = class_map(ctx.project.keypoint_rule);
   std::map<int64_t, int64_t> to_target;
   for (auto [cs, ct] : map) to_target[cs] = ct;
@@ -333,7 +334,7 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
   key = hash_hex(target_l.data_ptr(), size_t(target_l.numel()) * 8, std::stoull(key, nullptr, 16));
   key = hash_hex(test_tgt.content_hash.data(), test_tgt.content_hash.size(), std::stoull(key, nullptr, 16));
   key += fmt::format("-c{}s{}k{}e{}seed{}", cc.channels, cc.size, cc.classes, cc.epochs, cc.seed);
-  const fs::path clf_path = dir / "classifier.pt", clf_meta = dir / "classifier.json";
+  const fs::path clf_path = ctx.layout().classifier(), clf_meta = ctx.layout().classifier_meta();
   metrics::TrainReport rep;
   metrics::Classifier clf{nullptr};
   bool reused = false;
@@ -373,7 +374,7 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
   if (ctx.stop.load()) return {StageOutcome::Status::Stopped, "eval: stopped"};
 
   // 2. Translate every test input.
-  auto model = load_score_model((ctx.dir(Stage::Score) / "model.pt").string());
+  auto model = load_score_model(ctx.layout().score_model().string());
   const auto& sampler = ctx.project.eval.has_sampler ? ctx.project.eval.sampler : ctx.project.sample.sampler;
   ProgressClock clock(0, 1);
   bool ready = false;
@@ -418,8 +419,8 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
   // How class-consistent the coupling is: the share of H's mass on (source, target) pairs whose classes the class
   // map links (labels are used only here, for diagnosis).
   nlohmann::json coupling = nullptr;
-  if (ctx.project.score.mode == data::PairMode::Otcs && fs::exists(ctx.dir(Stage::Bridge) / "H.npz")) {
-    auto H = ot::load_sparse((ctx.dir(Stage::Bridge) / "H.npz").string());
+  if (ctx.project.score.mode == data::PairMode::Otcs && fs::exists(ctx.layout().h())) {
+    auto H = ot::load_sparse(ctx.layout().h().string());
     auto rows = torch::repeat_interleave(torch::arange(H.rows, torch::kInt64), H.indptr.diff());
     auto mapped = torch::full({ctx.source.size(0)}, int64_t(-100), torch::kInt64);
     for (auto [cs, ct] : map) mapped.masked_fill_(ctx.source_labels.eq(cs), ct);
@@ -457,13 +458,11 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
                    {"pair_mode", data::pair_mode_name(ctx.project.score.mode)},
                    {"keypoints", ctx.keypoints.size()}};
   m["seconds"] = {{"sampling", sample_seconds}, {"total", seconds_since(t0)}};
-  const std::string text = run::json_text(m);
-  io::write_file_atomic((ctx.run_dir / "metrics.json").string(), text);
-  io::write_file_atomic((dir / "metrics.json").string(), text);
-  io::write_npz((dir / "translations.npz").string(), {{"sources", to_uint8(test_src.as_float())},
-                                                      {"translations", to_uint8(y)},
-                                                      {"intended_class", intended_t},
-                                                      {"predicted_class", pred.contiguous()}});
+  run::write_metrics(ctx.layout(), m);
+  io::write_npz(ctx.layout().eval_translations().string(), {{"sources", to_uint8(test_src.as_float())},
+                                                            {"translations", to_uint8(y)},
+                                                            {"intended_class", intended_t},
+                                                            {"predicted_class", pred.contiguous()}});
   ctx.log(LogEvent::Level::Info,
           fmt::format("eval: translated-class accuracy {:.4f} on {} test inputs (classifier test accuracy {:.4f}); "
                       "Fréchet distance {:.3f} on the classifier's features (held-out floor {:.3f})",
@@ -472,7 +471,7 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
   me.values = {{"translated_class_accuracy", acc},
                {"classifier_test_accuracy", rep.test_accuracy},
                {"frechet_distance_classifier_features", fd}};
-  me.path = (ctx.run_dir / "metrics.json").string();
+  me.path = ctx.layout().metrics().string();
   ctx.emit(me);
   mark_done(ctx, Stage::Eval, {{"translated_class_accuracy", acc}});
   return {StageOutcome::Status::Done, fmt::format("translated-class accuracy {:.4f}", acc)};

@@ -20,6 +20,8 @@
 #include "core/ot/potentials.h"
 #include "core/ot/sparse.h"
 #include "core/ot/trainer.h"
+#include "core/run/curve.h"
+#include "core/run/layout.h"
 #include "core/session/stages.h"
 
 namespace fs = std::filesystem;
@@ -66,10 +68,11 @@ ot::ExactResult solve_exact_problem(const StageContext& ctx, const torch::Tensor
 
 StageOutcome run_ot_stage(StageContext& ctx) {
   const auto& o = ctx.project.ot;
-  const fs::path dir = ctx.dir(Stage::Ot);
-  fs::create_directories(dir);
+  const run::RunLayout layout = ctx.layout();
+  fs::create_directories(layout.ot_dir());
   const auto t0 = Clock::now();
   torch::Tensor u, v;
+  const std::vector<std::string> plan_columns = {"transport_cost", "marginal_error_rows", "marginal_error_cols"};
   nlohmann::json report;
 
   if (o.solver == ot::OtSolver::Dense) {
@@ -103,17 +106,14 @@ StageOutcome run_ot_stage(StageContext& ctx) {
     dopt.adam_lr = o.lr;
     // The whole solve is one curve: every Adam step, then every sweep (dual.csv), and the plan's diagnostics
     // (diagnostics.csv) every sweep and every 10th Adam step; live as loss events.
-    std::ofstream curve((dir / "dual.csv").string());
-    curve << "step,dual_objective\n";
-    std::ofstream diag((dir / "diagnostics.csv").string());
-    diag << "step,transport_cost,marginal_error_rows,marginal_error_cols\n";
+    run::CurveWriter curve(layout.dual_curve().string(), {run::column::kDualObjective});
+    run::CurveWriter diag(layout.ot_diagnostics().string(), plan_columns);
     auto res = ot::solve_dense_dual(G, dopt, [&](const ot::DenseDualProgress& p) {
       const bool adam = p.phase == ot::DenseDualProgress::Phase::Adam;
-      curve << p.step << "," << fmt::format("{:.9g}", p.dual_objective) << "\n";
+      curve.append(p.step, {p.dual_objective});
       ctx.emit(LossEvent{Stage::Ot, "dual", p.step, p.dual_objective});
       if (p.has_plan_diagnostics) {
-        diag << fmt::format("{},{:.9g},{:.9g},{:.9g}\n", p.step, p.transport_cost, p.marginal_error_rows,
-                            p.marginal_error_cols);
+        diag.append(p.step, {p.transport_cost, p.marginal_error_rows, p.marginal_error_cols});
         ctx.emit(LossEvent{Stage::Ot, "transport_cost", p.step, p.transport_cost});
         ctx.emit(LossEvent{Stage::Ot, "marginal_error_rows", p.step, p.marginal_error_rows});
         ctx.emit(LossEvent{Stage::Ot, "marginal_error_cols", p.step, p.marginal_error_cols});
@@ -144,14 +144,12 @@ StageOutcome run_ot_stage(StageContext& ctx) {
                                                                     : ""));
     // Every Newton iteration is a point of the curve: the dual objective (dual.csv; it steps where the
     // continuation lowers epsilon) and the relative marginal residual (diagnostics.csv), live as loss events.
-    std::ofstream curve((dir / "dual.csv").string());
-    curve << "step,dual_objective\n";
-    std::ofstream diag((dir / "diagnostics.csv").string());
-    diag << "step,marginal_residual\n";
+    run::CurveWriter curve(layout.dual_curve().string(), {run::column::kDualObjective}, 0, 12);
+    run::CurveWriter diag(layout.ot_diagnostics().string(), {"marginal_residual"});
     ot::ExactOptions eo;
     eo.on_iteration = [&](int it, double eps, double dual, double residual) {
-      curve << it << "," << fmt::format("{:.12g}", dual) << "\n";
-      diag << it << "," << fmt::format("{:.9g}", residual) << "\n";
+      curve.append(it, {dual});
+      diag.append(it, {residual});
       ctx.emit(LossEvent{Stage::Ot, "dual", it, dual});
       ctx.emit(LossEvent{Stage::Ot, "marginal_residual", it, residual});
       spdlog::debug("ot: newton {}: epsilon {:.3g}, dual {:.12g}, residual {:.3e}", it, eps, dual, residual);
@@ -187,7 +185,7 @@ StageOutcome run_ot_stage(StageContext& ctx) {
     // Primal diagnostics of the batch plan (transport cost, marginal errors) about 100 times per run.
     opt.diagnostics_every = std::max<int64_t>(1, o.iterations / 100);
     ot::DualTrainer trainer(ctx.source, ctx.target, opt, ctx.keypoints);
-    const fs::path ckpt = dir / "checkpoint.pt", ckpt_hash = dir / "checkpoint.hash";
+    const fs::path ckpt = layout.ot_checkpoint(), ckpt_hash = layout.ot_checkpoint_hash();
     std::error_code ec;
     if (ctx.forced) {
       fs::remove(ckpt, ec);
@@ -215,15 +213,14 @@ StageOutcome run_ot_stage(StageContext& ctx) {
     }
     auto save = [&] {
       // The trainer writes its file directly; a rename on top makes the visible checkpoint whole or absent.
-      const fs::path tmp = dir / ".checkpoint.pt.tmp";
+      const fs::path tmp = ckpt.parent_path() / ("." + ckpt.filename().string() + ".tmp");
       trainer.save_checkpoint(tmp.string());
       fs::rename(tmp, ckpt);
       io::write_file_atomic(ckpt_hash.string(), ctx.hash);
     };
-    std::ofstream curve((dir / "dual.csv").string(), trainer.step() == 0 ? std::ios::trunc : std::ios::app);
-    if (trainer.step() == 0) curve << "step,dual_objective\n";
-    std::ofstream diag((dir / "diagnostics.csv").string(), trainer.step() == 0 ? std::ios::trunc : std::ios::app);
-    if (trainer.step() == 0) diag << "step,transport_cost,marginal_error_rows,marginal_error_cols\n";
+    // A resumed solve keeps the rows up to its checkpoint's step; those after it are written again.
+    run::CurveWriter curve(layout.dual_curve().string(), {run::column::kDualObjective}, trainer.step());
+    run::CurveWriter diag(layout.ot_diagnostics().string(), plan_columns, trainer.step());
     ProgressClock clock(trainer.step(), o.iterations);
     std::atomic<bool> chunk_done{false};
     int64_t next_save = (trainer.step() / o.checkpoint_every + 1) * o.checkpoint_every;
@@ -231,15 +228,14 @@ StageOutcome run_ot_stage(StageContext& ctx) {
     trainer.set_callback([&](const ot::TrainerEvent& ev) {
       if (ev.step % log_every == 0 || ev.step == ev.iterations) {
         ctx.emit(LossEvent{Stage::Ot, "dual", ev.step, ev.dual_objective});
-        curve << ev.step << "," << fmt::format("{:.9g}", ev.dual_objective) << "\n";
+        curve.append(ev.step, {ev.dual_objective});
       }
       if (ev.has_diagnostics) {
         const auto& d = ev.diagnostics;
         ctx.emit(LossEvent{Stage::Ot, "transport_cost", ev.step, d.transport_cost});
         ctx.emit(LossEvent{Stage::Ot, "marginal_error_rows", ev.step, d.marginal_error_rows});
         ctx.emit(LossEvent{Stage::Ot, "marginal_error_cols", ev.step, d.marginal_error_cols});
-        diag << fmt::format("{},{:.9g},{:.9g},{:.9g}\n", ev.step, d.transport_cost, d.marginal_error_rows,
-                            d.marginal_error_cols);
+        diag.append(ev.step, {d.transport_cost, d.marginal_error_rows, d.marginal_error_cols});
       }
       clock.tick(ctx, Stage::Ot, ev.step, ev.step == ev.iterations, ev.dual_objective, true);
       if (ctx.pause.load()) {
@@ -273,12 +269,12 @@ StageOutcome run_ot_stage(StageContext& ctx) {
     diag.close();
     u = ot::evaluate_potential(*trainer.u(), trainer.u()->needs_features() ? ctx.source : torch::Tensor());
     v = ot::evaluate_potential(*trainer.v(), trainer.v()->needs_features() ? ctx.target : torch::Tensor());
-    ot::save_potential((dir / "u_potential.pt").string(), *trainer.u());
-    ot::save_potential((dir / "v_potential.pt").string(), *trainer.v());
+    ot::save_potential(layout.u_potential().string(), *trainer.u());
+    ot::save_potential(layout.v_potential().string(), *trainer.v());
     report = {{"solver", ot::ot_solver_name(o.solver)}, {"iterations", trainer.step()}, {"seconds", seconds_since(t0)}};
   }
-  io::write_npy((dir / "u.npy").string(), u.to(torch::kFloat64));
-  io::write_npy((dir / "v.npy").string(), v.to(torch::kFloat64));
+  io::write_npy(layout.u().string(), u.to(torch::kFloat64));
+  io::write_npy(layout.v().string(), v.to(torch::kFloat64));
   mark_done(ctx, Stage::Ot, report);
   return {StageOutcome::Status::Done, fmt::format("{:.1f} s", seconds_since(t0))};
 }
@@ -286,10 +282,10 @@ StageOutcome run_ot_stage(StageContext& ctx) {
 StageOutcome run_bridge_stage(StageContext& ctx) {
   const auto& b = ctx.project.bridge;
   const auto& o = ctx.project.ot;
-  const fs::path dir = ctx.dir(Stage::Bridge);
-  fs::create_directories(dir);
-  auto u = io::read_npy((ctx.dir(Stage::Ot) / "u.npy").string());
-  auto v = io::read_npy((ctx.dir(Stage::Ot) / "v.npy").string());
+  const run::RunLayout layout = ctx.layout();
+  fs::create_directories(layout.bridge_dir());
+  auto u = io::read_npy(layout.u().string());
+  auto v = io::read_npy(layout.v().string());
   ot::BridgeOptions opt;
   opt.cost = o.cost;
   opt.epsilon = o.epsilon;
@@ -307,9 +303,9 @@ StageOutcome run_bridge_stage(StageContext& ctx) {
     opt.guidance = guidance.get();
   }
   auto res = ot::bridge_from_potentials(u, v, xs, yt, opt);
-  const std::string h_path = (dir / "H.npz").string();
+  const std::string h_path = layout.h().string();
   ot::save_sparse(h_path, res.H);
-  io::write_npy((dir / "redirect.npy").string(), res.redirect.to(torch::kInt64));
+  io::write_npy(layout.redirect().string(), res.redirect.to(torch::kInt64));
   const int64_t empty = int64_t(res.empty_rows.size());
   if (empty > 0)
     ctx.log(LogEvent::Level::Warning,

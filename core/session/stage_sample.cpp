@@ -14,7 +14,9 @@
 #include "core/diffusion/wasserstein.h"
 #include "core/io/file.h"
 #include "core/io/npy.h"
-#include "core/run/json_text.h"
+#include "core/run/artifacts.h"
+#include "core/run/layout.h"
+#include "core/run/trajectories.h"
 #include "core/session/score_model.h"
 #include "core/session/stages.h"
 
@@ -102,10 +104,10 @@ void stream_trajectory_frames(const StageContext& ctx, diffusion::TrajectoryReco
 
 StageOutcome run_sample_stage(StageContext& ctx) {
   const auto& sp = ctx.project.sample;
-  const fs::path dir = ctx.dir(Stage::Sample);
-  fs::create_directories(dir);
+  const run::RunLayout layout = ctx.layout();
+  fs::create_directories(layout.sample_dir());
   const auto t0 = Clock::now();
-  auto model = load_score_model((ctx.dir(Stage::Score) / "model.pt").string());
+  auto model = load_score_model(layout.score_model().string());
   const auto sources = checked_sources(ctx, sp.sources, sp.source_count);
   const int64_t S = int64_t(sources.size()), P = sp.per_source, K = std::min(sp.trajectory_paths, sp.per_source);
   const int64_t d = ctx.target.size(1);
@@ -117,8 +119,8 @@ StageOutcome run_sample_stage(StageContext& ctx) {
   auto x = conditional_samples(ctx, model, sp.sampler, ctx.source, sources, P, sp.seed, &recorder, Stage::Sample);
   if (!x.defined()) return {StageOutcome::Status::Stopped, "sample: stopped (sampling starts over next time)"};
 
-  io::write_npy((dir / "samples.npy").string(), x);
-  io::write_npy((dir / "sources.npy").string(), torch::tensor(sources, torch::kInt64));
+  io::write_npy(layout.samples().string(), x);
+  io::write_npy(layout.sample_sources().string(), torch::tensor(sources, torch::kInt64));
   std::vector<torch::Tensor> fx, fx0;
   std::vector<int64_t> steps;
   std::vector<double> ts;
@@ -128,18 +130,16 @@ StageOutcome run_sample_stage(StageContext& ctx) {
     steps.push_back(f.step);
     ts.push_back(f.t);
   }
-  io::write_npz((dir / "trajectories.npz").string(), {{"x", torch::stack(fx).contiguous()},
-                                                      {"x0", torch::stack(fx0).contiguous()},
-                                                      {"step", torch::tensor(steps, torch::kInt64)},
-                                                      {"t", torch::tensor(ts, torch::kFloat64)},
-                                                      {"sources", torch::tensor(sources, torch::kInt64)}});
+  run::write_trajectories(layout.trajectories().string(),
+                          {torch::stack(fx), torch::stack(fx0), torch::tensor(steps, torch::kInt64),
+                           torch::tensor(ts, torch::kFloat64), torch::tensor(sources, torch::kInt64)});
   SamplesEvent se;
   se.source_index = sources;
   se.per_source = P;
   se.dim = d;
   auto flat = x.contiguous();
   se.samples.assign(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
-  se.path = (dir / "samples.npy").string();
+  se.path = layout.samples().string();
   ctx.emit(se);
   mark_done(ctx, Stage::Sample, {{"sources", S}, {"per_source", P}, {"seconds", seconds_since(t0)}});
   return {StageOutcome::Status::Done, fmt::format("{} samples", S * P)};
@@ -147,10 +147,10 @@ StageOutcome run_sample_stage(StageContext& ctx) {
 
 StageOutcome run_eval_stage(StageContext& ctx) {
   const auto& ev = ctx.project.eval;
-  const fs::path dir = ctx.dir(Stage::Eval);
-  fs::create_directories(dir);
+  const run::RunLayout layout = ctx.layout();
+  fs::create_directories(layout.eval_dir());
   const auto t0 = Clock::now();
-  auto model = load_score_model((ctx.dir(Stage::Score) / "model.pt").string());
+  auto model = load_score_model(layout.score_model().string());
 
   // The reference pi(.|x): the exact plan on a fine discretisation of both sides. With keypoints the masked
   // problem with uniform marginals is feasible only with as many sources as targets (a keypoint pair carries
@@ -264,11 +264,9 @@ StageOutcome run_eval_stage(StageContext& ctx) {
                    {"reference_kkt", ref.kkt}};
   m["seconds"] = {{"reference", ref_seconds}, {"sampling", sample_seconds}, {"w2", w2_seconds},
                   {"total", seconds_since(t0)}};
-  const std::string text = run::json_text(m);
-  io::write_file_atomic((ctx.run_dir / "metrics.json").string(), text);
-  io::write_file_atomic((dir / "metrics.json").string(), text);
+  run::write_metrics(layout, m);
   auto source_points = fine_source.index_select(0, torch::tensor(sources, torch::kInt64));
-  io::write_npz((dir / "conditionals.npz").string(),
+  io::write_npz(layout.conditionals().string(),
                 {{"sources", torch::tensor(sources, torch::kInt64)},
                  {"source_points", source_points.contiguous()},
                  {"samples", x.contiguous()},
@@ -283,7 +281,7 @@ StageOutcome run_eval_stage(StageContext& ctx) {
                {"conditional_w2_baseline", den},
                {"conditional_w2_model", num},
                {"target_std", tstd}};
-  me.path = (ctx.run_dir / "metrics.json").string();
+  me.path = layout.metrics().string();
   ctx.emit(me);
   mark_done(ctx, Stage::Eval, {{"conditional_w2_ratio", ratio}});
   return {StageOutcome::Status::Done, fmt::format("ratio {:.4f}", ratio)};

@@ -13,8 +13,9 @@
 #include "core/diffusion/trainer.h"
 #include "core/io/file.h"
 #include "core/io/npy.h"
-#include "core/io/parse_number.h"
 #include "core/ot/sparse.h"
+#include "core/run/curve.h"
+#include "core/run/layout.h"
 #include "core/session/checkpoint.h"
 #include "core/session/previews.h"
 #include "core/session/run_fork.h"
@@ -24,29 +25,6 @@
 namespace fs = std::filesystem;
 
 namespace otcs::session {
-
-namespace {
-
-// The loss curve survives a resume: rows past the checkpoint's step are dropped (they will be redone).
-std::vector<std::pair<int64_t, double>> read_loss_csv(const fs::path& path, int64_t up_to) {
-  std::vector<std::pair<int64_t, double>> rows;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto comma = line.find(',');
-    if (comma == std::string::npos) continue;  // the header
-    int64_t step = 0;
-    double value = 0;
-    const auto [end, ec] = std::from_chars(line.data(), line.data() + comma, step);
-    if (ec != std::errc() || end != line.data() + comma) continue;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (io::parse_double(std::string_view(line).substr(comma + 1), value) && step <= up_to)
-      rows.emplace_back(step, value);
-  }
-  return rows;
-}
-
-}  // namespace
 
 diffusion::NetworkSpec score_network_spec(const StageContext& ctx) {
   auto spec = ctx.project.score.network;
@@ -73,10 +51,11 @@ diffusion::NetworkSpec score_network_spec(const StageContext& ctx) {
 
 StageOutcome run_score_stage(StageContext& ctx) {
   const auto& sc = ctx.project.score;
-  const fs::path dir = ctx.dir(Stage::Score);
+  const run::RunLayout layout = ctx.layout();
+  const fs::path dir = layout.score_dir();
   fs::create_directories(dir);
-  CheckpointStore store(dir.string(), "ckpt", sc.keep_checkpoints);
-  const fs::path loss_path = dir / "loss.csv";
+  CheckpointStore store(dir.string(), run::file::kCheckpointPrefix, sc.keep_checkpoints);
+  const fs::path loss_path = layout.loss_curve();
   if (ctx.forced) {
     store.clear();
     std::error_code ec;
@@ -86,8 +65,8 @@ StageOutcome run_score_stage(StageContext& ctx) {
   ot::SparseMatrix H;
   torch::Tensor redirect;
   if (sc.mode == data::PairMode::Otcs) {
-    H = ot::load_sparse((ctx.dir(Stage::Bridge) / "H.npz").string());
-    redirect = io::read_npy((ctx.dir(Stage::Bridge) / "redirect.npy").string());
+    H = ot::load_sparse(layout.h().string());
+    redirect = io::read_npy(layout.redirect().string());
   }
   const auto net_spec = score_network_spec(ctx);
   auto schedule = diffusion::make_schedule(sc.schedule);
@@ -121,15 +100,12 @@ StageOutcome run_score_stage(StageContext& ctx) {
   // The warm start's model, by content (also in done.json; the stage hash carries it too).
   const std::string init_hash =
       sc.init_from.empty() ? std::string() : stable_hash(io::read_file(init_model_path(sc.init_from)));
-  std::vector<std::pair<int64_t, double>> history;
   if (loaded) {
     start = loaded->step;
-    history = read_loss_csv(loss_path, start);
     previews.truncate(start);
     ctx.emit(StageEvent{StageEvent::What::Resumed, Stage::Score, fmt::format("from step {}", start)});
     ctx.log(LogEvent::Level::Info, fmt::format("score: resumed from {} (step {} of {})",
                                                fs::path(loaded->path).filename().string(), start, sc.steps));
-    for (const auto& [s, l] : history) ctx.emit(LossEvent{Stage::Score, "loss", s, l});
   } else {
     if (!sc.init_from.empty()) {
       // Warm start: the base model's EMA weights into the network and its EMA; optimiser and step count fresh.
@@ -160,12 +136,10 @@ StageOutcome run_score_stage(StageContext& ctx) {
                             ? fmt::format(", {:.0f}% null conditions", 100 * trainer->spec().cond_dropout)
                             : std::string()));
   }
-  {
-    std::string csv = "step,loss\n";
-    for (const auto& [s, l] : history) csv += fmt::format("{},{:.9g}\n", s, l);
-    io::write_file_atomic(loss_path.string(), csv);
-  }
-  std::ofstream curve(loss_path.string(), std::ios::app);
+  // The loss curve survives a resume: rows past the checkpoint's step are dropped (they will be redone).
+  run::CurveWriter curve(loss_path.string(), {run::column::kLoss}, start);
+  for (size_t r = 0; r < curve.kept().rows(); ++r)
+    ctx.emit(LossEvent{Stage::Score, "loss", curve.kept().steps[r], curve.kept().values[0][r]});
 
   auto save = [&](int64_t step) {
     return store.save(step, ctx.hash, [&](torch::serialize::OutputArchive& ar) {
@@ -212,7 +186,7 @@ StageOutcome run_score_stage(StageContext& ctx) {
     const int64_t done = step + 1;
     if (done % sc.log_every == 0 || done == sc.steps) {
       const double mean = window / double(window_n);
-      curve << done << "," << fmt::format("{:.9g}", mean) << "\n";
+      curve.append(done, {mean});
       curve.flush();
       ctx.emit(LossEvent{Stage::Score, "loss", done, mean});
       window = 0;
@@ -228,7 +202,7 @@ StageOutcome run_score_stage(StageContext& ctx) {
                                                seconds_since(stage_start)));
   curve.close();
   save(sc.steps);
-  save_score_model((dir / "model.pt").string(), *trainer, ctx.hash, sc.schedule);
+  save_score_model(layout.score_model().string(), *trainer, ctx.hash, sc.schedule);
   nlohmann::json done = {{"steps", sc.steps}, {"final_loss", last_loss}};
   if (!sc.init_from.empty()) {
     done["init_from"] = init_model_path(sc.init_from);

@@ -15,6 +15,7 @@
 #include "core/common/timing.h"
 #include "core/ot/exact.h"
 #include "core/ot/keypoints.h"
+#include "core/run/layout.h"
 #include "core/session/events.h"
 #include "core/session/project.h"
 #include "core/session/session.h"
@@ -47,7 +48,8 @@ struct StageContext {
   std::string device = "cpu";                  // where the score stage trains (SessionOptions::device)
   std::function<void(const std::string&, const PreviewFrame&)> preview_writer;  // SessionOptions::preview_writer
 
-  std::filesystem::path dir(Stage stage) const { return run_dir / stage_name(stage); }
+  std::filesystem::path dir(Stage stage) const { return layout().stage_dir(stage_name(stage)); }
+  run::RunLayout layout() const { return run::RunLayout(run_dir); }
   void log(LogEvent::Level level, const std::string& message) const;
   // Blocks while paused; returns true when a stop was requested (before or during the pause).
   bool hold() const;

@@ -6,6 +6,7 @@
 #include "core/common/error.h"
 #include "core/diffusion/sampler.h"
 #include "core/io/npy.h"
+#include "core/run/trajectories.h"
 
 namespace otcs::session {
 
@@ -92,11 +93,8 @@ void save_image_trajectories(const std::string& path, const diffusion::Trajector
     steps.push_back(f.step);
     ts.push_back(f.t);
   }
-  io::write_npz(path, {{"x", torch::stack(xs).contiguous()},
-                       {"x0", torch::stack(x0s).contiguous()},
-                       {"step", torch::tensor(steps, torch::kInt64)},
-                       {"t", torch::tensor(ts, torch::kFloat64)},
-                       {"sources", torch::tensor(sources, torch::kInt64)}});
+  run::write_trajectories(path, {torch::stack(xs), torch::stack(x0s), torch::tensor(steps, torch::kInt64),
+                                 torch::tensor(ts, torch::kFloat64), torch::tensor(sources, torch::kInt64)});
 }
 
 }  // namespace otcs::session

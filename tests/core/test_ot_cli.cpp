@@ -119,7 +119,7 @@ private Q_SLOTS:
       auto rep = read_report(p(out));
       QCOMPARE(rep["solver"].get<std::string>(), std::string(c.solver));
       QVERIFY(rep["marginal_error_rows"].get<double>() < 0.5 / 200);
-      QVERIFY(fs::exists(p(out + "/u.pt")));
+      QVERIFY(fs::exists(p(out + "/u_potential.pt")));
     }
   }
 
