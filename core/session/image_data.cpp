@@ -1,6 +1,7 @@
 #include "core/session/image_data.h"
 
 #include <filesystem>
+#include <map>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -183,6 +184,30 @@ std::vector<std::pair<int64_t, int64_t>> class_map(const KeypointRule& rule) {
   if (!rule.class_pairs.empty()) return rule.class_pairs;
   std::vector<std::pair<int64_t, int64_t>> out;
   for (int64_t c = 0; c < 10; ++c) out.emplace_back(c, c);
+  return out;
+}
+
+std::vector<std::pair<int64_t, int64_t>> class_map(const KeypointRule& rule, const ot::KeypointPairs& keypoints,
+                                                   const torch::Tensor& source_labels,
+                                                   const torch::Tensor& target_labels) {
+  if (!rule.class_pairs.empty() || keypoints.size() == 0 || !source_labels.defined() || !target_labels.defined())
+    return class_map(rule);
+  // Explicit pairs: each source class goes to the target class most of its pairs point at (ties: the smaller).
+  std::map<int64_t, std::map<int64_t, int64_t>> votes;
+  auto si = keypoints.source_index.contiguous(), ti = keypoints.target_index.contiguous();
+  for (int64_t k = 0; k < keypoints.size(); ++k) {
+    const int64_t cs = source_labels[si[k].item<int64_t>()].item<int64_t>();
+    const int64_t ct = target_labels[ti[k].item<int64_t>()].item<int64_t>();
+    if (cs >= 0 && ct >= 0) ++votes[cs][ct];
+  }
+  if (votes.empty()) return class_map(rule);
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (const auto& [cs, counts] : votes) {
+    auto best = counts.begin();
+    for (auto it = counts.begin(); it != counts.end(); ++it)
+      if (it->second > best->second) best = it;
+    out.emplace_back(cs, best->first);
+  }
   return out;
 }
 

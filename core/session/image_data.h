@@ -10,6 +10,7 @@
 #include <torch/types.h>
 
 #include "core/data/pack.h"
+#include "core/ot/keypoints.h"
 #include "core/session/project.h"
 
 namespace otcs::session {
@@ -47,5 +48,10 @@ std::vector<std::pair<int64_t, int64_t>> read_pairs_file(const std::string& path
 
 // The rule's class map (identity 0..9 when the project gives none).
 std::vector<std::pair<int64_t, int64_t>> class_map(const KeypointRule& rule);
+// The class map the eval stage scores translations against: the rule's class pairs; else, for an explicit list of
+// keypoint pairs on labelled data, each source class to the target class most of its pairs point at; else identity.
+std::vector<std::pair<int64_t, int64_t>> class_map(const KeypointRule& rule, const ot::KeypointPairs& keypoints,
+                                                   const torch::Tensor& source_labels,
+                                                   const torch::Tensor& target_labels);
 
 }  // namespace otcs::session

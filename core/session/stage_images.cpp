@@ -250,7 +250,7 @@ StageOutcome run_image_sample_stage(StageContext& ctx) {
   auto model = load_score_model(ctx.layout().score_model().string());
   const int64_t per_class = ctx.project.image_eval.grid;
   std::vector<int64_t> rows, classes;
-  for (auto [cs, ct] : class_map(ctx.project.keypoint_rule)) {
+  for (auto [cs, ct] : class_map(ctx.project.keypoint_rule, ctx.keypoints, ctx.source_labels, ctx.target_labels)) {
     auto idx = ctx.source_labels.eq(cs).nonzero().squeeze(1);
     for (int64_t k = 0; k < std::min<int64_t>(per_class, idx.numel()); ++k) {
       rows.push_back(idx[k * idx.numel() / std::min<int64_t>(per_class, idx.numel())].item<int64_t>());
@@ -302,7 +302,7 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
   auto test_src = load_image_set(ie.test_source.images, where + ": /data/test_source");
   auto test_tgt = load_image_set(ie.test_target.images, where + ": /data/test_target");
   if (ie.paired) return run_paired_eval(ctx, test_src, test_tgt, t0);
-  const auto map = class_map(ctx.project.keypoint_rule);
+  const auto map = class_map(ctx.project.keypoint_rule, ctx.keypoints, ctx.source_labels, ctx.target_labels);
   std::map<int64_t, int64_t> to_target;
   for (auto [cs, ct] : map) to_target[cs] = ct;
   // Keep the test inputs whose class is mapped; the intended class of each is its mapped target class.

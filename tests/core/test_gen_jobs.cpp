@@ -116,10 +116,10 @@ private Q_SLOTS:
     QCOMPARE(steps.front(), int64_t(5));  // resumed after the 4 steps done
     QVERIFY(!fs::exists(dir_ / "split" / GenRunFiles::checkpoint));
     // The loss curves agree step for step (their wall_time column records when each row was written).
-    const auto split = otcs::run::read_curve((dir_ / "split" / GenRunFiles::loss).string());
-    const auto whole = otcs::run::read_curve((dir_ / "whole" / GenRunFiles::loss).string());
-    QCOMPARE(split.steps, whole.steps);
-    QCOMPARE(split.values, whole.values);
+    const auto split_curve = otcs::run::read_curve((dir_ / "split" / GenRunFiles::loss).string());
+    const auto whole_curve = otcs::run::read_curve((dir_ / "whole" / GenRunFiles::loss).string());
+    QCOMPARE(split_curve.steps, whole_curve.steps);
+    QCOMPARE(split_curve.values, whole_curve.values);
     auto lines = [](const std::string& text) { return std::count(text.begin(), text.end(), '\n'); };
     QCOMPARE(lines(read(dir_ / "split" / GenRunFiles::aot_chunks)), lines(read(dir_ / "whole" / GenRunFiles::aot_chunks)));
     QVERIFY(read(dir_ / "split" / GenRunFiles::model) == read(dir_ / "whole" / GenRunFiles::model));
