@@ -14,7 +14,6 @@
 #include <QStackedWidget>
 #include <QTableView>
 #include <QTextStream>
-#include <QUndoStack>
 #include <QVBoxLayout>
 
 #include "widgets/pairtablemodel.h"
@@ -24,7 +23,6 @@
 namespace otcs {
 
 PairEditor::PairEditor(QWidget* parent) : QWidget(parent) {
-  stack_ = new QUndoStack(this);
   creator_ = new PairCreator(this);
   model_ = new PairTableModel(this);
   view_ = new ScatterPairView(this);
@@ -121,8 +119,13 @@ PairEditor::PairEditor(QWidget* parent) : QWidget(parent) {
     updateState();
   });
   connect(creator_, &PairCreator::pairRequested, this, [this](qint64 s, qint64 t) {
-    if (requestAddPair(stack_, model_, {s, t})) emit statusMessage(QString("Paired source %1 with target %2").arg(s).arg(t));
-    else emit statusMessage(QString("Source %1 and target %2 are already paired").arg(s).arg(t));
+    if (s < 0 || t < 0) return;
+    if (model_->rowOf({s, t}) >= 0) {
+      emit statusMessage(QString("Source %1 and target %2 are already paired").arg(s).arg(t));
+      return;
+    }
+    emit addPairRequested({s, t});
+    emit statusMessage(QString("Paired source %1 with target %2").arg(s).arg(t));
   });
   connect(model_, &PairTableModel::pairsChanged, this, [this] {
     view_->setPairs(model_->pairs());
@@ -145,11 +148,6 @@ PairEditor::PairEditor(QWidget* parent) : QWidget(parent) {
   connect(auto_add_, &QCheckBox::toggled, creator_, &PairCreator::setAutoConfirm);
   setImageSets(0, {}, {}, 0, {}, {});
   updateState();
-}
-
-void PairEditor::setUndoStack(QUndoStack* stack) {
-  if (stack_ && stack_->parent() == this) delete stack_;
-  stack_ = stack;
 }
 
 void PairEditor::setPoints(const QVector<QPointF>& source, const QVector<QPointF>& target) {
@@ -205,8 +203,17 @@ bool PairEditor::deleteSelectedPairs() {
     return true;
   }
   QList<int> rows;
-  for (const QModelIndex& index : table_->selectionModel()->selectedRows()) rows << index.row();
-  return requestRemovePairs(stack_, model_, rows);
+  for (const QModelIndex& index : table_->selectionModel()->selectedRows())
+    if (index.row() < model_->rowCount()) rows << index.row();
+  if (rows.isEmpty()) return false;
+  std::sort(rows.begin(), rows.end());
+  emit removePairsRequested(rows);
+  return true;
+}
+
+void PairEditor::clearPairs() {
+  creator_->cancel();
+  if (model_->rowCount() > 0) emit clearPairsRequested();
 }
 
 bool PairEditor::suggestPartner() {

@@ -1,7 +1,9 @@
 #pragma once
 // Visual keypoint pairing on 2-D data: click a source point and a target point (in either order) and add the
-// pair (A, or automatically); the table lists the pairs, Delete removes the selected ones, every edit is one
-// step on the undo stack. "Suggest partner" proposes the target H couples most strongly with the picked source.
+// pair (A, or automatically); the table lists the pairs, Delete removes the selected ones. The editor shows the
+// pairs it is given and owns none: each edit is a request (a signal) that the owner of the pairs applies (in the
+// workbench, as one undoable step of the project model) and then shows back with setPairs. "Suggest partner"
+// proposes the target H couples most strongly with the picked source.
 #include <QWidget>
 #include <functional>
 
@@ -15,7 +17,6 @@ class QLabel;
 class QPushButton;
 class QStackedWidget;
 class QTableView;
-class QUndoStack;
 
 namespace otcs {
 
@@ -30,10 +31,6 @@ class PairEditor : public QWidget, public FigureSource {
 
   explicit PairEditor(QWidget* parent = nullptr);
 
-  // The project's undo stack (pair edits interleave with other project edits); a private one until set.
-  void setUndoStack(QUndoStack* stack);
-  QUndoStack* undoStack() const { return stack_; }
-
   void setPoints(const QVector<QPointF>& source, const QVector<QPointF>& target);
   // Image data: the two thumbnail galleries side by side replace the scatter; clicking a thumbnail picks that
   // sample (source on the left, target on the right). Null providers: back to the scatter of setPoints.
@@ -42,7 +39,7 @@ class PairEditor : public QWidget, public FigureSource {
                     int dim = 0);
   bool showsGalleries() const;
   DatasetPane* gallery(Domain domain) const { return domain == Domain::Source ? source_gallery_ : target_gallery_; }
-  void setPairs(const KeypointPairs& pairs);  // replaces the pairs without an undo step (loading a project)
+  void setPairs(const KeypointPairs& pairs);  // the pairs to show (the owner's, after each edit)
   KeypointPairs pairs() const;
   void setSuggestionProvider(SuggestionProvider provider);
 
@@ -52,7 +49,8 @@ class PairEditor : public QWidget, public FigureSource {
   QTableView* table() const { return table_; }
 
   bool addPickedPair();           // A
-  bool deleteSelectedPairs();     // Delete (cancels a half-made pair first)
+  bool deleteSelectedPairs();     // Delete (cancels a half-made pair first); requests the removal
+  void clearPairs();              // requests the removal of every pair
   bool suggestPartner();          // S: picks the best target of the picked source
 
   // FigureSource: the scatter with its pair lines (image data: each pair's source and target thumbnails side by
@@ -63,13 +61,17 @@ class PairEditor : public QWidget, public FigureSource {
   void writeFigureCsv(QTextStream& out) const override;
 
  signals:
-  void pairsChanged();
+  void pairsChanged();  // the shown pairs changed
+  // Edits for the owner of the pairs: add `pair` (replacing pairs that share its source or target), remove the
+  // given rows, remove every pair.
+  void addPairRequested(const otcs::KeypointPair& pair);
+  void removePairsRequested(const QList<int>& rows);
+  void clearPairsRequested();
   void statusMessage(const QString& text);
 
  private:
   void updateState();
 
-  QUndoStack* stack_ = nullptr;
   PairCreator* creator_ = nullptr;
   PairTableModel* model_ = nullptr;
   ScatterPairView* view_ = nullptr;

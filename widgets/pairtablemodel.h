@@ -1,7 +1,7 @@
 #pragma once
 // The keypoint pairs as a table (model/view): index, source, target, their coordinates when known, and
-// thumbnails when a provider is set. Every user edit goes through the undoable requests below, each one step
-// on the undo stack that either fully applies or changes nothing.
+// thumbnails when a provider is set. A read-only view of the pairs it is given: edits are requested from the
+// project model, which owns the pairs, and come back through setPairs.
 #include <QAbstractTableModel>
 #include <QImage>
 #include <QPointF>
@@ -9,8 +9,6 @@
 #include <functional>
 
 #include "widgets/keypointpair.h"
-
-class QUndoStack;
 
 namespace otcs {
 
@@ -37,10 +35,7 @@ class PairTableModel : public QAbstractTableModel {
   QPointF position(Domain domain, qint64 index) const;  // NaN when unknown
   void setThumbnailProvider(ThumbnailProvider provider) { thumbnails_ = std::move(provider); }
 
-  // Raw edits for the undo commands and for loading a project; views use the requests below.
   void setPairs(const KeypointPairs& pairs);
-  void insertPairAt(int row, const KeypointPair& pair);
-  KeypointPair takePairAt(int row);
 
  signals:
   void pairsChanged();
@@ -50,12 +45,5 @@ class PairTableModel : public QAbstractTableModel {
   QVector<QPointF> source_pos_, target_pos_;
   ThumbnailProvider thumbnails_;
 };
-
-// Adds `pair` as one undo step. A source or target can belong to one pair only (the OT stage rejects anything
-// else), so pairs sharing either index are replaced within the same step. Returns false (and pushes nothing)
-// for an invalid pair or one that already exists.
-bool requestAddPair(QUndoStack* stack, PairTableModel* model, const KeypointPair& pair);
-// Removes the given rows as one undo step; false when no row is valid.
-bool requestRemovePairs(QUndoStack* stack, PairTableModel* model, QList<int> rows);
 
 }  // namespace otcs

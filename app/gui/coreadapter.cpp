@@ -120,31 +120,6 @@ DatasetPreview previewDataset(const QJsonObject& dataset, const QString& baseDir
   return out;
 }
 
-QJsonObject withPairs(const QJsonObject& json, const ProjectData& data, const KeypointPairs& pairs) {
-  QJsonArray keypoints;
-  for (const KeypointPair& p : pairs) {
-    const bool appended = p.source >= data.sourceFileCount || p.target >= data.targetFileCount;
-    if (!appended) {
-      keypoints.append(QJsonObject{{"source_index", p.source}, {"target_index", p.target}});
-      continue;
-    }
-    auto coords = [&](const std::shared_ptr<const std::vector<float>>& values, qint64 i) {
-      QJsonArray a;
-      if (values && data.dim > 0 && qint64(values->size()) >= (i + 1) * data.dim)
-        for (int d = 0; d < data.dim; ++d) a.append(double((*values)[size_t(i * data.dim + d)]));
-      return a;
-    };
-    keypoints.append(QJsonObject{{"source", coords(data.sourceValues, p.source)},
-                                 {"target", coords(data.targetValues, p.target)}});
-  }
-  QJsonObject out = json;
-  QJsonObject d = out.value("data").toObject();
-  if (keypoints.isEmpty()) d.remove("keypoints");
-  else d.insert("keypoints", keypoints);
-  out.insert("data", d);
-  return out;
-}
-
 std::shared_ptr<SparseMatrixData> loadSparseMatrix(const QString& path, QString* error) {
   try {
     const ot::SparseMatrix m = ot::load_sparse(path.toStdString());

@@ -33,10 +33,6 @@ struct ProjectData {
 // appending point-form keypoints to the sets exactly as a session does.
 ProjectData loadProjectData(const QJsonObject& json, const QString& projectPath);
 
-// The project JSON with `pairs` written back as data.keypoints. Index pairs that refer to appended keypoint
-// points (index >= the file's count) are written in point form, as they were read.
-QJsonObject withPairs(const QJsonObject& json, const ProjectData& data, const KeypointPairs& pairs);
-
 // What the preview decoded (File > Import dataset…; plain data, made off the GUI thread).
 struct DatasetPreview {
   QString error;            // one sentence; empty when the set loaded

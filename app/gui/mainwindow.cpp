@@ -1,27 +1,18 @@
+// The main window composes the views, the docks and the status bar around the project model; the menus, the
+// file operations, the exports, the data loading and the run coordination live in mainwindow_*.cpp.
 #include "app/gui/mainwindow.h"
 
-#include <QAction>
-#include <QApplication>
 #include <QCloseEvent>
 #include <QDockWidget>
-#include <QFileDialog>
-#include <QFileInfo>
 #include <QGuiApplication>
 #include <QHeaderView>
-#include <QJsonDocument>
-#include <QJsonArray>
 #include <QLabel>
-#include <QFutureWatcher>
-#include <QProgressBar>
-#include <QtConcurrent/QtConcurrentRun>
-#include <QMenuBar>
 #include <QMessageBox>
+#include <QProgressBar>
 #include <QScreen>
 #include <QSettings>
-#include <QPushButton>
 #include <QStatusBar>
 #include <QTabWidget>
-#include <QToolBar>
 #include <QTreeWidget>
 #include <QUndoStack>
 #include <QVBoxLayout>
@@ -29,30 +20,21 @@
 
 #include "app/gui/aboutdialog.h"
 #include "app/gui/guilogsink.h"
-#include "app/gui/importdialog.h"
 #include "app/gui/lossespage.h"
 #include "app/gui/methodsrunner.h"
-#include "app/gui/projectdocument.h"
+#include "app/gui/model/projectmodel.h"
 #include "app/gui/projectoverview.h"
 #include "app/gui/projectschema.h"
 #include "app/gui/runpanel.h"
-#include "app/gui/runpaths.h"
 #include "app/gui/runscontroller.h"
-#include "app/gui/runsdirectory.h"
 #include "app/gui/sessioncontroller.h"
 #include "core/common/log.h"
-#include "core/common/runtime.h"
 #include "widgets/datasetbrowser.h"
-#include "widgets/aviwriter.h"
-#include "widgets/figureexport.h"
-#include "widgets/figureexportdialog.h"
+#include "widgets/heatmapview.h"
 #include "widgets/logview.h"
-#include "widgets/lossplot.h"
 #include "widgets/matrixinspector.h"
 #include "widgets/methodsview.h"
-#include "widgets/heatmapview.h"
 #include "widgets/paireditor.h"
-#include "widgets/pairtablemodel.h"
 #include "widgets/previewview.h"
 #include "widgets/runsview.h"
 #include "widgets/trajectoryplayer.h"
@@ -60,13 +42,12 @@
 namespace otcs::workbench {
 namespace {
 constexpr int kLayoutVersion = 2;  // bump when docks change, so an old saved state is not applied
-constexpr int kMaxRecent = 8;
 }  // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   setObjectName("otcsMainWindow");
   setWindowIcon(QIcon(":/otcs/icons/otcs.svg"));
-  document_ = new ProjectDocument(this);
+  document_ = new ProjectModel(this);
 
   views_ = new QTabWidget(this);
   views_->setObjectName("views");
@@ -96,14 +77,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   statusBar()->addPermanentWidget(busy_);
   statusBar()->showMessage("Ready", 3000);
 
-  connect(document_, &ProjectDocument::loaded, this, [this] {
-    keep_pairs_.reset();  // a new project brings its own pairs
-    reloadProjectData();
-  });
-  connect(document_, &ProjectDocument::valueChanged, this, &MainWindow::onValueChanged);
-  document_->setCollector([this](QJsonObject& json) { json = withPairs(json, data_, pair_editor_->pairs()); });
-  connect(document_, &ProjectDocument::pathChanged, this, &MainWindow::updateTitle);
-  connect(document_, &ProjectDocument::modifiedChanged, this, &MainWindow::updateTitle);
+  connect(document_, &ProjectModel::loaded, this, &MainWindow::reloadProjectData);
+  connect(document_, &ProjectModel::valueChanged, this, &MainWindow::onValueChanged);
+  connect(document_, &ProjectModel::pathChanged, this, &MainWindow::updateTitle);
+  connect(document_, &ProjectModel::modifiedChanged, this, &MainWindow::updateTitle);
   connect(views_, &QTabWidget::currentChanged, this,
           [this] { export_action_->setEnabled(currentFigureSource() != nullptr); });
 
@@ -126,7 +103,6 @@ void MainWindow::createViews() {
   views_->addTab(datasets_, "Datasets");
   pair_editor_ = new PairEditor(views_);
   pair_editor_->setObjectName("pairingView");
-  pair_editor_->setUndoStack(document_->undoStack());
   views_->addTab(pair_editor_, "Pairing");
   losses_ = new LossesPage(views_);
   losses_->setObjectName("lossesView");
@@ -158,7 +134,9 @@ void MainWindow::createViews() {
   // The runner's settings are project edits (undoable, saved with the project); its jobs read the project file,
   // so a modified project is saved before a job starts.
   connect(methods_runner_, &MethodsRunner::projectEdit, this,
-          [this](const QString& key, const QJsonValue& value, const QString& text) { document_->setValue(key, value, text); });
+          [this](const QString& key, const QJsonValue& value, const QString& text) {
+            document_->setValue(key, value, text);
+          });
   methods_runner_->setBeforeStart([this](QString* error) {
     if (document_->path().isEmpty()) {
       *error = "Methods: save the project first (the job reads it from its file).";
@@ -180,6 +158,14 @@ void MainWindow::createViews() {
     statusBar()->showMessage(ok ? "Methods: finished" : "Methods: the job did not finish (see the log)", 5000);
   });
 
+  // The pair editor shows the model's pairs and asks the model for every edit (each one undo step).
+  connect(pair_editor_, &PairEditor::addPairRequested, document_, &ProjectModel::addPair);
+  connect(pair_editor_, &PairEditor::removePairsRequested, document_, &ProjectModel::removePairs);
+  connect(pair_editor_, &PairEditor::clearPairsRequested, document_, &ProjectModel::clearPairs);
+  connect(document_, &ProjectModel::pairsChanged, this, [this] {
+    pair_editor_->setPairs(document_->pairs());
+    refreshProject();  // the tree shows data.keypoints
+  });
   connect(pair_editor_, &PairEditor::statusMessage, this, [this](const QString& text) {
     if (!text.isEmpty()) statusBar()->showMessage(text, 4000);
   });
@@ -197,11 +183,11 @@ void MainWindow::createViews() {
     views_->setCurrentWidget(pair_editor_);
   });
   auto describe = [this](Domain domain, qint64 i) {
-    const auto& pts = domain == Domain::Source ? data_.source : data_.target;
+    const auto& pts = domain == Domain::Source ? data().source : data().target;
     if (i < 0 || i >= pts.size()) return QString();
-    if (data_.imageShape.valid()) {
+    if (data().imageShape.valid()) {
       // An image sample is identified by its index and class (the thumbnail shows it); a coordinate means nothing.
-      const auto& labels = domain == Domain::Source ? data_.sourceLabels : data_.targetLabels;
+      const auto& labels = domain == Domain::Source ? data().sourceLabels : data().targetLabels;
       const int label = i < labels.size() ? labels[int(i)] : -1;
       return label >= 0 ? QString("class %1").arg(label) : QString("image %1").arg(i);
     }
@@ -211,395 +197,6 @@ void MainWindow::createViews() {
   connect(h_inspector_->heatmap(), &HeatmapView::hovered, this, [this](const QString& text) {
     if (!text.isEmpty()) statusBar()->showMessage(text, 3000);
   });
-}
-
-void MainWindow::connectSession() {
-  connect(run_panel_, &RunPanel::startRequested, this, &MainWindow::startRun);
-  connect(run_panel_, &RunPanel::pauseRequested, session_, &SessionController::pause);
-  connect(run_panel_, &RunPanel::resumeRequested, session_, &SessionController::resume);
-  connect(run_panel_, &RunPanel::stopRequested, session_, &SessionController::stop);
-  connect(session_, &SessionController::stateChanged, run_panel_, &RunPanel::setState);
-  connect(session_, &SessionController::progress, run_panel_, &RunPanel::onProgress);
-  connect(session_, &SessionController::metricsReady, run_panel_, &RunPanel::setMetrics);
-  connect(session_, &SessionController::lossPoints, this,
-          [this](const LossBatch& b) { losses_->addPoints(b.stage, b.series, b.steps, b.values); });
-  connect(session_, &SessionController::hReady, this, &MainWindow::loadH);
-  connect(session_, &SessionController::trajectoryFrames, this, [this](const QVector<TrajectoryFrameEvent>& frames) {
-    for (const TrajectoryFrameEvent& f : frames) {
-      const QPointF sp = f.source >= 0 && f.source < data_.source.size() ? data_.source[int(f.source)] : QPointF(qQNaN(), qQNaN());
-      trajectories_->appendFrame(f.source, f.count, f.dim, f.frame, sp);
-    }
-  });
-  connect(session_, &SessionController::stageEvent, this, [this](const QString& stage, const QString& what, const QString& detail) {
-    run_panel_->onStageEvent(stage, what, detail);
-    const QString dir = session_->runDir();
-    if (what == "started") {
-      // Live events refill the views; the files on disk are reloaded when the stage ends.
-      if (stage == "ot") losses_->clearOt();
-      if (stage == "score") losses_->scorePlot()->clearData();
-      if (stage == "sample") trajectories_->clear();
-    } else if (what == "skipped" || what == "finished" || what == "stopped") {
-      if (stage == "ot") {
-        QVector<double> steps, values;
-        if (loadCurve(runPath(dir, &run::RunLayout::dual_curve), &steps, &values) && !steps.isEmpty()) {
-          losses_->otPlot()->clearData();
-          losses_->addPoints("ot", "dual", steps, values);
-        }
-        losses_->loadOtDiagnostics(runPath(dir, &run::RunLayout::ot_diagnostics));
-      } else if (stage == "score") {
-        QVector<double> steps, values;
-        if (loadCurve(runPath(dir, &run::RunLayout::loss_curve), &steps, &values) && !steps.isEmpty()) {
-          losses_->scorePlot()->clearData();
-          losses_->addPoints("score", "loss", steps, values);
-        }
-      } else if (stage == "bridge" && what == "skipped") {
-        loadH(runPath(dir, &run::RunLayout::h));
-      } else if (stage == "sample" && what != "stopped") {
-        loadTrajectoryFile(runPath(dir, &run::RunLayout::trajectories));
-      }
-    }
-  });
-  connect(session_, &SessionController::finished, this, [this](const QString& status, const QString& message, bool user_error) {
-    run_panel_->onFinished(status, message);
-    if (status == "completed") {
-      statusBar()->showMessage("Run completed: " + session_->runDir(), 8000);
-      loadRunArtifacts(session_->runDir());
-    } else if (status == "failed") {
-      reportError(user_error ? message : "The run failed: " + message + " (details in the log)");
-    } else {
-      statusBar()->showMessage("Run stopped: " + message, 8000);
-    }
-  });
-}
-
-namespace {
-
-// Where a project's results were before a run was chosen: a run's own copy of its project (RUN/project.json, as
-// otcs run writes it) is that run; projects/NAME.json has runs/NAME beside projects/, as `scripts/run` writes.
-QString defaultRunDirFor(const QString& path) {
-  if (path.isEmpty()) return QDir::current().filePath("runs/untitled");
-  const QFileInfo info(path);
-  const QDir dir = info.absoluteDir();
-  if (info.fileName() == run::file::kProject && isRunDir(dir.absolutePath())) return dir.absolutePath();
-  return projectRunsRoot(path);
-}
-
-}  // namespace
-
-QString MainWindow::defaultRunDir() const {
-  if (!run_dir_.isEmpty() && run_dir_project_ == document_->path()) return run_dir_;
-  return defaultRunDirFor(document_->path());
-}
-
-QJsonObject MainWindow::currentProjectJson() const { return withPairs(document_->json(), data_, pair_editor_->pairs()); }
-
-namespace {
-const char* const kGenerationRunHint =
-    "A generation project (DPM-OT / AOT) has no OTCS stages: train, sample and compare it from the Methods tab.";
-}  // namespace
-
-bool MainWindow::canRun() {
-  if (!run_panel_->pipelineAvailable()) {
-    reportError(kGenerationRunHint);
-    return false;
-  }
-  if (!data_.ok()) {
-    reportError(data_.error);
-    return false;
-  }
-  return true;
-}
-
-bool MainWindow::startRun() {
-  if (!canRun()) return false;
-  const QString dir = run_panel_->options().runDir;
-  // A run folder holds one configuration: a changed project starts a new run beside it (reusing the stages that
-  // did not change) unless the user continues in this folder, which re-runs the stale stages there.
-  const QMap<QString, QString> done = doneHashes(dir), now = stageHashes(currentProjectJson(), document_->path());
-  bool stale = false;
-  for (auto it = done.begin(); it != done.end(); ++it)
-    if (!now.isEmpty() && now.value(it.key()) != it.value()) stale = true;
-  if (stale && interactive_) {
-    QMessageBox box(QMessageBox::Question, "The project changed since this run",
-                    QString("%1 holds results of other settings. Start a new run beside it (its unchanged stages are "
-                            "reused and it stays as it is), or continue in it (its stale stages run again there)?")
-                        .arg(dir),
-                    QMessageBox::Cancel, this);
-    QPushButton* fresh = box.addButton("New run", QMessageBox::AcceptRole);
-    QPushButton* here = box.addButton("Continue in this run", QMessageBox::DestructiveRole);
-    box.setDefaultButton(fresh);
-    box.exec();
-    if (box.clickedButton() == fresh) return startRunIn(newRunDir(projectRunsRoot(document_->path())), dir);
-    if (box.clickedButton() != here) return false;
-  }
-  return startRunIn(dir);
-}
-
-void MainWindow::loadH(const QString& path) {
-  if (!QFileInfo::exists(path)) return;
-  QString error;
-  auto m = loadSparseMatrix(path, &error);
-  if (!m) {
-    reportError(error);
-    return;
-  }
-  h_ = m;
-  h_inspector_->setMatrix(m);
-  spdlog::info("H loaded: {} x {}, {} entries", m->rows, m->cols, m->nnz());
-}
-
-void MainWindow::loadTrajectoryFile(const QString& path) {
-  if (!QFileInfo::exists(path)) return;
-  QString error;
-  const auto t = loadTrajectories(path, data_.source, &error);
-  if (!error.isEmpty()) {
-    reportError(error);
-    return;
-  }
-  trajectories_->setTrajectories(t);
-}
-
-// DPM-OT / AOT diagnostics wherever their stage writes them in the run tree.
-void MainWindow::loadMethodsFiles(const QString& runDir) {
-  methods_->clear();
-  for (const QString& path : MethodsView::findInRunDir(runDir))
-    if (!path.isEmpty()) openMethodsFile(path);
-}
-
-void MainWindow::loadRunArtifacts(const QString& runDir) {
-  const QDir dir(runDir);
-  if (!dir.exists()) return;
-  QVector<double> steps, values;
-  if (loadCurve(runPath(runDir, &run::RunLayout::dual_curve), &steps, &values) && !steps.isEmpty()) {
-    losses_->otPlot()->clearData();
-    losses_->addPoints("ot", "dual", steps, values);
-  }
-  losses_->loadOtDiagnostics(runPath(runDir, &run::RunLayout::ot_diagnostics));
-  if (loadCurve(runPath(runDir, &run::RunLayout::loss_curve), &steps, &values) && !steps.isEmpty()) {
-    losses_->scorePlot()->clearData();
-    losses_->addPoints("score", "loss", steps, values);
-  }
-  loadH(runPath(runDir, &run::RunLayout::h));
-  loadTrajectoryFile(runPath(runDir, &run::RunLayout::trajectories));
-  loadMethodsFiles(runDir);
-  runs_->loadPreviews(runDir);
-  QFile metrics(runPath(runDir, &run::RunLayout::metrics));
-  if (metrics.open(QIODevice::ReadOnly)) {
-    QVector<QPair<QString, double>> rows;
-    const QJsonObject o = QJsonDocument::fromJson(metrics.readAll()).object();
-    for (auto it = o.begin(); it != o.end(); ++it)
-      if (it.value().isDouble()) rows.push_back({it.key(), it.value().toDouble()});
-    run_panel_->setMetrics(rows);
-  }
-}
-
-namespace {
-// Image sets (thousands of decoded images) are loaded off the GUI thread; point clouds load in milliseconds.
-bool isImageProject(const QJsonObject& json) {
-  const QJsonObject data = json.value("data").toObject();
-  return data.value("source").toObject().contains("images") || data.value("target").toObject().contains("images");
-}
-}  // namespace
-
-void MainWindow::onValueChanged(const QString& key) {
-  // A settings edit must not drop the pairs made since the last save: only a change under data.* reloads them
-  // from the JSON (the data they index may have changed).
-  keep_pairs_.reset();
-  if (!key.startsWith("data")) keep_pairs_ = pair_editor_->pairs();
-  reloadProjectData();
-}
-
-void MainWindow::reloadProjectData() {
-  if (session_->state() != SessionController::State::Idle) {  // the run keeps the data it started with
-    keep_pairs_.reset();
-    return;
-  }
-  const quint64 generation = ++load_generation_;
-  const QJsonObject json = document_->json();
-  const QString path = document_->path();
-  if (!isImageProject(json)) {
-    loading_ = false;
-    busy_->hide();
-    QGuiApplication::setOverrideCursor(Qt::WaitCursor);
-    ProjectData data = loadProjectData(json, path);
-    QGuiApplication::restoreOverrideCursor();
-    applyProjectData(std::move(data));
-    return;
-  }
-  loading_ = true;
-  busy_->show();
-  statusBar()->showMessage("Loading the project's images…");
-  auto* watcher = new QFutureWatcher<ProjectData>(this);
-  connect(watcher, &QFutureWatcher<ProjectData>::finished, this, [this, watcher, generation] {
-    watcher->deleteLater();
-    if (generation != load_generation_) return;  // a newer reload superseded this one
-    loading_ = false;
-    busy_->hide();
-    statusBar()->clearMessage();
-    applyProjectData(watcher->result());
-  });
-  watcher->setFuture(QtConcurrent::run([json, path] { return loadProjectData(json, path); }));
-}
-
-void MainWindow::applyProjectData(ProjectData data) {
-  data_ = std::move(data);
-  methods_runner_->setProject(document_->path(), document_->json(), defaultRunDir());
-  h_.reset();
-  h_inspector_->setMatrix(nullptr);
-  trajectories_->clear();
-  losses_->clear();
-  const bool generation = document_->json().value("kind").toString() == "generation";
-  run_panel_->setPipelineAvailable(!generation, kGenerationRunHint);
-  if (!data_.ok() && generation) {
-    // DPM-OT / AOT projects run from the command line (otcs gen-train, aot-compare, dpmot); the workbench shows
-    // their diagnostics from the run directory in the Methods view. Not an error here.
-    spdlog::info("{}: a generation project; the Methods view shows the DPM-OT/AOT diagnostics found under {}",
-                 document_->path().toStdString(), defaultRunDir().toStdString());
-    run_panel_->setRunDir(defaultRunDir());
-    run_panel_->resetStages();
-    loadMethodsFiles(defaultRunDir());
-    views_->setCurrentWidget(methods_page_);
-    refreshProject();
-    return;
-  }
-  if (!data_.ok()) {
-    // The project stays open (and editable, and saveable); the overview shows what is wrong.
-    if (document_->path().isEmpty()) spdlog::warn("{}", data_.error.toStdString());
-    else reportError(data_.error);
-    refreshProject();
-    return;
-  }
-  const ImageShape shape = data_.imageShape;
-  auto thumbs = [shape](std::shared_ptr<const std::vector<float>> values) -> ThumbnailModel::Provider {
-    if (!shape.valid() || !values) return {};
-    return [shape, values](qint64 i) {
-      if (i < 0 || (i + 1) * qint64(shape.size()) > qint64(values->size())) return QImage();
-      return sampleToImage(values->data() + i * shape.size(), shape);
-    };
-  };
-  const ThumbnailModel::Provider source_thumbs = thumbs(data_.sourceValues), target_thumbs = thumbs(data_.targetValues);
-  datasets_->pane(Domain::Source)->setData(data_.source, data_.sourceLabels, source_thumbs, data_.dim);
-  datasets_->pane(Domain::Target)->setData(data_.target, data_.targetLabels, target_thumbs, data_.dim);
-  // The pair table and the H row/column inspectors show the same thumbnails as the dataset galleries.
-  PairTableModel::ThumbnailProvider both;
-  if (source_thumbs && target_thumbs)
-    both = [source_thumbs, target_thumbs](Domain d, qint64 i) { return d == Domain::Source ? source_thumbs(i) : target_thumbs(i); };
-  pair_editor_->model()->setThumbnailProvider(both);
-  h_inspector_->setThumbnailProvider(both);
-  datasets_->setCsvData(data_.source, data_.sourceLabels, data_.target, data_.targetLabels);
-  pair_editor_->setPoints(data_.source, data_.target);
-  // Image projects pair by clicking thumbnails in the two galleries side by side; point clouds in the scatter.
-  pair_editor_->setImageSets(data_.source.size(), data_.sourceLabels, source_thumbs, data_.target.size(),
-                             data_.targetLabels, target_thumbs, data_.dim);
-  // After a settings edit the pairs stay as the user left them (applied once the data, possibly loaded in the
-  // background, is in place); otherwise they come from the project's data.keypoints.
-  pair_editor_->setPairs(keep_pairs_ ? *keep_pairs_ : data_.pairs);
-  keep_pairs_.reset();
-  trajectories_->setTargetDensity(data_.target);
-  trajectories_->setImageShape(shape);
-  if (run_dir_project_ != document_->path() || run_dir_.isEmpty()) {
-    // A project opens onto its run: a run's own copy of the project, the older single run folder runs/NAME, the
-    // newest of runs/NAME/*, or a new dated folder there.
-    const QString legacy = defaultRunDirFor(document_->path());
-    const QStringList runs = listRunDirs(projectRunsRoot(document_->path()));
-    run_dir_ = isRunDir(legacy) ? legacy : !runs.isEmpty() ? runs.first() : newRunDir(projectRunsRoot(document_->path()));
-    run_dir_project_ = document_->path();
-  }
-  run_panel_->setRunDir(defaultRunDir());
-  run_panel_->resetStages();
-  updateStageStatus();
-  loadRunArtifacts(defaultRunDir());
-  runs_->refresh();
-  refreshProject();
-}
-
-bool MainWindow::openMethodsFile(const QString& path) {
-  QString error;
-  if (!methods_->loadFile(path, &error)) {
-    reportError(error);
-    return false;
-  }
-  return true;
-}
-
-void MainWindow::openMethodsFileDialog() {
-  const QString path = QFileDialog::getOpenFileName(this, "Open method diagnostics", defaultRunDir(),
-                                                    "DPM-OT cell measures / AOT chunks (*.npy *.csv);;All files (*)");
-  if (path.isEmpty()) return;
-  if (openMethodsFile(path)) views_->setCurrentWidget(methods_page_);
-}
-
-void MainWindow::updateStageStatus() {
-  if (!run_panel_->pipelineAvailable() || session_->state() != SessionController::State::Idle) return;
-  // RUN/<stage>/done.json is each stage's last act (session::mark_done), with the configuration hash it ran: the
-  // moment an edit changes a stage's hash, that stage (and everything after it) is stale, before anything runs.
-  const QMap<QString, QString> done = doneHashes(run_panel_->options().runDir);
-  const QMap<QString, QString> now = stageHashes(currentProjectJson(), document_->path());
-  for (const QString& stage : SessionController::stageNames()) {
-    if (!done.contains(stage)) run_panel_->onStageEvent(stage, "–", "");
-    else if (!now.isEmpty() && done[stage] != now.value(stage))
-      run_panel_->onStageEvent(stage, "stale", "its settings changed since this run: it runs again");
-    else run_panel_->onStageEvent(stage, "done", "from an earlier run");
-  }
-}
-
-void MainWindow::showRun(const QString& dir) {
-  run_dir_ = QDir(dir).absolutePath();
-  run_dir_project_ = document_->path();
-  run_panel_->setRunDir(run_dir_);
-  run_panel_->resetStages();
-  updateStageStatus();
-  h_.reset();
-  h_inspector_->setMatrix(nullptr);
-  trajectories_->clear();
-  losses_->clear();
-  loadRunArtifacts(run_dir_);
-  runs_->refresh();
-}
-
-bool MainWindow::startRunIn(const QString& dir, const QString& reuseFrom, const QString& initFrom) {
-  if (!canRun()) return false;
-  QJsonObject json = currentProjectJson();
-  if (!initFrom.isEmpty()) {
-    QJsonObject stages = json["stages"].toObject(), score = stages["score"].toObject();
-    score["init_from"] = QDir(initFrom).absolutePath();
-    stages["score"] = score;
-    json["stages"] = stages;
-  }
-  RunOptions options = run_panel_->options();
-  options.runDir = dir;
-  options.reuseFrom = reuseFrom;
-  QString error;
-  if (!session_->start(json, document_->path(), options, &error)) {
-    reportError(error);
-    return false;
-  }
-  run_dir_ = QDir(dir).absolutePath();
-  run_dir_project_ = document_->path();
-  run_panel_->setRunDir(run_dir_);
-  run_panel_->resetStages();
-  previews_->clear();
-  spdlog::info("run started in {}", session_->runDir().toStdString());
-  return true;
-}
-
-void MainWindow::exportTrajectoryStrip() {
-  if (trajectories_->frameCount() == 0) {
-    reportError("No trajectories yet: run the sample stage first.");
-    return;
-  }
-  const QString path = QFileDialog::getSaveFileName(this, "Export trajectory strip", "trajectory_strip.png", "PNG image (*.png)");
-  if (path.isEmpty()) return;
-  writeTrajectoryStrip(path);
-}
-
-bool MainWindow::writeTrajectoryStrip(const QString& path) {
-  if (!trajectories_->renderStrip(8, 240).save(path, "PNG")) {
-    reportError(QString("%1: cannot write the PNG.").arg(path));
-    return false;
-  }
-  statusBar()->showMessage("Exported " + path, 5000);
-  return true;
 }
 
 void MainWindow::createDocks() {
@@ -648,231 +245,10 @@ void MainWindow::createDocks() {
           [this](const QString& text) { statusBar()->showMessage(text.section("] ", -1), 8000); });
 }
 
-void MainWindow::createActions() {
-  QMenu* file = menuBar()->addMenu("&File");
-  auto* new_action = file->addAction("&New project", QKeySequence::New, this, &MainWindow::newProject);
-  new_action->setObjectName("actionNew");
-  auto* open_action = file->addAction("&Open project…", QKeySequence::Open, this, &MainWindow::openProjectDialog);
-  open_action->setObjectName("actionOpen");
-  recent_menu_ = file->addMenu("Open &recent");
-  recent_menu_->setObjectName("recentMenu");
-  auto* import_action = file->addAction("&Import dataset…", QKeySequence(Qt::CTRL | Qt::Key_I), this,
-                                        [this] { importDatasetDialog(); });
-  import_action->setObjectName("actionImportDataset");
-  import_action->setToolTip("Choose a dataset for the source, target or a held-out side, with preprocessing and a preview");
-  file->addSeparator();
-  auto* save_action = file->addAction("&Save project", QKeySequence::Save, this, &MainWindow::save);
-  save_action->setObjectName("actionSave");
-  auto* save_as_action = file->addAction("Save project &as…", QKeySequence::SaveAs, this, &MainWindow::saveAs);
-  save_as_action->setObjectName("actionSaveAs");
-  file->addSeparator();
-  export_action_ = file->addAction("&Export figure…", QKeySequence(Qt::CTRL | Qt::Key_E), this,
-                                   &MainWindow::exportFigureDialog);
-  export_action_->setObjectName("actionExportFigure");
-  export_action_->setEnabled(false);
-  auto* strip_action = file->addAction("Export trajectory &strip…", this, &MainWindow::exportTrajectoryStrip);
-  strip_action->setObjectName("actionExportStrip");
-  auto* video_action = file->addAction("Export trajectory &video…", this, &MainWindow::exportTrajectoryVideo);
-  video_action->setObjectName("actionExportVideo");
-  auto* methods_action = file->addAction("Open &method diagnostics…", this, &MainWindow::openMethodsFileDialog);
-  methods_action->setObjectName("actionOpenMethods");
-  file->addSeparator();
-  auto* quit_action = file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
-  quit_action->setObjectName("actionQuit");
-
-  QMenu* edit = menuBar()->addMenu("&Edit");
-  QAction* undo = document_->undoStack()->createUndoAction(this, "&Undo");
-  undo->setShortcut(QKeySequence::Undo);
-  undo->setObjectName("actionUndo");
-  QAction* redo = document_->undoStack()->createRedoAction(this, "&Redo");
-  redo->setShortcut(QKeySequence::Redo);
-  redo->setObjectName("actionRedo");
-  edit->addAction(undo);
-  edit->addAction(redo);
-
-  view_menu_ = menuBar()->addMenu("&View");
-  view_menu_->addAction(project_dock_->toggleViewAction());
-  view_menu_->addAction(log_dock_->toggleViewAction());
-  view_menu_->addAction(run_dock_->toggleViewAction());
-
-  QMenu* run = menuBar()->addMenu("&Run");
-  auto* run_action = run->addAction("&Run pipeline", QKeySequence(Qt::CTRL | Qt::Key_R), this, &MainWindow::startRun);
-  run_action->setObjectName("actionRun");
-  run->addAction("&Pause / resume", QKeySequence(Qt::CTRL | Qt::Key_P), this, [this] {
-    if (session_->state() == SessionController::State::Paused) session_->resume();
-    else session_->pause();
-  });
-  run->addAction("&Stop", QKeySequence(Qt::CTRL | Qt::Key_Period), session_, &SessionController::stop);
-
-  QMenu* help = menuBar()->addMenu("&Help");
-  auto* about_action = help->addAction("&About OTCS Workbench", this, &MainWindow::about);
-  about_action->setObjectName("actionAbout");
-
-  QToolBar* bar = addToolBar("Main");
-  bar->setObjectName("mainToolBar");
-  bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-  new_action->setIcon(style()->standardIcon(QStyle::SP_FileIcon));
-  open_action->setIcon(style()->standardIcon(QStyle::SP_DialogOpenButton));
-  save_action->setIcon(style()->standardIcon(QStyle::SP_DialogSaveButton));
-  undo->setIcon(style()->standardIcon(QStyle::SP_ArrowBack));
-  redo->setIcon(style()->standardIcon(QStyle::SP_ArrowForward));
-  bar->addAction(open_action);
-  bar->addAction(save_action);
-  bar->addSeparator();
-  bar->addAction(undo);
-  bar->addAction(redo);
-  bar->addSeparator();
-  bar->addAction(export_action_);
-  view_menu_->addAction(bar->toggleViewAction());
-}
-
 void MainWindow::reportError(const QString& message) {
   spdlog::error("{}", message.toStdString());
   statusBar()->showMessage(message, 10000);
   if (interactive_) QMessageBox::warning(this, "OTCS Workbench", message);
-}
-
-bool MainWindow::maybeSave() {
-  if (!document_->isModified()) return true;
-  if (!interactive_) return true;
-  const auto answer = QMessageBox::warning(
-      this, "Unsaved changes", QString("The project \"%1\" has unsaved changes. Save them?").arg(document_->displayName()),
-      QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
-  if (answer == QMessageBox::Save) return save();
-  return answer == QMessageBox::Discard;
-}
-
-void MainWindow::newProject() {
-  if (session_->state() != SessionController::State::Idle) {
-    reportError("Stop the run before starting a new project.");
-    return;
-  }
-  if (!maybeSave()) return;
-  document_->newProject();
-  statusBar()->showMessage("New project", 3000);
-}
-
-void MainWindow::openProjectDialog() {
-  if (!maybeSave()) return;
-  const QString start = document_->directory().isEmpty() ? QString() : document_->directory();
-  const QString path = QFileDialog::getOpenFileName(this, "Open project", start, "OTCS projects (*.json);;All files (*)");
-  if (!path.isEmpty()) openProject(path);
-}
-
-bool MainWindow::openProject(const QString& path) {
-  if (session_->state() != SessionController::State::Idle) {
-    reportError("Stop the run before opening another project.");
-    return false;
-  }
-  QString error;
-  if (!document_->load(path, &error)) {
-    reportError(error);
-    return false;
-  }
-  addRecent(document_->path());
-  spdlog::info("opened project {}", document_->path().toStdString());
-  statusBar()->showMessage(QString("Opened %1").arg(QFileInfo(path).fileName()), 4000);
-  return true;
-}
-
-bool MainWindow::saveProject(const QString& path) {
-  QString error;
-  if (!document_->save(path, &error)) {
-    reportError(error);
-    return false;
-  }
-  addRecent(document_->path());
-  spdlog::info("saved project {}", document_->path().toStdString());
-  statusBar()->showMessage(QString("Saved %1").arg(QFileInfo(path).fileName()), 4000);
-  return true;
-}
-
-bool MainWindow::save() {
-  if (document_->path().isEmpty()) return saveAs();
-  return saveProject(document_->path());
-}
-
-bool MainWindow::saveAs() {
-  QString path = QFileDialog::getSaveFileName(this, "Save project as",
-                                              document_->path().isEmpty() ? "project.json" : document_->path(),
-                                              "OTCS projects (*.json)");
-  if (path.isEmpty()) return false;
-  if (QFileInfo(path).suffix().isEmpty()) path += ".json";
-  return saveProject(path);
-}
-
-FigureSource* MainWindow::currentFigureSource() const {
-  if (views_->currentWidget() == methods_page_) return methods_;  // the runner above it is not part of the figure
-  return dynamic_cast<FigureSource*>(views_->currentWidget());
-}
-
-bool MainWindow::exportFigure(const QString& path, QWidget* view, double scale) {
-  auto* source = view ? dynamic_cast<FigureSource*>(view == methods_page_ ? methods_ : view) : currentFigureSource();
-  if (!source) {
-    reportError("This view has nothing to export as a figure.");
-    return false;
-  }
-  FigureFormat format;
-  if (!figureFormatFromPath(path, &format)) {
-    reportError(QString("%1: unknown figure format (use .png, .pdf, .svg or .csv).").arg(path));
-    return false;
-  }
-  ExportOptions options;
-  options.scale = scale;
-  QString error;
-  if (!otcs::exportFigure(*source, path, format, options, &error)) {
-    reportError(error);
-    return false;
-  }
-  spdlog::info("exported {}", path.toStdString());
-  statusBar()->showMessage(QString("Exported %1").arg(path), 5000);
-  return true;
-}
-
-void MainWindow::exportFigureDialog() {
-  FigureSource* source = currentFigureSource();
-  if (!source) return;
-  QSettings settings;
-  const QString dir = settings.value("export/dir", QDir::homePath()).toString();
-  const QString suffix = settings.value("export/suffix", "png").toString();
-  FigureExportDialog dialog(QDir(dir).filePath(source->figureName() + "." + suffix), source->figureSize(), this);
-  dialog.setScale(settings.value("export/scale", 2.0).toDouble());
-  if (dialog.exec() != QDialog::Accepted) return;
-  const QFileInfo info(dialog.path());
-  settings.setValue("export/dir", info.absolutePath());
-  settings.setValue("export/suffix", info.suffix().toLower());
-  settings.setValue("export/scale", dialog.options().scale);
-  QString error;
-  if (!otcs::exportFigure(*source, dialog.path(), dialog.format(), dialog.options(), &error)) {
-    reportError(error);
-    return;
-  }
-  spdlog::info("exported {}", dialog.path().toStdString());
-  statusBar()->showMessage(QString("Exported %1").arg(dialog.path()), 5000);
-}
-
-void MainWindow::exportTrajectoryVideo() {
-  if (trajectories_->frameCount() < 2) {
-    reportError("No trajectories yet: run the sample stage first.");
-    return;
-  }
-  const QString path =
-      QFileDialog::getSaveFileName(this, "Export trajectory video", "trajectory.avi", "Motion-JPEG AVI (*.avi)");
-  if (path.isEmpty()) return;
-  writeTrajectoryVideo(path);
-}
-
-bool MainWindow::writeTrajectoryVideo(const QString& path) {
-  QGuiApplication::setOverrideCursor(Qt::WaitCursor);
-  const QVector<QImage> frames = trajectories_->renderFrames(QSize(800, 700));
-  QGuiApplication::restoreOverrideCursor();
-  QString error;
-  if (!writeMjpegAvi(path, frames, trajectories_->fps(), &error)) {
-    reportError(error);
-    return false;
-  }
-  statusBar()->showMessage(QString("Exported %1 (%2 frames at %3 fps)").arg(path).arg(frames.size()).arg(trajectories_->fps()), 5000);
-  return true;
 }
 
 void MainWindow::about() {
@@ -880,35 +256,8 @@ void MainWindow::about() {
   dialog.exec();
 }
 
-bool MainWindow::importDatasetDialog(const std::function<void(ImportDialog&)>& prepare) {
-  ImportDialog dialog(document_->directory(), document_->json(), this);
-  if (prepare) prepare(dialog);
-  if (dialog.exec() != QDialog::Accepted) return false;
-  const QJsonObject updated = dialog.applyTo(document_->json());
-  document_->setValue("data", updated.value("data"), QString("Import the %1 dataset").arg(dialog.side()));
-  spdlog::info("data.{} set from File > Import dataset", dialog.side().toStdString());
-  return true;
-}
-
-bool MainWindow::editProjectValue(const QStringList& path, const QString& text) {
-  QString key, error;
-  QJsonValue value;
-  if (!applyCheckedTreeEdit(document_->json(), path, text, &key, &value, &error)) {
-    refreshProject();  // puts the old value back in the tree
-    spdlog::warn("{}", error.toStdString());
-    statusBar()->showMessage(error, 10000);
-    return false;
-  }
-  if (value == document_->json().value(key)) {
-    refreshProject();  // the same value (e.g. "0.10" for 0.1): show it as stored
-    return true;
-  }
-  document_->setValue(key, value, QString("Set %1 to %2").arg(path.join('.'), text.trimmed().left(40)));
-  return true;
-}
-
 void MainWindow::refreshProject() {
-  overview_->setProject(document_->json(), document_->path(), data_.error);
+  overview_->setProject(document_->json(), document_->path(), data().error);
   fillJsonTree(project_tree_, document_->json());
   updateTitle();
 }
@@ -917,31 +266,6 @@ void MainWindow::updateTitle() {
   setWindowTitle(QString("%1[*] — OTCS Workbench").arg(document_->displayName()));
   setWindowModified(document_->isModified());
   status_project_->setText(document_->path().isEmpty() ? "unsaved project" : document_->path());
-}
-
-QStringList MainWindow::recentProjects() const { return QSettings().value("recentProjects").toStringList(); }
-
-void MainWindow::addRecent(const QString& path) {
-  QStringList recent = recentProjects();
-  recent.removeAll(path);
-  recent.prepend(path);
-  while (recent.size() > kMaxRecent) recent.removeLast();
-  QSettings().setValue("recentProjects", recent);
-  rebuildRecentMenu();
-}
-
-void MainWindow::rebuildRecentMenu() {
-  recent_menu_->clear();
-  const QStringList recent = recentProjects();
-  for (const QString& path : recent) {
-    QAction* action = recent_menu_->addAction(QFileInfo(path).fileName());
-    action->setToolTip(path);
-    action->setStatusTip(path);
-    connect(action, &QAction::triggered, this, [this, path] {
-      if (maybeSave()) openProject(path);
-    });
-  }
-  recent_menu_->setEnabled(!recent.isEmpty());
 }
 
 void MainWindow::readSettings() {
@@ -986,7 +310,8 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   }
   if (methods_runner_->busy()) {
     if (interactive_ && QMessageBox::question(this, "A Methods job is running",
-                                              "Stop it (a training saves a checkpoint that Train resumes) and quit?") != QMessageBox::Yes) {
+                                              "Stop it (a training saves a checkpoint that Train resumes) and quit?") !=
+                            QMessageBox::Yes) {
       event->ignore();
       return;
     }

@@ -1,12 +1,15 @@
 #pragma once
-// The workbench's main window: menus, central views, docks, status bar and the open project. Views are plain
-// widgets from otcs_widgets; this class only composes them and routes project edits through the undo stack.
+// The workbench's main window: menus, central views, docks and status bar around the project model (JSON, pairs,
+// undo stack), which every edit goes through. Views are plain widgets from otcs_widgets that request edits from the
+// model and observe it. The implementation is split by concern: mainwindow.cpp composes, mainwindow_menus.cpp
+// (actions), mainwindow_files.cpp (open, save, recent, import, settings edits), mainwindow_export.cpp (figures,
+// strips, videos), mainwindow_data.cpp (the project's data into the views), mainwindow_run.cpp (run events into
+// the views, artifacts reloaded, stage status).
 #include <QMainWindow>
 #include <QPointer>
 #include <QStringList>
 #include <functional>
 #include <memory>
-#include <optional>
 
 #include "app/gui/coreadapter.h"
 
@@ -36,7 +39,7 @@ class GuiLogSink;
 class ImportDialog;
 class LossesPage;
 class MethodsRunner;
-class ProjectDocument;
+class ProjectModel;
 class ProjectOverview;
 class RunPanel;
 class RunsController;
@@ -48,7 +51,8 @@ class MainWindow : public QMainWindow {
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
 
-  ProjectDocument* document() const { return document_; }
+  // The project model: JSON, keypoint pairs, undo stack.
+  ProjectModel* document() const { return document_; }
   LogView* logView() const { return log_view_; }
   QTabWidget* views() const { return views_; }
   DatasetBrowser* datasetBrowser() const { return datasets_; }
@@ -65,7 +69,7 @@ class MainWindow : public QMainWindow {
   bool openMethodsFile(const QString& path);
   SessionController* session() const { return session_; }
   RunPanel* runPanel() const { return run_panel_; }
-  const ProjectData& projectData() const { return data_; }
+  const ProjectData& projectData() const;
   // The settings editor (the project dock's tree): sets the scalar at `path` (e.g. {"stages", "score", "lr"})
   // from `text`, parsed as the value's type and checked against the project schema, as one undoable edit. A text
   // that does not fit changes nothing and the status bar says what the key takes; returns whether it was accepted.
@@ -74,7 +78,7 @@ class MainWindow : public QMainWindow {
   // replaces data.<side> as one undoable edit. Returns whether one was applied.
   bool importDatasetDialog(const std::function<void(ImportDialog&)>& prepare = {});
   QTreeWidget* projectTree() const { return project_tree_; }
-  // The document's JSON with the pair editor's pairs written into data.keypoints.
+  // The project as a run copies it: the model's JSON with its pairs as an explicit data.keypoints list.
   QJsonObject currentProjectJson() const;
   // Starts the pipeline with the Run dock's options; false (and reported) when it cannot start.
   bool startRun();
@@ -126,6 +130,9 @@ class MainWindow : public QMainWindow {
   void openMethodsFileDialog();
 
  private:
+  static constexpr const char* kGenerationRunHint =
+      "A generation project (DPM-OT / AOT) has no OTCS stages: train, sample and compare it from the Methods tab.";
+
   void createActions();
   void createDocks();
   void createViews();
@@ -135,13 +142,14 @@ class MainWindow : public QMainWindow {
   void rebuildRecentMenu();
   void addRecent(const QString& path);
   void reportError(const QString& message);
-  void applyProjectData(ProjectData data);
+  void applyProjectData(ProjectData loaded);
+  const ProjectData& data() const { return projectData(); }
   void readSettings();
   void fitToScreen();
   bool canRun();  // reports why not
   void writeSettings();
 
-  ProjectDocument* document_ = nullptr;
+  ProjectModel* document_ = nullptr;
   QTabWidget* views_ = nullptr;
   ProjectOverview* overview_ = nullptr;
   LogView* log_view_ = nullptr;
@@ -164,7 +172,6 @@ class MainWindow : public QMainWindow {
   QWidget* methods_page_ = nullptr;  // the Methods tab: the runner above the diagnostics
   SessionController* session_ = nullptr;
   RunPanel* run_panel_ = nullptr;
-  ProjectData data_;
   std::shared_ptr<const SparseMatrixData> h_;
   QMenu* view_menu_ = nullptr;
   QMenu* recent_menu_ = nullptr;
@@ -173,7 +180,6 @@ class MainWindow : public QMainWindow {
   QProgressBar* busy_ = nullptr;  // the status bar's busy indicator while image data loads
   quint64 load_generation_ = 0;   // a newer reload drops an older background load's result
   bool loading_ = false;
-  std::optional<KeypointPairs> keep_pairs_;  // unsaved pairs to keep through a settings edit's reload
   std::shared_ptr<GuiLogSink> log_sink_;
   bool interactive_ = true;
 };

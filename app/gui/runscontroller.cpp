@@ -9,7 +9,7 @@
 
 #include "app/gui/lossespage.h"
 #include "app/gui/mainwindow.h"
-#include "app/gui/projectdocument.h"
+#include "app/gui/model/projectmodel.h"
 #include "app/gui/runsdirectory.h"
 #include "app/gui/sessioncontroller.h"
 #include "core/run/artifacts.h"

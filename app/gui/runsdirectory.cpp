@@ -48,6 +48,14 @@ QString text(const QJsonValue& v) {
 
 }  // namespace
 
+QString defaultRunDirFor(const QString& path) {
+  if (path.isEmpty()) return QDir::current().filePath("runs/untitled");
+  const QFileInfo info(path);
+  const QDir dir = info.absoluteDir();
+  if (info.fileName() == run::file::kProject && isRunDir(dir.absolutePath())) return dir.absolutePath();
+  return projectRunsRoot(path);
+}
+
 QString projectRunsRoot(const QString& projectPath) {
   if (projectPath.isEmpty()) return QDir::current().filePath("runs/untitled");
   const QFileInfo info(projectPath);

@@ -21,6 +21,9 @@ bool isRunDir(const QString& dir);
 QStringList listRunDirs(const QString& root);
 // A new, unused run folder under `root` named by the date and time.
 QString newRunDir(const QString& root);
+// Where a project's results were before a run was chosen: a run's own copy of its project (RUN/project.json, as
+// otcs run writes it) is that run; projects/NAME.json has runs/NAME beside projects/, as `scripts/run` writes.
+QString defaultRunDirFor(const QString& projectPath);
 
 RunSummary readRunSummary(const QString& dir);
 RunComparison compareRuns(const QStringList& dirs);

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "app/gui/mainwindow.h"
-#include "app/gui/projectdocument.h"
+#include "app/gui/model/projectmodel.h"
 #include "app/gui/runpanel.h"
 #include "app/gui/sessioncontroller.h"
 #include "app/gui/workbenchapp.h"

@@ -1,8 +1,10 @@
 // The main window in-process (offscreen): docks and toolbars restorable, About shows the runtime versions, a
-// project opens into every view, pair edits are undoable and saved into data.keypoints, a broken project is
-// reported without losing the open one, and every view exports PNG, PDF, SVG and CSV.
+// project opens into every view, pair edits are requests to the project model (undoable from Edit > Undo, saved
+// into data.keypoints), a broken project is reported without losing the open one, and every view exports PNG,
+// PDF, SVG and CSV.
 #include <QtTest/QtTest>
 
+#include <QAction>
 #include <QDockWidget>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -12,6 +14,7 @@
 #include <QSignalSpy>
 #include <QComboBox>
 #include <QTabWidget>
+#include <QTableView>
 #include <QToolBar>
 #include <QTreeWidget>
 #include <QUndoStack>
@@ -20,7 +23,7 @@
 #include "app/gui/importdialog.h"
 #include "app/gui/mainwindow.h"
 #include "app/gui/methodsrunner.h"
-#include "app/gui/projectdocument.h"
+#include "app/gui/model/projectmodel.h"
 #include "app/gui/projectoverview.h"
 #include "app/gui/runpanel.h"
 #include "app/gui/workbenchapp.h"
@@ -123,6 +126,43 @@ class TestMainWindow : public QObject {
     QVERIFY(window_->openProject(saved));
     QCOMPARE(window_->pairEditor()->pairs().size(), 3);
     QVERIFY(window_->recentProjects().first().endsWith("saved.json"));
+  }
+
+  // The pair editor requests its edits from the project model: Edit > Undo reverts a pair edit like a setting
+  // edit, and the saved file holds exactly the model's pairs.
+  void pairEditsGoThroughTheModel() {
+    QVERIFY(window_->openProject(otcs_test::writeSmallProject(tmp_, "model.json")));
+    auto* model = window_->document();
+    auto* editor = window_->pairEditor();
+    QCOMPARE(model->pairs().size(), 2);
+    editor->table()->selectRow(0);
+    QVERIFY(editor->deleteSelectedPairs());
+    QCOMPARE(model->pairs(), otcs::KeypointPairs({{60, 0}}));
+    QCOMPARE(editor->pairs(), model->pairs());
+    QCOMPARE(model->json()["data"].toObject()["keypoints"].toArray().size(), 1);
+    auto* undo = window_->findChild<QAction*>("actionUndo");
+    QVERIFY(undo && undo->isEnabled());
+    QCOMPARE(model->undoStack()->undoText(), QString("Delete pair 0 → 60"));
+    undo->trigger();
+    QCOMPARE(model->pairs(), otcs::KeypointPairs({{0, 60}, {60, 0}}));
+    QCOMPARE(editor->pairs(), model->pairs());
+    QVERIFY(!model->isModified());
+    window_->findChild<QAction*>("actionRedo")->trigger();
+    editor->creator()->pickSource(5);
+    editor->creator()->pickTarget(7);
+    QVERIFY(editor->addPickedPair());
+    QCOMPARE(model->pairs(), otcs::KeypointPairs({{60, 0}, {5, 7}}));
+
+    const QString saved = tmp_.filePath("model-saved.json");
+    QVERIFY(window_->saveProject(saved));
+    QFile file(saved);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject json = QJsonDocument::fromJson(file.readAll()).object();
+    QCOMPARE(json, model->json());
+    otcs::KeypointPairs written;
+    for (const QJsonValue& v : json["data"].toObject()["keypoints"].toArray())
+      written << otcs::KeypointPair{v["source_index"].toInteger(), v["target_index"].toInteger()};
+    QCOMPARE(written, model->pairs());
   }
 
   void aBrokenProjectKeepsTheOpenOne() {

@@ -15,7 +15,7 @@
 #include "app/gui/lossespage.h"
 #include "app/gui/mainwindow.h"
 #include "app/gui/methodsrunner.h"
-#include "app/gui/projectdocument.h"
+#include "app/gui/model/projectmodel.h"
 #include "app/gui/workbenchapp.h"
 #include "widgets/lossplot.h"
 #include "widgets/methodsview.h"

@@ -13,7 +13,7 @@
 
 #include "app/gui/lossespage.h"
 #include "app/gui/mainwindow.h"
-#include "app/gui/projectdocument.h"
+#include "app/gui/model/projectmodel.h"
 #include "app/gui/runpanel.h"
 #include "app/gui/runscontroller.h"
 #include "app/gui/sessioncontroller.h"

@@ -14,7 +14,7 @@
 #include <QUndoStack>
 
 #include "app/gui/mainwindow.h"
-#include "app/gui/projectdocument.h"
+#include "app/gui/model/projectmodel.h"
 #include "app/gui/projectoverview.h"
 #include "app/gui/projectschema.h"
 #include "app/gui/workbenchapp.h"

@@ -1,5 +1,6 @@
-// Pairing on 2-D data and on image galleries with simulated clicks, the pair table, replacement of conflicting pairs, delete, and
-// undo/redo of every edit.
+// Pairing on 2-D data and on image galleries with simulated clicks, the pair table, and the edit requests (add,
+// delete, clear) the editor sends to the owner of the pairs. Applying them as undoable steps is the project
+// model's job (tests/app/test_projectmodel.cpp); here a plain owner applies them and shows the result back.
 #include <QtTest/QtTest>
 
 #include <QImage>
@@ -7,7 +8,7 @@
 #include <QPainter>
 #include <QTableView>
 #include <qcustomplot.h>
-#include <QUndoStack>
+#include <QSignalSpy>
 
 #include "widgets/paireditor.h"
 #include "widgets/pairtablemodel.h"
@@ -64,6 +65,20 @@ class TestPairEditor : public QObject {
  private slots:
   void init() {
     editor_ = std::make_unique<PairEditor>();
+    // The owner of the pairs: applies each request and shows the pairs back, as the project model does.
+    connect(editor_.get(), &PairEditor::addPairRequested, editor_.get(), [this](const KeypointPair& pair) {
+      KeypointPairs after;
+      for (const KeypointPair& p : editor_->pairs())
+        if (p.source != pair.source && p.target != pair.target) after << p;
+      editor_->setPairs(after << pair);
+    });
+    connect(editor_.get(), &PairEditor::removePairsRequested, editor_.get(), [this](const QList<int>& rows) {
+      KeypointPairs after;
+      for (int r = 0; r < editor_->pairs().size(); ++r)
+        if (!rows.contains(r)) after << editor_->pairs()[r];
+      editor_->setPairs(after);
+    });
+    connect(editor_.get(), &PairEditor::clearPairsRequested, editor_.get(), [this] { editor_->setPairs({}); });
     editor_->resize(1100, 600);
     editor_->setPoints(line(0.0, 10), line(1.0, 10));
     editor_->show();
@@ -101,9 +116,10 @@ class TestPairEditor : public QObject {
     QCOMPARE(editor_->creator()->state(), PairCreator::State::NothingPicked);
   }
 
-  void undoRedoEveryEdit() {
-    QUndoStack stack;
-    editor_->setUndoStack(&stack);
+  void everyEditIsARequest() {
+    QSignalSpy adds(editor_.get(), &PairEditor::addPairRequested);
+    QSignalSpy removes(editor_.get(), &PairEditor::removePairsRequested);
+    QSignalSpy clears(editor_.get(), &PairEditor::clearPairsRequested);
     auto* c = editor_->creator();
     c->pickSource(1);
     c->pickTarget(1);
@@ -111,51 +127,28 @@ class TestPairEditor : public QObject {
     c->pickSource(2);
     c->pickTarget(5);
     QVERIFY(editor_->addPickedPair());
+    QCOMPARE(adds.size(), 2);
+    QCOMPARE(adds.at(1).at(0).value<KeypointPair>(), KeypointPair({2, 5}));
     QCOMPARE(editor_->pairs(), KeypointPairs({{1, 1}, {2, 5}}));
-    QCOMPARE(stack.count(), 2);
-
-    // Re-pairing source 1 with target 5 replaces both conflicting pairs in one step.
-    c->pickSource(1);
+    // An existing pair is not requested again.
+    c->pickSource(2);
     c->pickTarget(5);
-    QVERIFY(editor_->addPickedPair());
-    QCOMPARE(editor_->pairs(), KeypointPairs({{1, 5}}));
-    QCOMPARE(stack.count(), 3);
-    stack.undo();
-    QCOMPARE(editor_->pairs(), KeypointPairs({{1, 1}, {2, 5}}));
-    stack.redo();
-    QCOMPARE(editor_->pairs(), KeypointPairs({{1, 5}}));
-    stack.undo();
-
-    // Delete a selected row.
-    editor_->table()->selectRow(0);
+    editor_->addPickedPair();
+    QCOMPARE(adds.size(), 2);
+    // Delete the selected rows.
+    editor_->table()->selectRow(1);
     QVERIFY(editor_->deleteSelectedPairs());
-    QCOMPARE(editor_->pairs(), KeypointPairs({{2, 5}}));
-    stack.undo();
-    QCOMPARE(editor_->pairs(), KeypointPairs({{1, 1}, {2, 5}}));
-    stack.undo();
+    QCOMPARE(removes.size(), 1);
+    QCOMPARE(removes.at(0).at(0).value<QList<int>>(), QList<int>({1}));
     QCOMPARE(editor_->pairs(), KeypointPairs({{1, 1}}));
-    stack.undo();
+    editor_->clearPairs();
+    QCOMPARE(clears.size(), 1);
     QVERIFY(editor_->pairs().isEmpty());
-    QVERIFY(!stack.canUndo());
-    stack.redo();
-    stack.redo();
-    QCOMPARE(editor_->pairs(), KeypointPairs({{1, 1}, {2, 5}}));
-    editor_->setUndoStack(nullptr);
-  }
-
-  void duplicatesAndInvalidPairsPushNothing() {
-    QUndoStack stack;
-    auto* model = editor_->model();
-    QVERIFY(otcs::requestAddPair(&stack, model, {0, 0}));
-    QVERIFY(!otcs::requestAddPair(&stack, model, {0, 0}));
-    QVERIFY(!otcs::requestAddPair(&stack, model, {-1, 3}));
-    QVERIFY(!otcs::requestRemovePairs(&stack, model, {5, -2}));
-    QCOMPARE(stack.count(), 1);
+    editor_->clearPairs();  // nothing to clear: no request
+    QCOMPARE(clears.size(), 1);
   }
 
   void deleteCancelsAHalfMadePairFirst() {
-    QUndoStack stack;
-    editor_->setUndoStack(&stack);
     editor_->setPairs({{0, 0}});
     editor_->table()->selectRow(0);
     editor_->creator()->pickSource(4);
@@ -164,7 +157,6 @@ class TestPairEditor : public QObject {
     QCOMPARE(editor_->pairs().size(), 1);
     QTest::keyClick(editor_->table(), Qt::Key_Delete);
     QVERIFY(editor_->pairs().isEmpty());
-    editor_->setUndoStack(nullptr);
   }
 
   void suggestPartnerPicksTheStrongestTarget() {
@@ -181,7 +173,7 @@ class TestPairEditor : public QObject {
   }
 
   // Image data: the galleries side by side replace the scatter; clicks on thumbnails pick, A pairs, the picks show
-  // as the galleries' selections, a pair chosen in the table selects both of its samples, undo removes it.
+  // as the galleries' selections, a pair chosen in the table selects both of its samples, Delete removes it.
   void galleryClicksPickAndAddAPair() {
     QVector<int> labels;
     for (int i = 0; i < 30; ++i) labels.push_back(i % 3);
@@ -219,7 +211,8 @@ class TestPairEditor : public QObject {
     editor_->creator()->pickSource(6);  // label 0
     QCOMPARE(source->selectedSample(), 6);
     editor_->creator()->cancel();
-    editor_->undoStack()->undo();
+    editor_->table()->selectRow(1);
+    QVERIFY(editor_->deleteSelectedPairs());
     QCOMPARE(editor_->pairs(), KeypointPairs({{5, 11}}));
     // The figure draws each pair's two thumbnails: sample 5 is grey 35, target 11 is grey 177.
     QImage figure(editor_->figureSize(), QImage::Format_RGB32);
