@@ -91,8 +91,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 }
 
 MainWindow::~MainWindow() {
-  // The document (a child) clears its undo stack when it goes, after the views: nothing may react to that.
+  // The model (a child) clears its undo stack when it goes, after the views: nothing may react to that.
   disconnect(document_->undoStack(), nullptr, this, nullptr);
+  disconnect(document_, nullptr, this, nullptr);
   // Detach first: a worker thread may still be logging while the widgets go away.
   if (log_sink_) otcs::remove_log_sink(log_sink_);
 }
