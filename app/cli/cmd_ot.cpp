@@ -18,6 +18,7 @@
 #include "core/ot/bridge.h"
 #include "core/ot/exact.h"
 #include "core/ot/plan.h"
+#include "core/ot/setup.h"
 #include "core/ot/trainer.h"
 #include "core/run/json_text.h"
 #include "core/run/layout.h"
@@ -139,13 +140,27 @@ int run_ot(const Args& args) {
 #endif
   if (!figure.empty() && d != 2) fail("--figure draws 2-D problems only (the points have {} dimensions)", d);
 
-  ot::GuidanceOptions gopt;
-  gopt.cost = cost;
-  gopt.tau = tau;
-  gopt.tau_target = tau_target;
-  gopt.alpha = alpha;
+  // ---- the problem, set up as the run's OT stage sets up its own (core/ot/setup.h) ----
+  ot::OtSetup setup;
+  setup.solver = ot::parse_ot_solver(solver);
+  setup.cost = cost;
+  setup.epsilon = epsilon;
+  setup.tau = tau;
+  setup.tau_target = tau_target;
+  setup.alpha = alpha;
+  setup.iterations = iterations;
+  setup.batch = batch;
+  setup.seed = uint64_t(seed);
+  setup.width = width;
+  setup.depth = depth;
+  setup.activation = activation;
+  setup.potential_dtype = solver == "mlp" ? torch::kFloat32 : torch::kFloat64;
+  setup.schedule = schedule == "cosine" ? ot::LrSchedule::Cosine : ot::LrSchedule::Constant;
+  setup.lr_final_fraction = args.get_double("--lr-final", 1e-3);
+  setup.averaging_start = average;
+  setup.diagnostics_every = std::max<long long>(1, iterations / 10);
   std::unique_ptr<ot::KeypointGuidance> guidance;
-  if (kp.size() > 0) guidance = std::make_unique<ot::KeypointGuidance>(S, T, kp, gopt);
+  if (auto g = ot::guidance_options(setup, kp)) guidance = std::make_unique<ot::KeypointGuidance>(S, T, kp, *g);
 
   io::OutputDir out(out_dir);
   nlohmann::json report;
@@ -162,13 +177,7 @@ int run_ot(const Args& args) {
   torch::Tensor u, v;
   std::shared_ptr<ot::Potential> pu, pv;
   if (solver == "exact") {
-    auto C = ot::cost_matrix(S.to(torch::kFloat64), T.to(torch::kFloat64), cost);
-    torch::Tensor G = C, M;
-    if (guidance) {
-      G = guidance->guided_cost({}, {}, C, torch::kFloat64);
-      M = guidance->mask({}, {}, torch::kFloat64);
-    }
-    auto res = ot::solve_exact(G, epsilon, M, C);
+    auto res = ot::solve_exact_problem(setup, S, T, kp);
     u = res.u;
     v = res.v;
     report["kkt"] = res.kkt;
@@ -180,23 +189,6 @@ int run_ot(const Args& args) {
     spdlog::info("exact OT: {} Newton steps, {} CG steps, KKT {:.3g}", res.newton_iterations, res.cg_iterations,
                  res.kkt);
   } else {
-    ot::TrainerOptions topt;
-    topt.cost = cost;
-    topt.epsilon = epsilon;
-    topt.batch_size = batch;
-    topt.iterations = iterations;
-    topt.seed = uint64_t(seed);
-    topt.schedule = schedule == "cosine" ? ot::LrSchedule::Cosine : ot::LrSchedule::Constant;
-    topt.lr_final_fraction = args.get_double("--lr-final", 1e-3);
-    topt.averaging_start = average;
-    topt.diagnostics_every = std::max<long long>(1, iterations / 10);
-    for (auto* spec : {&topt.u_spec, &topt.v_spec}) {
-      spec->kind = solver == "mlp" ? ot::PotentialKind::Mlp : ot::PotentialKind::Tabular;
-      spec->width = width;
-      spec->depth = depth;
-      spec->activation = activation;
-      spec->dtype = solver == "mlp" ? torch::kFloat32 : torch::kFloat64;
-    }
     // Default lr on the scale of the potentials, which is the scale of the cost: tables move by about lr per
     // Adam step; a network's output moves by more per step the wider it is, hence the 64 / W (a width-512 MLP
     // diverged at the width-64 rate on the 2-D accuracy problem).
@@ -209,12 +201,11 @@ int run_ot(const Args& args) {
               .item<double>();
       lr = (solver == "tabular" ? 2e-2 : 1e-2 * std::min(1.0, 64.0 / double(width))) * std::max(scale, 1e-12);
     }
-    topt.lr = lr;
+    setup.lr = lr;
     report["iterations"] = iterations;
     report["batch"] = batch;
     report["lr"] = lr;
     report["seed"] = seed;
-    if (kp.size() > 0) topt.guidance = gopt;
     // Small batches are latency-bound: each op's parallel region costs more than it saves, and when the cores
     // are shared (ctest -j, other jobs) every region waits for a descheduled thread (measured: 1,000 steps of a
     // 64-wide MLP, batch 64, took 0.7 s on one thread and 5.9 s on two on the loaded 2-core dev machine).
@@ -223,7 +214,7 @@ int run_ot(const Args& args) {
       otcs::set_threads(1);
       spdlog::info("small batches: training on one thread (--threads N or OMP_NUM_THREADS overrides)");
     }
-    ot::DualTrainer trainer(S, T, topt, kp);
+    ot::DualTrainer trainer(S, T, ot::trainer_options(setup, kp), kp);
     trainer.set_callback([&](const ot::TrainerEvent& ev) {
       if (!ev.has_diagnostics) return;
       spdlog::info("step {}/{}: dual {:.6g}, E[c] {:.4g}, row err {:.3g}, col err {:.3g}, H>0 {:.3f}", ev.step,
