@@ -364,7 +364,7 @@ void MainWindow::loadTrajectoryFile(const QString& path) {
 // DPM-OT / AOT diagnostics wherever their stage writes them in the run tree.
 void MainWindow::loadMethodsFiles(const QString& runDir) {
   methods_->clear();
-  for (const QString& path : MethodsView::findInRunDir(runDir))
+  for (const QString& path : findMethodsFiles(runDir))
     if (!path.isEmpty()) openMethodsFile(path);
 }
 
@@ -517,7 +517,7 @@ void MainWindow::applyProjectData(ProjectData data) {
 
 bool MainWindow::openMethodsFile(const QString& path) {
   QString error;
-  if (!methods_->loadFile(path, &error)) {
+  if (!loadMethodsFile(methods_, path, &error)) {
     reportError(error);
     return false;
   }
