@@ -246,6 +246,33 @@ private Q_SLOTS:
     QCOMPARE(resumed, "from step " + std::to_string(stopped_at));
     auto u_of = [&](const char* run) { return otcs::io::read_file((root() / run / "ot/u.npy").string()); };
     QVERIFY(u_of("ot-straight") == u_of("ot-resumed"));
+
+    // An older run's checkpoint.pt that cannot be restored: the stage says so, starts over and removes it.
+    auto stop_at_50 = [](Session& s, const Event& e) {
+      if (auto* l = std::get_if<LossEvent>(&e); l && l->stage == Stage::Ot && l->step >= 50) s.request_stop();
+    };
+    QCOMPARE(int(run_session(p, root() / "ot-legacy", stop_at_50, Stage::Ot).status), int(SessionStatus::Stopped));
+    const CheckpointStore legacy_store((root() / "ot-legacy/ot").string(), "ckpt", 2);
+    std::string hash;
+    {
+      torch::serialize::InputArchive archive;
+      CheckpointStore::open(legacy_store.list().back().path, archive, nullptr, &hash);
+    }
+    legacy_store.clear();
+    otcs::io::write_file_atomic((root() / "ot-legacy/ot/checkpoint.pt").string(), "not an archive");
+    otcs::io::write_file_atomic((root() / "ot-legacy/ot/checkpoint.hash").string(), hash);
+    bool resumed_legacy = false;
+    auto again = run_session(
+        p, root() / "ot-legacy",
+        [&](Session&, const Event& e) {
+          if (auto* s = std::get_if<StageEvent>(&e); s && s->what == StageEvent::What::Resumed) resumed_legacy = true;
+        },
+        Stage::Ot);
+    QCOMPARE(int(again.status), int(SessionStatus::Completed));
+    QVERIFY(!resumed_legacy);
+    QVERIFY(!fs::exists(root() / "ot-legacy/ot/checkpoint.pt"));
+    QVERIFY(!fs::exists(root() / "ot-legacy/ot/checkpoint.hash"));
+    QVERIFY(u_of("ot-straight") == u_of("ot-legacy"));
   }
 
   void divergenceStopsAndKeepsTheLastGoodCheckpoint() {
