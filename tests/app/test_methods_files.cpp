@@ -16,8 +16,8 @@ using otcs::workbench::loadMethodsFile;
 namespace {
 template <typename T>
 void writeNpy(const QString& path, const QVector<T>& values, const char* descr, int version = 1) {
-  QByteArray header = QString("{'descr': '%1', 'fortran_order': False, 'shape': (%2,), }")
-                          .arg(descr).arg(values.size()).toLatin1();
+  QByteArray header =
+      QString("{'descr': '%1', 'fortran_order': False, 'shape': (%2,), }").arg(descr).arg(values.size()).toLatin1();
   const int prefix = version == 1 ? 10 : 12;
   while ((prefix + header.size() + 1) % 64 != 0) header.append(' ');
   header.append('\n');
@@ -109,8 +109,9 @@ class TestMethodsFiles : public QObject {
   void aotChunksToleratesExtraColumns() {
     QTemporaryDir tmp;
     const QString path = tmp.filePath("aot_chunks.csv");
-    writeText(path, "chunk,assigned_cost,random_cost,seconds,extra\n0,1.5,3.0,0.2,x\n1,1.25,2.9,0.21,y\n\n"
-                    "2,1.0,3.1,0.2,z\n");
+    writeText(path,
+              "chunk,assigned_cost,random_cost,seconds,extra\n0,1.5,3.0,0.2,x\n1,1.25,2.9,0.21,y\n\n"
+              "2,1.0,3.1,0.2,z\n");
     MethodsView view;
     QString error;
     QVERIFY2(loadMethodsFile(&view, path, &error), qPrintable(error));
