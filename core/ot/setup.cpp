@@ -1,5 +1,8 @@
 #include "core/ot/setup.h"
 
+#include <algorithm>
+#include <stdexcept>
+
 #include <torch/torch.h>
 
 #include "core/ot/cost.h"
@@ -55,6 +58,36 @@ ExactResult solve_exact_problem(const OtSetup& s, const torch::Tensor& source, c
     M = guidance.mask(si, ti, torch::kFloat64);
   }
   return solve_exact(G, s.epsilon, M, C, options);
+}
+
+double default_stochastic_lr(const OtSetup& s, const torch::Tensor& source, const torch::Tensor& target) {
+  const double scale = cost_matrix(source.slice(0, 0, std::min<int64_t>(source.size(0), 512)),
+                                   target.slice(0, 0, std::min<int64_t>(target.size(0), 512)), s.cost)
+                           .mean()
+                           .item<double>();
+  return (s.solver == OtSolver::Tabular ? 2e-2 : 1e-2 * std::min(1.0, 64.0 / double(s.width))) *
+         std::max(scale, 1e-12);
+}
+
+OtSolution solve_ot_problem(const OtSetup& s, const torch::Tensor& source, const torch::Tensor& target,
+                            const KeypointPairs& pairs, const std::function<void(const TrainerEvent&)>& on_step) {
+  OtSolution out;
+  if (s.solver == OtSolver::Exact) {
+    out.exact = solve_exact_problem(s, source, target, pairs);
+    out.u = out.exact->u;
+    out.v = out.exact->v;
+    return out;
+  }
+  if (s.solver != OtSolver::Tabular && s.solver != OtSolver::Mlp)
+    throw std::invalid_argument("solve_ot_problem: exact, tabular or mlp solver expected");
+  DualTrainer trainer(source, target, trainer_options(s, pairs), pairs);
+  if (on_step) trainer.set_callback(on_step);
+  out.train_seconds = trainer.run().seconds;
+  out.u_potential = trainer.u();
+  out.v_potential = trainer.v();
+  out.u = evaluate_potential(*out.u_potential, source).to(torch::kFloat64);
+  out.v = evaluate_potential(*out.v_potential, target).to(torch::kFloat64);
+  return out;
 }
 
 }  // namespace otcs::ot

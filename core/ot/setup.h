@@ -4,6 +4,8 @@
 // OtSetup from its own inputs (flags, the project's /stages/ot) and gets the guidance, the trainer's options and
 // the exact solve from here, so both solve the same problem the same way.
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 
 #include <torch/types.h>
@@ -51,5 +53,23 @@ TrainerOptions trainer_options(const OtSetup& setup, const KeypointPairs& pairs)
 // cost and the keypoint mask over the whole sets.
 ExactResult solve_exact_problem(const OtSetup& setup, const torch::Tensor& source, const torch::Tensor& target,
                                 const KeypointPairs& pairs, const ExactOptions& options = {});
+
+// A learning rate on the scale of the potentials, which is the scale of the cost (its mean over at most 512 x 512
+// pairs): tables move by about lr per Adam step; a network's output moves by more per step the wider it is, hence
+// 64 / width (a width-512 MLP diverged at the width-64 rate on the 2-D accuracy problem).
+double default_stochastic_lr(const OtSetup& setup, const torch::Tensor& source, const torch::Tensor& target);
+
+struct OtSolution {
+  torch::Tensor u, v;                                    // float64 at the points
+  std::shared_ptr<Potential> u_potential, v_potential;  // the stochastic solvers' potentials
+  std::optional<ExactResult> exact;                      // the exact solver's result
+  double train_seconds = 0;
+};
+// Solves with the setup's exact, tabular or mlp solver in one go (the run's OT stage drives the trainer itself, to
+// checkpoint it). The stochastic solvers call on_step after every step and throw DivergedError when the dual
+// diverges.
+OtSolution solve_ot_problem(const OtSetup& setup, const torch::Tensor& source, const torch::Tensor& target,
+                            const KeypointPairs& pairs,
+                            const std::function<void(const TrainerEvent&)>& on_step = {});
 
 }  // namespace otcs::ot
