@@ -65,8 +65,7 @@ double default_stochastic_lr(const OtSetup& s, const torch::Tensor& source, cons
                                    target.slice(0, 0, std::min<int64_t>(target.size(0), 512)), s.cost)
                            .mean()
                            .item<double>();
-  return (s.solver == OtSolver::Tabular ? 2e-2 : 1e-2 * std::min(1.0, 64.0 / double(s.width))) *
-         std::max(scale, 1e-12);
+  return (s.solver == OtSolver::Tabular ? 2e-2 : 1e-2 * std::min(1.0, 64.0 / double(s.width))) * std::max(scale, 1e-12);
 }
 
 OtSolution solve_ot_problem(const OtSetup& s, const torch::Tensor& source, const torch::Tensor& target,

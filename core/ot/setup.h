@@ -60,16 +60,15 @@ ExactResult solve_exact_problem(const OtSetup& setup, const torch::Tensor& sourc
 double default_stochastic_lr(const OtSetup& setup, const torch::Tensor& source, const torch::Tensor& target);
 
 struct OtSolution {
-  torch::Tensor u, v;                                    // float64 at the points
+  torch::Tensor u, v;                                   // float64 at the points
   std::shared_ptr<Potential> u_potential, v_potential;  // the stochastic solvers' potentials
-  std::optional<ExactResult> exact;                      // the exact solver's result
+  std::optional<ExactResult> exact;                     // the exact solver's result
   double train_seconds = 0;
 };
 // Solves with the setup's exact, tabular or mlp solver in one go (the run's OT stage drives the trainer itself, to
 // checkpoint it). The stochastic solvers call on_step after every step and throw DivergedError when the dual
 // diverges.
 OtSolution solve_ot_problem(const OtSetup& setup, const torch::Tensor& source, const torch::Tensor& target,
-                            const KeypointPairs& pairs,
-                            const std::function<void(const TrainerEvent&)>& on_step = {});
+                            const KeypointPairs& pairs, const std::function<void(const TrainerEvent&)>& on_step = {});
 
 }  // namespace otcs::ot
