@@ -1,10 +1,9 @@
 #pragma once
-// The "Methods" page: diagnostics of the DPM-OT and AOT stages read from the files they leave in a run.
-//   cell_measures.npy  float64 or float32 [N]: the measure (fraction of source mass) of each semi-discrete OT cell;
-//                      drawn as a histogram against the target 1/N, with the share of cells within ±20% of 1/N.
-//   aot_chunks.csv     header chunk,assigned_cost,random_cost,seconds (extra columns ignored, any order): the
-//                      assignment cost per chunk, assigned pairing against the identity (random) pairing.
-// Readers never throw; a bad file returns false with one sentence naming it.
+// The "Methods" page: diagnostics of the DPM-OT and AOT stages, given as plain data (the application reads the
+// files a run leaves through the core's readers):
+//   cell measures  the measure (fraction of source mass) of each semi-discrete OT cell; drawn as a histogram
+//                  against the target 1/N, with the share of cells within ±20% of 1/N.
+//   AOT chunks     the assignment cost per chunk, assigned pairing against the identity (random) pairing.
 #include <QString>
 #include <QStringList>
 #include <QVector>
@@ -22,9 +21,6 @@ namespace otcs {
 
 class StyledPlot;
 
-// A 1-D little-endian float64/float32 .npy (format versions 1-3) as doubles.
-bool readNpyVector(const QString& path, QVector<double>* out, QString* error);
-
 struct CellMeasureSummary {
   int cells = 0;
   double target = 0;        // 1/N
@@ -36,19 +32,15 @@ CellMeasureSummary summarizeCellMeasures(const QVector<double>& measures);
 struct AotChunks {
   QVector<double> chunk, assigned, random, seconds;  // seconds is empty when the column is absent
 };
-bool readAotChunksCsv(const QString& path, AotChunks* out, QString* error);
 
 class MethodsView : public QWidget, public FigureSource {
   Q_OBJECT
  public:
   explicit MethodsView(QWidget* parent = nullptr);
 
-  bool loadCellMeasures(const QString& path, QString* error);
-  bool loadAotChunks(const QString& path, QString* error);
-  // Loads a file by name: *.npy as cell measures, *.csv as AOT chunks.
-  bool loadFile(const QString& path, QString* error);
-  // The first cell_measures.npy and aot_chunks.csv under `dir` (any depth); empty strings when absent.
-  static QStringList findInRunDir(const QString& dir);
+  // `source` names where the data came from (shown above the plots; never opened).
+  void setCellMeasures(const QVector<double>& measures, const QString& source);
+  void setAotChunks(const AotChunks& chunks, const QString& source);
   void clear();
 
   const QVector<double>& cellMeasures() const { return measures_; }
@@ -80,7 +72,7 @@ class MethodsView : public QWidget, public FigureSource {
   CellMeasureSummary summary_;
   int overflow_ = 0;  // cells above the histogram range (4/N)
   AotChunks chunks_;
-  QString cell_path_, aot_path_;
+  QString cell_source_, aot_source_;
 };
 
 }  // namespace otcs

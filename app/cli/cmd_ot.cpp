@@ -18,6 +18,7 @@
 #include "core/ot/bridge.h"
 #include "core/ot/exact.h"
 #include "core/ot/plan.h"
+#include "core/ot/setup.h"
 #include "core/ot/trainer.h"
 #include "core/run/json_text.h"
 #include "core/run/layout.h"
@@ -139,13 +140,27 @@ int run_ot(const Args& args) {
 #endif
   if (!figure.empty() && d != 2) fail("--figure draws 2-D problems only (the points have {} dimensions)", d);
 
-  ot::GuidanceOptions gopt;
-  gopt.cost = cost;
-  gopt.tau = tau;
-  gopt.tau_target = tau_target;
-  gopt.alpha = alpha;
+  // ---- the problem, set up as the run's OT stage sets up its own (core/ot/setup.h) ----
+  ot::OtSetup setup;
+  setup.solver = ot::parse_ot_solver(solver);
+  setup.cost = cost;
+  setup.epsilon = epsilon;
+  setup.tau = tau;
+  setup.tau_target = tau_target;
+  setup.alpha = alpha;
+  setup.iterations = iterations;
+  setup.batch = batch;
+  setup.seed = uint64_t(seed);
+  setup.width = width;
+  setup.depth = depth;
+  setup.activation = activation;
+  setup.potential_dtype = solver == "mlp" ? torch::kFloat32 : torch::kFloat64;
+  setup.schedule = schedule == "cosine" ? ot::LrSchedule::Cosine : ot::LrSchedule::Constant;
+  setup.lr_final_fraction = args.get_double("--lr-final", 1e-3);
+  setup.averaging_start = average;
+  setup.diagnostics_every = std::max<long long>(1, iterations / 10);
   std::unique_ptr<ot::KeypointGuidance> guidance;
-  if (kp.size() > 0) guidance = std::make_unique<ot::KeypointGuidance>(S, T, kp, gopt);
+  if (auto g = ot::guidance_options(setup, kp)) guidance = std::make_unique<ot::KeypointGuidance>(S, T, kp, *g);
 
   io::OutputDir out(out_dir);
   nlohmann::json report;
@@ -159,62 +174,13 @@ int run_ot(const Args& args) {
   if (kp.size() > 0) report["tau"] = tau, report["alpha"] = alpha;
 
   // ---- solve ----
-  torch::Tensor u, v;
-  std::shared_ptr<ot::Potential> pu, pv;
-  if (solver == "exact") {
-    auto C = ot::cost_matrix(S.to(torch::kFloat64), T.to(torch::kFloat64), cost);
-    torch::Tensor G = C, M;
-    if (guidance) {
-      G = guidance->guided_cost({}, {}, C, torch::kFloat64);
-      M = guidance->mask({}, {}, torch::kFloat64);
-    }
-    auto res = ot::solve_exact(G, epsilon, M, C);
-    u = res.u;
-    v = res.v;
-    report["kkt"] = res.kkt;
-    report["primal_objective"] = res.primal_objective;
-    report["newton_iterations"] = res.newton_iterations;
-    report["cg_iterations"] = res.cg_iterations;
-    report["converged"] = res.converged;
-    if (!res.converged) spdlog::warn("exact OT: stopped at KKT residual {:.3g}", res.kkt);
-    spdlog::info("exact OT: {} Newton steps, {} CG steps, KKT {:.3g}", res.newton_iterations, res.cg_iterations,
-                 res.kkt);
-  } else {
-    ot::TrainerOptions topt;
-    topt.cost = cost;
-    topt.epsilon = epsilon;
-    topt.batch_size = batch;
-    topt.iterations = iterations;
-    topt.seed = uint64_t(seed);
-    topt.schedule = schedule == "cosine" ? ot::LrSchedule::Cosine : ot::LrSchedule::Constant;
-    topt.lr_final_fraction = args.get_double("--lr-final", 1e-3);
-    topt.averaging_start = average;
-    topt.diagnostics_every = std::max<long long>(1, iterations / 10);
-    for (auto* spec : {&topt.u_spec, &topt.v_spec}) {
-      spec->kind = solver == "mlp" ? ot::PotentialKind::Mlp : ot::PotentialKind::Tabular;
-      spec->width = width;
-      spec->depth = depth;
-      spec->activation = activation;
-      spec->dtype = solver == "mlp" ? torch::kFloat32 : torch::kFloat64;
-    }
-    // Default lr on the scale of the potentials, which is the scale of the cost: tables move by about lr per
-    // Adam step; a network's output moves by more per step the wider it is, hence the 64 / W (a width-512 MLP
-    // diverged at the width-64 rate on the 2-D accuracy problem).
-    double lr = args.get_double("--lr", -1);
-    if (args.has("--lr") && !(lr > 0)) fail("--lr must be > 0 (got {})", args.get("--lr"));
-    if (!args.has("--lr")) {
-      const double scale =
-          ot::cost_matrix(S.slice(0, 0, std::min<int64_t>(n, 512)), T.slice(0, 0, std::min<int64_t>(m, 512)), cost)
-              .mean()
-              .item<double>();
-      lr = (solver == "tabular" ? 2e-2 : 1e-2 * std::min(1.0, 64.0 / double(width))) * std::max(scale, 1e-12);
-    }
-    topt.lr = lr;
+  if (stochastic) {
+    if (args.has("--lr") && !(args.get_double("--lr", -1) > 0)) fail("--lr must be > 0 (got {})", args.get("--lr"));
+    setup.lr = args.has("--lr") ? args.get_double("--lr", -1) : ot::default_stochastic_lr(setup, S, T);
     report["iterations"] = iterations;
     report["batch"] = batch;
-    report["lr"] = lr;
+    report["lr"] = setup.lr;
     report["seed"] = seed;
-    if (kp.size() > 0) topt.guidance = gopt;
     // Small batches are latency-bound: each op's parallel region costs more than it saves, and when the cores
     // are shared (ctest -j, other jobs) every region waits for a descheduled thread (measured: 1,000 steps of a
     // 64-wide MLP, batch 64, took 0.7 s on one thread and 5.9 s on two on the loaded 2-core dev machine).
@@ -223,25 +189,32 @@ int run_ot(const Args& args) {
       otcs::set_threads(1);
       spdlog::info("small batches: training on one thread (--threads N or OMP_NUM_THREADS overrides)");
     }
-    ot::DualTrainer trainer(S, T, topt, kp);
-    trainer.set_callback([&](const ot::TrainerEvent& ev) {
+  }
+  ot::OtSolution solution;
+  try {
+    solution = ot::solve_ot_problem(setup, S, T, kp, [](const ot::TrainerEvent& ev) {
       if (!ev.has_diagnostics) return;
       spdlog::info("step {}/{}: dual {:.6g}, E[c] {:.4g}, row err {:.3g}, col err {:.3g}, H>0 {:.3f}", ev.step,
                    ev.iterations, ev.dual_objective, ev.diagnostics.transport_cost,
                    ev.diagnostics.marginal_error_rows, ev.diagnostics.marginal_error_cols,
                    ev.diagnostics.nonzero_fraction);
     });
-    ot::TrainResult tr;
-    try {
-      tr = trainer.run();
-    } catch (const ot::DivergedError& e) {
-      fail("the OT dual diverged ({}); nothing was written; lower --lr or raise --epsilon", e.what());
-    }
-    report["train_seconds"] = tr.seconds;
-    pu = trainer.u();
-    pv = trainer.v();
-    u = ot::evaluate_potential(*pu, S).to(torch::kFloat64);
-    v = ot::evaluate_potential(*pv, T).to(torch::kFloat64);
+  } catch (const ot::DivergedError& e) {
+    fail("the OT dual diverged ({}); nothing was written; lower --lr or raise --epsilon", e.what());
+  }
+  const torch::Tensor u = solution.u, v = solution.v;
+  const std::shared_ptr<ot::Potential> pu = solution.u_potential, pv = solution.v_potential;
+  if (const auto& res = solution.exact) {
+    report["kkt"] = res->kkt;
+    report["primal_objective"] = res->primal_objective;
+    report["newton_iterations"] = res->newton_iterations;
+    report["cg_iterations"] = res->cg_iterations;
+    report["converged"] = res->converged;
+    if (!res->converged) spdlog::warn("exact OT: stopped at KKT residual {:.3g}", res->kkt);
+    spdlog::info("exact OT: {} Newton steps, {} CG steps, KKT {:.3g}", res->newton_iterations, res->cg_iterations,
+                 res->kkt);
+  } else {
+    report["train_seconds"] = solution.train_seconds;
   }
 
   // ---- evaluate and write ----

@@ -6,6 +6,7 @@
 #include "core/common/error.h"
 #include "core/io/npy.h"
 #include "core/ot/sparse.h"
+#include "core/run/artifacts.h"
 #include "core/run/curve.h"
 #include "core/run/trajectories.h"
 #include "core/session/project.h"
@@ -17,6 +18,7 @@
 #include "widgets/trajectoryplayer.h"
 
 #include <QDir>
+#include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -208,6 +210,67 @@ bool loadCurve(const QString& path, QVector<double>* steps, QVector<double>* val
     values->push_back(curve.values[0][r]);
   }
   return true;
+}
+
+bool loadCellMeasures(const QString& path, QVector<double>* measures, QString* error) {
+  try {
+    const std::vector<double> m = run::read_cell_measures(path.toStdString());
+    *measures = QVector<double>(m.begin(), m.end());
+    return true;
+  } catch (const std::exception& e) {
+    if (error) *error = QString::fromStdString(e.what());
+    return false;
+  }
+}
+
+bool loadAotChunks(const QString& path, AotChunks* chunks, QString* error) {
+  try {
+    bool has_seconds = false;
+    const auto rows = run::read_aot_chunks(path.toStdString(), &has_seconds);
+    AotChunks out;
+    for (const run::AotChunk& c : rows) {
+      out.chunk << double(c.chunk);
+      out.assigned << c.assigned_cost;
+      out.random << c.random_cost;
+      if (has_seconds) out.seconds << c.seconds;
+    }
+    *chunks = out;
+    return true;
+  } catch (const std::exception& e) {
+    if (error) *error = QString::fromStdString(e.what());
+    return false;
+  }
+}
+
+QStringList findMethodsFiles(const QString& dir) {
+  QString cells, chunks;
+  if (!dir.isEmpty()) {
+    QDirIterator it(dir, {run::file::kCellMeasures, run::file::kAotChunks}, QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext() && (cells.isEmpty() || chunks.isEmpty())) {
+      const QString path = it.next();
+      if (path.endsWith(".npy") && cells.isEmpty()) cells = path;
+      if (path.endsWith(".csv") && chunks.isEmpty()) chunks = path;
+    }
+  }
+  return {cells, chunks};
+}
+
+bool loadMethodsFile(MethodsView* view, const QString& path, QString* error) {
+  const QString suffix = QFileInfo(path).suffix().toLower();
+  if (suffix == "npy") {
+    QVector<double> measures;
+    if (!loadCellMeasures(path, &measures, error)) return false;
+    view->setCellMeasures(measures, path);
+    return true;
+  }
+  if (suffix == "csv") {
+    AotChunks chunks;
+    if (!loadAotChunks(path, &chunks, error)) return false;
+    view->setAotChunks(chunks, path);
+    return true;
+  }
+  if (error) *error = QString("%1: expected a cell_measures.npy or an aot_chunks.csv.").arg(path);
+  return false;
 }
 
 }  // namespace otcs::workbench

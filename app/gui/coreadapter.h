@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "widgets/keypointpair.h"
+#include "widgets/methodsview.h"
 #include "widgets/sparsegrid.h"
 #include "widgets/trajectorydata.h"
 
@@ -59,5 +60,15 @@ QMap<QString, QString> stageHashes(const QJsonObject& json, const QString& proje
 // A run curve (RUN/ot/dual.csv, RUN/score/loss.csv; core/run/curve.h): its steps and first value column, with or
 // without the wall_time column. False when the file is missing or does not parse.
 bool loadCurve(const QString& path, QVector<double>* steps, QVector<double>* values);
+
+// A DPM-OT run's cell measures (cell_measures.npy) and an AOT run's chunk costs (aot_chunks.csv), read by the
+// core's readers; false with *error (one sentence naming the file) otherwise.
+bool loadCellMeasures(const QString& path, QVector<double>* measures, QString* error);
+bool loadAotChunks(const QString& path, AotChunks* chunks, QString* error);
+// The first cell_measures.npy and aot_chunks.csv under `dir` (any depth); empty strings when absent.
+QStringList findMethodsFiles(const QString& dir);
+// Reads a file by its name (*.npy: cell measures, *.csv: AOT chunks) into the Methods view; a failed read leaves
+// the view as it was.
+bool loadMethodsFile(MethodsView* view, const QString& path, QString* error);
 
 }  // namespace otcs::workbench

@@ -16,8 +16,12 @@ namespace otcs::workbench {
 
 // What the worker collected since the last flush.
 struct JobController::Pending {
-  QVector<std::pair<QString, QString>> stageEvents;  // (stage, what|detail)
-  QVector<QString> stageDetails;
+  struct StageRecord {
+    session::Stage stage;
+    session::StageEvent::What what;
+    QString detail;
+  };
+  QVector<StageRecord> stageEvents;
   bool hasProgress = false;
   StageProgress progress;
   QVector<LossBatch> losses;
@@ -26,31 +30,19 @@ struct JobController::Pending {
   QVector<QString> samplePaths;
   QVector<QPair<qint64, QString>> previews;
   QVector<std::pair<QVector<QPair<QString, double>>, QString>> metrics;
-  QVector<std::pair<QString, QString>> artifacts;  // (kind, path)
+  QVector<std::pair<session::ArtifactKind, QString>> artifacts;  // (kind, path)
   bool finished = false;
-  QString status, message;
+  session::JobStatus status = session::JobStatus::Completed;
+  QString message;
   bool userError = false;
 };
 
-namespace {
-
-QString whatName(session::StageEvent::What w) {
-  switch (w) {
-    case session::StageEvent::What::Started: return "started";
-    case session::StageEvent::What::Resumed: return "resumed";
-    case session::StageEvent::What::Skipped: return "skipped";
-    case session::StageEvent::What::Finished: return "finished";
-    case session::StageEvent::What::Stopped: return "stopped";
-    case session::StageEvent::What::Failed: return "failed";
+int JobController::exitCode(session::JobStatus status, bool userError) {
+  switch (status) {
+    case session::JobStatus::Completed: return 0;
+    case session::JobStatus::Stopped: return 130;
+    case session::JobStatus::Failed: break;
   }
-  return "?";
-}
-
-}  // namespace
-
-int JobController::exitCode(const QString& status, bool userError) {
-  if (status == "completed") return 0;
-  if (status == "stopped") return 130;
   return userError ? 2 : 1;
 }
 
@@ -61,6 +53,10 @@ std::vector<std::string> JobController::commandLine() {
 }
 
 JobController::JobController(QObject* parent) : QObject(parent), pending_(std::make_unique<Pending>()) {
+  qRegisterMetaType<session::Stage>();
+  qRegisterMetaType<session::StageEvent::What>();
+  qRegisterMetaType<session::JobStatus>();
+  qRegisterMetaType<session::ArtifactKind>();
   qRegisterMetaType<StageProgress>();
   qRegisterMetaType<LossBatch>();
   qRegisterMetaType<QVector<TrajectoryFrameEvent>>();
@@ -105,9 +101,7 @@ bool JobController::startJob(std::unique_ptr<session::Job> job, std::unique_ptr<
     {
       QMutexLocker lock(&mutex_);
       pending_->finished = true;
-      pending_->status = result.status == session::JobStatus::Completed ? "completed"
-                         : result.status == session::JobStatus::Stopped ? "stopped"
-                                                                        : "failed";
+      pending_->status = result.status;
       pending_->message = QString::fromStdString(result.message);
       pending_->userError = result.user_error;
     }
@@ -158,18 +152,18 @@ void JobController::onEvent(const void* raw) {
   QMutexLocker lock(&mutex_);
   Pending& p = *pending_;
   if (const auto* e = std::get_if<session::LossEvent>(&event)) {
-    const QString stage = session::stage_name(e->stage), series = QString::fromStdString(e->series);
+    const session::Stage stage = e->stage;
+    const QString series = QString::fromStdString(e->series);
     if (p.losses.isEmpty() || p.losses.last().stage != stage || p.losses.last().series != series)
       p.losses.push_back({stage, series, {}, {}});
     p.losses.last().steps.push_back(double(e->step));
     p.losses.last().values.push_back(e->value);
   } else if (const auto* e = std::get_if<session::ProgressEvent>(&event)) {
     p.hasProgress = true;
-    p.progress = {session::stage_name(e->stage), e->step, e->total, e->steps_per_second, e->eta_seconds, e->last_loss,
+    p.progress = {e->stage, e->step, e->total, e->steps_per_second, e->eta_seconds, e->last_loss,
                   e->has_loss};
   } else if (const auto* e = std::get_if<session::StageEvent>(&event)) {
-    p.stageEvents.push_back({session::stage_name(e->stage), whatName(e->what)});
-    p.stageDetails.push_back(QString::fromStdString(e->detail));
+    p.stageEvents.push_back({e->stage, e->what, QString::fromStdString(e->detail)});
   } else if (const auto* e = std::get_if<session::HReadyEvent>(&event)) {
     p.hPaths.push_back(QString::fromStdString(e->path));
   } else if (const auto* e = std::get_if<session::TrajectoryEvent>(&event)) {
@@ -191,7 +185,7 @@ void JobController::onEvent(const void* raw) {
     for (const auto& [k, v] : e->values) values.push_back({QString::fromStdString(k), v});
     p.metrics.push_back({values, QString::fromStdString(e->path)});
   } else if (const auto* e = std::get_if<session::ArtifactEvent>(&event)) {
-    p.artifacts.push_back({QString::fromStdString(e->kind), QString::fromStdString(e->path)});
+    p.artifacts.push_back({e->kind, QString::fromStdString(e->path)});
   }
   // LogEvents need no handling: the jobs also log them through spdlog, which feeds the log dock.
   lock.unlock();
@@ -213,7 +207,7 @@ void JobController::flush() {
     p = std::exchange(pending_, std::make_unique<Pending>());
     flush_scheduled_.store(false);
   }
-  for (int i = 0; i < p->stageEvents.size(); ++i) emit stageEvent(p->stageEvents[i].first, p->stageEvents[i].second, p->stageDetails[i]);
+  for (const Pending::StageRecord& s : p->stageEvents) emit stageEvent(s.stage, s.what, s.detail);
   for (const LossBatch& b : p->losses) emit lossPoints(b);
   if (p->hasProgress) emit progress(p->progress);
   for (const QString& path : p->hPaths) emit hReady(path);

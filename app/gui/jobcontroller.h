@@ -11,21 +11,20 @@
 #include <atomic>
 #include <memory>
 
+#include "core/session/job.h"
 #include "widgets/trajectorydata.h"
 
 class QThread;
 
-namespace otcs::session {
-class Job;
-}
 namespace otcs::run {
 class RunRecord;
 }
 
 namespace otcs::workbench {
 
+// Signals carry the jobs' typed events; app/gui/eventtext.h turns them into words.
 struct StageProgress {
-  QString stage;
+  session::Stage stage = session::Stage::Ot;
   qint64 step = 0, total = 0;
   double stepsPerSecond = 0, etaSeconds = -1;
   double loss = 0;
@@ -33,7 +32,8 @@ struct StageProgress {
 };
 
 struct LossBatch {
-  QString stage, series;
+  session::Stage stage = session::Stage::Ot;
+  QString series;
   QVector<double> steps, values;
 };
 
@@ -63,14 +63,14 @@ class JobController : public QObject {
   State state() const { return state_; }
   QString runDir() const { return run_dir_; }
 
-  // The exit status a command-line run would have had ("completed", "stopped", "failed").
-  static int exitCode(const QString& status, bool userError);
+  // The exit status a command-line run would have had.
+  static int exitCode(session::JobStatus status, bool userError);
   // The workbench's command line, for RUN/run.json.
   static std::vector<std::string> commandLine();
 
  signals:
   void stateChanged(otcs::workbench::JobController::State state);
-  void stageEvent(const QString& stage, const QString& what, const QString& detail);
+  void stageEvent(otcs::session::Stage stage, otcs::session::StageEvent::What what, const QString& detail);
   void progress(const otcs::workbench::StageProgress& progress);
   void lossPoints(const otcs::workbench::LossBatch& batch);
   void hReady(const QString& path);
@@ -80,8 +80,8 @@ class JobController : public QObject {
   void previewReady(qint64 step, const QString& path);
   void metricsReady(const QVector<QPair<QString, double>>& values, const QString& path);
   // A finished file (session::ArtifactEvent): a run figure, a generation job's model, report, chunk costs, ...
-  void artifactReady(const QString& kind, const QString& path);
-  void finished(const QString& status, const QString& message, bool userError);
+  void artifactReady(otcs::session::ArtifactKind kind, const QString& path);
+  void finished(otcs::session::JobStatus status, const QString& message, bool userError);
 
  private:
   struct Pending;
@@ -102,5 +102,9 @@ class JobController : public QObject {
 
 }  // namespace otcs::workbench
 
+Q_DECLARE_METATYPE(otcs::session::Stage)
+Q_DECLARE_METATYPE(otcs::session::StageEvent::What)
+Q_DECLARE_METATYPE(otcs::session::JobStatus)
+Q_DECLARE_METATYPE(otcs::session::ArtifactKind)
 Q_DECLARE_METATYPE(otcs::workbench::StageProgress)
 Q_DECLARE_METATYPE(otcs::workbench::LossBatch)

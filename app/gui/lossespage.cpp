@@ -38,11 +38,11 @@ LossesPage::LossesPage(QWidget* parent) : QWidget(parent) {
   layout->addWidget(splitter);
 }
 
-void LossesPage::addPoints(const QString& stage, const QString& series, const QVector<double>& steps,
+void LossesPage::addPoints(session::Stage stage, const QString& series, const QVector<double>& steps,
                            const QVector<double>& values) {
   // The dual objective has its own plot; a compared run's series is named "<run>: dual".
   const bool dual = series == "dual" || series.endsWith(": dual");
-  LossPlot* plot = stage == "ot" ? (dual ? ot_ : ot_diag_) : score_;
+  LossPlot* plot = stage == session::Stage::Ot ? (dual ? ot_ : ot_diag_) : score_;
   plot->appendPoints(plot->addSeries(series), steps, values);
 }
 
@@ -62,7 +62,7 @@ bool LossesPage::loadOtDiagnostics(const QString& path) {
   ot_diag_->clearData();
   const QVector<double> steps(curve.steps.begin(), curve.steps.end());
   for (size_t k = 0; k < curve.columns.size(); ++k)
-    addPoints("ot", QString::fromStdString(curve.columns[k]), steps,
+    addPoints(session::Stage::Ot, QString::fromStdString(curve.columns[k]), steps,
               QVector<double>(curve.values[k].begin(), curve.values[k].end()));
   return true;
 }

@@ -4,6 +4,7 @@
 // magnitude). Exported together as one figure.
 #include <QWidget>
 
+#include "core/session/events.h"
 #include "widgets/figureexport.h"
 
 namespace otcs {
@@ -24,7 +25,8 @@ class LossesPage : public QWidget, public FigureSource {
   // Reads RUN/ot/diagnostics.csv (step and one column per series); false when absent or empty.
   bool loadOtDiagnostics(const QString& path);
   // Routes a batch to the plot of its stage (series created on first use).
-  void addPoints(const QString& stage, const QString& series, const QVector<double>& steps, const QVector<double>& values);
+  void addPoints(otcs::session::Stage stage, const QString& series, const QVector<double>& steps,
+                 const QVector<double>& values);
   void clear();
   // Removes every series of the three plots (a comparison of runs names its series by run).
   void removeAllSeries();

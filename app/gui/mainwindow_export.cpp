@@ -115,7 +115,7 @@ bool MainWindow::writeTrajectoryVideo(const QString& path) {
 
 bool MainWindow::openMethodsFile(const QString& path) {
   QString error;
-  if (!methods_->loadFile(path, &error)) {
+  if (!loadMethodsFile(methods_, path, &error)) {
     reportError(error);
     return false;
   }

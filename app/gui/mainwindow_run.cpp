@@ -45,42 +45,44 @@ void MainWindow::connectSession() {
     }
   });
   connect(session_, &SessionController::stageEvent, this,
-          [this](const QString& stage, const QString& what, const QString& detail) {
+          [this](session::Stage stage, session::StageEvent::What what, const QString& detail) {
+    using S = session::Stage;
+    using W = session::StageEvent::What;
             run_panel_->onStageEvent(stage, what, detail);
             const QString dir = session_->runDir();
-            if (what == "started") {
+            if (what == W::Started) {
               // Live events refill the views; the files on disk are reloaded when the stage ends.
-              if (stage == "ot") losses_->clearOt();
-              if (stage == "score") losses_->scorePlot()->clearData();
-              if (stage == "sample") trajectories_->clear();
-            } else if (what == "skipped" || what == "finished" || what == "stopped") {
-              if (stage == "ot") {
+              if (stage == S::Ot) losses_->clearOt();
+              if (stage == S::Score) losses_->scorePlot()->clearData();
+              if (stage == S::Sample) trajectories_->clear();
+            } else if (what == W::Skipped || what == W::Finished || what == W::Stopped) {
+              if (stage == S::Ot) {
                 QVector<double> steps, values;
                 if (loadCurve(runPath(dir, &run::RunLayout::dual_curve), &steps, &values) && !steps.isEmpty()) {
                   losses_->otPlot()->clearData();
-                  losses_->addPoints("ot", "dual", steps, values);
+                  losses_->addPoints(session::Stage::Ot, "dual", steps, values);
                 }
                 losses_->loadOtDiagnostics(runPath(dir, &run::RunLayout::ot_diagnostics));
-              } else if (stage == "score") {
+              } else if (stage == S::Score) {
                 QVector<double> steps, values;
                 if (loadCurve(runPath(dir, &run::RunLayout::loss_curve), &steps, &values) && !steps.isEmpty()) {
                   losses_->scorePlot()->clearData();
-                  losses_->addPoints("score", "loss", steps, values);
+                  losses_->addPoints(session::Stage::Score, "loss", steps, values);
                 }
-              } else if (stage == "bridge" && what == "skipped") {
+              } else if (stage == S::Bridge && what == W::Skipped) {
                 loadH(runPath(dir, &run::RunLayout::h));
-              } else if (stage == "sample" && what != "stopped") {
+              } else if (stage == S::Sample && what != W::Stopped) {
                 loadTrajectoryFile(runPath(dir, &run::RunLayout::trajectories));
               }
             }
           });
   connect(session_, &SessionController::finished, this,
-          [this](const QString& status, const QString& message, bool user_error) {
+          [this](session::JobStatus status, const QString& message, bool user_error) {
             run_panel_->onFinished(status, message);
-            if (status == "completed") {
+            if (status == session::JobStatus::Completed) {
               statusBar()->showMessage("Run completed: " + session_->runDir(), 8000);
               loadRunArtifacts(session_->runDir());
-            } else if (status == "failed") {
+            } else if (status == session::JobStatus::Failed) {
               reportError(user_error ? message : "The run failed: " + message + " (details in the log)");
             } else {
               statusBar()->showMessage("Run stopped: " + message, 8000);
@@ -185,7 +187,7 @@ void MainWindow::loadTrajectoryFile(const QString& path) {
 // DPM-OT / AOT diagnostics wherever their stage writes them in the run tree.
 void MainWindow::loadMethodsFiles(const QString& runDir) {
   methods_->clear();
-  for (const QString& path : MethodsView::findInRunDir(runDir))
+  for (const QString& path : findMethodsFiles(runDir))
     if (!path.isEmpty()) openMethodsFile(path);
 }
 
@@ -195,12 +197,12 @@ void MainWindow::loadRunArtifacts(const QString& runDir) {
   QVector<double> steps, values;
   if (loadCurve(runPath(runDir, &run::RunLayout::dual_curve), &steps, &values) && !steps.isEmpty()) {
     losses_->otPlot()->clearData();
-    losses_->addPoints("ot", "dual", steps, values);
+    losses_->addPoints(session::Stage::Ot, "dual", steps, values);
   }
   losses_->loadOtDiagnostics(runPath(runDir, &run::RunLayout::ot_diagnostics));
   if (loadCurve(runPath(runDir, &run::RunLayout::loss_curve), &steps, &values) && !steps.isEmpty()) {
     losses_->scorePlot()->clearData();
-    losses_->addPoints("score", "loss", steps, values);
+    losses_->addPoints(session::Stage::Score, "loss", steps, values);
   }
   loadH(runPath(runDir, &run::RunLayout::h));
   loadTrajectoryFile(runPath(runDir, &run::RunLayout::trajectories));

@@ -14,6 +14,7 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include "app/gui/eventtext.h"
 #include "core/common/error.h"
 #include "core/run/run_meta.h"
 
@@ -131,9 +132,10 @@ MethodsRunner::MethodsRunner(QWidget* parent) : QWidget(parent), controller_(new
   connect(pause_, &QPushButton::toggled, this, [this](bool on) { on ? pause() : resume(); });
   connect(controller_, &JobController::progress, this, &MethodsRunner::onProgress);
   connect(controller_, &JobController::stageEvent, this,
-          [this](const QString& stage, const QString& what, const QString& detail) {
+          [this](session::Stage stage, session::StageEvent::What what, const QString& detail) {
             status_->setText(QString("Running %1: %2 %3%4")
-                                 .arg(action_text_, stage, what, detail.isEmpty() ? QString() : " (" + detail + ")"));
+                                 .arg(action_text_, stageText(stage), stageWhatText(what),
+                                      detail.isEmpty() ? QString() : " (" + detail + ")"));
           });
   connect(controller_, &JobController::stateChanged, this, [this] { syncControls(); });
   connect(controller_, &JobController::finished, this, &MethodsRunner::onFinished);
@@ -283,19 +285,20 @@ void MethodsRunner::onProgress(const StageProgress& p) {
   if (p.total <= 0) return;
   bar_->setRange(0, int(qMin<qint64>(p.total, 1 << 30)));
   bar_->setValue(int(qMin<qint64>(p.step, 1 << 30)));
-  bar_->setFormat(p.hasLoss ? QString("%1 %v/%m, loss %2").arg(p.stage).arg(p.loss, 0, 'g', 4)
-                            : QString("%1 %v/%m").arg(p.stage));
+  bar_->setFormat(p.hasLoss ? QString("%1 %v/%m, loss %2").arg(stageText(p.stage)).arg(p.loss, 0, 'g', 4)
+                            : QString("%1 %v/%m").arg(stageText(p.stage)));
 }
 
-void MethodsRunner::onFinished(const QString& status, const QString& message, bool userError) {
-  const bool ok = status == "completed";
+void MethodsRunner::onFinished(session::JobStatus status, const QString& message, bool userError) {
+  const bool ok = status == session::JobStatus::Completed;
   bar_->setRange(0, 1);
   bar_->setValue(ok ? 1 : 0);
   bar_->resetFormat();
   if (ok) status_->setText(QString("%1 finished; its diagnostics are shown below.").arg(action_text_));
-  else if (status == "stopped") status_->setText(QString("%1 stopped: %2").arg(action_text_, message));
+  else if (status == session::JobStatus::Stopped)
+    status_->setText(QString("%1 stopped: %2").arg(action_text_, message));
   else status_->setText(QString("%1 failed: %2").arg(action_text_, message));
-  if (status == "failed") emit logLine(4, QString("Methods: %1 failed%2: %3")
+  if (status == session::JobStatus::Failed) emit logLine(4, QString("Methods: %1 failed%2: %3")
                                               .arg(action_text_, userError ? "" : " (internal error)", message));
   syncControls();
   emit finished(ok, run_dir_);

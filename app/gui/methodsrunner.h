@@ -67,7 +67,7 @@ class MethodsRunner : public QWidget {
   void syncControls();
   void editSetting(const QString& section, const QString& key, const QJsonValue& value);
   void onProgress(const StageProgress& p);
-  void onFinished(const QString& status, const QString& message, bool userError);
+  void onFinished(otcs::session::JobStatus status, const QString& message, bool userError);
 
   QComboBox* method_ = nullptr;
   QSpinBox* chunk_ = nullptr;

@@ -15,6 +15,8 @@
 #include <QVBoxLayout>
 #include <cmath>
 
+#include "app/gui/eventtext.h"
+
 namespace otcs::workbench {
 
 QString formatDuration(double s) {
@@ -149,19 +151,36 @@ void RunPanel::setState(SessionController::State state) {
   else if (state == S::Stopping) rate_->setText("stopping at the next step boundary (saving a checkpoint)…");
 }
 
-void RunPanel::onStageEvent(const QString& stage, const QString& what, const QString& detail) {
-  for (int i = 0; i < stages_->topLevelItemCount(); ++i) {
-    QTreeWidgetItem* item = stages_->topLevelItem(i);
+namespace {
+const QColor kFailed(190, 30, 30), kDone(30, 120, 30), kStopped(170, 100, 0), kOther(30, 30, 160);
+
+void setStageRow(QTreeWidget* stages, const QString& stage, const QString& status, const QString& detail,
+                 const QColor& color) {
+  for (int i = 0; i < stages->topLevelItemCount(); ++i) {
+    QTreeWidgetItem* item = stages->topLevelItem(i);
     if (item->text(0) != stage) continue;
-    item->setText(1, what);
+    item->setText(1, status);
     item->setText(2, detail);
-    const QColor color = what == "failed" ? QColor(190, 30, 30) : what == "finished" || what == "skipped" || what == "done" ? QColor(30, 120, 30)
-                         : what == "stopped" ? QColor(170, 100, 0) : QColor(30, 30, 160);
     item->setForeground(1, color);
   }
-  if (what == "started" || what == "resumed") {
+}
+}  // namespace
+
+void RunPanel::onStageEvent(const QString& stage, const QString& status, const QString& detail) {
+  setStageRow(stages_, stage, status, detail, status == "done" ? kDone : kOther);
+}
+
+void RunPanel::onStageEvent(session::Stage stage, session::StageEvent::What what, const QString& detail) {
+  using W = session::StageEvent::What;
+  const QString name = stageText(stage);
+  const QColor color = what == W::Failed                          ? kFailed
+                       : what == W::Finished || what == W::Skipped ? kDone
+                       : what == W::Stopped                        ? kStopped
+                                                                   : kOther;
+  setStageRow(stages_, name, stageWhatText(what), detail, color);
+  if (what == W::Started || what == W::Resumed) {
     bar_->setRange(0, 0);  // busy until the first progress event
-    bar_->setFormat(stage + "…");
+    bar_->setFormat(name + "…");
   }
 }
 
@@ -169,7 +188,7 @@ void RunPanel::onProgress(const StageProgress& p) {
   if (p.total > 0) {
     bar_->setRange(0, 1000);
     bar_->setValue(int(1000.0 * double(p.step) / double(p.total)));
-    bar_->setFormat(QString("%1: %2 / %3").arg(p.stage).arg(p.step).arg(p.total));
+    bar_->setFormat(QString("%1: %2 / %3").arg(stageText(p.stage)).arg(p.step).arg(p.total));
   }
   if (state_ == SessionController::State::Running) {
     QString text = QString("%1 steps/s · ETA %2").arg(p.stepsPerSecond, 0, 'f', 1).arg(formatDuration(p.etaSeconds));
@@ -178,10 +197,11 @@ void RunPanel::onProgress(const StageProgress& p) {
   }
 }
 
-void RunPanel::onFinished(const QString& status, const QString& message) {
+void RunPanel::onFinished(session::JobStatus status, const QString& message) {
+  const bool completed = status == session::JobStatus::Completed;
   bar_->setRange(0, 1000);
-  bar_->setValue(status == "completed" ? 1000 : bar_->value());
-  bar_->setFormat(status == "completed" ? "run completed" : "run " + status);
+  bar_->setValue(completed ? 1000 : bar_->value());
+  bar_->setFormat("run " + jobStatusText(status));
   rate_->setText(message);
 }
 

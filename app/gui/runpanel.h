@@ -34,9 +34,11 @@ class RunPanel : public QWidget {
 
  public slots:
   void setState(otcs::workbench::SessionController::State state);
-  void onStageEvent(const QString& stage, const QString& what, const QString& detail);
+  void onStageEvent(otcs::session::Stage stage, otcs::session::StageEvent::What what, const QString& detail);
+  // A stage's state that no job reports, read from a run directory: "done" (from an earlier run), "stale", "–".
+  void onStageEvent(const QString& stage, const QString& status, const QString& detail);
   void onProgress(const otcs::workbench::StageProgress& progress);
-  void onFinished(const QString& status, const QString& message);
+  void onFinished(otcs::session::JobStatus status, const QString& message);
   void setMetrics(const QVector<QPair<QString, double>>& values);
   void resetStages();
 

@@ -34,11 +34,13 @@ RunsController::RunsController(MainWindow* window, RunsView* runs, PreviewView* 
   connect(session, &SessionController::previewReady, this, [this](qint64 step, const QString& path) {
     previews_->addPreview(step, QImage(path));
   });
-  connect(session, &SessionController::stageEvent, this, [this](const QString& stage, const QString& what, const QString&) {
-    if (stage == "score" && what == "started") previews_->clear();
-    if (stage == "score" && what == "skipped") loadPreviews(window_->session()->runDir());
-    if (what == "finished" || what == "skipped") refresh();
-  });
+  connect(session, &SessionController::stageEvent, this,
+          [this](session::Stage stage, session::StageEvent::What what, const QString&) {
+            using W = session::StageEvent::What;
+            if (stage == session::Stage::Score && what == W::Started) previews_->clear();
+            if (stage == session::Stage::Score && what == W::Skipped) loadPreviews(window_->session()->runDir());
+            if (what == W::Finished || what == W::Skipped) refresh();
+          });
   connect(session, &SessionController::finished, this, [this] { refresh(); });
 }
 

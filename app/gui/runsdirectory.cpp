@@ -164,7 +164,7 @@ RunComparison compareRuns(const QStringList& dirs) {
 
 QVector<Curve> readRunCurves(const QString& dir) {
   QVector<Curve> out;
-  auto read = [&](RunArtifact file, const QString& stage, const QString& single) {
+  auto read = [&](RunArtifact file, session::Stage stage, const QString& single) {
     run::Curve curve;
     try {
       curve = run::read_curve(runPath(dir, file).toStdString());
@@ -180,9 +180,9 @@ QVector<Curve> readRunCurves(const QString& dir) {
       if (!single.isEmpty()) break;  // the curve's first value column
     }
   };
-  read(&run::RunLayout::dual_curve, "ot", "dual");
-  read(&run::RunLayout::ot_diagnostics, "ot", QString());
-  read(&run::RunLayout::loss_curve, "score", "loss");
+  read(&run::RunLayout::dual_curve, session::Stage::Ot, "dual");
+  read(&run::RunLayout::ot_diagnostics, session::Stage::Ot, QString());
+  read(&run::RunLayout::loss_curve, session::Stage::Score, "loss");
   return out;
 }
 

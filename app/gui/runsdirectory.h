@@ -8,6 +8,7 @@
 #include <QStringList>
 #include <QVector>
 
+#include "core/session/events.h"
 #include "widgets/runsview.h"
 
 namespace otcs::workbench {
@@ -29,7 +30,8 @@ RunSummary readRunSummary(const QString& dir);
 RunComparison compareRuns(const QStringList& dirs);
 
 struct Curve {
-  QString stage, series;
+  session::Stage stage = session::Stage::Ot;
+  QString series;
   QVector<double> steps, values;
 };
 // RUN/ot/dual.csv, ot/diagnostics.csv and score/loss.csv as curves (first column the step).

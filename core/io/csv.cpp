@@ -1,5 +1,6 @@
 #include "core/io/csv.h"
 
+#include <algorithm>
 #include <charconv>
 #include <string_view>
 
@@ -37,7 +38,13 @@ bool parse_cell(std::string_view s, double& out) {
 }  // namespace
 
 NumericTable parse_numeric_csv(const std::string& text, const std::string& name) {
+  return parse_numeric_csv_columns(text, name, {});
+}
+
+NumericTable parse_numeric_csv_columns(const std::string& text, const std::string& name,
+                                       const std::vector<std::string>& wanted) {
   NumericTable table;
+  std::vector<bool> keep;  // per header column
   size_t pos = 0, line_no = 0;
   bool header = true;
   std::vector<double> row;
@@ -52,30 +59,37 @@ NumericTable parse_numeric_csv(const std::string& text, const std::string& name)
     const auto cells = split(line);
     if (header) {
       if (cells.size() < 2) fail("{}: line {}: expected a header naming two or more columns", name, line_no);
-      for (auto c : cells) table.columns.emplace_back(c);
-      table.values.resize(cells.size());
+      for (auto c : cells) {
+        keep.push_back(wanted.empty() || std::find(wanted.begin(), wanted.end(), c) != wanted.end());
+        if (keep.back()) table.columns.emplace_back(c);
+      }
+      table.values.resize(table.columns.size());
       header = false;
       continue;
     }
     row.assign(cells.size(), 0.0);
-    bool ok = cells.size() == table.columns.size();
+    bool ok = cells.size() == keep.size();
     size_t bad = cells.size();
     for (size_t c = 0; ok && c < cells.size(); ++c)
-      if (!parse_cell(cells[c], row[c])) ok = false, bad = c;
+      if (keep[c] && !parse_cell(cells[c], row[c])) ok = false, bad = c;
     if (!ok) {
       if (torn) break;
-      if (cells.size() != table.columns.size())
-        fail("{}: line {}: {} cells where the header names {} columns", name, line_no, cells.size(),
-             table.columns.size());
+      if (cells.size() != keep.size())
+        fail("{}: line {}: {} cells where the header names {} columns", name, line_no, cells.size(), keep.size());
       fail("{}: line {}: cell {} ('{}') is not a number", name, line_no, bad + 1, std::string(cells[bad]));
     }
-    for (size_t c = 0; c < row.size(); ++c) table.values[c].push_back(row[c]);
+    for (size_t c = 0, k = 0; c < row.size(); ++c)
+      if (keep[c]) table.values[k++].push_back(row[c]);
   }
   if (header) fail("{}: empty (expected a header line naming the columns)", name);
   return table;
 }
 
 NumericTable read_numeric_csv(const std::string& path) { return parse_numeric_csv(read_file(path), path); }
+
+NumericTable read_numeric_csv_columns(const std::string& path, const std::vector<std::string>& wanted) {
+  return parse_numeric_csv_columns(read_file(path), path, wanted);
+}
 
 std::string csv_field(const std::string& text) {
   if (text.find_first_of(",\"\r\n") == std::string::npos) return text;

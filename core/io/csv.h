@@ -17,6 +17,11 @@ struct NumericTable {
 // still writing (or was killed) leaves such a torn line, and the rows before it are complete.
 NumericTable read_numeric_csv(const std::string& path);
 NumericTable parse_numeric_csv(const std::string& text, const std::string& name_for_errors);
+// Only the named columns (those the header has, in header order); the other cells may hold anything, but every
+// row still needs as many cells as the header names.
+NumericTable read_numeric_csv_columns(const std::string& path, const std::vector<std::string>& wanted);
+NumericTable parse_numeric_csv_columns(const std::string& text, const std::string& name_for_errors,
+                                       const std::vector<std::string>& wanted);
 
 // One cell as RFC 4180 writes it: in double quotes (inner quotes doubled) when it holds a comma, a double quote,
 // CR or LF; as it is otherwise.

@@ -299,8 +299,17 @@ TrainResult DualTrainer::run(const std::atomic<bool>* cancel, int64_t max_steps)
 }
 
 void DualTrainer::save_checkpoint(const std::string& path) const {
-  auto& I = *impl_;
   torch::serialize::OutputArchive archive;
+  save(archive);
+  // Through write_file_atomic: a full disk or a crash leaves the previous checkpoint whole (LibTorch's own
+  // save_to(path) writes the file in place and never fsyncs it).
+  std::ostringstream out;
+  archive.save_to(out);
+  io::write_file_atomic(path, out.str());
+}
+
+void DualTrainer::save(torch::serialize::OutputArchive& archive) const {
+  auto& I = *impl_;
   auto sub = [&](const char* key, torch::nn::Module& m) {
     torch::serialize::OutputArchive a;
     m.save(a);
@@ -318,48 +327,50 @@ void DualTrainer::save_checkpoint(const std::string& path) const {
   archive.write("diag_gen", I.diag_gen.get_state());
   archive.write("s_perm", I.s_sampler.perm.defined() ? I.s_sampler.perm : torch::empty({0}, torch::kInt64));
   archive.write("t_perm", I.t_sampler.perm.defined() ? I.t_sampler.perm : torch::empty({0}, torch::kInt64));
-  // Through write_file_atomic: a full disk or a crash leaves the previous checkpoint whole (LibTorch's own
-  // save_to(path) writes the file in place and never fsyncs it).
-  std::ostringstream out;
-  archive.save_to(out);
-  io::write_file_atomic(path, out.str());
 }
 
 void DualTrainer::load_checkpoint(const std::string& path) {
-  auto& I = *impl_;
   try {
     torch::serialize::InputArchive archive;
     io::load_archive_file(path, archive);
-    auto sub = [&](const char* key, torch::nn::Module& m) {
-      torch::serialize::InputArchive a;
-      archive.read(key, a);
-      m.load(a);
-    };
-    sub("u", *I.u);
-    sub("v", *I.v);
-    sub("u_avg", *I.u_avg);
-    sub("v_avg", *I.v_avg);
-    torch::serialize::InputArchive adam;
-    archive.read("adam", adam);
-    I.adam->load(adam);
-    torch::Tensor counters, gs, dgs, sp, tp;
-    archive.read("counters", counters);
-    archive.read("gen", gs);
-    archive.read("diag_gen", dgs);
-    archive.read("s_perm", sp);
-    archive.read("t_perm", tp);
-    auto c = counters.data_ptr<int64_t>();
-    I.step = c[0];
-    I.averaged = c[1];
-    I.s_sampler.pos = c[2];
-    I.t_sampler.pos = c[3];
-    I.gen.set_state(gs);
-    I.diag_gen.set_state(dgs);
-    I.s_sampler.perm = sp.numel() ? sp : torch::Tensor();
-    I.t_sampler.perm = tp.numel() ? tp : torch::Tensor();
+    load(archive);
   } catch (const c10::Error& e) {
     fail("{}: cannot restore the OT trainer checkpoint ({})", path, e.what_without_backtrace());
   }
+}
+
+void DualTrainer::load(torch::serialize::InputArchive& archive) {
+  auto& I = *impl_;
+  auto sub = [&](const char* key, torch::nn::Module& m) {
+    torch::serialize::InputArchive a;
+    archive.read(key, a);
+    m.load(a);
+  };
+  sub("u", *I.u);
+  sub("v", *I.v);
+  sub("u_avg", *I.u_avg);
+  sub("v_avg", *I.v_avg);
+  torch::serialize::InputArchive adam;
+  archive.read("adam", adam);
+  I.adam->load(adam);
+  torch::Tensor counters, gs, dgs, sp, tp;
+  archive.read("counters", counters);
+  archive.read("gen", gs);
+  archive.read("diag_gen", dgs);
+  archive.read("s_perm", sp);
+  archive.read("t_perm", tp);
+  if (counters.numel() != 4 || counters.scalar_type() != torch::kInt64)
+    throw std::runtime_error("the trainer's counters do not fit");
+  counters = counters.contiguous();
+  auto c = counters.data_ptr<int64_t>();
+  I.step = c[0];
+  I.averaged = c[1];
+  I.s_sampler.pos = c[2];
+  I.t_sampler.pos = c[3];
+  I.gen.set_state(gs);
+  I.diag_gen.set_state(dgs);
+  I.s_sampler.perm = sp.numel() ? sp : torch::Tensor();
+  I.t_sampler.perm = tp.numel() ? tp : torch::Tensor();
 }
 
 }  // namespace otcs::ot

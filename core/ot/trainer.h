@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <torch/serialize/archive.h>
 #include <torch/types.h>
 
 #include "core/ot/cost.h"
@@ -104,6 +105,10 @@ public:
   // with the same data and options to resume.
   void save_checkpoint(const std::string& path) const;
   void load_checkpoint(const std::string& path);  // throws UserError naming the file
+  // The same parts into / from an archive of a caller's (a run's checkpoint store); load throws c10::Error or
+  // std::runtime_error on a part that is missing or does not fit.
+  void save(torch::serialize::OutputArchive& archive) const;
+  void load(torch::serialize::InputArchive& archive);
 
 private:
   struct Impl;

@@ -1,10 +1,14 @@
 #include "core/run/artifacts.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
+#include <torch/torch.h>
 
 #include "core/common/error.h"
 #include "core/io/csv.h"
 #include "core/io/file.h"
+#include "core/io/npy.h"
 #include "core/run/json_text.h"
 
 namespace fs = std::filesystem;
@@ -79,14 +83,34 @@ std::string aot_chunks_csv(const std::vector<AotChunk>& chunks) {
   return out;
 }
 
-std::vector<AotChunk> read_aot_chunks(const fs::path& path) {
-  const io::NumericTable t = io::read_numeric_csv(path.string());
-  const std::vector<std::string> expected = {"chunk", "assigned_cost", "random_cost", "seconds"};
-  if (t.columns != expected)
-    fail("{}: expected the columns chunk,assigned_cost,random_cost,seconds", path.string());
+std::vector<AotChunk> read_aot_chunks(const fs::path& path, bool* has_seconds) {
+  const io::NumericTable t =
+      io::read_numeric_csv_columns(path.string(), {"chunk", "assigned_cost", "random_cost", "seconds"});
+  auto column = [&](const char* name) -> const std::vector<double>* {
+    for (size_t c = 0; c < t.columns.size(); ++c)
+      if (t.columns[c] == name) return &t.values[c];
+    return nullptr;
+  };
+  const auto *chunk = column("chunk"), *assigned = column("assigned_cost"), *random = column("random_cost"),
+             *seconds = column("seconds");
+  if (!chunk || !assigned || !random)
+    fail("{}: expected the columns chunk, assigned_cost and random_cost (and seconds) in the header", path.string());
+  if (has_seconds) *has_seconds = seconds != nullptr;
   std::vector<AotChunk> out;
   for (size_t r = 0; r < t.rows(); ++r)
-    out.push_back({int64_t(t.values[0][r]), t.values[1][r], t.values[2][r], t.values[3][r]});
+    out.push_back({int64_t((*chunk)[r]), (*assigned)[r], (*random)[r], seconds ? (*seconds)[r] : 0.0});
+  return out;
+}
+
+std::vector<double> read_cell_measures(const fs::path& path) {
+  const torch::Tensor t = io::read_npy(path.string());
+  if (t.dim() != 1 || (t.scalar_type() != torch::kFloat64 && t.scalar_type() != torch::kFloat32))
+    fail("{}: expected a 1-D float64 or float32 array of cell measures", path.string());
+  const torch::Tensor d = t.to(torch::kFloat64).contiguous();
+  std::vector<double> out(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
+  if (out.empty()) fail("{}: holds no cell measures", path.string());
+  for (double m : out)
+    if (!std::isfinite(m) || m < 0) fail("{}: cell measures must be finite and >= 0", path.string());
   return out;
 }
 

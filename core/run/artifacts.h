@@ -48,7 +48,12 @@ struct AotChunk {
   double assigned_cost = 0, random_cost = 0, seconds = 0;
 };
 std::string aot_chunks_csv(const std::vector<AotChunk>& chunks);
+// Columns by name in any order, others ignored; "seconds" may be absent (0 then, and *has_seconds false).
 // Throws UserError naming the file when it is missing or malformed.
-std::vector<AotChunk> read_aot_chunks(const std::filesystem::path& path);
+std::vector<AotChunk> read_aot_chunks(const std::filesystem::path& path, bool* has_seconds = nullptr);
+
+// A DPM-OT run's cell_measures.npy: the measure of each semi-discrete OT cell (1-D float32 or float64, at least
+// one, each finite and >= 0). Throws UserError naming the file when it is missing or is no such array.
+std::vector<double> read_cell_measures(const std::filesystem::path& path);
 
 }  // namespace otcs::run

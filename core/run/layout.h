@@ -12,7 +12,8 @@
 //   data/          source.npy, target.npy (point sets), source_labels.npy, target_labels.npy, keypoints.csv,
 //                  keypoints.json (image projects: the pairs by name, with both datasets' hashes)
 //   ot/            u.npy, v.npy (the potentials at the points), dual.csv, diagnostics.csv, u_potential.pt,
-//                  v_potential.pt (neural solvers), checkpoint.pt, checkpoint.hash
+//                  v_potential.pt (neural solvers), ckpt-<step>.pt (stochastic solvers; older runs have
+//                  checkpoint.pt and checkpoint.hash, still resumed from)
 //   bridge/        H.npz (scipy CSR), redirect.npy
 //   score/         model.pt, loss.csv, ckpt-<step>.pt, previews/ (previews.json, step_<step>.png and .npz)
 //   sample/        samples.npy, sources.npy (point sets), translations.npz (image projects), trajectories.npz
@@ -56,8 +57,9 @@ inline constexpr char kVPotential[] = "v_potential.pt";
 // the potentials' names in older `otcs ot` output directories (still read: find_potential)
 inline constexpr char kLegacyUPotential[] = "u.pt";
 inline constexpr char kLegacyVPotential[] = "v.pt";
-inline constexpr char kOtCheckpoint[] = "checkpoint.pt";
-inline constexpr char kOtCheckpointHash[] = "checkpoint.hash";
+// the OT stage's checkpoint in older runs (read once to resume; new checkpoints are ckpt-<step>.pt)
+inline constexpr char kLegacyOtCheckpoint[] = "checkpoint.pt";
+inline constexpr char kLegacyOtCheckpointHash[] = "checkpoint.hash";
 inline constexpr char kPlan[] = "plan.npy";
 // bridge/ (and `otcs ot --out DIR`)
 inline constexpr char kH[] = "H.npz";
@@ -142,8 +144,8 @@ public:
   std::filesystem::path ot_diagnostics() const { return ot_dir() / file::kOtDiagnostics; }
   std::filesystem::path u_potential() const { return ot_dir() / file::kUPotential; }
   std::filesystem::path v_potential() const { return ot_dir() / file::kVPotential; }
-  std::filesystem::path ot_checkpoint() const { return ot_dir() / file::kOtCheckpoint; }
-  std::filesystem::path ot_checkpoint_hash() const { return ot_dir() / file::kOtCheckpointHash; }
+  std::filesystem::path legacy_ot_checkpoint() const { return ot_dir() / file::kLegacyOtCheckpoint; }
+  std::filesystem::path legacy_ot_checkpoint_hash() const { return ot_dir() / file::kLegacyOtCheckpointHash; }
 
   std::filesystem::path bridge_dir() const { return stage_dir(kStageDirs[1]); }
   std::filesystem::path h() const { return bridge_dir() / file::kH; }

@@ -172,8 +172,9 @@ void DpmotJob::work() {
   stage(StageEvent::What::Finished, Stage::Eval, "scores");
   report_ = std::move(report);
   const fs::path dir = options_.out_dir;
-  for (const auto& [kind, name] : {std::pair{"cell_measures", GenRunFiles::cell_measures},
-                                   std::pair{"samples", GenRunFiles::samples}, std::pair{"report", GenRunFiles::report}})
+  for (const auto& [kind, name] : {std::pair{ArtifactKind::CellMeasures, GenRunFiles::cell_measures},
+                                   std::pair{ArtifactKind::Samples, GenRunFiles::samples},
+                                   std::pair{ArtifactKind::Report, GenRunFiles::report}})
     announce(kind, (dir / name).string());
 }
 

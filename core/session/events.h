@@ -80,11 +80,14 @@ struct PreviewEvent {
   std::string index_path;
 };
 
-// A finished artifact a front end may load or show: a run figure (kind "figure"), a generation job's model
-// ("model"), report ("report"), AOT chunk costs ("aot_chunks"), DPM-OT cell measures ("cell_measures") or
-// samples ("samples").
+// A finished artifact a front end may load or show: a run figure, a generation job's model, loss curve, report,
+// AOT chunk costs, DPM-OT cell measures or samples.
+enum class ArtifactKind { Figure, Model, Loss, Report, AotChunks, CellMeasures, Samples };
+// "figure", "model", "loss", "report", "aot_chunks", "cell_measures", "samples"
+const char* artifact_kind_name(ArtifactKind kind);
+
 struct ArtifactEvent {
-  std::string kind;
+  ArtifactKind kind = ArtifactKind::Figure;
   std::string path;
 };
 

@@ -108,9 +108,10 @@ void GenTrainJob::work() {
   out.commit();
   report_ = *report;
   stage(StageEvent::What::Finished, Stage::Score, assign ? "aot" : "edm");
-  for (const auto& [kind, name] : {std::pair{"model", GenRunFiles::model}, std::pair{"loss", GenRunFiles::loss},
-                                   std::pair{"aot_chunks", GenRunFiles::aot_chunks},
-                                   std::pair{"report", GenRunFiles::train_report}})
+  for (const auto& [kind, name] : {std::pair{ArtifactKind::Model, GenRunFiles::model},
+                                   std::pair{ArtifactKind::Loss, GenRunFiles::loss},
+                                   std::pair{ArtifactKind::AotChunks, GenRunFiles::aot_chunks},
+                                   std::pair{ArtifactKind::Report, GenRunFiles::train_report}})
     announce(kind, (fs::path(dir) / name).string());
 }
 
@@ -188,8 +189,8 @@ void AotCompareJob::work() {
       out.commit();
       tr = *trained;
       stage(StageEvent::What::Finished, Stage::Score, name);
-      announce("model", path);
-      announce("aot_chunks", (model_dir / GenRunFiles::aot_chunks).string());
+      announce(ArtifactKind::Model, path);
+      announce(ArtifactKind::AotChunks, (model_dir / GenRunFiles::aot_chunks).string());
       models.emplace(name, load_edm_model(path));
     }
     report["training"][name] = tr;
@@ -225,7 +226,7 @@ void AotCompareJob::work() {
       if (nfe == nfes.back()) {
         const std::string file = top.claim(GenRunFiles::compare_samples(name));
         io::write_npy(file, x.slice(0, 0, 100));
-        announce("samples", file);
+        announce(ArtifactKind::Samples, file);
       }
     }
     report["rows"].push_back(row);
@@ -235,7 +236,7 @@ void AotCompareJob::work() {
   top.write(GenRunFiles::report, run::json_text(report));
   top.commit();
   report_ = std::move(report);
-  announce("report", (dir / GenRunFiles::report).string());
+  announce(ArtifactKind::Report, (dir / GenRunFiles::report).string());
 }
 
 }  // namespace otcs::session

@@ -83,7 +83,7 @@ protected:
   explicit GenJob(std::string out_dir) : out_dir_(std::move(out_dir)) {}
   virtual void work() = 0;  // throws UserError for the user's mistakes; returns early (stop_requested) on a stop
   void log(const std::string& message) const;
-  void announce(const std::string& kind, const std::string& path) const { publish(ArtifactEvent{kind, path}); }
+  void announce(ArtifactKind kind, const std::string& path) const { publish(ArtifactEvent{kind, path}); }
   void stage(StageEvent::What what, Stage stage, const std::string& detail = {}) const {
     publish(StageEvent{what, stage, detail});
   }

@@ -34,6 +34,19 @@ const char* stage_name(Stage stage) {
   return i >= 0 && i < int(std::size(run::kStageDirs)) ? run::kStageDirs[i] : "?";
 }
 
+const char* artifact_kind_name(ArtifactKind kind) {
+  switch (kind) {
+    case ArtifactKind::Figure: return "figure";
+    case ArtifactKind::Model: return "model";
+    case ArtifactKind::Loss: return "loss";
+    case ArtifactKind::Report: return "report";
+    case ArtifactKind::AotChunks: return "aot_chunks";
+    case ArtifactKind::CellMeasures: return "cell_measures";
+    case ArtifactKind::Samples: return "samples";
+  }
+  return "?";
+}
+
 Stage parse_stage(const std::string& name) {
   for (Stage s : kStages)
     if (name == stage_name(s)) return s;
@@ -400,7 +413,7 @@ SessionResult Session::Impl::run() {
   if (options.figure_writer) {
     try {
       for (const std::string& name : options.figure_writer(run_dir.string()))
-        emit(ArtifactEvent{"figure", (run_dir / name).string()});
+        emit(ArtifactEvent{ArtifactKind::Figure, (run_dir / name).string()});
     } catch (const std::exception& e) {
       std::string what = e.what();
       if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);

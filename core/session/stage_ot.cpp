@@ -18,10 +18,12 @@
 #include "core/ot/exact.h"
 #include "core/ot/keypoints.h"
 #include "core/ot/potentials.h"
+#include "core/ot/setup.h"
 #include "core/ot/sparse.h"
 #include "core/ot/trainer.h"
 #include "core/run/curve.h"
 #include "core/run/layout.h"
+#include "core/session/checkpoint.h"
 #include "core/session/stages.h"
 
 namespace fs = std::filesystem;
@@ -32,19 +34,33 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The project's /stages/ot as the problem setup `otcs ot` builds from its flags (core/ot/setup.h).
+ot::OtSetup ot_setup(const OtStageSpec& o) {
+  ot::OtSetup s;
+  s.solver = o.solver;
+  s.cost = o.cost;
+  s.epsilon = o.epsilon;
+  s.tau = o.tau;
+  s.tau_target = o.tau_target;
+  s.alpha = o.alpha;
+  s.relation = o.relation;
+  s.neighbors = o.neighbors;
+  s.propagation_alpha = o.propagation_alpha;
+  s.propagation_iterations = o.propagation_iterations;
+  s.iterations = o.iterations;
+  s.batch = o.batch;
+  s.lr = o.lr;
+  s.seed = o.seed;
+  s.width = o.width;
+  s.depth = o.depth;
+  s.activation = o.activation;
+  // Primal diagnostics of the batch plan (transport cost, marginal errors) about 100 times per run.
+  s.diagnostics_every = std::max<int64_t>(1, o.iterations / 100);
+  return s;
+}
+
 std::optional<ot::GuidanceOptions> guidance_options(const StageContext& ctx) {
-  if (ctx.keypoints.size() == 0) return std::nullopt;
-  const auto& o = ctx.project.ot;
-  ot::GuidanceOptions g;
-  g.cost = o.cost;
-  g.tau = o.tau;
-  g.tau_target = o.tau_target;
-  g.alpha = o.alpha;
-  g.relation = o.relation;
-  g.neighbors = o.neighbors;
-  g.propagation_alpha = o.propagation_alpha;
-  g.propagation_iterations = o.propagation_iterations;
-  return g;
+  return ot::guidance_options(ot_setup(ctx.project.ot), ctx.keypoints);
 }
 
 }  // namespace
@@ -52,18 +68,7 @@ std::optional<ot::GuidanceOptions> guidance_options(const StageContext& ctx) {
 // The exact solve of the finite problem (source set x target set), shared with the eval stage's reference.
 ot::ExactResult solve_exact_problem(const StageContext& ctx, const torch::Tensor& source, const torch::Tensor& target,
                                     const ot::KeypointPairs& keypoints, const ot::ExactOptions& options) {
-  const auto& o = ctx.project.ot;
-  const auto cost = o.cost;
-  auto xs = source.to(torch::kFloat64), yt = target.to(torch::kFloat64);
-  auto C = ot::cost_matrix(xs, yt, cost);
-  torch::Tensor G = C, M;
-  if (keypoints.size() > 0) {
-    ot::KeypointGuidance guidance(xs, yt, keypoints, *guidance_options(ctx));
-    auto si = torch::arange(xs.size(0), torch::kInt64), ti = torch::arange(yt.size(0), torch::kInt64);
-    G = guidance.guided_cost(si, ti, C, torch::kFloat64);
-    M = guidance.mask(si, ti, torch::kFloat64);
-  }
-  return ot::solve_exact(G, o.epsilon, M, C, options);
+  return ot::solve_exact_problem(ot_setup(ctx.project.ot), source, target, keypoints, options);
 }
 
 StageOutcome run_ot_stage(StageContext& ctx) {
@@ -168,64 +173,77 @@ StageOutcome run_ot_stage(StageContext& ctx) {
               {"marginal_error_rows", res.marginal_error_rows}, {"marginal_error_cols", res.marginal_error_cols},
               {"kkt", res.kkt}, {"newton_iterations", res.newton_iterations}, {"seconds", seconds_since(t0)}};
   } else {
-    ot::TrainerOptions opt;
-    opt.cost = o.cost;
-    opt.epsilon = o.epsilon;
-    opt.batch_size = o.batch;
-    opt.iterations = o.iterations;
-    opt.lr = o.lr;
-    opt.seed = o.seed;
-    for (auto* spec : {&opt.u_spec, &opt.v_spec}) {
-      spec->kind = o.solver == ot::OtSolver::Tabular ? ot::PotentialKind::Tabular : ot::PotentialKind::Mlp;
-      spec->width = o.width;
-      spec->depth = o.depth;
-      spec->activation = o.activation;
-    }
-    opt.guidance = guidance_options(ctx);
-    // Primal diagnostics of the batch plan (transport cost, marginal errors) about 100 times per run.
-    opt.diagnostics_every = std::max<int64_t>(1, o.iterations / 100);
-    ot::DualTrainer trainer(ctx.source, ctx.target, opt, ctx.keypoints);
-    const fs::path ckpt = layout.ot_checkpoint(), ckpt_hash = layout.ot_checkpoint_hash();
+    const ot::TrainerOptions opt = ot::trainer_options(ot_setup(o), ctx.keypoints);
+    auto fresh = [&] { return std::make_unique<ot::DualTrainer>(ctx.source, ctx.target, opt, ctx.keypoints); };
+    auto trainer = fresh();
+    // Checkpoints go through the store every stage uses: RUN/ot/ckpt-<step>.pt, one archive each, written
+    // atomically (file and directory synced), read back before older ones are pruned.
+    CheckpointStore store(layout.ot_dir().string(), run::file::kCheckpointPrefix, 2);
+    const fs::path legacy = layout.legacy_ot_checkpoint(), legacy_hash = layout.legacy_ot_checkpoint_hash();
     std::error_code ec;
+    auto remove_legacy = [&] {
+      fs::remove(legacy, ec);
+      fs::remove(legacy_hash, ec);
+    };
     if (ctx.forced) {
-      fs::remove(ckpt, ec);
-      fs::remove(ckpt_hash, ec);
+      store.clear();
+      remove_legacy();
     }
-    if (fs::exists(ckpt, ec)) {
+    std::vector<std::string> rejected;
+    auto loaded = store.load_latest(
+        ctx.hash,
+        [&](torch::serialize::InputArchive& ar) {
+          torch::serialize::InputArchive part;
+          ar.read("trainer", part);
+          trainer->load(part);
+        },
+        &rejected);
+    for (const auto& r : rejected) ctx.log(LogEvent::Level::Warning, "ot: " + r);
+    if (!loaded && !rejected.empty()) trainer = fresh();  // undo a partial restore
+    std::string resumed_from = loaded ? fs::path(loaded->path).filename().string() : std::string();
+    bool legacy_pending = false;  // an older run's checkpoint.pt, removed once the store holds a checkpoint
+    if (!loaded && fs::exists(legacy, ec)) {
       std::string hash;
       try {
-        hash = io::read_file(ckpt_hash.string());
+        hash = io::read_file(legacy_hash.string());
       } catch (const UserError&) {
       }
       if (hash != ctx.hash) {
         ctx.log(LogEvent::Level::Warning, "ot: the checkpoint was written for another configuration; starting over");
+        remove_legacy();
       } else {
         try {
-          trainer.load_checkpoint(ckpt.string());
-          ctx.emit(StageEvent{StageEvent::What::Resumed, Stage::Ot, fmt::format("from step {}", trainer.step())});
-          ctx.log(LogEvent::Level::Info, fmt::format("ot: resumed from {} (step {})", ckpt.string(), trainer.step()));
+          trainer->load_checkpoint(legacy.string());
+          resumed_from = legacy.filename().string();
+          legacy_pending = true;
         } catch (const std::exception& e) {
           ctx.log(LogEvent::Level::Warning, fmt::format("ot: {}; starting over", e.what()));
-          fs::remove(ckpt, ec);
-          return run_ot_stage(ctx);  // with a fresh trainer: the failed load may have restored part of this one
+          trainer = fresh();
+          remove_legacy();
         }
       }
     }
+    if (!resumed_from.empty()) {
+      ctx.emit(StageEvent{StageEvent::What::Resumed, Stage::Ot, fmt::format("from step {}", trainer->step())});
+      ctx.log(LogEvent::Level::Info, fmt::format("ot: resumed from {} (step {})", resumed_from, trainer->step()));
+    }
     auto save = [&] {
-      // The trainer writes its file directly; a rename on top makes the visible checkpoint whole or absent.
-      const fs::path tmp = ckpt.parent_path() / ("." + ckpt.filename().string() + ".tmp");
-      trainer.save_checkpoint(tmp.string());
-      fs::rename(tmp, ckpt);
-      io::write_file_atomic(ckpt_hash.string(), ctx.hash);
+      store.save(trainer->step(), ctx.hash, [&](torch::serialize::OutputArchive& ar) {
+        torch::serialize::OutputArchive part;
+        trainer->save(part);
+        ar.write("trainer", part);
+      });
+      if (legacy_pending) remove_legacy();
+      legacy_pending = false;
     };
     // A resumed solve keeps the rows up to its checkpoint's step; those after it are written again.
-    run::CurveWriter curve(layout.dual_curve().string(), {run::column::kDualObjective}, trainer.step());
-    run::CurveWriter diag(layout.ot_diagnostics().string(), plan_columns, trainer.step());
-    ProgressClock clock(trainer.step(), o.iterations);
+    run::CurveWriter curve(layout.dual_curve().string(), {run::column::kDualObjective}, trainer->step());
+    run::CurveWriter diag(layout.ot_diagnostics().string(), plan_columns, trainer->step());
+    ProgressClock clock(trainer->step(), o.iterations);
     std::atomic<bool> chunk_done{false};
-    int64_t next_save = (trainer.step() / o.checkpoint_every + 1) * o.checkpoint_every;
+    int64_t next_save = (trainer->step() / o.checkpoint_every + 1) * o.checkpoint_every;
     const int64_t log_every = std::max<int64_t>(1, o.iterations / 500);
-    trainer.set_callback([&](const ot::TrainerEvent& ev) {
+    trainer->set_callback([&](const ot::TrainerEvent& ev) {
       if (ev.step % log_every == 0 || ev.step == ev.iterations) {
         ctx.emit(LossEvent{Stage::Ot, "dual", ev.step, ev.dual_objective});
         curve.append(ev.step, {ev.dual_objective});
@@ -245,15 +263,16 @@ StageOutcome run_ot_stage(StageContext& ctx) {
       }
       if (ev.step >= next_save || ctx.stop.load()) chunk_done.store(true);
     });
-    while (trainer.step() < o.iterations) {
+    while (trainer->step() < o.iterations) {
       chunk_done.store(false);
       try {
-        trainer.run(&chunk_done);
+        trainer->run(&chunk_done);
       } catch (const ot::DivergedError& e) {
-        // Nothing is saved: checkpoint.pt still holds the last finite iterate written at a chunk boundary.
+        // Nothing is saved: the newest checkpoint still holds the last finite iterate written at a chunk boundary.
+        const auto files = store.list();
         const std::string kept =
-            fs::exists(ckpt, ec) ? fmt::format("the last good checkpoint {} is kept", ckpt.string())
-                                 : std::string("no checkpoint was written yet");
+            !files.empty() ? fmt::format("the last good checkpoint {} is kept", files.back().path)
+                           : std::string("no checkpoint was written yet");
         return {StageOutcome::Status::Failed,
                 fmt::format("ot: the dual diverged ({}); {}; lower /stages/ot/lr or raise /stages/ot/epsilon "
                             "(lr {:g}, epsilon {:g}), then run again",
@@ -261,17 +280,17 @@ StageOutcome run_ot_stage(StageContext& ctx) {
                 false};
       }
       save();
-      next_save = (trainer.step() / o.checkpoint_every + 1) * o.checkpoint_every;
-      if (ctx.stop.load() && trainer.step() < o.iterations)
-        return {StageOutcome::Status::Stopped, fmt::format("ot: stopped at step {} (checkpoint saved)", trainer.step())};
+      next_save = (trainer->step() / o.checkpoint_every + 1) * o.checkpoint_every;
+      if (ctx.stop.load() && trainer->step() < o.iterations)
+        return {StageOutcome::Status::Stopped, fmt::format("ot: stopped at step {} (checkpoint saved)", trainer->step())};
     }
     curve.close();
     diag.close();
-    u = ot::evaluate_potential(*trainer.u(), trainer.u()->needs_features() ? ctx.source : torch::Tensor());
-    v = ot::evaluate_potential(*trainer.v(), trainer.v()->needs_features() ? ctx.target : torch::Tensor());
-    ot::save_potential(layout.u_potential().string(), *trainer.u());
-    ot::save_potential(layout.v_potential().string(), *trainer.v());
-    report = {{"solver", ot::ot_solver_name(o.solver)}, {"iterations", trainer.step()}, {"seconds", seconds_since(t0)}};
+    u = ot::evaluate_potential(*trainer->u(), trainer->u()->needs_features() ? ctx.source : torch::Tensor());
+    v = ot::evaluate_potential(*trainer->v(), trainer->v()->needs_features() ? ctx.target : torch::Tensor());
+    ot::save_potential(layout.u_potential().string(), *trainer->u());
+    ot::save_potential(layout.v_potential().string(), *trainer->v());
+    report = {{"solver", ot::ot_solver_name(o.solver)}, {"iterations", trainer->step()}, {"seconds", seconds_since(t0)}};
   }
   io::write_npy(layout.u().string(), u.to(torch::kFloat64));
   io::write_npy(layout.v().string(), v.to(torch::kFloat64));

@@ -12,6 +12,7 @@
 #include <QTableWidget>
 #include <QTabWidget>
 
+#include "app/gui/eventtext.h"
 #include "app/gui/lossespage.h"
 #include "app/gui/mainwindow.h"
 #include "app/gui/model/projectmodel.h"
@@ -146,7 +147,8 @@ class TestImageRunXvfb : public QObject {
     QSignalSpy finished(window_->session(), &SessionController::finished);
     QVERIFY(window_->startRun());
     QVERIFY(finished.wait(600000) || !finished.isEmpty());
-    QCOMPARE(finished.first().at(0).toString(), QString("completed"));
+    QCOMPARE(otcs::workbench::jobStatusText(finished.first().at(0).value<otcs::session::JobStatus>()),
+             QString("completed"));
     QApplication::processEvents();
 
     // The whole OT curve: one point per Adam step and per sweep, as in ot/dual.csv.

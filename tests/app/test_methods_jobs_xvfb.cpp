@@ -11,6 +11,7 @@
 #include <QSignalSpy>
 #include <QUndoStack>
 
+#include "app/gui/eventtext.h"
 #include "app/gui/jobcontroller.h"
 #include "app/gui/lossespage.h"
 #include "app/gui/mainwindow.h"
@@ -120,14 +121,15 @@ class TestMethodsJobsXvfb : public QObject {
     QVERIFY(!runner->start(MethodsRunner::Action::Compare, &error));
     QVERIFY(done.wait(60000));
     QCOMPARE(finished.size(), 1);
-    QCOMPARE(finished.first().at(0).toString(), QString("completed"));
+    QCOMPARE(otcs::workbench::jobStatusText(finished.first().at(0).value<otcs::session::JobStatus>()),
+             QString("completed"));
     QCOMPARE(done.first().at(0).toBool(), true);
 
     // Loss points of the "aot" series, every log_every = 2 steps up to step 12, on the score stage.
     QVector<double> steps;
     for (const auto& args : losses) {
       const auto batch = args.at(0).value<otcs::workbench::LossBatch>();
-      QCOMPARE(batch.stage, QString("score"));
+      QVERIFY(batch.stage == otcs::session::Stage::Score);
       QCOMPARE(batch.series, QString("aot"));
       steps += batch.steps;
     }
@@ -139,7 +141,7 @@ class TestMethodsJobsXvfb : public QObject {
     // Progress ends at the last step.
     QVERIFY(!progress.isEmpty());
     const auto last = progress.last().at(0).value<otcs::workbench::StageProgress>();
-    QCOMPARE(last.stage, QString("score"));
+    QVERIFY(last.stage == otcs::session::Stage::Score);
     QCOMPARE(last.step, qint64(12));
     QCOMPARE(last.total, qint64(12));
     QVERIFY(last.hasLoss);
@@ -148,7 +150,8 @@ class TestMethodsJobsXvfb : public QObject {
     // The model and the chunk costs are there, announced, and reloaded into the Methods view (12 x 8 / 16 chunks).
     QVERIFY(QFile::exists(QDir(runner->modelDir()).filePath("model.pt")));
     QStringList kinds;
-    for (const auto& args : artifacts) kinds << args.at(0).toString();
+    for (const auto& args : artifacts)
+      kinds << otcs::workbench::artifactKindText(args.at(0).value<otcs::session::ArtifactKind>());
     QVERIFY2(kinds.contains("model") && kinds.contains("aot_chunks"), qPrintable(kinds.join(',')));
     QCOMPARE(window_->methodsView()->aotChunks().chunk.size(), 6);
     QVERIFY(!train->isEnabled());  // a model exists: training again would overwrite it
@@ -179,7 +182,8 @@ class TestMethodsJobsXvfb : public QObject {
     QVERIFY(progress.isEmpty());  // a paused job does not step
     runner->stop();
     QVERIFY(finished.wait(30000));
-    QCOMPARE(finished.first().at(0).toString(), QString("stopped"));
+    QCOMPARE(otcs::workbench::jobStatusText(finished.first().at(0).value<otcs::session::JobStatus>()),
+             QString("stopped"));
     QCOMPARE(controller->state(), JobController::State::Idle);
     QVERIFY(!runner->hasModel());  // nothing half-written
     QVERIFY(runner->findChild<QPushButton*>("genTrain")->isEnabled());

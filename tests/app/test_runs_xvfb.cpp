@@ -11,6 +11,7 @@
 #include <QTabWidget>
 #include <QTreeWidget>
 
+#include "app/gui/eventtext.h"
 #include "app/gui/lossespage.h"
 #include "app/gui/mainwindow.h"
 #include "app/gui/model/projectmodel.h"
@@ -98,7 +99,7 @@ class TestRunsXvfb : public QObject {
   bool runToEnd(QString* status) {
     QSignalSpy finished(window_->session(), &SessionController::finished);
     if (!finished.wait(240000) && finished.isEmpty()) return false;
-    *status = finished.first().at(0).toString();
+    *status = otcs::workbench::jobStatusText(finished.first().at(0).value<otcs::session::JobStatus>());
     QApplication::processEvents();
     return true;
   }
@@ -141,8 +142,9 @@ class TestRunsXvfb : public QObject {
     int early_previews = 0;
     bool score_finished = false;
     connect(window_->session(), &SessionController::stageEvent, this,
-            [&](const QString& stage, const QString& what, const QString&) {
-              if (stage == "score" && what == "finished") score_finished = true;
+            [&](otcs::session::Stage stage, otcs::session::StageEvent::What what, const QString&) {
+              if (stage == otcs::session::Stage::Score && what == otcs::session::StageEvent::What::Finished)
+                score_finished = true;
             });
     connect(window_->session(), &SessionController::previewReady, this, [&](qint64, const QString& png) {
       if (!score_finished && QImage(png).width() > 0) ++early_previews;

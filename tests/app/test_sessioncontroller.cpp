@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/gui/eventtext.h"
 #include "app/gui/sessioncontroller.h"
 #include "core/common/error.h"
 #include "core/io/file.h"
@@ -67,7 +68,8 @@ class TestSessionController : public QObject {
     QSignalSpy finished(&controller, &SessionController::finished);
     QVERIFY(controller.waitForIdle(300000));
     QCOMPARE(finished.count(), 1);
-    QCOMPARE(finished.first().at(0).toString(), QString("completed"));
+    QCOMPARE(otcs::workbench::jobStatusText(finished.first().at(0).value<otcs::session::JobStatus>()),
+             QString("completed"));
     const auto meta = nlohmann::json::parse(otcs::io::read_file((run + "/run.json").toStdString()));
     QCOMPARE(meta["status"].get<std::string>(), std::string("finished"));
     QCOMPARE(meta["exit_code"].get<int>(), 0);

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "app/gui/lossespage.h"
+#include "app/gui/eventtext.h"
 #include "app/gui/mainwindow.h"
 #include "app/gui/runpanel.h"
 #include "app/gui/sessioncontroller.h"
@@ -108,31 +109,33 @@ Sample runGui(const QString& project_path, const QString& run_dir) {
   Sample s;
   QElapsedTimer clock;
   bool done = false;
-  QString status, message;
+  session::JobStatus status = session::JobStatus::Failed;
+  QString message;
   auto* session = window.session();
   QObject::connect(session, &workbench::SessionController::progress, &window,
                    [&](const workbench::StageProgress& p) {
                      ++s.gui_batches;
-                     if (p.stage != "score") return;
+                     if (p.stage != session::Stage::Score) return;
                      s.steps_per_second = p.stepsPerSecond;
                      s.steps = p.step;
                    });
   QObject::connect(session, &workbench::SessionController::lossPoints, &window, [&] { ++s.gui_batches; });
   QObject::connect(session, &workbench::SessionController::stageEvent, &window,
-                   [&](const QString& stage, const QString& what, const QString&) {
-                     if (stage != "score") return;
-                     if (what == "started") clock.start();
-                     if (what == "finished") s.wall_seconds = clock.nsecsElapsed() * 1e-9;
+                   [&](session::Stage stage, session::StageEvent::What what, const QString&) {
+                     if (stage != session::Stage::Score) return;
+                     if (what == session::StageEvent::What::Started) clock.start();
+                     if (what == session::StageEvent::What::Finished) s.wall_seconds = clock.nsecsElapsed() * 1e-9;
                    });
   QObject::connect(session, &workbench::SessionController::finished, &window,
-                   [&](const QString& st, const QString& msg, bool) {
+                   [&](session::JobStatus st, const QString& msg, bool) {
                      done = true;
                      status = st;
                      message = msg;
                    });
   if (!window.startRun()) throw std::runtime_error("the workbench did not start the run");
   while (!done) QApplication::processEvents(QEventLoop::WaitForMoreEvents, 100);
-  if (status != "completed") throw std::runtime_error(("gui run " + status + ": " + message).toStdString());
+  if (status != session::JobStatus::Completed)
+    throw std::runtime_error(("gui run " + workbench::jobStatusText(status) + ": " + message).toStdString());
   QApplication::processEvents();  // the completed run's artifacts are reloaded into the views
   window.close();
   return s;

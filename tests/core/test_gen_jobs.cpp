@@ -81,7 +81,7 @@ private Q_SLOTS:
     a.set_event_callback([&](const Event& e) {
       if (auto* l = std::get_if<LossEvent>(&e)) losses.push_back(*l);
       if (auto* p = std::get_if<ProgressEvent>(&e)) progress.push_back(*p);
-      if (auto* f = std::get_if<ArtifactEvent>(&e)) artifacts.push_back(f->kind);
+      if (auto* f = std::get_if<ArtifactEvent>(&e)) artifacts.push_back(artifact_kind_name(f->kind));
     });
     auto r = a.run();
     QVERIFY2(r.status == JobStatus::Completed, r.message.c_str());

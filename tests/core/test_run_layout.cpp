@@ -133,7 +133,11 @@ private Q_SLOTS:
     const auto first = run_ot(p, dir / "run", 120);
     QCOMPARE(int(first.status), int(otcs::session::SessionStatus::Stopped));
     const run::RunLayout layout(dir / "run");
-    QVERIFY(fs::exists(layout.ot_checkpoint()));
+    bool checkpointed = false;  // the OT stage's checkpoints: ckpt-<step>.pt, as the score stage's
+    for (const auto& entry : fs::directory_iterator(layout.ot_dir()))
+      checkpointed |= entry.path().filename().string().rfind(std::string(run::file::kCheckpointPrefix) + "-", 0) == 0;
+    QVERIFY(checkpointed);
+    QVERIFY(!fs::exists(layout.legacy_ot_checkpoint()));
     // The directory as an earlier version wrote it: curves without the wall-time column.
     for (const fs::path& f : {layout.dual_curve(), layout.ot_diagnostics()}) {
       const auto c = run::read_curve(f.string());

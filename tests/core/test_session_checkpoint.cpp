@@ -212,6 +212,69 @@ private Q_SLOTS:
     QCOMPARE(int(skipped.size()), 3);
   }
 
+  // The OT stage's stochastic solvers checkpoint through the same store (RUN/ot/ckpt-<step>.pt): a stop mid-way
+  // leaves one there, a new session resumes from it and ends with the potentials of an uninterrupted solve.
+  void otStageResumesThroughTheStore() {
+    auto j = tiny_project();
+    j["stages"]["ot"] = json::parse(R"({"solver": "tabular", "epsilon": 0.05, "iterations": 200, "batch": 16,
+                                        "checkpoint_every": 40})");
+    auto p = write_project(root() / "ot-proj", j);
+    QCOMPARE(int(run_session(p, root() / "ot-straight", {}, Stage::Ot).status), int(SessionStatus::Completed));
+    auto stopped = run_session(
+        p, root() / "ot-resumed",
+        [](Session& s, const Event& e) {
+          if (auto* l = std::get_if<LossEvent>(&e); l && l->stage == Stage::Ot && l->step >= 90) s.request_stop();
+        },
+        Stage::Ot);
+    QCOMPARE(int(stopped.status), int(SessionStatus::Stopped));
+    const CheckpointStore store((root() / "ot-resumed/ot").string(), "ckpt", 2);
+    const auto files = store.list();
+    QVERIFY(!files.empty());
+    const int64_t stopped_at = files.back().step;
+    QVERIFY(stopped_at > 0 && stopped_at < 200);
+    QVERIFY(!fs::exists(root() / "ot-resumed/ot/checkpoint.pt"));
+    QVERIFY(!fs::exists(root() / "ot-resumed/ot/u.npy"));
+    std::string resumed;
+    auto done = run_session(
+        p, root() / "ot-resumed",
+        [&](Session&, const Event& e) {
+          if (auto* s = std::get_if<StageEvent>(&e); s && s->stage == Stage::Ot && s->what == StageEvent::What::Resumed)
+            resumed = s->detail;
+        },
+        Stage::Ot);
+    QCOMPARE(int(done.status), int(SessionStatus::Completed));
+    QCOMPARE(resumed, "from step " + std::to_string(stopped_at));
+    auto u_of = [&](const char* run) { return otcs::io::read_file((root() / run / "ot/u.npy").string()); };
+    QVERIFY(u_of("ot-straight") == u_of("ot-resumed"));
+
+    // An older run's checkpoint.pt that cannot be restored: the stage says so, starts over and removes it.
+    auto stop_at_50 = [](Session& s, const Event& e) {
+      if (auto* l = std::get_if<LossEvent>(&e); l && l->stage == Stage::Ot && l->step >= 50) s.request_stop();
+    };
+    QCOMPARE(int(run_session(p, root() / "ot-legacy", stop_at_50, Stage::Ot).status), int(SessionStatus::Stopped));
+    const CheckpointStore legacy_store((root() / "ot-legacy/ot").string(), "ckpt", 2);
+    std::string hash;
+    {
+      torch::serialize::InputArchive archive;
+      CheckpointStore::open(legacy_store.list().back().path, archive, nullptr, &hash);
+    }
+    legacy_store.clear();
+    otcs::io::write_file_atomic((root() / "ot-legacy/ot/checkpoint.pt").string(), "not an archive");
+    otcs::io::write_file_atomic((root() / "ot-legacy/ot/checkpoint.hash").string(), hash);
+    bool resumed_legacy = false;
+    auto again = run_session(
+        p, root() / "ot-legacy",
+        [&](Session&, const Event& e) {
+          if (auto* s = std::get_if<StageEvent>(&e); s && s->what == StageEvent::What::Resumed) resumed_legacy = true;
+        },
+        Stage::Ot);
+    QCOMPARE(int(again.status), int(SessionStatus::Completed));
+    QVERIFY(!resumed_legacy);
+    QVERIFY(!fs::exists(root() / "ot-legacy/ot/checkpoint.pt"));
+    QVERIFY(!fs::exists(root() / "ot-legacy/ot/checkpoint.hash"));
+    QVERIFY(u_of("ot-straight") == u_of("ot-legacy"));
+  }
+
   void divergenceStopsAndKeepsTheLastGoodCheckpoint() {
     auto j = tiny_project();
     j["stages"]["score"]["lr"] = 1e30;

@@ -1,59 +1,24 @@
-// The Methods page: cell measures from synthetic float64/float32 .npy files (share within ±20% of 1/N), AOT chunk
-// costs from a CSV with extra columns in any order, bad files rejected with an error naming them, figure export.
+// The Methods page fed with plain data: cell measures summarised against 1/N (share within ±20%), AOT chunk costs
+// plotted, and both exported as one figure.
 #include <QtTest/QtTest>
 
 #include <QTemporaryDir>
-#include <cstring>
 
 #include "widgets/figureexport.h"
 #include "widgets/methodsview.h"
 
+using otcs::AotChunks;
 using otcs::MethodsView;
-
-namespace {
-template <typename T>
-void writeNpy(const QString& path, const QVector<T>& values, const char* descr, int version = 1) {
-  QByteArray header = QString("{'descr': '%1', 'fortran_order': False, 'shape': (%2,), }")
-                          .arg(descr).arg(values.size()).toLatin1();
-  const int prefix = version == 1 ? 10 : 12;
-  while ((prefix + header.size() + 1) % 64 != 0) header.append(' ');
-  header.append('\n');
-  QByteArray bytes("\x93NUMPY", 6);
-  bytes.append(char(version)).append(char(0));
-  if (version == 1) {
-    const quint16 n = quint16(header.size());
-    bytes.append(char(n & 0xff)).append(char(n >> 8));
-  } else {
-    const quint32 n = quint32(header.size());
-    for (int i = 0; i < 4; ++i) bytes.append(char((n >> (8 * i)) & 0xff));
-  }
-  bytes.append(header);
-  bytes.append(reinterpret_cast<const char*>(values.constData()), int(values.size() * sizeof(T)));  // x86: LE
-  QFile f(path);
-  QVERIFY(f.open(QIODevice::WriteOnly));
-  f.write(bytes);
-}
-
-void writeText(const QString& path, const QByteArray& text) {
-  QFile f(path);
-  QVERIFY(f.open(QIODevice::WriteOnly));
-  f.write(text);
-}
-}  // namespace
 
 class TestMethodsView : public QObject {
   Q_OBJECT
 
- private slots:
-  void cellMeasuresFloat64() {
-    QTemporaryDir tmp;
+ private Q_SLOTS:
+  void cellMeasuresSummary() {
     // 10 cells: 1/N = 0.1; 6 cells at exactly 0.1, 2 at 0.11 (within 20%), 0.05 and 0.13 (outside); sum 1.
-    QVector<double> m{0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.11, 0.11, 0.05, 0.13};
-    const QString path = tmp.filePath("cell_measures.npy");
-    writeNpy(path, m, "<f8");
+    const QVector<double> m{0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.11, 0.11, 0.05, 0.13};
     MethodsView view;
-    QString error;
-    QVERIFY2(view.loadCellMeasures(path, &error), qPrintable(error));
+    view.setCellMeasures(m, "cell_measures.npy");
     QCOMPARE(view.cellMeasures().size(), 10);
     QCOMPARE(view.cellSummary().cells, 10);
     QVERIFY(qFuzzyCompare(view.cellSummary().target, 0.1));
@@ -62,95 +27,32 @@ class TestMethodsView : public QObject {
     QVERIFY(view.cellSummaryText().contains("80.0%"));
   }
 
-  void cellMeasuresFloat32AndVersion2() {
-    QTemporaryDir tmp;
-    QVector<float> m(400, 1.0f / 400);
-    m[0] = 0.5f / 400;
-    m[1] = 1.5f / 400;
-    const QString path = tmp.filePath("cells32.npy");
-    writeNpy(path, m, "<f4", 2);
+  void manyCellsAndOverflow() {
+    QVector<double> m(400, 1.0 / 400);
+    m[0] = 0.5 / 400;
+    m[1] = 1.5 / 400;
+    m[2] = 100.0 / 400;  // far above 4/N: counted in the last bar
+    const auto s = otcs::summarizeCellMeasures(m);
+    QCOMPARE(s.cells, 400);
+    QVERIFY(std::abs(s.withinShare - 397.0 / 400) < 1e-12);
     MethodsView view;
-    QString error;
-    QVERIFY2(view.loadCellMeasures(path, &error), qPrintable(error));
+    view.setCellMeasures(m, QString());
     QCOMPARE(view.cellSummary().cells, 400);
-    QVERIFY(std::abs(view.cellSummary().withinShare - 398.0 / 400) < 1e-12);
   }
 
-  void badNpyFilesNameTheFile() {
+  void aotChunksAndExport() {
     QTemporaryDir tmp;
-    MethodsView view;
-    QString error;
-    const QString garbage = tmp.filePath("garbage.npy");
-    writeText(garbage, "not numpy at all");
-    QVERIFY(!view.loadCellMeasures(garbage, &error));
-    QVERIFY(error.contains(garbage));
-    const QString ints = tmp.filePath("ints.npy");
-    writeNpy(ints, QVector<qint64>{1, 2, 3}, "<i8");
-    QVERIFY(!view.loadCellMeasures(ints, &error));
-    QVERIFY(error.contains(ints));
-    const QString missing = tmp.filePath("missing.npy");
-    QVERIFY(!view.loadCellMeasures(missing, &error));
-    QVERIFY(error.contains(missing));
-    // Truncated data: the header announces more values than the file holds.
-    const QString cut = tmp.filePath("cut.npy");
-    writeNpy(cut, QVector<double>(8, 0.125), "<f8");
-    QFile f(cut);
-    QVERIFY(f.open(QIODevice::ReadWrite));
-    QVERIFY(f.resize(f.size() - 16));
-    f.close();
-    QVERIFY(!view.loadCellMeasures(cut, &error));
-    QVERIFY(error.contains("truncated"));
-    QCOMPARE(view.cellMeasures().size(), 0);  // a failed load keeps the old (empty) data
-  }
-
-  void aotChunksToleratesExtraColumns() {
-    QTemporaryDir tmp;
-    const QString path = tmp.filePath("aot_chunks.csv");
-    writeText(path, "chunk,assigned_cost,random_cost,seconds,extra\n0,1.5,3.0,0.2,x\n1,1.25,2.9,0.21,y\n\n2,1.0,3.1,0.2,z\n");
-    MethodsView view;
-    QString error;
-    QVERIFY2(view.loadFile(path, &error), qPrintable(error));
-    QCOMPARE(view.aotChunks().chunk, (QVector<double>{0, 1, 2}));
-    QCOMPARE(view.aotChunks().assigned, (QVector<double>{1.5, 1.25, 1.0}));
-    QCOMPARE(view.aotChunks().random, (QVector<double>{3.0, 2.9, 3.1}));
-    // Columns in another order, no seconds.
-    const QString reordered = tmp.filePath("reordered.csv");
-    writeText(reordered, "random_cost,note,chunk,assigned_cost\n4,a,0,2\n");
-    QVERIFY2(view.loadAotChunks(reordered, &error), qPrintable(error));
-    QCOMPARE(view.aotChunks().assigned, (QVector<double>{2}));
-    QCOMPARE(view.aotChunks().random, (QVector<double>{4}));
-  }
-
-  void badCsvNamesTheFile() {
-    QTemporaryDir tmp;
-    MethodsView view;
-    QString error;
-    const QString noColumns = tmp.filePath("wrong.csv");
-    writeText(noColumns, "a,b,c\n1,2,3\n");
-    QVERIFY(!view.loadAotChunks(noColumns, &error));
-    QVERIFY(error.contains(noColumns));
-    const QString badRow = tmp.filePath("badrow.csv");
-    writeText(badRow, "chunk,assigned_cost,random_cost,seconds\n0,1,2,0.1\n1,oops,2,0.1\n");
-    QVERIFY(!view.loadAotChunks(badRow, &error));
-    QVERIFY(error.contains(badRow) && error.contains("line 3"));
-    QVERIFY(!view.loadFile(tmp.filePath("x.txt"), &error));
-  }
-
-  void findsFilesInARunTreeAndExports() {
-    QTemporaryDir tmp;
-    QVERIFY(QDir(tmp.path()).mkpath("ot/dpm"));
-    writeNpy(tmp.filePath("ot/dpm/cell_measures.npy"), QVector<double>(50, 0.02), "<f8");
-    writeText(tmp.filePath("ot/aot_chunks.csv"), "chunk,assigned_cost,random_cost,seconds\n0,1,2,0.1\n1,0.9,2,0.1\n");
-    const QStringList found = MethodsView::findInRunDir(tmp.path());
-    QCOMPARE(found.size(), 2);
-    QCOMPARE(found[0], tmp.filePath("ot/dpm/cell_measures.npy"));
-    QCOMPARE(found[1], tmp.filePath("ot/aot_chunks.csv"));
     MethodsView view;
     view.resize(700, 800);
-    QString error;
-    QVERIFY(view.loadCellMeasures(found[0], &error));
-    QVERIFY(view.loadAotChunks(found[1], &error));
+    view.setCellMeasures(QVector<double>(50, 0.02), "run/cell_measures.npy");
+    AotChunks chunks;
+    chunks.chunk = {0, 1, 2};
+    chunks.assigned = {1.5, 1.25, 1.0};
+    chunks.random = {3.0, 2.9, 3.1};
+    view.setAotChunks(chunks, "run/aot_chunks.csv");
+    QCOMPARE(view.aotChunks().assigned, chunks.assigned);
     QCOMPARE(view.cellSummary().withinShare, 1.0);
+    QString error;
     for (const char* suffix : {"png", "pdf", "svg", "csv"}) {
       const QString out = tmp.filePath(QString("methods.%1").arg(suffix));
       otcs::FigureFormat format;
@@ -160,6 +62,7 @@ class TestMethodsView : public QObject {
     }
     view.clear();
     QCOMPARE(view.cellSummary().cells, 0);
+    QVERIFY(view.aotChunks().chunk.isEmpty());
   }
 };
 
