@@ -21,8 +21,9 @@ inline OtcsResult run_otcs(const QStringList& args, int timeout_ms = 600000,
   if (!p.waitForFinished(timeout_ms)) {
     p.kill();
     p.waitForFinished(5000);
-    return {-1, QString::fromUtf8(p.readAllStandardOutput()),
-            QStringLiteral("timeout after %1 s: ").arg(timeout_ms / 1000) + QString::fromUtf8(p.readAllStandardError())};
+    return {
+        -1, QString::fromUtf8(p.readAllStandardOutput()),
+        QStringLiteral("timeout after %1 s: ").arg(timeout_ms / 1000) + QString::fromUtf8(p.readAllStandardError())};
   }
   return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardOutput()),
           QString::fromUtf8(p.readAllStandardError())};

@@ -74,14 +74,14 @@ bool writeMjpegAvi(const QString& path, const QVector<QImage>& frames, int fps, 
   const auto riff = r.open("RIFF", "AVI ");
   const auto hdrl = r.open("LIST", "hdrl");
   const auto avih = r.open("avih");
-  r.u32(1000000 / fps);       // microseconds per frame
-  r.u32(largest * fps);       // max bytes per second
-  r.u32(0);                   // padding granularity
-  r.u32(0x10);                // AVIF_HASINDEX
-  r.u32(n);                   // total frames
-  r.u32(0);                   // initial frames
-  r.u32(1);                   // streams
-  r.u32(largest);             // suggested buffer size
+  r.u32(1000000 / fps);  // microseconds per frame
+  r.u32(largest * fps);  // max bytes per second
+  r.u32(0);              // padding granularity
+  r.u32(0x10);           // AVIF_HASINDEX
+  r.u32(n);              // total frames
+  r.u32(0);              // initial frames
+  r.u32(1);              // streams
+  r.u32(largest);        // suggested buffer size
   r.u32(quint32(w));
   r.u32(quint32(h));
   for (int i = 0; i < 4; ++i) r.u32(0);
@@ -90,17 +90,17 @@ bool writeMjpegAvi(const QString& path, const QVector<QImage>& frames, int fps, 
   const auto strh = r.open("strh");
   r.fourcc("vids");
   r.fourcc("MJPG");
-  r.u32(0);                   // flags
-  r.u16(0);                   // priority
-  r.u16(0);                   // language
-  r.u32(0);                   // initial frames
-  r.u32(1);                   // scale
-  r.u32(quint32(fps));        // rate: fps = rate / scale
-  r.u32(0);                   // start
-  r.u32(n);                   // length in frames
-  r.u32(largest);             // suggested buffer size
-  r.u32(0xffffffff);          // quality: default
-  r.u32(0);                   // sample size: varies
+  r.u32(0);             // flags
+  r.u16(0);             // priority
+  r.u16(0);             // language
+  r.u32(0);             // initial frames
+  r.u32(1);             // scale
+  r.u32(quint32(fps));  // rate: fps = rate / scale
+  r.u32(0);             // start
+  r.u32(n);             // length in frames
+  r.u32(largest);       // suggested buffer size
+  r.u32(0xffffffff);    // quality: default
+  r.u32(0);             // sample size: varies
   r.u16(0);
   r.u16(0);
   r.u16(quint16(w));
@@ -110,8 +110,8 @@ bool writeMjpegAvi(const QString& path, const QVector<QImage>& frames, int fps, 
   r.u32(40);
   r.u32(quint32(w));
   r.u32(quint32(h));
-  r.u16(1);                   // planes
-  r.u16(24);                  // bit count
+  r.u16(1);   // planes
+  r.u16(24);  // bit count
   r.fourcc("MJPG");
   r.u32(quint32(w * h * 3));
   r.u32(0);
@@ -123,7 +123,7 @@ bool writeMjpegAvi(const QString& path, const QVector<QImage>& frames, int fps, 
   r.close(hdrl);
 
   const auto movi = r.open("LIST", "movi");
-  const qsizetype movi_fourcc = movi + 4;  // index offsets count from the 'movi' type field
+  const qsizetype movi_fourcc = movi + 4;      // index offsets count from the 'movi' type field
   QVector<std::pair<quint32, quint32>> index;  // (offset, length)
   for (const QByteArray& jpeg : jpegs) {
     index.push_back({quint32(r.size() - movi_fourcc), quint32(jpeg.size())});

@@ -44,12 +44,15 @@ QVariant ThumbnailModel::data(const QModelIndex& index, int role) const {
       cache_.insert(i, image);
       return copy;
     }
-    case Qt::DisplayRole: return QString("#%1").arg(i);
+    case Qt::DisplayRole:
+      return QString("#%1").arg(i);
     case Qt::ToolTipRole:
       return i < labels_.size() && labels_[int(i)] >= 0 ? QString("sample %1, label %2").arg(i).arg(labels_[int(i)])
                                                         : QString("sample %1").arg(i);
-    case LabelRole: return i < labels_.size() ? labels_[int(i)] : -1;
-    case IndexRole: return i;
+    case LabelRole:
+      return i < labels_.size() ? labels_[int(i)] : -1;
+    case IndexRole:
+      return i;
   }
   return {};
 }
@@ -117,8 +120,9 @@ void DatasetPane::selectSample(qint64 i) {
 
 qint64 DatasetPane::selectedSample() const {
   const QModelIndex index = list_->currentIndex();
-  return index.isValid() && list_->selectionModel()->isSelected(index) ? index.data(ThumbnailModel::IndexRole).toLongLong()
-                                                                        : -1;
+  return index.isValid() && list_->selectionModel()->isSelected(index)
+             ? index.data(ThumbnailModel::IndexRole).toLongLong()
+             : -1;
 }
 
 bool DatasetPane::showsImages() const { return stack_->currentWidget() == list_; }
@@ -222,8 +226,10 @@ void DatasetBrowser::renderFigure(QCPPainter& painter, const QSize& size) {
   for (DatasetPane* pane : {source_, target_}) {
     painter.save();
     painter.translate(x, 0);
-    if (pane->showsImages()) renderWidget(pane->list(), painter, half);
-    else renderPlot(pane->plot(), painter, half);
+    if (pane->showsImages())
+      renderWidget(pane->list(), painter, half);
+    else
+      renderPlot(pane->plot(), painter, half);
     painter.restore();
     x += half.width();
   }

@@ -15,11 +15,16 @@ namespace otcs {
 
 bool figureFormatFromPath(const QString& path, FigureFormat* format) {
   const QString suffix = QFileInfo(path).suffix().toLower();
-  if (suffix == "png") *format = FigureFormat::Png;
-  else if (suffix == "pdf") *format = FigureFormat::Pdf;
-  else if (suffix == "svg") *format = FigureFormat::Svg;
-  else if (suffix == "csv") *format = FigureFormat::Csv;
-  else return false;
+  if (suffix == "png")
+    *format = FigureFormat::Png;
+  else if (suffix == "pdf")
+    *format = FigureFormat::Pdf;
+  else if (suffix == "svg")
+    *format = FigureFormat::Svg;
+  else if (suffix == "csv")
+    *format = FigureFormat::Csv;
+  else
+    return false;
   return true;
 }
 

@@ -76,8 +76,7 @@ void FigureExportDialog::syncSuffix() {
   height_->setEnabled(f != int(FigureFormat::Csv));
   QFileInfo info(path_->text());
   const QString want = kSuffix[f];
-  if (info.suffix().toLower() != want)
-    path_->setText(info.dir().filePath(info.completeBaseName() + "." + want));
+  if (info.suffix().toLower() != want) path_->setText(info.dir().filePath(info.completeBaseName() + "." + want));
 }
 
 QString FigureExportDialog::path() const { return path_->text(); }

@@ -24,7 +24,8 @@ constexpr int kMaxGrid = 2000;  // QCustomPlot redraws a 2000x2000 map from cach
 QCPColorGradient viridis() {
   QCPColorGradient g;
   g.clearColorStops();
-  const QRgb stops[] = {0x440154, 0x482878, 0x3e4989, 0x31688e, 0x26828e, 0x1f9e89, 0x35b779, 0x6ece58, 0xb5de2b, 0xfde725};
+  const QRgb stops[] = {0x440154, 0x482878, 0x3e4989, 0x31688e, 0x26828e,
+                        0x1f9e89, 0x35b779, 0x6ece58, 0xb5de2b, 0xfde725};
   for (int i = 0; i < 10; ++i) g.setColorStopAt(i / 9.0, QColor(stops[i]));
   g.setNanHandling(QCPColorGradient::nhTransparent);
   return g;
@@ -195,7 +196,8 @@ void HeatmapView::setSort(RowSort rows, ColumnSort cols) {
 
 void HeatmapView::updateColorRange() {
   const double top = diagnostics_.valueMax > 0 ? diagnostics_.valueMax : 1.0;
-  double bottom = log_color_ ? std::max({threshold_, double(diagnostics_.valueMin), top * 1e-6}) : std::min(threshold_, top);
+  double bottom =
+      log_color_ ? std::max({threshold_, double(diagnostics_.valueMin), top * 1e-6}) : std::min(threshold_, top);
   if (!(bottom < top)) bottom = log_color_ ? top / 10 : 0.0;
   map_->setDataRange(QCPRange(bottom, top));
   plot_->replot(QCustomPlot::rpQueuedReplot);
@@ -309,7 +311,8 @@ void HeatmapView::hoverAt(const QPointF& pixel) {
   if (cellAt(pixel, &i, &j)) {
     text = QString("i = %1, j = %2, H = %3").arg(i).arg(j).arg(double(matrix_->at(i, j)), 0, 'g', 5);
     // Zoomed out, a screen cell covers many entries: also say what the pooled cell shows.
-    if (grid_.width > 0 && (grid_.colEnd - grid_.colBegin > grid_.width || grid_.rowEnd - grid_.rowBegin > grid_.height)) {
+    if (grid_.width > 0 &&
+        (grid_.colEnd - grid_.colBegin > grid_.width || grid_.rowEnd - grid_.rowBegin > grid_.height)) {
       const double x = plot_->xAxis->pixelToCoord(pixel.x()), y = plot_->yAxis->pixelToCoord(pixel.y());
       const int cx = int((x - grid_.colBegin) / (grid_.colEnd - grid_.colBegin) * grid_.width);
       const int cy = int((y - grid_.rowBegin) / (grid_.rowEnd - grid_.rowBegin) * grid_.height);
@@ -326,20 +329,26 @@ void HeatmapView::hoverAt(const QPointF& pixel) {
 
 bool HeatmapView::eventFilter(QObject* watched, QEvent* event) {
   if (watched == plot_) {
-    if (event->type() == QEvent::Resize) scheduleRebuild();
-    else if (event->type() == QEvent::MouseMove) hoverAt(static_cast<QMouseEvent*>(event)->position());
-    else if (event->type() == QEvent::MouseButtonPress) press_pos_ = static_cast<QMouseEvent*>(event)->position();
+    if (event->type() == QEvent::Resize)
+      scheduleRebuild();
+    else if (event->type() == QEvent::MouseMove)
+      hoverAt(static_cast<QMouseEvent*>(event)->position());
+    else if (event->type() == QEvent::MouseButtonPress)
+      press_pos_ = static_cast<QMouseEvent*>(event)->position();
     else if (event->type() == QEvent::MouseButtonRelease) {
       auto* e = static_cast<QMouseEvent*>(event);
       qint64 i, j;
-      if (e->button() == Qt::LeftButton && (e->position() - press_pos_).manhattanLength() < 5 && cellAt(e->position(), &i, &j))
+      if (e->button() == Qt::LeftButton && (e->position() - press_pos_).manhattanLength() < 5 &&
+          cellAt(e->position(), &i, &j))
         emit cellClicked(i, j);
     }
   }
   return QWidget::eventFilter(watched, event);
 }
 
-QSize HeatmapView::figureSize() const { return plot_->size().isEmpty() || !isVisible() ? QSize(700, 600) : plot_->size(); }
+QSize HeatmapView::figureSize() const {
+  return plot_->size().isEmpty() || !isVisible() ? QSize(700, 600) : plot_->size();
+}
 
 void HeatmapView::renderFigure(QCPPainter& painter, const QSize& size) { renderPlot(plot_, painter, size); }
 
@@ -347,8 +356,10 @@ void HeatmapView::writeFigureCsv(QTextStream& out) const {
   out << "row,col,value\n";
   if (!matrix_) return;
   const QCPRange xr = plot_->xAxis->range(), yr = plot_->yAxis->range();
-  const qint64 r0 = std::max<qint64>(0, qint64(std::floor(yr.lower))), r1 = std::min<qint64>(matrix_->rows, qint64(std::ceil(yr.upper)));
-  const qint64 c0 = std::max<qint64>(0, qint64(std::floor(xr.lower))), c1 = std::min<qint64>(matrix_->cols, qint64(std::ceil(xr.upper)));
+  const qint64 r0 = std::max<qint64>(0, qint64(std::floor(yr.lower))),
+               r1 = std::min<qint64>(matrix_->rows, qint64(std::ceil(yr.upper)));
+  const qint64 c0 = std::max<qint64>(0, qint64(std::floor(xr.lower))),
+               c1 = std::min<qint64>(matrix_->cols, qint64(std::ceil(xr.upper)));
   for (qint64 rd = r0; rd < r1; ++rd) {
     const qint64 r = order_valid_ ? order_.rowOrder[rd] : rd;
     for (qint64 k = matrix_->indptr[r]; k < matrix_->indptr[r + 1]; ++k) {

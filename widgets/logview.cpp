@@ -82,7 +82,8 @@ void LogView::setMinimumLevel(int level) {
 
 void LogView::appendLine(int level, const QString& text) {
   if (QThread::currentThread() != thread()) {
-    QMetaObject::invokeMethod(this, [this, level, text] { appendLine(level, text); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this, [this, level, text] { appendLine(level, text); }, Qt::QueuedConnection);
     return;
   }
   lines_.push_back({level, text});

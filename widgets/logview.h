@@ -17,8 +17,8 @@ class LogView : public QWidget {
   explicit LogView(QWidget* parent = nullptr);
 
   void setMaximumLines(int lines);
-  int lineCount() const;             // lines currently kept (all levels)
-  QString visibleText() const;       // what the user sees under the current filter
+  int lineCount() const;        // lines currently kept (all levels)
+  QString visibleText() const;  // what the user sees under the current filter
   void setMinimumLevel(int level);
   int minimumLevel() const { return min_level_; }
 

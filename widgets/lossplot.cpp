@@ -115,8 +115,10 @@ LossPlot::LossPlot(QWidget* parent) : QWidget(parent) {
     setSmoothing(mode, ema_weight_, window_);
   });
   connect(strength_, &QSlider::valueChanged, this, [this](int v) {
-    if (mode_ == SmoothingMode::Ema) setSmoothing(mode_, v / 1000.0, window_);
-    else if (mode_ == SmoothingMode::WindowedMean) setSmoothing(mode_, ema_weight_, windowFromSlider(v));
+    if (mode_ == SmoothingMode::Ema)
+      setSmoothing(mode_, v / 1000.0, window_);
+    else if (mode_ == SmoothingMode::WindowedMean)
+      setSmoothing(mode_, ema_weight_, windowFromSlider(v));
   });
   connect(plot_, &QCustomPlot::beforeReplot, this, &LossPlot::adaptPens);
   connect(plot_, &QCustomPlot::beforeReplot, this, &LossPlot::adaptTickPrecision);
@@ -207,8 +209,10 @@ void LossPlot::appendPoints(int id, const QVector<double>& steps, const QVector<
   for (double v : values) {
     smoothed.push_back(s.smoother.push(v));
     if (!std::isfinite(v)) continue;
-    if (!(v > 0)) ++s.nonPositive;
-    else s.posmin = qMin(s.posmin, v);
+    if (!(v > 0))
+      ++s.nonPositive;
+    else
+      s.posmin = qMin(s.posmin, v);
     s.vmin = qMin(s.vmin, v);
     s.vmax = qMax(s.vmax, v);
   }
@@ -217,8 +221,10 @@ void LossPlot::appendPoints(int id, const QVector<double>& steps, const QVector<
   s.smooth->addData(steps, smoothed, sorted);
   if (!sorted) recomputeSmoothing(s);  // out-of-order steps (a resumed run): smooth in step order
   updateBadge();
-  if (follow_) resetView();
-  else scheduleReplot();
+  if (follow_)
+    resetView();
+  else
+    scheduleReplot();
 }
 
 void LossPlot::clearData() {
@@ -246,9 +252,7 @@ void LossPlot::removeSeries() {
   scheduleReplot();
 }
 
-int LossPlot::pointCount(int id) const {
-  return id >= 0 && id < series_.size() ? series_[id].raw->data()->size() : 0;
-}
+int LossPlot::pointCount(int id) const { return id >= 0 && id < series_.size() ? series_[id].raw->data()->size() : 0; }
 
 QVector<double> LossPlot::smoothedValues(int id) const {
   QVector<double> out;
@@ -273,7 +277,8 @@ void LossPlot::recomputeSmoothing(Series& s) {
   auto raw = s.raw->data();
   QVector<QCPGraphData> smooth;
   smooth.reserve(raw->size());
-  for (auto it = raw->constBegin(); it != raw->constEnd(); ++it) smooth.push_back({it->key, s.smoother.push(it->value)});
+  for (auto it = raw->constBegin(); it != raw->constEnd(); ++it)
+    smooth.push_back({it->key, s.smoother.push(it->value)});
   s.smooth->data()->set(smooth, true);
 }
 
@@ -329,8 +334,10 @@ void LossPlot::updateBadge() {
   qint64 hidden = 0;
   for (const Series& s : series_) hidden += s.nonPositive;
   // Never hide data silently (users of TensorBoard's "ignore outliers" thought they had lost data).
-  if (log_y_ && hidden > 0) badge_->setText(QString("%1 value(s) <= 0 not shown in log scale").arg(hidden));
-  else badge_->clear();
+  if (log_y_ && hidden > 0)
+    badge_->setText(QString("%1 value(s) <= 0 not shown in log scale").arg(hidden));
+  else
+    badge_->clear();
 }
 
 void LossPlot::resetView() {
@@ -392,7 +399,8 @@ void LossPlot::adaptPens() {
     QCPGraph* shown = s.smooth->visible() ? s.smooth : s.raw;
     const bool markers = visible < 30;
     if (markers != (shown->scatterStyle().shape() != QCPScatterStyle::ssNone)) {
-      shown->setScatterStyle(markers ? QCPScatterStyle(QCPScatterStyle::ssDisc, s.color, s.color, 6) : QCPScatterStyle());
+      shown->setScatterStyle(markers ? QCPScatterStyle(QCPScatterStyle::ssDisc, s.color, s.color, 6)
+                                     : QCPScatterStyle());
     }
   }
 }
@@ -417,9 +425,12 @@ void LossPlot::hoverAt(const QPointF& pixel) {
         best = d;
         const int index = int(cand - data->constBegin());
         const double raw = (s.raw->data()->constBegin() + index)->value;
-        text = s.smooth->visible()
-                   ? QString("%1  step %2  value %3  smoothed %4").arg(s.name).arg(cand->key).arg(raw, 0, 'g', 6).arg(cand->value, 0, 'g', 6)
-                   : QString("%1  step %2  value %3").arg(s.name).arg(cand->key).arg(raw, 0, 'g', 6);
+        text = s.smooth->visible() ? QString("%1  step %2  value %3  smoothed %4")
+                                         .arg(s.name)
+                                         .arg(cand->key)
+                                         .arg(raw, 0, 'g', 6)
+                                         .arg(cand->value, 0, 'g', 6)
+                                   : QString("%1  step %2  value %3").arg(s.name).arg(cand->key).arg(raw, 0, 'g', 6);
         where = QPointF(cand->key, cand->value);
         tracer_->setPen(QPen(s.color, 1.5));
         tracer_->setBrush(QColor(255, 255, 255));

@@ -36,8 +36,8 @@ class LossPlot : public QWidget, public FigureSource {
   QString seriesName(int id) const;
   void appendPoint(int id, double step, double value);
   void appendPoints(int id, const QVector<double>& steps, const QVector<double>& values);
-  void clearData();      // keeps the series
-  void removeSeries();   // removes all series
+  void clearData();     // keeps the series
+  void removeSeries();  // removes all series
   int pointCount(int id) const;
 
   void setSmoothing(SmoothingMode mode, double emaWeight, int window);

@@ -26,8 +26,10 @@ CellMeasureSummary summarizeCellMeasures(const QVector<double>& measures) {
 
 MethodsView::MethodsView(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
-  sources_ = new QLabel("Open a cell_measures.npy or aot_chunks.csv (File → Open method diagnostics…), or run a "
-                        "project whose run directory holds them.", this);
+  sources_ = new QLabel(
+      "Open a cell_measures.npy or aot_chunks.csv (File → Open method diagnostics…), or run a "
+      "project whose run directory holds them.",
+      this);
   sources_->setObjectName("methodsSources");
   sources_->setWordWrap(true);
   layout->addWidget(sources_);
@@ -124,9 +126,10 @@ void MethodsView::updateCellPlot() {
   target_line_->setVisible(summary_.cells > 0);
   target_line_->point1->setCoords(summary_.target, 0);
   target_line_->point2->setCoords(summary_.target, 1);
-  cell_title_->setText(summary_.cells ? "Semi-discrete OT cell measures: " + cellSummaryText() +
-                                            (overflow_ ? QString("; %1 cell(s) above 4/N in the last bar").arg(overflow_) : QString())
-                                      : "Semi-discrete OT cell measures");
+  cell_title_->setText(
+      summary_.cells ? "Semi-discrete OT cell measures: " + cellSummaryText() +
+                           (overflow_ ? QString("; %1 cell(s) above 4/N in the last bar").arg(overflow_) : QString())
+                     : "Semi-discrete OT cell measures");
   cell_plot_->rescaleAxes();
   if (!counts.isEmpty()) cell_plot_->yAxis->setRange(0, *std::max_element(counts.begin(), counts.end()) * 1.08);
   cell_plot_->replot(QCustomPlot::rpQueuedReplot);
@@ -146,7 +149,8 @@ void MethodsView::updateAotPlot() {
 
 QSize MethodsView::figureSize() const {
   const QSize own = size();
-  return own.isEmpty() || !isVisible() ? QSize(800, 900) : QSize(own.width(), cell_plot_->height() + aot_plot_->height());
+  return own.isEmpty() || !isVisible() ? QSize(800, 900)
+                                       : QSize(own.width(), cell_plot_->height() + aot_plot_->height());
 }
 
 void MethodsView::renderFigure(QCPPainter& painter, const QSize& size) {
@@ -163,8 +167,8 @@ void MethodsView::writeFigureCsv(QTextStream& out) const {
   for (int i = 0; i < measures_.size(); ++i)
     out << "cell_measure," << i << ',' << QString::number(measures_[i], 'g', 12) << ",\n";
   for (int i = 0; i < chunks_.chunk.size(); ++i)
-    out << "aot_chunk," << QString::number(chunks_.chunk[i], 'g', 12) << ',' << QString::number(chunks_.assigned[i], 'g', 12)
-        << ',' << QString::number(chunks_.random[i], 'g', 12) << '\n';
+    out << "aot_chunk," << QString::number(chunks_.chunk[i], 'g', 12) << ','
+        << QString::number(chunks_.assigned[i], 'g', 12) << ',' << QString::number(chunks_.random[i], 'g', 12) << '\n';
 }
 
 }  // namespace otcs

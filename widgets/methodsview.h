@@ -23,9 +23,9 @@ class StyledPlot;
 
 struct CellMeasureSummary {
   int cells = 0;
-  double target = 0;        // 1/N
-  double sum = 0;           // should be 1
-  double withinShare = 0;   // share of cells with |m - 1/N| <= 0.2/N
+  double target = 0;       // 1/N
+  double sum = 0;          // should be 1
+  double withinShare = 0;  // share of cells with |m - 1/N| <= 0.2/N
 };
 CellMeasureSummary summarizeCellMeasures(const QVector<double>& measures);
 

@@ -6,10 +6,14 @@ PairCreator::PairCreator(QObject* parent) : QObject(parent) {}
 
 QString PairCreator::describe(State state) {
   switch (state) {
-    case State::NothingPicked: return "Pick a source point (or a target point).";
-    case State::SourcePicked: return "Source picked: now pick its target.";
-    case State::TargetPicked: return "Target picked: now pick its source.";
-    case State::BothPicked: return "Both picked: press A (Add pair) to pair them, Esc to cancel.";
+    case State::NothingPicked:
+      return "Pick a source point (or a target point).";
+    case State::SourcePicked:
+      return "Source picked: now pick its target.";
+    case State::TargetPicked:
+      return "Target picked: now pick its source.";
+    case State::BothPicked:
+      return "Both picked: press A (Add pair) to pair them, Esc to cancel.";
   }
   return {};
 }
@@ -19,10 +23,14 @@ void PairCreator::update(qint64 source, qint64 target) {
   const bool picks_changed = source != source_ || target != target_;
   source_ = source;
   target_ = target;
-  if (source_ >= 0 && target_ >= 0) state_ = State::BothPicked;
-  else if (source_ >= 0) state_ = State::SourcePicked;
-  else if (target_ >= 0) state_ = State::TargetPicked;
-  else state_ = State::NothingPicked;
+  if (source_ >= 0 && target_ >= 0)
+    state_ = State::BothPicked;
+  else if (source_ >= 0)
+    state_ = State::SourcePicked;
+  else if (target_ >= 0)
+    state_ = State::TargetPicked;
+  else
+    state_ = State::NothingPicked;
   if (picks_changed) emit picksChanged(source_, target_);
   if (state_ != before) emit stateChanged(state_);
 }

@@ -114,8 +114,10 @@ PairEditor::PairEditor(QWidget* parent) : QWidget(parent) {
     view_->setPicks(s, t);
     if (source_gallery_->selectedSample() != s) source_gallery_->selectSample(s);
     if (target_gallery_->selectedSample() != t) target_gallery_->selectSample(t);
-    if (suggestions_ && s >= 0) view_->setSuggestions(suggestions_(s, 5));
-    else view_->setSuggestions({});
+    if (suggestions_ && s >= 0)
+      view_->setSuggestions(suggestions_(s, 5));
+    else
+      view_->setSuggestions({});
     updateState();
   });
   connect(creator_, &PairCreator::pairRequested, this, [this](qint64 s, qint64 t) {
@@ -266,8 +268,9 @@ void PairEditor::renderFigure(QCPPainter& painter, const QSize& size) {
   painter.setFont(title);
   const KeypointPairs& p = model_->pairs();
   painter.setPen(Qt::black);
-  painter.drawText(QRect(0, 0, natural.width(), 34), Qt::AlignCenter,
-                   p.isEmpty() ? QString("no keypoint pairs") : QString("%1 keypoint pair(s): source → target").arg(p.size()));
+  painter.drawText(
+      QRect(0, 0, natural.width(), 34), Qt::AlignCenter,
+      p.isEmpty() ? QString("no keypoint pairs") : QString("%1 keypoint pair(s): source → target").arg(p.size()));
   QFont small = painter.font();
   small.setPointSizeF(8);
   small.setBold(false);

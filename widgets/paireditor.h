@@ -35,8 +35,7 @@ class PairEditor : public QWidget, public FigureSource {
   // Image data: the two thumbnail galleries side by side replace the scatter; clicking a thumbnail picks that
   // sample (source on the left, target on the right). Null providers: back to the scatter of setPoints.
   void setImageSets(qint64 sourceCount, const QVector<int>& sourceLabels, ThumbnailModel::Provider source,
-                    qint64 targetCount, const QVector<int>& targetLabels, ThumbnailModel::Provider target,
-                    int dim = 0);
+                    qint64 targetCount, const QVector<int>& targetLabels, ThumbnailModel::Provider target, int dim = 0);
   bool showsGalleries() const;
   DatasetPane* gallery(Domain domain) const { return domain == Domain::Source ? source_gallery_ : target_gallery_; }
   void setPairs(const KeypointPairs& pairs);  // the pairs to show (the owner's, after each edit)
@@ -48,10 +47,10 @@ class PairEditor : public QWidget, public FigureSource {
   ScatterPairView* view() const { return view_; }
   QTableView* table() const { return table_; }
 
-  bool addPickedPair();           // A
-  bool deleteSelectedPairs();     // Delete (cancels a half-made pair first); requests the removal
-  void clearPairs();              // requests the removal of every pair
-  bool suggestPartner();          // S: picks the best target of the picked source
+  bool addPickedPair();        // A
+  bool deleteSelectedPairs();  // Delete (cancels a half-made pair first); requests the removal
+  void clearPairs();           // requests the removal of every pair
+  bool suggestPartner();       // S: picks the best target of the picked source
 
   // FigureSource: the scatter with its pair lines (image data: each pair's source and target thumbnails side by
   // side); CSV of the pairs with coordinates.

@@ -24,11 +24,16 @@ QVariant PairTableModel::data(const QModelIndex& index, int role) const {
   const KeypointPair& p = pairs_[index.row()];
   if (role == Qt::DisplayRole) {
     switch (index.column()) {
-      case IndexColumn: return index.row() + 1;
-      case SourceColumn: return p.source;
-      case TargetColumn: return p.target;
-      case SourcePositionColumn: return pointText(position(Domain::Source, p.source));
-      case TargetPositionColumn: return pointText(position(Domain::Target, p.target));
+      case IndexColumn:
+        return index.row() + 1;
+      case SourceColumn:
+        return p.source;
+      case TargetColumn:
+        return p.target;
+      case SourcePositionColumn:
+        return pointText(position(Domain::Source, p.source));
+      case TargetPositionColumn:
+        return pointText(position(Domain::Target, p.target));
     }
   } else if (role == Qt::DecorationRole && thumbnails_) {
     if (index.column() == SourceColumn) return thumbnails_(Domain::Source, p.source);
@@ -42,13 +47,19 @@ QVariant PairTableModel::data(const QModelIndex& index, int role) const {
 }
 
 QVariant PairTableModel::headerData(int section, Qt::Orientation orientation, int role) const {
-  if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return QAbstractTableModel::headerData(section, orientation, role);
+  if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+    return QAbstractTableModel::headerData(section, orientation, role);
   switch (section) {
-    case IndexColumn: return "#";
-    case SourceColumn: return "source";
-    case TargetColumn: return "target";
-    case SourcePositionColumn: return "source (x, y)";
-    case TargetPositionColumn: return "target (x, y)";
+    case IndexColumn:
+      return "#";
+    case SourceColumn:
+      return "source";
+    case TargetColumn:
+      return "target";
+    case SourcePositionColumn:
+      return "source (x, y)";
+    case TargetPositionColumn:
+      return "target (x, y)";
   }
   return {};
 }
@@ -70,12 +81,14 @@ int PairTableModel::rowOf(const KeypointPair& pair) const { return pairs_.indexO
 void PairTableModel::setCoordinates(QVector<QPointF> source, QVector<QPointF> target) {
   source_pos_ = std::move(source);
   target_pos_ = std::move(target);
-  if (!pairs_.isEmpty()) emit dataChanged(index(0, SourcePositionColumn), index(pairs_.size() - 1, TargetPositionColumn));
+  if (!pairs_.isEmpty())
+    emit dataChanged(index(0, SourcePositionColumn), index(pairs_.size() - 1, TargetPositionColumn));
 }
 
 QPointF PairTableModel::position(Domain domain, qint64 i) const {
   const auto& v = domain == Domain::Source ? source_pos_ : target_pos_;
-  if (i < 0 || i >= v.size()) return {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
+  if (i < 0 || i >= v.size())
+    return {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
   return v[i];
 }
 

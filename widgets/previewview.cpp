@@ -102,7 +102,8 @@ void PreviewView::refresh() {
   const QSize room(std::max(100, width() - 8),
                    std::max(80, height() - info_->sizeHint().height() - scrubber_->sizeHint().height() - 16));
   // Integer scaling keeps pixels sharp (28 x 28 digits); larger images are fitted smoothly.
-  const int factor = std::max(1, std::min(room.width() / std::max(1, image.width()), room.height() / std::max(1, image.height())));
+  const int factor =
+      std::max(1, std::min(room.width() / std::max(1, image.width()), room.height() / std::max(1, image.height())));
   QImage shown = factor > 1 ? image.scaled(image.size() * factor, Qt::KeepAspectRatio, Qt::FastTransformation)
                             : image.scaled(room, Qt::KeepAspectRatio, Qt::SmoothTransformation);
   image_->setPixmap(QPixmap::fromImage(shown));

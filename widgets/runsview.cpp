@@ -217,8 +217,10 @@ void RunsView::setComparison(const RunComparison& c) {
     v->addWidget(new QLabel(c.runs[k], box));
     auto* image = new QLabel(box);
     const QImage img = k < c.images.size() ? c.images[k] : QImage();
-    if (img.isNull()) image->setText("no preview");
-    else image->setPixmap(QPixmap::fromImage(img.scaledToHeight(std::min(240, std::max(120, img.height())))));
+    if (img.isNull())
+      image->setText("no preview");
+    else
+      image->setPixmap(QPixmap::fromImage(img.scaledToHeight(std::min(240, std::max(120, img.height())))));
     v->addWidget(image, 1);
     images_layout_->addWidget(box);
   }

@@ -17,17 +17,17 @@ namespace otcs {
 
 struct RunSummary {
   QString name, path;
-  QString status;                             // completed, stopped, failed, running, partial (last stage)
-  QDateTime started;                          // invalid when unknown
-  double seconds = -1;                        // wall time, < 0 when unknown
-  QVector<QPair<QString, double>> metrics;    // main scalars (metrics.json)
+  QString status;                           // completed, stopped, failed, running, partial (last stage)
+  QDateTime started;                        // invalid when unknown
+  double seconds = -1;                      // wall time, < 0 when unknown
+  QVector<QPair<QString, double>> metrics;  // main scalars (metrics.json)
 };
 
 struct RunComparison {
-  QStringList runs;                                        // names, in column order
-  QVector<QPair<QString, QVector<QString>>> metrics;       // metric -> value per run ("" when absent)
-  QVector<QPair<QString, QVector<QString>>> differences;   // project key -> value per run
-  QVector<QImage> images;                                  // per run (null when none)
+  QStringList runs;                                       // names, in column order
+  QVector<QPair<QString, QVector<QString>>> metrics;      // metric -> value per run ("" when absent)
+  QVector<QPair<QString, QVector<QString>>> differences;  // project key -> value per run
+  QVector<QImage> images;                                 // per run (null when none)
 };
 
 class RunsView : public QWidget {

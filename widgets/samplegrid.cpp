@@ -36,8 +36,8 @@ QImage sampleToImage(const float* data, const ImageShape& shape) {
 
 SampleGrid::SampleGrid(QWidget* parent) : QWidget(parent) { setMinimumSize(200, 150); }
 
-void SampleGrid::setImages(const QVector<QVector<QImage>>& rows, const QStringList& titles, const QStringList& rowTitles,
-                           int highlightColumn) {
+void SampleGrid::setImages(const QVector<QVector<QImage>>& rows, const QStringList& titles,
+                           const QStringList& rowTitles, int highlightColumn) {
   rows_ = rows;
   titles_ = titles;
   row_titles_ = rowTitles;

@@ -45,17 +45,26 @@ ScatterPairView::ScatterPairView(QWidget* parent) : StyledPlot(parent) {
   highlight_line_->setPen(QPen(QColor(214, 39, 40), 2.6));
   highlight_line_->removeFromLegend();
 
-  pair_sources_ = scatterGraph(this, QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(kPair.darker(130), 1.8), QBrush(kSource), 9), "");
-  pair_targets_ = scatterGraph(this, QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(kPair.darker(130), 1.8), QBrush(kTarget), 9), "");
+  pair_sources_ = scatterGraph(
+      this, QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(kPair.darker(130), 1.8), QBrush(kSource), 9), "");
+  pair_targets_ = scatterGraph(
+      this, QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(kPair.darker(130), 1.8), QBrush(kTarget), 9), "");
   pair_sources_->removeFromLegend();
   pair_targets_->removeFromLegend();
-  suggestions_ = scatterGraph(this, QCPScatterStyle(QCPScatterStyle::ssTriangle, QPen(QColor(148, 103, 189), 1.8), Qt::NoBrush, 12), "suggested partners");
+  suggestions_ = scatterGraph(
+      this, QCPScatterStyle(QCPScatterStyle::ssTriangle, QPen(QColor(148, 103, 189), 1.8), Qt::NoBrush, 12),
+      "suggested partners");
   suggestions_->removeFromLegend();
-  pick_source_ = scatterGraph(this, QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(kSource.darker(150), 2.5), Qt::NoBrush, 16), "picked source");
-  pick_target_ = scatterGraph(this, QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(kTarget.darker(150), 2.5), Qt::NoBrush, 16), "picked target");
+  pick_source_ =
+      scatterGraph(this, QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(kSource.darker(150), 2.5), Qt::NoBrush, 16),
+                   "picked source");
+  pick_target_ =
+      scatterGraph(this, QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(kTarget.darker(150), 2.5), Qt::NoBrush, 16),
+                   "picked target");
   pick_source_->removeFromLegend();
   pick_target_->removeFromLegend();
-  hover_ = scatterGraph(this, QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(QColor(40, 40, 40), 1.2), Qt::NoBrush, 12), "");
+  hover_ = scatterGraph(this,
+                        QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(QColor(40, 40, 40), 1.2), Qt::NoBrush, 12), "");
   hover_->removeFromLegend();
 
   legend->setVisible(true);
@@ -182,8 +191,8 @@ void ScatterPairView::mousePressEvent(QMouseEvent* event) {
 
 void ScatterPairView::mouseReleaseEvent(QMouseEvent* event) {
   // A click picks, a drag pans: only a release close to the press counts as a click.
-  const bool click = pressed_ && event->button() == Qt::LeftButton &&
-                     (event->position() - press_pos_).manhattanLength() < 5;
+  const bool click =
+      pressed_ && event->button() == Qt::LeftButton && (event->position() - press_pos_).manhattanLength() < 5;
   pressed_ = false;
   StyledPlot::mouseReleaseEvent(event);
   Domain domain;
@@ -229,8 +238,9 @@ void ScatterPairView::writeFigureCsv(QTextStream& out) const {
       int pair = -1;
       for (int k = 0; k < pairs_.size(); ++k)
         if ((d == Domain::Source ? pairs_[k].source : pairs_[k].target) == i) pair = k;
-      out << (d == Domain::Source ? "source" : "target") << ',' << i << ',' << QString::number(set[i].x(), 'g', 9) << ','
-          << QString::number(set[i].y(), 'g', 9) << ',' << (pair >= 0 ? QString::number(pair) : QString()) << '\n';
+      out << (d == Domain::Source ? "source" : "target") << ',' << i << ',' << QString::number(set[i].x(), 'g', 9)
+          << ',' << QString::number(set[i].y(), 'g', 9) << ',' << (pair >= 0 ? QString::number(pair) : QString())
+          << '\n';
     }
   }
 }

@@ -27,8 +27,10 @@ double Smoother::push(double value) {
     debias_ = weight_ * debias_ + (1.0 - weight_);
     return ema_ / debias_;
   }
-  if (ring_count_ == window_) ring_sum_ -= ring_[ring_pos_];
-  else ++ring_count_;
+  if (ring_count_ == window_)
+    ring_sum_ -= ring_[ring_pos_];
+  else
+    ++ring_count_;
   ring_[ring_pos_] = value;
   ring_sum_ += value;
   ring_pos_ = (ring_pos_ + 1) % window_;

@@ -93,8 +93,8 @@ MatrixOrder sortedOrder(const SparseMatrixData& m, RowSort rows, ColumnSort cols
   return o;
 }
 
-PooledGrid poolMax(const SparseMatrixData& m, const MatrixOrder& order, double colBegin, double colEnd,
-                   double rowBegin, double rowEnd, int maxWidth, int maxHeight, float threshold) {
+PooledGrid poolMax(const SparseMatrixData& m, const MatrixOrder& order, double colBegin, double colEnd, double rowBegin,
+                   double rowEnd, int maxWidth, int maxHeight, float threshold) {
   PooledGrid g;
   // Snap the window to whole matrix cells and clip it to the matrix.
   const qint64 c0 = qBound<qint64>(0, qint64(std::floor(colBegin)), m.cols);

@@ -31,19 +31,19 @@ enum class ColumnSort { Original, ByArgmaxSource, ByMass };
 MatrixOrder sortedOrder(const SparseMatrixData& m, RowSort rows, ColumnSort cols);
 
 struct PooledGrid {
-  int width = 0, height = 0;                // cells
-  double colBegin = 0, colEnd = 0;          // display-column range covered ([begin, end) in matrix units)
+  int width = 0, height = 0;        // cells
+  double colBegin = 0, colEnd = 0;  // display-column range covered ([begin, end) in matrix units)
   double rowBegin = 0, rowEnd = 0;
-  QVector<float> cells;                     // [height * width], row-major; NaN where nothing is stored
+  QVector<float> cells;  // [height * width], row-major; NaN where nothing is stored
   float maxValue = 0;
-  qint64 entries = 0;                       // stored entries above the threshold inside the window
+  qint64 entries = 0;  // stored entries above the threshold inside the window
   float cell(int x, int y) const { return cells[y * width + x]; }
 };
 
 // Max-pools the entries > threshold whose display position lies in [colBegin, colEnd) x [rowBegin, rowEnd)
 // onto at most maxWidth x maxHeight cells (never more cells than matrix rows/columns in the window).
-PooledGrid poolMax(const SparseMatrixData& m, const MatrixOrder& order, double colBegin, double colEnd,
-                   double rowBegin, double rowEnd, int maxWidth, int maxHeight, float threshold);
+PooledGrid poolMax(const SparseMatrixData& m, const MatrixOrder& order, double colBegin, double colEnd, double rowBegin,
+                   double rowEnd, int maxWidth, int maxHeight, float threshold);
 
 // Marginal diagnostics of H: row and column sums and occupancy.
 struct MatrixDiagnostics {

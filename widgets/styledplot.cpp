@@ -74,8 +74,10 @@ void StyledPlot::applyFit() {
     updateLayout();  // the axis rect's current shape decides which range grows
     const QRect r = axisRect()->rect();
     const double aspect = r.width() > 10 && r.height() > 10 ? double(r.width()) / r.height() : 1.0;
-    if (w / h < aspect) w = h * aspect;
-    else h = w / aspect;
+    if (w / h < aspect)
+      w = h * aspect;
+    else
+      h = w / aspect;
   }
   const QPointF c = b.center();
   xAxis->setRange(c.x() - w / 2, c.x() + w / 2);

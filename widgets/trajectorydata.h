@@ -9,8 +9,8 @@
 namespace otcs {
 
 struct TrajectoryFrame {
-  qint64 step = 0;   // sampler step index
-  double t = 0;      // diffusion time
+  qint64 step = 0;  // sampler step index
+  double t = 0;     // diffusion time
   QVector<float> x, x0;
 };
 

@@ -16,8 +16,10 @@ QSize TrajectoryPlayer::figureSize() const {
 }
 
 void TrajectoryPlayer::renderFigure(QCPPainter& painter, const QSize& size) {
-  if (stack_->currentWidget() == plot_) renderPlot(plot_, painter, size);
-  else renderWidget(grid_, painter, size);
+  if (stack_->currentWidget() == plot_)
+    renderPlot(plot_, painter, size);
+  else
+    renderWidget(grid_, painter, size);
 }
 
 void TrajectoryPlayer::writeFigureCsv(QTextStream& out) const {
@@ -69,14 +71,14 @@ QImage TrajectoryPlayer::renderStrip(int frames, int cellSize) {
                  QImage::Format_ARGB32_Premultiplied);
     strip.fill(Qt::white);
     QPainter painter(&strip);
-    const bool one_path_each = std::all_of(trajectories_.begin(), trajectories_.end(),
-                                           [](const Trajectory& tr) { return tr.count == 1; });
+    const bool one_path_each =
+        std::all_of(trajectories_.begin(), trajectories_.end(), [](const Trajectory& tr) { return tr.count == 1; });
     for (int i = 0; i < columns.size(); ++i) {
       painter.drawText(QRect(i * cellSize, 0, cellSize, 22), Qt::AlignCenter,
                        QString("step %1").arg(trajectories_[current_].frames[columns[i]].step));
       for (int r = 0; r < row_count; ++r) {
-        const Trajectory& tr = one_path_each ? trajectories_[std::min(r, int(trajectories_.size()) - 1)]
-                                             : trajectories_[current_];
+        const Trajectory& tr =
+            one_path_each ? trajectories_[std::min(r, int(trajectories_.size()) - 1)] : trajectories_[current_];
         const int sample = one_path_each ? 0 : r;
         if (columns[i] >= tr.frames.size()) continue;
         const QVector<float>& v = show_x0_ ? tr.frames[columns[i]].x0 : tr.frames[columns[i]].x;

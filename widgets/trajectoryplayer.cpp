@@ -20,7 +20,7 @@
 namespace otcs {
 namespace {
 
-constexpr int kMaxPaths = 64;  // more paths than this is a smear, not information
+constexpr int kMaxPaths = 64;     // more paths than this is a smear, not information
 constexpr int kMaxImageRows = 8;  // image rows in the samples x steps grid
 
 QCPColorGradient densityGradient() {
@@ -32,7 +32,6 @@ QCPColorGradient densityGradient() {
   g.setColorStopAt(1.0, QColor(66, 146, 198));
   return g;
 }
-
 
 }  // namespace
 
@@ -86,7 +85,8 @@ TrajectoryPlayer::TrajectoryPlayer(QWidget* parent) : QWidget(parent) {
   heads_->setName("current samples");
   source_marker_ = plot_->addGraph();
   source_marker_->setLineStyle(QCPGraph::lsNone);
-  source_marker_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssStar, QPen(QColor(31, 119, 180), 2.2), Qt::NoBrush, 16));
+  source_marker_->setScatterStyle(
+      QCPScatterStyle(QCPScatterStyle::ssStar, QPen(QColor(31, 119, 180), 2.2), Qt::NoBrush, 16));
   source_marker_->setName("conditioning source");
   plot_->legend->setVisible(true);
   plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
@@ -97,9 +97,10 @@ TrajectoryPlayer::TrajectoryPlayer(QWidget* parent) : QWidget(parent) {
   empty_->setAlignment(Qt::AlignCenter);
   empty_->setWordWrap(true);
   empty_->setMargin(24);
-  setEmptyText("No trajectories yet: the sample stage records them (2-D projects: every sample source; image "
-               "projects: stages.sample.trajectory_sources sources), and otcs translate --trajectories K for new "
-               "inputs.");
+  setEmptyText(
+      "No trajectories yet: the sample stage records them (2-D projects: every sample source; image "
+      "projects: stages.sample.trajectory_sources sources), and otcs translate --trajectories K for new "
+      "inputs.");
   stack_ = new QStackedWidget(this);
   stack_->addWidget(plot_);
   stack_->addWidget(grid_);
@@ -126,9 +127,12 @@ TrajectoryPlayer::TrajectoryPlayer(QWidget* parent) : QWidget(parent) {
 
   timer_ = new QTimer(this);
   connect(timer_, &QTimer::timeout, this, [this] {
-    if (frame_ + 1 < frameCount()) setFrame(frame_ + 1);
-    else if (loop_box_->isChecked() && frameCount() > 0) setFrame(0);
-    else pause();  // stop on the final sample
+    if (frame_ + 1 < frameCount())
+      setFrame(frame_ + 1);
+    else if (loop_box_->isChecked() && frameCount() > 0)
+      setFrame(0);
+    else
+      pause();  // stop on the final sample
   });
   connect(scrubber_, &QSlider::valueChanged, this, &TrajectoryPlayer::setFrame);
   connect(frame_box_, qOverload<int>(&QSpinBox::valueChanged), this, &TrajectoryPlayer::setFrame);
@@ -136,7 +140,8 @@ TrajectoryPlayer::TrajectoryPlayer(QWidget* parent) : QWidget(parent) {
   connect(back_button_, &QToolButton::clicked, this, &TrajectoryPlayer::stepBack);
   connect(forward_button_, &QToolButton::clicked, this, &TrajectoryPlayer::stepForward);
   connect(play_button_, &QToolButton::clicked, this, &TrajectoryPlayer::togglePlay);
-  connect(what_box_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int i) { setShowPrediction(i == 1); });
+  connect(what_box_, qOverload<int>(&QComboBox::currentIndexChanged), this,
+          [this](int i) { setShowPrediction(i == 1); });
   connect(plot_, &QCustomPlot::mouseDoubleClick, this, [this](QMouseEvent*) { fitView(); });
   connect(source_box_, qOverload<int>(&QComboBox::currentIndexChanged), this, &TrajectoryPlayer::setCurrentTrajectory);
 
@@ -166,7 +171,8 @@ void TrajectoryPlayer::setTrajectories(const QVector<Trajectory>& trajectories) 
   fitView();
 }
 
-void TrajectoryPlayer::appendFrame(qint64 source, int count, int dim, const TrajectoryFrame& frame, QPointF sourcePoint) {
+void TrajectoryPlayer::appendFrame(qint64 source, int count, int dim, const TrajectoryFrame& frame,
+                                   QPointF sourcePoint) {
   int index = -1;
   for (int i = 0; i < trajectories_.size(); ++i)
     if (trajectories_[i].source == source) index = i;
@@ -387,13 +393,14 @@ QVector<QPointF> TrajectoryPlayer::shownPoints() const {
 void TrajectoryPlayer::redraw() {
   const TrajectoryFrame* f = currentFrameData();
   if (f) {
-    info_->setText(QString("  frame %1 of %2 · sampler step %3 · t = %4 · showing %5")
-                       .arg(frame_)
-                       .arg(frameCount() - 1)
-                       .arg(f->step)
-                       .arg(f->t, 0, 'g', 4)
-                       .arg(show_x0_ ? "x̂0" : "x_t") +
-                   (density_->data()->isEmpty() || showingImages() ? QString() : QString(" · shading: target density")));
+    info_->setText(
+        QString("  frame %1 of %2 · sampler step %3 · t = %4 · showing %5")
+            .arg(frame_)
+            .arg(frameCount() - 1)
+            .arg(f->step)
+            .arg(f->t, 0, 'g', 4)
+            .arg(show_x0_ ? "x̂0" : "x_t") +
+        (density_->data()->isEmpty() || showingImages() ? QString() : QString(" · shading: target density")));
   } else {
     info_->clear();
   }
@@ -413,7 +420,8 @@ void TrajectoryPlayer::redraw() {
   // runs record one path per source, so the rows are the sources; with several paths per source the rows are
   // the current source's samples.
   const Trajectory& t = trajectories_[current_];
-  QVector<int> columns = frameCount() <= 12 ? evenlySpacedIndices(frameCount(), frameCount()) : evenlySpacedIndices(frameCount(), 8);
+  QVector<int> columns =
+      frameCount() <= 12 ? evenlySpacedIndices(frameCount(), frameCount()) : evenlySpacedIndices(frameCount(), 8);
   if (!columns.contains(frame_)) {
     columns.push_back(frame_);
     std::sort(columns.begin(), columns.end());
@@ -426,8 +434,8 @@ void TrajectoryPlayer::redraw() {
     QString title;
   };
   QVector<RowRef> refs;
-  const bool one_path_each = std::all_of(trajectories_.begin(), trajectories_.end(),
-                                         [](const Trajectory& tr) { return tr.count == 1; });
+  const bool one_path_each =
+      std::all_of(trajectories_.begin(), trajectories_.end(), [](const Trajectory& tr) { return tr.count == 1; });
   if (one_path_each) {
     for (const Trajectory& tr : trajectories_)
       if (refs.size() < kMaxImageRows && tr.frames.size() == t.frames.size())
@@ -444,7 +452,8 @@ void TrajectoryPlayer::redraw() {
       const TrajectoryFrame& f = ref.trajectory->frames[c];
       const QVector<float>& v = show_x0_ ? f.x0 : f.x;
       const int d = ref.trajectory->dim;
-      row.push_back(v.size() >= (ref.sample + 1) * d ? sampleToImage(v.constData() + ref.sample * d, shape_) : QImage());
+      row.push_back(v.size() >= (ref.sample + 1) * d ? sampleToImage(v.constData() + ref.sample * d, shape_)
+                                                     : QImage());
     }
     rows.push_back(row);
     row_titles << ref.title;
@@ -471,8 +480,10 @@ void TrajectoryPlayer::redraw2d() {
     QColor color = seriesColor(paths_.size());
     color.setAlpha(170);
     c->setPen(QPen(color, 1.2));
-    if (paths_.isEmpty()) c->setName("paths so far");
-    else c->removeFromLegend();
+    if (paths_.isEmpty())
+      c->setName("paths so far");
+    else
+      c->removeFromLegend();
     paths_.push_back(c);
   }
   heads_->data()->clear();

@@ -33,7 +33,8 @@ class TrajectoryPlayer : public QWidget, public FigureSource {
 
   void setTrajectories(const QVector<Trajectory>& trajectories);
   // Appends a frame as it arrives from a running sampler (creates the trajectory for a new source).
-  void appendFrame(qint64 source, int count, int dim, const TrajectoryFrame& frame, QPointF sourcePoint = {qQNaN(), qQNaN()});
+  void appendFrame(qint64 source, int count, int dim, const TrajectoryFrame& frame,
+                   QPointF sourcePoint = {qQNaN(), qQNaN()});
   void clear();
   void setTargetDensity(const QVector<QPointF>& targetPoints);  // 2-D: drawn as a density under the paths
   void setImageShape(const ImageShape& shape);                  // images: how to turn a sample into a picture

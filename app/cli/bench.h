@@ -15,10 +15,10 @@
 namespace otcs::cli::bench {
 
 struct Context {
-  int threads = 0;                                // intra-op threads in effect
-  int repeat = 0;                                 // --repeat: how many timed runs; 0: the workload's default
-  std::map<std::string, std::string> settings;    // --set KEY=VALUE (workload-specific)
-  std::string device = "cpu";                     // --device (validated); score-step trains there
+  int threads = 0;                              // intra-op threads in effect
+  int repeat = 0;                               // --repeat: how many timed runs; 0: the workload's default
+  std::map<std::string, std::string> settings;  // --set KEY=VALUE (workload-specific)
+  std::string device = "cpu";                   // --device (validated); score-step trains there
 
   // Typed access to settings with defaults; throw UserError naming the key on a malformed value.
   std::string get(const std::string& key, const std::string& fallback) const;

@@ -168,8 +168,8 @@ void add_bench_bridge(std::vector<Workload>& out) {
            const auto t0 = Clock::now();
            auto res = ot::compute_bridge(*u, *v, S, T, opt);
            const double s = seconds_since(t0);
-           runs.push_back({{"seconds", s}, {"seconds_potentials", res.seconds_potentials},
-                           {"seconds_h", res.seconds_h}});
+           runs.push_back(
+               {{"seconds", s}, {"seconds_potentials", res.seconds_potentials}, {"seconds_h", res.seconds_h}});
            if (s < best) best = s, keep = std::move(res);
          }
          const double W = double(spec.width);
@@ -211,9 +211,12 @@ namespace {
 
 void print_json(const nlohmann::json& j, const std::string& indent = "  ") {
   for (auto it = j.begin(); it != j.end(); ++it) {
-    if (it.value().is_array() || it.value().is_object()) std::cout << indent << it.key() << ": " << it.value().dump() << "\n";
-    else if (it.value().is_number_float()) std::cout << indent << it.key() << ": " << fmt::format("{:.6g}", it.value().get<double>()) << "\n";
-    else std::cout << indent << it.key() << ": " << it.value().dump() << "\n";
+    if (it.value().is_array() || it.value().is_object())
+      std::cout << indent << it.key() << ": " << it.value().dump() << "\n";
+    else if (it.value().is_number_float())
+      std::cout << indent << it.key() << ": " << fmt::format("{:.6g}", it.value().get<double>()) << "\n";
+    else
+      std::cout << indent << it.key() << ": " << it.value().dump() << "\n";
   }
 }
 

@@ -205,8 +205,7 @@ void add_bench_training(std::vector<Workload>& out) {
       {"score-step",
        "one training step (diffusion::ScoreTrainer) of the 28x28 conditional UNet at batch 64: ddpm, eps loss, "
        "grad clip 1, Adam, EMA",
-       "batch=64 warmup=3 grad_clip=1",
-       [](const Context& ctx) {
+       "batch=64 warmup=3 grad_clip=1", [](const Context& ctx) {
          const int64_t batch = ctx.get_int("batch", 64);
          if (batch <= 0) fail("--set batch must be positive");
          const auto net = mnist_unet();
@@ -237,8 +236,7 @@ void add_bench_training(std::vector<Workload>& out) {
       {"sample-step",
        "one ancestral reverse step (diffusion::sample) of the 28x28 conditional UNet at batch 256, timed over "
        "a 2-step run",
-       "batch=256 steps=2 warmup=1",
-       [](const Context& ctx) {
+       "batch=256 steps=2 warmup=1", [](const Context& ctx) {
          const int64_t batch = ctx.get_int("batch", 256), steps = ctx.get_int("steps", 2);
          if (batch <= 0 || steps <= 0) fail("--set batch and steps must be positive");
          const auto spec = mnist_unet();
@@ -256,8 +254,11 @@ void add_bench_training(std::vector<Workload>& out) {
          diffusion::SampleOptions opt;
          opt.cond = torch::rand({batch, 1, 28, 28}, gen, torch::kFloat32) * 2 - 1;
          const double flops = unet_forward_flops(spec) * double(batch);
-         auto t = time_steps([&] { diffusion::sample(denoiser, *schedule, sp, {batch, 1, 28, 28}, gen, opt); },
-                             int(ctx.get_int("warmup", 1)), ctx.repeat > 0 ? ctx.repeat : 5, int(steps));
+         auto t = time_steps(
+             [&] {
+               diffusion::sample(denoiser, *schedule, sp, {batch, 1, 28, 28}, gen, opt);
+             },
+             int(ctx.get_int("warmup", 1)), ctx.repeat > 0 ? ctx.repeat : 5, int(steps));
          auto peak = measure_gemm_peak(torch::kFloat32, 1.0);
          nlohmann::json j;
          j["parameters"] = diffusion::parameter_count(*net);

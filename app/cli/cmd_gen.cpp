@@ -147,8 +147,7 @@ void register_dpmot(std::vector<Command>& out) {
   Command cmd;
   cmd.name = "dpmot";
   cmd.summary = "DPM-OT sampling on a trained EDM model: semi-discrete OT to data latents, then the last M steps";
-  cmd.usage =
-      "otcs dpmot --run DIR --M m [--source uniform|gaussian] [--n N] [--latents L] [--max-iter I] --out OUT";
+  cmd.usage = "otcs dpmot --run DIR --M m [--source uniform|gaussian] [--n N] [--latents L] [--max-iter I] --out OUT";
   cmd.description =
       "DIR is a gen-train run (its model and train.json). The Heun grid of the project (N steps, rho) is cut where\n"
       "its last M steps start (index N - M, sigma_M = t_{N-M}); latents y_i = x_i + sigma_M z from the first L\n"
@@ -163,8 +162,10 @@ void register_dpmot(std::vector<Command>& out) {
                  {"--n", "N", "samples", "project eval.samples"},
                  {"--latents", "L", "target latents (training images)", "project dpmot.latents"},
                  {"--max-iter", "I", "semi-discrete OT iterations at most", "project dpmot.max_iter"},
-                 {"--lr", "LR", "semi-discrete OT: the released Adam update with this step (heights move about LR "
-                                "per step) instead of the step from the latents' geometry", "project dpmot.lr"},
+                 {"--lr", "LR",
+                  "semi-discrete OT: the released Adam update with this step (heights move about LR "
+                  "per step) instead of the step from the latents' geometry",
+                  "project dpmot.lr"},
                  {"--classifier", "PATH", "classifier archive (default: DIR/../classifier.pt if present)", ""},
                  {"--out", "OUT", "output directory", "", true}};
   cmd.run_dir_option = "--out";
@@ -189,10 +190,9 @@ void register_dpmot(std::vector<Command>& out) {
         "{:<12} {:>4} {:>9.3f} {:>23} {:>14.3f} {:>14.3f}\n"
         "{:<12} {:>4} {:>9.3f} {:>23} {:>14} {:>14.3f}\n",
         r["classifier"]["test_accuracy"].get<double>(), "sampler", "NFE", "FD", "MMR 0.1/0.2/0.3/0.4", "near latent",
-        "near train", "dpm-ot", dp["nfe"].get<int64_t>(), dp["scores"]["frechet"].get<double>(),
-        fmt_mmr(dp["scores"]), dp["nearest_latent_distance"]["mean"].get<double>(),
-        dp["nearest_train_distance"]["mean"].get<double>(), "heun", heun["nfe"].get<int64_t>(),
-        heun["scores"]["frechet"].get<double>(), fmt_mmr(heun["scores"]), "-",
+        "near train", "dpm-ot", dp["nfe"].get<int64_t>(), dp["scores"]["frechet"].get<double>(), fmt_mmr(dp["scores"]),
+        dp["nearest_latent_distance"]["mean"].get<double>(), dp["nearest_train_distance"]["mean"].get<double>(), "heun",
+        heun["nfe"].get<int64_t>(), heun["scores"]["frechet"].get<double>(), fmt_mmr(heun["scores"]), "-",
         heun["nearest_train_distance"]["mean"].get<double>());
     return 0;
   };

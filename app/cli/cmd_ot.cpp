@@ -114,18 +114,20 @@ int run_ot(const Args& args) {
   if (solver != "exact" && solver != "tabular" && solver != "mlp")
     fail("--solver must be exact, tabular or mlp (got {})", solver);
   if (solver == "exact" && pairs > kMaxExactPairs)
-    fail("--solver exact: {} x {} pairs is too large for the dense exact solver (at most {:.0f} pairs); use "
-         "--solver mlp or tabular",
-         n, m, kMaxExactPairs);
+    fail(
+        "--solver exact: {} x {} pairs is too large for the dense exact solver (at most {:.0f} pairs); use "
+        "--solver mlp or tabular",
+        n, m, kMaxExactPairs);
   const bool stochastic = solver != "exact";
   const long long iterations = positive_int(args, "--iterations", 20000);
   const long long batch = positive_int(args, "--batch", std::min<int64_t>(256, std::min(n, m)));
   if (stochastic && (batch > n || batch > m))
     fail("--batch {} is larger than the smaller point cloud ({} samples)", batch, std::min(n, m));
   if (kp.size() > 0 && solver == "exact" && n != m)
-    fail("--keypoints with --solver exact needs as many sources as targets ({} vs {}): a keypoint may only be "
-         "matched to its partner, so it must send 1/n and its partner receive 1/m of the mass",
-         n, m);
+    fail(
+        "--keypoints with --solver exact needs as many sources as targets ({} vs {}): a keypoint may only be "
+        "matched to its partner, so it must send 1/n and its partner receive 1/m of the mass",
+        n, m);
   const long long width = positive_int(args, "--width", 128);
   const long long depth = args.get_int("--depth", 2);
   if (depth < 0) fail("--depth must be >= 0 (got {})", depth);
@@ -195,9 +197,8 @@ int run_ot(const Args& args) {
     solution = ot::solve_ot_problem(setup, S, T, kp, [](const ot::TrainerEvent& ev) {
       if (!ev.has_diagnostics) return;
       spdlog::info("step {}/{}: dual {:.6g}, E[c] {:.4g}, row err {:.3g}, col err {:.3g}, H>0 {:.3f}", ev.step,
-                   ev.iterations, ev.dual_objective, ev.diagnostics.transport_cost,
-                   ev.diagnostics.marginal_error_rows, ev.diagnostics.marginal_error_cols,
-                   ev.diagnostics.nonzero_fraction);
+                   ev.iterations, ev.dual_objective, ev.diagnostics.transport_cost, ev.diagnostics.marginal_error_rows,
+                   ev.diagnostics.marginal_error_cols, ev.diagnostics.nonzero_fraction);
     });
   } catch (const ot::DivergedError& e) {
     fail("the OT dual diverged ({}); nothing was written; lower --lr or raise --epsilon", e.what());
@@ -269,10 +270,11 @@ int run_ot(const Args& args) {
   report["seconds"] = std::chrono::duration<double>(Clock::now() - t_start).count();
   out.write(file::kReport, run::json_text(report));
   out.commit();
-  std::cout << fmt::format("{} OT ({} x {}, d = {}): dual {:.8g}, E[c] {:.6g}, marginal errors {:.3g} / {:.3g}, "
-                           "H nnz {}, {:.2f} s -> {}\n",
-                           solver, n, m, d, ev.dual_objective, ev.transport_cost, ev.marginal_error_rows,
-                           ev.marginal_error_cols, bridge.H.nnz(), report["seconds"].get<double>(), out_dir);
+  std::cout << fmt::format(
+      "{} OT ({} x {}, d = {}): dual {:.8g}, E[c] {:.6g}, marginal errors {:.3g} / {:.3g}, "
+      "H nnz {}, {:.2f} s -> {}\n",
+      solver, n, m, d, ev.dual_objective, ev.transport_cost, ev.marginal_error_rows, ev.marginal_error_cols,
+      bridge.H.nnz(), report["seconds"].get<double>(), out_dir);
   return 0;
 }
 
@@ -306,7 +308,8 @@ void register_ot(std::vector<Command>& out) {
        "exact if n m <= 1.6e7, else mlp"},
       {"--iterations", "N", "stochastic solvers: Adam steps", "20000"},
       {"--batch", "B", "stochastic solvers: samples per side per step (keypoints are added)", "min(256, n, m)"},
-      {"--lr", "LR", "stochastic solvers: Adam learning rate", "mean cost times 2e-2 (tabular) or 1e-2 min(1, 64 / W) (mlp)"},
+      {"--lr", "LR", "stochastic solvers: Adam learning rate",
+       "mean cost times 2e-2 (tabular) or 1e-2 min(1, 64 / W) (mlp)"},
       {"--lr-schedule", "S", "constant or cosine (decays to --lr-final times LR)", "cosine"},
       {"--lr-final", "F", "final fraction of the learning rate under the cosine schedule", "1e-3"},
       {"--average", "F", "average the iterates from this fraction of the run on (1 = off)", "0.5"},

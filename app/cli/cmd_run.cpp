@@ -57,7 +57,7 @@ extern "C" void on_stop_signal(int sig) {
 }
 
 class SignalScope {
-public:
+ public:
   explicit SignalScope(session::Session& s) {
     g_session.store(&s);
     struct sigaction sa {};
@@ -72,8 +72,9 @@ public:
     g_session.store(nullptr);
   }
 
-private:
-  struct sigaction old_int_ {}, old_term_ {};
+ private:
+  struct sigaction old_int_ {
+  }, old_term_{};
 };
 
 std::string format_duration(double s) {
@@ -85,7 +86,7 @@ std::string format_duration(double s) {
 
 // The terminal progress line. Log lines are routed through clear() first so they never land on the bar.
 class ProgressDisplay {
-public:
+ public:
   explicit ProgressDisplay(bool tty) : tty_(tty) {}
 
   void update(const session::ProgressEvent& e) {
@@ -98,7 +99,7 @@ public:
     if (!message.empty()) spdlog::info("{}", message);
   }
 
-private:
+ private:
   // Draws the bar (tty) or returns the plain line to log (empty: nothing to log now). Caller holds mutex_.
   std::string render(const session::ProgressEvent& e) {
     const double now = clock();
@@ -137,7 +138,7 @@ private:
     return {};
   }
 
-public:
+ public:
   void new_stage() {
     std::lock_guard<std::mutex> lock(mutex_);
     reported_final_ = false;
@@ -155,7 +156,7 @@ public:
   }
   std::mutex& mutex() { return mutex_; }
 
-private:
+ private:
   static double clock() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
   }
@@ -170,8 +171,9 @@ private:
 
 // Wraps the console sink so a log line first clears the progress bar and then redraws it.
 class BarAwareSink : public spdlog::sinks::sink {
-public:
-  BarAwareSink(std::shared_ptr<spdlog::sinks::sink> inner, ProgressDisplay& bar) : inner_(std::move(inner)), bar_(bar) {}
+ public:
+  BarAwareSink(std::shared_ptr<spdlog::sinks::sink> inner, ProgressDisplay& bar)
+      : inner_(std::move(inner)), bar_(bar) {}
   void log(const spdlog::details::log_msg& msg) override {
     std::lock_guard<std::mutex> lock(bar_.mutex());
     bar_.clear();
@@ -183,14 +185,14 @@ public:
   void set_pattern(const std::string& pattern) override { inner_->set_pattern(pattern); }
   void set_formatter(std::unique_ptr<spdlog::formatter> f) override { inner_->set_formatter(std::move(f)); }
 
-private:
+ private:
   std::shared_ptr<spdlog::sinks::sink> inner_;
   ProgressDisplay& bar_;
 };
 
 // Swaps the default logger's stderr sink for the bar-aware wrapper (and back on destruction).
 class ConsoleWrap {
-public:
+ public:
   explicit ConsoleWrap(ProgressDisplay& bar) {
     auto logger = spdlog::default_logger();
     if (!logger || logger->sinks().empty()) return;
@@ -213,7 +215,7 @@ public:
     }
   }
 
-private:
+ private:
   std::shared_ptr<spdlog::sinks::dist_sink_mt> dist_;
   std::vector<std::shared_ptr<spdlog::sinks::sink>> original_;
 };
@@ -294,8 +296,10 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp) {
       }
     if (!dp.broadcast_flag(fresh)) {
       if (dp.is_main())
-        fail("{}: the run directory is not empty; a data-parallel run (--nproc/WORLD_SIZE) starts a new one "
-             "(resume this one with --nproc 1)", options.out_dir);
+        fail(
+            "{}: the run directory is not empty; a data-parallel run (--nproc/WORLD_SIZE) starts a new one "
+            "(resume this one with --nproc 1)",
+            options.out_dir);
       return 2;
     }
     if (!dp.is_main()) {
@@ -347,8 +351,10 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp) {
   });
   if (dp.active()) {
     const auto env = dist::read_env();
-    spdlog::info("run: data-parallel, {} processes (c10d Gloo, master {}:{}); each global batch is split "
-                 "across them and rank 0 writes the run", dp.world_size(), env.master_addr, env.master_port);
+    spdlog::info(
+        "run: data-parallel, {} processes (c10d Gloo, master {}:{}); each global batch is split "
+        "across them and rank 0 writes the run",
+        dp.world_size(), env.master_addr, env.master_port);
   }
   session::SessionResult result;
   if (LocalLauncher::is_child()) {
@@ -382,16 +388,18 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp) {
       std::fprintf(stderr, "otcs: error: %s\n", result.message.c_str());
       spdlog::error("{}", result.message);
       return 1;
-    case session::SessionStatus::Completed: break;
+    case session::SessionStatus::Completed:
+      break;
   }
   const fs::path metrics = fs::path(options.out_dir) / "metrics.json";
   if (fs::exists(metrics, ec)) {
     auto m = nlohmann::json::parse(io::read_file(metrics.string()));
     if (m.contains("translated_class_accuracy"))
-      spdlog::info("run: translated-class accuracy {:.4f} (classifier test accuracy {:.4f}); Fréchet distance {:.3f} "
-                   "on the classifier's features",
-                   m.value("translated_class_accuracy", 0.0), m.value("classifier_test_accuracy", 0.0),
-                   m.value("frechet_distance_classifier_features", 0.0));
+      spdlog::info(
+          "run: translated-class accuracy {:.4f} (classifier test accuracy {:.4f}); Fréchet distance {:.3f} "
+          "on the classifier's features",
+          m.value("translated_class_accuracy", 0.0), m.value("classifier_test_accuracy", 0.0),
+          m.value("frechet_distance_classifier_features", 0.0));
     else if (m.value("paired", false))
       spdlog::info("run: PSNR {:.3f} dB, SSIM {:.4f} (mean of samples); bicubic input {:.3f} dB, {:.4f}",
                    m["mean_of_samples"].value("psnr", 0.0), m["mean_of_samples"].value("ssim", 0.0),
@@ -430,7 +438,8 @@ void register_run(std::vector<Command>& out) {
       {"--steps-scale", "F", "multiply the OT iterations and score steps by F (quick runs, longer runs)", "1"},
       {"--no-figures", "", "skip the PNG figures"},
       {"--nproc", "N", "data-parallel training in N processes on this machine (c10d Gloo; rank 0 writes RUN)", "1"},
-      {"--device", "DEV", "where the score stage trains: cpu, cuda or cuda:K (needs a LibTorch built with CUDA)", "cpu"},
+      {"--device", "DEV", "where the score stage trains: cpu, cuda or cuda:K (needs a LibTorch built with CUDA)",
+       "cpu"},
   };
   cmd.min_positional = 1;
   cmd.max_positional = 1;

@@ -30,19 +30,21 @@ void register_sdot(std::vector<Command>& out) {
       "and no cell is empty. Writes DIR/h.npy (float64 [N]) and DIR/report.json (grad_norm as measured,\n"
       "grad_estimate, noise, samples, empty_cells, iterations, converged, seconds, ...). The same source\n"
       "distribution must be used when the map is applied.";
-  cmd.options = {{"--target", "Y.npy", "target points [N, d] (float32/float64)", "", true},
-                 {"--source", "KIND", "uniform (on [0,1]^d, as DPM-OT released) or gaussian", "uniform"},
-                 {"--samples-per-iter", "K", "Monte-Carlo source samples per iteration at the start", "10*N"},
-                 {"--max-iter", "N", "iterations at most", "10000"},
-                 {"--lr", "LR", "run the released Adam update (no bias correction) with this step instead", "automatic"},
-                 {"--threshold", "G", "stop when ||g|| < G and no cell is empty", "8e-4"},
-                 {"--seed", "S", "random seed", "0"},
-                 {"--out", "DIR", "output directory", "", true}};
+  cmd.options = {
+      {"--target", "Y.npy", "target points [N, d] (float32/float64)", "", true},
+      {"--source", "KIND", "uniform (on [0,1]^d, as DPM-OT released) or gaussian", "uniform"},
+      {"--samples-per-iter", "K", "Monte-Carlo source samples per iteration at the start", "10*N"},
+      {"--max-iter", "N", "iterations at most", "10000"},
+      {"--lr", "LR", "run the released Adam update (no bias correction) with this step instead", "automatic"},
+      {"--threshold", "G", "stop when ||g|| < G and no cell is empty", "8e-4"},
+      {"--seed", "S", "random seed", "0"},
+      {"--out", "DIR", "output directory", "", true}};
   cmd.run_dir_option = "--out";
   cmd.run = [](const Args& args) {
     const std::string target_path = args.get("--target");
     auto y = io::read_npy(target_path);
-    if (y.dim() != 2 || y.size(0) < 1 || y.size(1) < 1) fail("{}: expected a matrix [N, d] of target points", target_path);
+    if (y.dim() != 2 || y.size(0) < 1 || y.size(1) < 1)
+      fail("{}: expected a matrix [N, d] of target points", target_path);
     if (!y.is_floating_point()) fail("{}: target points must be float32 or float64", target_path);
     if (!torch::isfinite(y).all().item<bool>()) fail("{}: contains NaN or Inf", target_path);
     ot::SemiDiscreteOptions o;
@@ -65,12 +67,18 @@ void register_sdot(std::vector<Command>& out) {
       }
     });
     io::write_npy(out.claim("h.npy"), result.h);
-    nlohmann::json report = {{"grad_norm", result.grad_norm},     {"grad_estimate", result.grad_estimate},
-                             {"noise", result.noise},             {"samples", result.samples},
-                             {"threshold", o.grad_threshold},     {"empty_cells", result.empty_cells},
-                             {"iterations", result.iterations},   {"converged", result.converged},
-                             {"doublings", result.doublings},     {"seconds", result.seconds},
-                             {"targets", y.size(0)},              {"dimension", y.size(1)},
+    nlohmann::json report = {{"grad_norm", result.grad_norm},
+                             {"grad_estimate", result.grad_estimate},
+                             {"noise", result.noise},
+                             {"samples", result.samples},
+                             {"threshold", o.grad_threshold},
+                             {"empty_cells", result.empty_cells},
+                             {"iterations", result.iterations},
+                             {"converged", result.converged},
+                             {"doublings", result.doublings},
+                             {"seconds", result.seconds},
+                             {"targets", y.size(0)},
+                             {"dimension", y.size(1)},
                              {"source", args.get("--source", "uniform")},
                              {"step", o.lr > 0 ? "adam" : "newton"}};
     out.write("report.json", run::json_text(report));

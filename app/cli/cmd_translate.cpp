@@ -113,8 +113,10 @@ int translate_command(const Args& args) {
   io::OutputDir out(args.get("--out"));
   for (int64_t i = 0; i < y.size(0); ++i) {
     std::string name = pack.names[size_t(i)];
-    if (name.rfind("index:", 0) == 0) name = fmt::format("{:05d}.png", std::stoll(name.substr(6)));
-    else name = fs::path(name).stem().string() + ".png";
+    if (name.rfind("index:", 0) == 0)
+      name = fmt::format("{:05d}.png", std::stoll(name.substr(6)));
+    else
+      name = fs::path(name).stem().string() + ".png";
     imaging::write_png(out.claim(name), imaging::to_uint8_hwc(y[i]));
   }
   if (to.record > 0) {
@@ -123,9 +125,9 @@ int translate_command(const Args& args) {
     session::save_image_trajectories(out.claim(run::file::kTrajectories), recorder, recorded);
   }
   out.commit();
-  std::cout << fmt::format("{} translations written to {}{}\n", y.size(0), out.dir(),
-                           to.record > 0 ? fmt::format(" (trajectories of the first {} in trajectories.npz)", to.record)
-                                         : std::string());
+  std::cout << fmt::format(
+      "{} translations written to {}{}\n", y.size(0), out.dir(),
+      to.record > 0 ? fmt::format(" (trajectories of the first {} in trajectories.npz)", to.record) : std::string());
   return 0;
 #endif
 }
@@ -148,8 +150,9 @@ void register_translate(std::vector<Command>& out) {
                  {"--input", "PATH", "a folder of images or an idx image file (gzip or not)", "", true},
                  {"--out", "DIR", "output directory", "", true},
                  {"--sampler", "KIND", "ancestral, ddim, em, heun or dpm-solver++ (default: the project's)"},
-                 {"--steps", "N", "sampler steps (default: the project's; another --sampler's own: dpm-solver++ 20, "
-                                  "ancestral/ddim T)"},
+                 {"--steps", "N",
+                  "sampler steps (default: the project's; another --sampler's own: dpm-solver++ 20, "
+                  "ancestral/ddim T)"},
                  {"--guidance", "W", "classifier-free guidance weight (default: the project's; needs cond_dropout)"},
                  {"--seed", "S", "random seed", "0"},
                  {"--limit", "N", "translate only the first N inputs"},

@@ -46,8 +46,8 @@ void register_project_keys(std::vector<Command>& out) {
   cmd.writes_log = false;
   cmd.hidden = true;
   cmd.run = [](const Args& args) {
-    const auto keys = args.positional().empty() ? session::project_keys()
-                                                : session::project_keys_unread(args.positional());
+    const auto keys =
+        args.positional().empty() ? session::project_keys() : session::project_keys_unread(args.positional());
     std::cout << nlohmann::json(keys).dump(2) << "\n";
     return 0;
   };

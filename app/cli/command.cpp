@@ -176,8 +176,7 @@ Args parse_args(const Command& cmd, const std::vector<std::string>& argv) {
           if (i + 1 >= argv.size()) fail("{}: option {} needs a value ({})", cmd.name, name, spec->metavar);
           value = argv[++i];
         }
-        if (!spec->repeatable && args.values_.count(name))
-          fail("{}: option {} given more than once", cmd.name, name);
+        if (!spec->repeatable && args.values_.count(name)) fail("{}: option {} given more than once", cmd.name, name);
         args.values_[name].push_back(value);
       }
       continue;
@@ -244,8 +243,8 @@ int main_entry(int argc, char** argv) {
     // One writer per run directory (rank 0 writes it for all ranks). Taken before the log file is opened, so a
     // refused second writer leaves nothing in the directory, not even a line in its log.
     if (!cmd->run_dir_option.empty() && args.has(cmd->run_dir_option) && !secondary_rank) {
-      record = std::make_unique<run::RunRecord>(args.get(cmd->run_dir_option),
-                                                std::vector<std::string>(argv, argv + argc), args.get("--device", "cpu"));
+      record = std::make_unique<run::RunRecord>(
+          args.get(cmd->run_dir_option), std::vector<std::string>(argv, argv + argc), args.get("--device", "cpu"));
       args.run_dir_created = record->created_dir();
     }
     if (cmd->writes_log && !secondary_rank) {

@@ -12,10 +12,14 @@ namespace otcs::cli {
 struct OptionSpec {
   OptionSpec(std::string name_, std::string metavar_, std::string help_, std::string default_value_ = {},
              bool required_ = false, bool repeatable_ = false)
-      : name(std::move(name_)), metavar(std::move(metavar_)), help(std::move(help_)),
-        default_value(std::move(default_value_)), required(required_), repeatable(repeatable_) {}
-  std::string name;      // "--epsilon"
-  std::string metavar;   // "E"; empty for a flag without value
+      : name(std::move(name_)),
+        metavar(std::move(metavar_)),
+        help(std::move(help_)),
+        default_value(std::move(default_value_)),
+        required(required_),
+        repeatable(repeatable_) {}
+  std::string name;     // "--epsilon"
+  std::string metavar;  // "E"; empty for a flag without value
   std::string help;
   std::string default_value;  // shown in --help; empty for none
   bool required = false;
@@ -23,7 +27,7 @@ struct OptionSpec {
 };
 
 class Args {
-public:
+ public:
   bool has(const std::string& name) const { return values_.count(name) > 0; }
   std::string get(const std::string& name, const std::string& fallback = "") const;
   std::vector<std::string> all(const std::string& name) const;

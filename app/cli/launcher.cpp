@@ -168,8 +168,7 @@ void LocalLauncher::monitor() {
         const int code = status_code(status);
         if (code != 0) {
           // A rank failed: the collectives of the others can never complete. End them all, with its status.
-          std::fprintf(stderr, "otcs: error: rank %zu exited with status %d; stopping the other ranks\n", i + 1,
-                       code);
+          std::fprintf(stderr, "otcs: error: rank %zu exited with status %d; stopping the other ranks\n", i + 1, code);
           terminate_children(0);
           remove_scratch();
           spdlog::default_logger()->flush();

@@ -1,8 +1,8 @@
 #pragma once
 // `otcs run --nproc N` on one machine: this process becomes rank 0 of N and starts ranks 1..N-1 as copies of
 // itself (same arguments) with torchrun's environment (RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE,
-// MASTER_ADDR=127.0.0.1, MASTER_PORT=a free port). A rank that fails brings the others down and its exit status becomes the run's;
-// children die with the parent (PR_SET_PDEATHSIG), so none is left behind, and they ignore Ctrl-C: rank 0
+// MASTER_ADDR=127.0.0.1, MASTER_PORT=a free port). A rank that fails brings the others down and its exit status becomes
+// the run's; children die with the parent (PR_SET_PDEATHSIG), so none is left behind, and they ignore Ctrl-C: rank 0
 // stops at a step boundary with a checkpoint and then ends them.
 #include <atomic>
 #include <mutex>
@@ -15,7 +15,7 @@
 namespace otcs::cli {
 
 class LocalLauncher {
-public:
+ public:
   // Spawns the children and sets this process's own environment to rank 0. Throws on failure.
   explicit LocalLauncher(int nproc);
   ~LocalLauncher();  // ends children still running (SIGTERM, then SIGKILL)
@@ -29,7 +29,7 @@ public:
   // True in a process this launcher started (OTCS_LAUNCHED_RANK is set).
   static bool is_child();
 
-private:
+ private:
   void monitor();
   void terminate_children(pid_t except);
   void remove_scratch();

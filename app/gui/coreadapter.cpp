@@ -58,14 +58,16 @@ ProjectData loadProjectData(const QJsonObject& json, const QString& projectPath)
   ProjectData out;
   const QFileInfo info(projectPath);
   const std::string name = projectPath.isEmpty() ? "project" : projectPath.toStdString();
-  const std::string dir = projectPath.isEmpty() ? std::string(".") : session::project_base_dir(projectPath.toStdString());
+  const std::string dir =
+      projectPath.isEmpty() ? std::string(".") : session::project_base_dir(projectPath.toStdString());
   try {
     const QByteArray text = QJsonDocument(json).toJson(QJsonDocument::Compact);
     session::Project p = session::parse_project(text.toStdString(), name, dir);
     session::ProjectPoints pts = session::load_project_points(p);
     out.sourceFileCount = pts.source_file_count;
     out.targetFileCount = pts.target_file_count;
-    for (size_t k = 0; k < pts.source_index.size(); ++k) out.pairs.push_back({pts.source_index[k], pts.target_index[k]});
+    for (size_t k = 0; k < pts.source_index.size(); ++k)
+      out.pairs.push_back({pts.source_index[k], pts.target_index[k]});
     const torch::Tensor& source = pts.source;
     const torch::Tensor& target = pts.target;
     const torch::Tensor& sl = pts.source_labels;
@@ -89,7 +91,8 @@ DatasetPreview previewDataset(const QJsonObject& dataset, const QString& baseDir
   // for images): the same parser messages, preprocessing and subset as a run.
   QJsonObject data{{"source", dataset}, {"target", dataset}};
   const QJsonObject project{{"schema_version", 1}, {"name", "import-preview"}, {"data", data}};
-  const ProjectData loaded = loadProjectData(project, QDir(baseDir.isEmpty() ? QString(".") : baseDir).filePath("import-preview.json"));
+  const ProjectData loaded =
+      loadProjectData(project, QDir(baseDir.isEmpty() ? QString(".") : baseDir).filePath("import-preview.json"));
   if (!loaded.ok()) {
     out.error = loaded.error;
     out.error.replace("/data/target", "/data/source");  // both sides are the same set: name it once
@@ -184,7 +187,8 @@ QMap<QString, QString> stageHashes(const QJsonObject& json, const QString& proje
   QMap<QString, QString> out;
   try {
     const std::string name = projectPath.isEmpty() ? "project" : projectPath.toStdString();
-    const std::string dir = projectPath.isEmpty() ? std::string(".") : session::project_base_dir(projectPath.toStdString());
+    const std::string dir =
+        projectPath.isEmpty() ? std::string(".") : session::project_base_dir(projectPath.toStdString());
     const session::Project p =
         session::parse_project(QJsonDocument(json).toJson(QJsonDocument::Compact).toStdString(), name, dir);
     for (const auto& [stage, hash] : session::stage_hashes(p))

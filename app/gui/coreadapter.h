@@ -18,8 +18,8 @@
 namespace otcs::workbench {
 
 struct ProjectData {
-  QString error;            // empty when the project parsed and its data loaded
-  bool userError = false;   // the project or its data is wrong (as opposed to an internal failure)
+  QString error;           // empty when the project parsed and its data loaded
+  bool userError = false;  // the project or its data is wrong (as opposed to an internal failure)
   int dim = 0;
   qint64 sourceFileCount = 0, targetFileCount = 0;  // points before the appended keypoint points
   QVector<QPointF> source, target;                  // the first two coordinates (all dims when dim == 2)
@@ -36,11 +36,11 @@ ProjectData loadProjectData(const QJsonObject& json, const QString& projectPath)
 
 // What the preview decoded (File > Import dataset…; plain data, made off the GUI thread).
 struct DatasetPreview {
-  QString error;            // one sentence; empty when the set loaded
+  QString error;  // one sentence; empty when the set loaded
   qint64 count = 0;
   int dim = 0;
-  QString shape;            // "28x28", "3x32x32", or "" for point data
-  QString labels;           // "10 classes: 0 (1000), 1 (1000), ..." or ""
+  QString shape;   // "28x28", "3x32x32", or "" for point data
+  QString labels;  // "10 classes: 0 (1000), 1 (1000), ..." or ""
   QVector<QImage> thumbnails;
 };
 // Loads `dataset` (a project's data.source-style object) as the session would, resolving relative paths against

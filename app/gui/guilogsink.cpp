@@ -6,9 +6,7 @@
 
 namespace otcs::workbench {
 
-GuiLogSink::GuiLogSink(LogView* view) : view_(view) {
-  set_pattern("[%H:%M:%S.%e] [%l] %v");
-}
+GuiLogSink::GuiLogSink(LogView* view) : view_(view) { set_pattern("[%H:%M:%S.%e] [%l] %v"); }
 
 std::shared_ptr<GuiLogSink> GuiLogSink::attach(LogView* view) {
   auto sink = std::make_shared<GuiLogSink>(view);

@@ -38,7 +38,8 @@ const FormatInfo kFormats[] = {
     {"folder", "Folder of JPEG/PNG images (optional labels CSV)", "dir", "Folder", true, "labels",
      "CSV files (*.csv);;All files (*)"},
     {"chinese_mnist", "Chinese-MNIST (root with data/ and chinese_mnist.csv)", "root", "Root folder", true, "", ""},
-    {"pack", "Dataset pack (.npz written by otcs import)", "file", "Pack file", false, "", "Packs (*.npz);;All files (*)"},
+    {"pack", "Dataset pack (.npz written by otcs import)", "file", "Pack file", false, "",
+     "Packs (*.npz);;All files (*)"},
     {"points", "Point cloud (.npy float matrix or .csv)", "file", "Points file", false, "",
      "Point files (*.npy *.csv);;All files (*)"},
 };
@@ -49,9 +50,10 @@ const FormatInfo& formatInfo(const QString& id) {
 }
 
 // Keys of an "images" object the form edits (anything else is kept untouched in extra_).
-const QStringList kFormKeys = {"format", "images", "labels", "dir", "root", "file", "suites", "size", "channels",
-                               "crop", "fit_content", "normalise_contrast", "invert", "downsample", "upsample",
-                               "limit", "limit_seed", "classes", "range"};
+const QStringList kFormKeys = {"format", "images",     "labels",   "dir",   "root",        "file",
+                               "suites", "size",       "channels", "crop",  "fit_content", "normalise_contrast",
+                               "invert", "downsample", "upsample", "limit", "limit_seed",  "classes",
+                               "range"};
 
 QSpinBox* spin(QWidget* parent, int lo, int hi, int value, const QString& special = QString()) {
   auto* s = new QSpinBox(parent);
@@ -213,8 +215,10 @@ ImportDialog::ImportDialog(const QString& baseDir, const QJsonObject& project, Q
     if (!preview_.error.isEmpty()) {
       summary_->setText("<span style='color:#b00020'>" + preview_.error.toHtmlEscaped() + "</span>");
     } else {
-      QString text = QString("<b>%1 samples</b>, %2").arg(preview_.count).arg(
-          preview_.shape.isEmpty() ? QString("%1 coordinates").arg(preview_.dim) : QString("images %1").arg(preview_.shape));
+      QString text = QString("<b>%1 samples</b>, %2")
+                         .arg(preview_.count)
+                         .arg(preview_.shape.isEmpty() ? QString("%1 coordinates").arg(preview_.dim)
+                                                       : QString("images %1").arg(preview_.shape));
       if (!preview_.labels.isEmpty()) text += "<br>" + preview_.labels.toHtmlEscaped();
       summary_->setText(text);
       for (int i = 0; i < preview_.thumbnails.size(); ++i) {
@@ -241,8 +245,9 @@ ImportDialog::ImportDialog(const QString& baseDir, const QJsonObject& project, Q
     browse(path_, f.directory, f.filter);
   });
   connect(labels_browse, &QToolButton::clicked, this, [this] {
-    browse(labels_, false, format_->currentData().toString() == "idx" ? "idx files (*-ubyte *-ubyte.gz *.gz);;All files (*)"
-                                                                      : "CSV files (*.csv);;All files (*)");
+    browse(labels_, false,
+           format_->currentData().toString() == "idx" ? "idx files (*-ubyte *-ubyte.gz *.gz);;All files (*)"
+                                                      : "CSV files (*.csv);;All files (*)");
   });
   connect(side_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] {
     fillFromProjectSide();
@@ -255,11 +260,13 @@ ImportDialog::ImportDialog(const QString& baseDir, const QJsonObject& project, Q
     suites->setVisible(chinese);
     scheduleRefresh();
   });
-  for (QLineEdit* e : {path_, labels_, classes_}) connect(e, &QLineEdit::textChanged, this, &ImportDialog::scheduleRefresh);
+  for (QLineEdit* e : {path_, labels_, classes_})
+    connect(e, &QLineEdit::textChanged, this, &ImportDialog::scheduleRefresh);
   for (QSpinBox* s : {suite_from_, suite_to_, size_, downsample_, upsample_, limit_, seed_, range_from_, range_to_})
     connect(s, qOverload<int>(&QSpinBox::valueChanged), this, &ImportDialog::scheduleRefresh);
   connect(channels_, qOverload<int>(&QComboBox::currentIndexChanged), this, &ImportDialog::scheduleRefresh);
-  for (QCheckBox* c : {crop_, fit_, contrast_, invert_}) connect(c, &QCheckBox::toggled, this, &ImportDialog::scheduleRefresh);
+  for (QCheckBox* c : {crop_, fit_, contrast_, invert_})
+    connect(c, &QCheckBox::toggled, this, &ImportDialog::scheduleRefresh);
 
   suites_label->setVisible(false);
   suites->setVisible(false);
@@ -314,8 +321,8 @@ void ImportDialog::refreshPreview() {
   }
   summary_->setText("Loading…");
   running_ = true;
-  watcher_->setFuture(QtConcurrent::run(
-      [dataset = dataset(), base = base_dir_] { return previewDataset(dataset, base); }));
+  watcher_->setFuture(
+      QtConcurrent::run([dataset = dataset(), base = base_dir_] { return previewDataset(dataset, base); }));
 }
 
 QString ImportDialog::relative(const QString& path) const {
@@ -402,7 +409,8 @@ void ImportDialog::setDataset(const QJsonObject& dataset) {
   range_to_->setValue(range.size() == 2 ? range[1].toInt() : 0);
   // What the form cannot show (e.g. a crop size other than the largest square) stays as it was.
   for (auto it = images.begin(); it != images.end(); ++it)
-    if (!kFormKeys.contains(it.key()) || (it.key() == "crop" && it.value().toInt(0) > 0)) extra_.insert(it.key(), it.value());
+    if (!kFormKeys.contains(it.key()) || (it.key() == "crop" && it.value().toInt(0) > 0))
+      extra_.insert(it.key(), it.value());
 }
 
 QJsonObject ImportDialog::applyTo(const QJsonObject& project) const {

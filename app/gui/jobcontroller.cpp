@@ -39,9 +39,12 @@ struct JobController::Pending {
 
 int JobController::exitCode(session::JobStatus status, bool userError) {
   switch (status) {
-    case session::JobStatus::Completed: return 0;
-    case session::JobStatus::Stopped: return 130;
-    case session::JobStatus::Failed: break;
+    case session::JobStatus::Completed:
+      return 0;
+    case session::JobStatus::Stopped:
+      return 130;
+    case session::JobStatus::Failed:
+      break;
   }
   return userError ? 2 : 1;
 }
@@ -160,8 +163,7 @@ void JobController::onEvent(const void* raw) {
     p.losses.last().values.push_back(e->value);
   } else if (const auto* e = std::get_if<session::ProgressEvent>(&event)) {
     p.hasProgress = true;
-    p.progress = {e->stage, e->step, e->total, e->steps_per_second, e->eta_seconds, e->last_loss,
-                  e->has_loss};
+    p.progress = {e->stage, e->step, e->total, e->steps_per_second, e->eta_seconds, e->last_loss, e->has_loss};
   } else if (const auto* e = std::get_if<session::StageEvent>(&event)) {
     p.stageEvents.push_back({e->stage, e->what, QString::fromStdString(e->detail)});
   } else if (const auto* e = std::get_if<session::HReadyEvent>(&event)) {
@@ -196,8 +198,8 @@ void JobController::scheduleFlush() {
   // One queued flush at a time, at most every ~50 ms: the GUI thread sees a handful of batches per second
   // however fast the job reports.
   if (flush_scheduled_.exchange(true)) return;
-  QMetaObject::invokeMethod(this, [this] { QTimer::singleShot(50, this, &JobController::flush); },
-                            Qt::QueuedConnection);
+  QMetaObject::invokeMethod(
+      this, [this] { QTimer::singleShot(50, this, &JobController::flush); }, Qt::QueuedConnection);
 }
 
 void JobController::flush() {

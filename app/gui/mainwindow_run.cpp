@@ -46,8 +46,8 @@ void MainWindow::connectSession() {
   });
   connect(session_, &SessionController::stageEvent, this,
           [this](session::Stage stage, session::StageEvent::What what, const QString& detail) {
-    using S = session::Stage;
-    using W = session::StageEvent::What;
+            using S = session::Stage;
+            using W = session::StageEvent::What;
             run_panel_->onStageEvent(stage, what, detail);
             const QString dir = session_->runDir();
             if (what == W::Started) {

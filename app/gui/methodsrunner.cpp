@@ -26,9 +26,12 @@ using session::GenRunFiles;
 
 QString actionName(MethodsRunner::Action action) {
   switch (action) {
-    case MethodsRunner::Action::Train: return "training";
-    case MethodsRunner::Action::Sample: return "DPM-OT sampling";
-    case MethodsRunner::Action::Compare: return "the EDM/AOT comparison";
+    case MethodsRunner::Action::Train:
+      return "training";
+    case MethodsRunner::Action::Sample:
+      return "DPM-OT sampling";
+    case MethodsRunner::Action::Compare:
+      return "the EDM/AOT comparison";
   }
   return "?";
 }
@@ -40,8 +43,9 @@ MethodsRunner::MethodsRunner(QWidget* parent) : QWidget(parent), controller_(new
   method_->setObjectName("genMethod");
   method_->addItem("EDM, noise paired at random", "edm");
   method_->addItem("AOT, exact assignment per chunk", "aot");
-  method_->setToolTip("train.method: AOT (Kim et al. 2024) assigns each chunk's fresh N(0, I) noises to its "
-                      "images by exact linear assignment on Euclidean distance; EDM pairs them by index.");
+  method_->setToolTip(
+      "train.method: AOT (Kim et al. 2024) assigns each chunk's fresh N(0, I) noises to its "
+      "images by exact linear assignment on Euclidean distance; EDM pairs them by index.");
   chunk_ = new QSpinBox(this);
   chunk_->setObjectName("genChunk");
   chunk_->setRange(2, 65536);
@@ -68,8 +72,9 @@ MethodsRunner::MethodsRunner(QWidget* parent) : QWidget(parent), controller_(new
   sample_->setToolTip("DPM-OT on the chosen method's model, into RUN/dpmot-m<M> (as otcs dpmot)");
   compare_ = new QPushButton("Compare EDM and AOT", this);
   compare_->setObjectName("genCompare");
-  compare_->setToolTip("Both models (reused when trained with the same settings), quality and curvature "
-                       "against NFE, into RUN/report.json (as otcs aot-compare)");
+  compare_->setToolTip(
+      "Both models (reused when trained with the same settings), quality and curvature "
+      "against NFE, into RUN/report.json (as otcs aot-compare)");
   pause_ = new QPushButton("Pause", this);
   pause_->setObjectName("genPause");
   pause_->setCheckable(true);
@@ -188,8 +193,10 @@ void MethodsRunner::syncControls() {
     const QSignalBlocker block(pause_);
     pause_->setChecked(false);
   }
-  if (!ready && !running) status_->setText("Open a generation project (\"kind\": \"generation\") to train and "
-                                           "sample with AOT and DPM-OT here.");
+  if (!ready && !running)
+    status_->setText(
+        "Open a generation project (\"kind\": \"generation\") to train and "
+        "sample with AOT and DPM-OT here.");
   else if (!running && status_->text().startsWith("Open a generation"))
     status_->clear();
 }
@@ -259,9 +266,15 @@ bool MethodsRunner::start(Action action, QString* error) {
   }
   std::unique_ptr<session::Job> job;
   switch (action) {
-    case Action::Train: job = std::make_unique<session::GenTrainJob>(trainOptions()); break;
-    case Action::Sample: job = std::make_unique<session::DpmotJob>(sampleOptions()); break;
-    case Action::Compare: job = std::make_unique<session::AotCompareJob>(compareOptions()); break;
+    case Action::Train:
+      job = std::make_unique<session::GenTrainJob>(trainOptions());
+      break;
+    case Action::Sample:
+      job = std::make_unique<session::DpmotJob>(sampleOptions());
+      break;
+    case Action::Compare:
+      job = std::make_unique<session::AotCompareJob>(compareOptions());
+      break;
   }
   // The job's directory is written by one writer at a time and records the job in run.json, as the command
   // line does.
@@ -294,12 +307,15 @@ void MethodsRunner::onFinished(session::JobStatus status, const QString& message
   bar_->setRange(0, 1);
   bar_->setValue(ok ? 1 : 0);
   bar_->resetFormat();
-  if (ok) status_->setText(QString("%1 finished; its diagnostics are shown below.").arg(action_text_));
+  if (ok)
+    status_->setText(QString("%1 finished; its diagnostics are shown below.").arg(action_text_));
   else if (status == session::JobStatus::Stopped)
     status_->setText(QString("%1 stopped: %2").arg(action_text_, message));
-  else status_->setText(QString("%1 failed: %2").arg(action_text_, message));
-  if (status == session::JobStatus::Failed) emit logLine(4, QString("Methods: %1 failed%2: %3")
-                                              .arg(action_text_, userError ? "" : " (internal error)", message));
+  else
+    status_->setText(QString("%1 failed: %2").arg(action_text_, message));
+  if (status == session::JobStatus::Failed)
+    emit logLine(4,
+                 QString("Methods: %1 failed%2: %3").arg(action_text_, userError ? "" : " (internal error)", message));
   syncControls();
   emit finished(ok, run_dir_);
 }

@@ -48,7 +48,7 @@ class MethodsRunner : public QWidget {
   session::AotCompareOptions compareOptions() const;
   // Where the model of the chosen training method lives: RUN/edm or RUN/aot.
   QString modelDir() const;
-  bool hasModel() const;  // modelDir() holds model.pt (the training's last act)
+  bool hasModel() const;       // modelDir() holds model.pt (the training's last act)
   bool trainsWithAot() const;  // the project's train.method
   bool busy() const { return controller_->state() != JobController::State::Idle; }
   bool start(Action action, QString* error = nullptr);

@@ -18,13 +18,20 @@ namespace {
 
 QString scalarText(const QJsonValue& v) {
   switch (v.type()) {
-    case QJsonValue::Bool: return v.toBool() ? "true" : "false";
-    case QJsonValue::Double: return QString::number(v.toDouble(), 'g', 10);
-    case QJsonValue::String: return v.toString();
-    case QJsonValue::Null: return "null";
-    case QJsonValue::Array: return QString("[%1 items]").arg(v.toArray().size());
-    case QJsonValue::Object: return QString("{%1 keys}").arg(v.toObject().size());
-    default: return QString();
+    case QJsonValue::Bool:
+      return v.toBool() ? "true" : "false";
+    case QJsonValue::Double:
+      return QString::number(v.toDouble(), 'g', 10);
+    case QJsonValue::String:
+      return v.toString();
+    case QJsonValue::Null:
+      return "null";
+    case QJsonValue::Array:
+      return QString("[%1 items]").arg(v.toArray().size());
+    case QJsonValue::Object:
+      return QString("{%1 keys}").arg(v.toObject().size());
+    default:
+      return QString();
   }
 }
 
@@ -115,9 +122,12 @@ bool setAt(QJsonValue& node, const QStringList& path, int from, const QJsonValue
 QJsonValue valueAt(const QJsonValue& node, const QStringList& path) {
   QJsonValue v = node;
   for (const QString& key : path) {
-    if (v.isObject()) v = v.toObject().value(key);
-    else if (v.isArray() && key.startsWith('[')) v = v.toArray().at(key.mid(1, key.size() - 2).toInt());
-    else return QJsonValue(QJsonValue::Undefined);
+    if (v.isObject())
+      v = v.toObject().value(key);
+    else if (v.isArray() && key.startsWith('['))
+      v = v.toArray().at(key.mid(1, key.size() - 2).toInt());
+    else
+      return QJsonValue(QJsonValue::Undefined);
   }
   return v;
 }
@@ -151,7 +161,9 @@ bool applyTreeEdit(const QJsonObject& project, const QStringList& path, const QS
       }
       value = (t == "true");
       break;
-    case QJsonValue::String: value = text; break;
+    case QJsonValue::String:
+      value = text;
+      break;
     default: {  // null: any JSON value
       QJsonParseError parse;
       const QJsonDocument doc = QJsonDocument::fromJson(("[" + t + "]").toUtf8(), &parse);
@@ -163,7 +175,8 @@ bool applyTreeEdit(const QJsonObject& project, const QStringList& path, const QS
     }
   }
   QJsonValue top = project.value(path.first());
-  if (path.size() == 1) top = value;
+  if (path.size() == 1)
+    top = value;
   else if (!setAt(top, path, 1, value)) {
     *error = QString("%1 is not a single value that can be edited here").arg(where);
     return false;

@@ -22,15 +22,17 @@ namespace otcs::workbench {
 QString formatDuration(double s) {
   if (!(s >= 0) || !std::isfinite(s)) return "–";
   const qint64 t = qRound64(s);
-  if (t >= 3600) return QString("%1:%2:%3").arg(t / 3600).arg((t / 60) % 60, 2, 10, QChar('0')).arg(t % 60, 2, 10, QChar('0'));
+  if (t >= 3600)
+    return QString("%1:%2:%3").arg(t / 3600).arg((t / 60) % 60, 2, 10, QChar('0')).arg(t % 60, 2, 10, QChar('0'));
   return QString("%1:%2").arg(t / 60).arg(t % 60, 2, 10, QChar('0'));
 }
 
 RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
   run_dir_ = new QLineEdit(this);
   run_dir_->setObjectName("runDir");
-  run_dir_->setToolTip("Where the stages write their artifacts; a stage whose artifacts exist for the same "
-                       "configuration is skipped, an interrupted one resumes from its checkpoint.");
+  run_dir_->setToolTip(
+      "Where the stages write their artifacts; a stage whose artifacts exist for the same "
+      "configuration is skipped, an interrupted one resumes from its checkpoint.");
   auto* browse = new QToolButton(this);
   browse->setText("…");
   from_ = new QComboBox(this);
@@ -100,8 +102,10 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
   });
   connect(start_, &QPushButton::clicked, this, &RunPanel::startRequested);
   connect(pause_, &QPushButton::clicked, this, [this] {
-    if (state_ == SessionController::State::Paused) emit resumeRequested();
-    else emit pauseRequested();
+    if (state_ == SessionController::State::Paused)
+      emit resumeRequested();
+    else
+      emit pauseRequested();
   });
   connect(stop_, &QPushButton::clicked, this, &RunPanel::stopRequested);
   resetStages();
@@ -146,9 +150,12 @@ void RunPanel::setState(SessionController::State state) {
   pause_->setEnabled(state == S::Running || state == S::Paused);
   pause_->setText(state == S::Paused ? "Resume" : "Pause");
   stop_->setEnabled(state == S::Running || state == S::Paused);
-  for (QWidget* w : std::initializer_list<QWidget*>{run_dir_, from_, until_, scale_}) w->setEnabled(state == S::Idle && pipeline_);
-  if (state == S::Paused) rate_->setText("paused: the clock and the ETA stand still");
-  else if (state == S::Stopping) rate_->setText("stopping at the next step boundary (saving a checkpoint)…");
+  for (QWidget* w : std::initializer_list<QWidget*>{run_dir_, from_, until_, scale_})
+    w->setEnabled(state == S::Idle && pipeline_);
+  if (state == S::Paused)
+    rate_->setText("paused: the clock and the ETA stand still");
+  else if (state == S::Stopping)
+    rate_->setText("stopping at the next step boundary (saving a checkpoint)…");
 }
 
 namespace {
@@ -173,7 +180,7 @@ void RunPanel::onStageEvent(const QString& stage, const QString& status, const Q
 void RunPanel::onStageEvent(session::Stage stage, session::StageEvent::What what, const QString& detail) {
   using W = session::StageEvent::What;
   const QString name = stageText(stage);
-  const QColor color = what == W::Failed                          ? kFailed
+  const QColor color = what == W::Failed                           ? kFailed
                        : what == W::Finished || what == W::Skipped ? kDone
                        : what == W::Stopped                        ? kStopped
                                                                    : kOther;

@@ -31,9 +31,8 @@ RunsController::RunsController(MainWindow* window, RunsView* runs, PreviewView* 
   connect(runs_, &RunsView::deleteRequested, this, &RunsController::remove);
   connect(runs_, &RunsView::selectionChanged, this, &RunsController::compare);
   SessionController* session = window_->session();
-  connect(session, &SessionController::previewReady, this, [this](qint64 step, const QString& path) {
-    previews_->addPreview(step, QImage(path));
-  });
+  connect(session, &SessionController::previewReady, this,
+          [this](qint64 step, const QString& path) { previews_->addPreview(step, QImage(path)); });
   connect(session, &SessionController::stageEvent, this,
           [this](session::Stage stage, session::StageEvent::What what, const QString&) {
             using W = session::StageEvent::What;
@@ -64,9 +63,10 @@ void RunsController::loadPreviews(const QString& runDir) {
 
 bool RunsController::startNewRun(const QString& reuseFrom, const QString& initFrom) {
   const QString dir = newRunDir(projectRunsRoot(window_->document()->path()));
-  spdlog::info("new run {}{}{}", dir.toStdString(),
-               reuseFrom.isEmpty() ? std::string() : ", reusing the stages of " + reuseFrom.toStdString() + " that match",
-               initFrom.isEmpty() ? std::string() : ", score model warm-started from " + initFrom.toStdString());
+  spdlog::info(
+      "new run {}{}{}", dir.toStdString(),
+      reuseFrom.isEmpty() ? std::string() : ", reusing the stages of " + reuseFrom.toStdString() + " that match",
+      initFrom.isEmpty() ? std::string() : ", score model warm-started from " + initFrom.toStdString());
   return window_->startRunIn(dir, reuseFrom, initFrom);
 }
 
@@ -114,11 +114,10 @@ void RunsController::remove(const QStringList& paths) {
     QMessageBox::warning(window_, "Delete runs", "A run in progress cannot be deleted; stop it first.");
     return;
   }
-  if (QMessageBox::question(window_, "Delete runs",
-                            QString("Delete %1 run(s) and every file in them?\n\n%2")
-                                .arg(paths.size())
-                                .arg(paths.join("\n")),
-                            QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel) != QMessageBox::Yes)
+  if (QMessageBox::question(
+          window_, "Delete runs",
+          QString("Delete %1 run(s) and every file in them?\n\n%2").arg(paths.size()).arg(paths.join("\n")),
+          QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel) != QMessageBox::Yes)
     return;
   const bool shown = paths.contains(QDir(window_->defaultRunDir()).absolutePath());
   for (const QString& p : paths) {

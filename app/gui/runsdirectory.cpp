@@ -32,8 +32,10 @@ QJsonObject readObject(const QString& path) {
 void flatten(const QJsonObject& o, const QString& prefix, QMap<QString, QJsonValue>* out) {
   for (auto it = o.begin(); it != o.end(); ++it) {
     const QString key = prefix.isEmpty() ? it.key() : prefix + "." + it.key();
-    if (it->isObject()) flatten(it->toObject(), key, out);
-    else (*out)[key] = *it;
+    if (it->isObject())
+      flatten(it->toObject(), key, out);
+    else
+      (*out)[key] = *it;
   }
 }
 
@@ -60,7 +62,8 @@ QString projectRunsRoot(const QString& projectPath) {
   if (projectPath.isEmpty()) return QDir::current().filePath("runs/untitled");
   const QFileInfo info(projectPath);
   QDir dir = info.absoluteDir();
-  if (dir.dirName() == "projects") return QDir(dir.absoluteFilePath("..")).absoluteFilePath("runs/" + info.completeBaseName());
+  if (dir.dirName() == "projects")
+    return QDir(dir.absoluteFilePath("..")).absoluteFilePath("runs/" + info.completeBaseName());
   return dir.absoluteFilePath("runs/" + info.completeBaseName());
 }
 
@@ -79,7 +82,8 @@ QStringList listRunDirs(const QString& root) {
   QVector<QPair<qint64, QString>> found;
   for (const QFileInfo& sub : d.entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot)) {
     if (kStages.contains(sub.fileName()) || sub.fileName() == run::file::kDataDir) continue;
-    if (isRunDir(sub.absoluteFilePath())) found.push_back({sub.lastModified().toMSecsSinceEpoch(), sub.absoluteFilePath()});
+    if (isRunDir(sub.absoluteFilePath()))
+      found.push_back({sub.lastModified().toMSecsSinceEpoch(), sub.absoluteFilePath()});
   }
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   if (isRunDir(root)) out << QDir(root).absolutePath();
@@ -111,7 +115,8 @@ RunSummary readRunSummary(const QString& dir) {
                               : QDateTime::fromString(start, Qt::ISODate);
   const QString end = meta.value("ended").toString();
   if (!start.isEmpty() && !end.isEmpty()) {
-    s.seconds = double(QDateTime::fromString(start, Qt::ISODate).msecsTo(QDateTime::fromString(end, Qt::ISODate))) / 1e3;
+    s.seconds =
+        double(QDateTime::fromString(start, Qt::ISODate).msecsTo(QDateTime::fromString(end, Qt::ISODate))) / 1e3;
   } else if (s.started.isValid()) {
     // Without run metadata: from the project copy to the last log line.
     const QFileInfo log(runPath(dir, &run::RunLayout::log));

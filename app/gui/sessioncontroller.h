@@ -11,9 +11,9 @@ namespace otcs::workbench {
 
 struct RunOptions {
   QString runDir;
-  QString from, until;     // stage names ("ot", "bridge", "score", "sample", "eval"); empty: none
-  double stepsScale = 1.0; // multiplies the OT iterations and score steps (quick runs)
-  QString reuseFrom;       // a base run whose stages of the same configuration are hard-linked (a fork)
+  QString from, until;      // stage names ("ot", "bridge", "score", "sample", "eval"); empty: none
+  double stepsScale = 1.0;  // multiplies the OT iterations and score steps (quick runs)
+  QString reuseFrom;        // a base run whose stages of the same configuration are hard-linked (a fork)
 };
 
 class SessionController : public JobController {

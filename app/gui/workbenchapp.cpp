@@ -65,10 +65,14 @@ int runWorkbench(int argc, char** argv) {
   parser.setApplicationDescription("OTCS Workbench: optimal-transport-guided diffusion, interactively.");
   parser.addHelpOption();
   parser.addVersionOption();
-  parser.addPositionalArgument("project", "Project file to open (projects/*.json), or a run directory (otcs run --out "
-                                           "RUN) to open with its results.", "[project|run]");
-  QCommandLineOption screenshot("screenshot", "Grab the main window once it is shown and settled, save it as PNG "
-                                              "to FILE and exit.", "FILE");
+  parser.addPositionalArgument("project",
+                               "Project file to open (projects/*.json), or a run directory (otcs run --out "
+                               "RUN) to open with its results.",
+                               "[project|run]");
+  QCommandLineOption screenshot("screenshot",
+                                "Grab the main window once it is shown and settled, save it as PNG "
+                                "to FILE and exit.",
+                                "FILE");
   QCommandLineOption screenshot_views("screenshot-views", "Save a PNG of every main view into DIR and exit.", "DIR");
   QCommandLineOption quit_after("quit-after", "Quit after MS milliseconds.", "MS");
   QCommandLineOption log_level("log-level", "trace, debug, info, warn, error, critical or off.", "LEVEL", "info");
@@ -122,7 +126,8 @@ int runWorkbench(int argc, char** argv) {
       // An image project's data loads off the GUI thread: wait for it (at most 2 min) before grabbing the views.
       QElapsedTimer loading;
       loading.start();
-      while (window.isLoadingData() && loading.elapsed() < 120000) QApplication::processEvents(QEventLoop::AllEvents, 50);
+      while (window.isLoadingData() && loading.elapsed() < 120000)
+        QApplication::processEvents(QEventLoop::AllEvents, 50);
       QTabWidget* views = window.views();
       const auto heatmaps = window.findChildren<HeatmapView*>();
       for (int i = 0; i < views->count(); ++i) {
@@ -132,8 +137,8 @@ int runWorkbench(int argc, char** argv) {
         QElapsedTimer clock;
         clock.start();
         while (clock.elapsed() < 250 ||
-               (clock.elapsed() < 5000 && std::any_of(heatmaps.begin(), heatmaps.end(),
-                                                      [](const HeatmapView* h) { return h->isBusy(); })))
+               (clock.elapsed() < 5000 &&
+                std::any_of(heatmaps.begin(), heatmaps.end(), [](const HeatmapView* h) { return h->isBusy(); })))
           QApplication::processEvents(QEventLoop::AllEvents, 20);
         const QString path = QDir(dir).filePath(viewFileName(views, i) + ".png");
         if (!window.grab().save(path, "PNG")) exit_code = 1;

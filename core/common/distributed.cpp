@@ -37,9 +37,7 @@ int env_int(const char* name, int fallback, long lo, long hi) {
   return int(v);
 }
 
-bool is_loopback(const std::string& addr) {
-  return addr == "localhost" || addr.rfind("127.", 0) == 0 || addr == "::1";
-}
+bool is_loopback(const std::string& addr) { return addr == "localhost" || addr.rfind("127.", 0) == 0 || addr == "::1"; }
 
 }  // namespace
 
@@ -88,8 +86,8 @@ ProcessGroup& ProcessGroup::init(const EnvConfig& config) {
     try {
       auto tcp = c10::make_intrusive<c10d::TCPStore>(config.master_addr, so);
       group->impl_->store = c10::make_intrusive<c10d::PrefixStore>("otcs", tcp);
-      auto options = c10d::ProcessGroupGloo::Options::create(
-          std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
+      auto options =
+          c10d::ProcessGroupGloo::Options::create(std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
       // As torch.distributed does: GLOO_SOCKET_IFNAME names the interface; otherwise the address this host's
       // name resolves to. A loopback master means one machine: bind to loopback (the hostname may resolve
       // to an address other ranks cannot reach, or to none).
@@ -100,8 +98,8 @@ ProcessGroup& ProcessGroup::init(const EnvConfig& config) {
       else
         options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
       options->threads = 1;  // one collective at a time; the cores belong to the training
-      group->impl_->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(group->impl_->store, config.rank,
-                                                                      config.world_size, options);
+      group->impl_->pg =
+          c10::make_intrusive<c10d::ProcessGroupGloo>(group->impl_->store, config.rank, config.world_size, options);
     } catch (const std::exception& e) {
       throw std::runtime_error(fmt::format("c10d: cannot join the process group (rank {} of {}, master {}:{}): {}",
                                            config.rank, config.world_size, config.master_addr, config.master_port,
@@ -156,7 +154,8 @@ void ProcessGroup::all_reduce_mean(const std::vector<torch::Tensor>& tensors) {
   });
 }
 
-void ProcessGroup::average_gradients(const std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& extra) {
+void ProcessGroup::average_gradients(const std::vector<torch::Tensor>& params,
+                                     const std::vector<torch::Tensor>& extra) {
   if (!active()) return;
   std::vector<torch::Tensor> grads;
   grads.reserve(params.size() + extra.size());

@@ -32,7 +32,7 @@ struct EnvConfig {
 EnvConfig read_env();
 
 class ProcessGroup {
-public:
+ public:
   // The process-wide group: a single-process one until init() made a real one.
   static ProcessGroup& current();
   // Creates the store and the Gloo group for `config` (a no-op for world_size 1) and makes it current().
@@ -67,7 +67,7 @@ public:
   // Rank `root`'s value of a yes/no decision (e.g. whether the run may start), the same on every rank.
   bool broadcast_flag(bool value, int root = 0);
 
-private:
+ private:
   ProcessGroup();
   struct Impl;
   std::unique_ptr<Impl> impl_;

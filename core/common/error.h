@@ -9,7 +9,7 @@
 namespace otcs {
 
 class UserError : public std::runtime_error {
-public:
+ public:
   explicit UserError(const std::string& message) : std::runtime_error(message) {}
 };
 

@@ -12,7 +12,7 @@ namespace otcs {
 namespace {
 std::shared_ptr<spdlog::sinks::dist_sink_mt> g_sinks;
 std::shared_ptr<spdlog::sinks::sink> g_console;
-}
+}  // namespace
 
 spdlog::level::level_enum parse_log_level(const std::string& name) {
   static const char* names[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};

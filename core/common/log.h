@@ -27,13 +27,13 @@ std::shared_ptr<spdlog::sinks::sink> add_log_file(const std::string& path);
 // command twice in one process (tests, the GUI) neither duplicates nor leaks sinks, and the file is complete
 // when the command returns.
 class LogSinkScope {
-public:
+ public:
   LogSinkScope();
   ~LogSinkScope();
   LogSinkScope(const LogSinkScope&) = delete;
   LogSinkScope& operator=(const LogSinkScope&) = delete;
 
-private:
+ private:
   std::vector<std::shared_ptr<spdlog::sinks::sink>> before_;
 };
 

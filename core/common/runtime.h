@@ -13,10 +13,10 @@ struct RuntimeInfo {
   std::string blas_library;  // resolved path of the loaded BLAS shared object
   int torch_threads = 0;
   int torch_interop_threads = 0;
-  int blas_threads = -1;     // -1 when the BLAS does not say
+  int blas_threads = -1;  // -1 when the BLAS does not say
   bool cuda_available = false;
   int cuda_devices = 0;
-  std::string allocator;     // how freed memory is kept
+  std::string allocator;  // how freed memory is kept
 };
 
 RuntimeInfo runtime_info();

@@ -67,7 +67,8 @@ torch::Tensor parse_idx(const std::string& raw, const std::string& path) {
   size_t offset = 4 + 4 * size_t(ndim);
   if (bytes.size() - offset < count)
     fail("{}: truncated idx data ({} of {} bytes)", path, bytes.size() - offset, count);
-  if (bytes.size() - offset > count) fail("{}: {} unexpected bytes after the idx data", path, bytes.size() - offset - count);
+  if (bytes.size() - offset > count)
+    fail("{}: {} unexpected bytes after the idx data", path, bytes.size() - offset - count);
   auto t = torch::empty(dims, torch::kUInt8);
   if (count) std::memcpy(t.data_ptr(), bytes.data() + offset, count);  // an empty tensor's data_ptr() is null
   return t;

@@ -57,7 +57,9 @@ Pack parse_pack(const std::string& bytes, const std::string& path) {
   auto arrays = io::parse_npz(bytes, path);
   for (const char* key : {"images", "labels", "names", "content_hash"})
     if (!arrays.count(key)) fail("{}: not a dataset pack (no '{}')", path, key);
-  auto text = [](const torch::Tensor& t) { return std::string(reinterpret_cast<const char*>(t.data_ptr()), size_t(t.numel())); };
+  auto text = [](const torch::Tensor& t) {
+    return std::string(reinterpret_cast<const char*>(t.data_ptr()), size_t(t.numel()));
+  };
   Pack pack;
   pack.images = arrays["images"];
   pack.labels = arrays["labels"].to(torch::kInt64);
@@ -68,7 +70,8 @@ Pack parse_pack(const std::string& bytes, const std::string& path) {
   if (pack.images.scalar_type() != torch::kUInt8 || pack.images.dim() != 4)
     fail("{}: pack images must be uint8 [N, C, H, W]", path);
   if (pack.labels.numel() != pack.images.size(0) || int64_t(pack.names.size()) != pack.images.size(0))
-    fail("{}: pack has {} images, {} labels and {} names", path, pack.images.size(0), pack.labels.numel(), pack.names.size());
+    fail("{}: pack has {} images, {} labels and {} names", path, pack.images.size(0), pack.labels.numel(),
+         pack.names.size());
   if (pack_hash(pack) != pack.content_hash) fail("{}: pack contents do not match its hash (corrupt file)", path);
   return pack;
 }

@@ -11,10 +11,10 @@
 namespace otcs::data {
 
 struct Pack {
-  torch::Tensor images;             // uint8 [N, C, H, W]
-  torch::Tensor labels;             // int64 [N]; -1 where a sample has no label
-  std::vector<std::string> names;   // one identifier per sample (file name, or "index:<i>")
-  std::string content_hash;         // hex, over the pixels, labels and names
+  torch::Tensor images;            // uint8 [N, C, H, W]
+  torch::Tensor labels;            // int64 [N]; -1 where a sample has no label
+  std::vector<std::string> names;  // one identifier per sample (file name, or "index:<i>")
+  std::string content_hash;        // hex, over the pixels, labels and names
 
   int64_t size() const { return images.defined() ? images.size(0) : 0; }
   // Float images in [-1, 1], [N, C, H, W].

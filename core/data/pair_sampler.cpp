@@ -19,9 +19,12 @@ PairMode parse_pair_mode(const std::string& name) {
 
 std::string pair_mode_name(PairMode mode) {
   switch (mode) {
-    case PairMode::Otcs: return "otcs";
-    case PairMode::Paired: return "paired";
-    case PairMode::Independent: return "independent";
+    case PairMode::Otcs:
+      return "otcs";
+    case PairMode::Paired:
+      return "paired";
+    case PairMode::Independent:
+      return "independent";
   }
   return "?";
 }
@@ -66,7 +69,8 @@ PairSampler::PairSampler(PairMode mode, int64_t n_source, int64_t n_target, uint
     }
   }
   usable_ = std::count_if(row_of_.begin(), row_of_.end(), [](int64_t r) { return r >= 0; });
-  if (usable_ == 0) fail("H has no usable row: no source has a compatible target (raise epsilon or lower the threshold)");
+  if (usable_ == 0)
+    fail("H has no usable row: no source has a compatible target (raise epsilon or lower the threshold)");
   new_epoch();
 }
 
@@ -103,8 +107,10 @@ std::pair<torch::Tensor, torch::Tensor> PairSampler::next(int64_t batch) {
       for (int64_t k = 0; k < batch; ++k) tgt[size_t(k)] = draw_target(src[size_t(k)], acc[k]);
       return {src_t, torch::tensor(tgt, torch::kInt64)};
     }
-    case PairMode::Paired: return {src_t, src_t.clone()};
-    case PairMode::Independent: return {src_t, torch::randint(0, m_, {batch}, gen_, torch::kInt64)};
+    case PairMode::Paired:
+      return {src_t, src_t.clone()};
+    case PairMode::Independent:
+      return {src_t, torch::randint(0, m_, {batch}, gen_, torch::kInt64)};
   }
   throw std::logic_error("unknown pair mode");
 }

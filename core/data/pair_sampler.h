@@ -23,7 +23,7 @@
 namespace otcs::data {
 
 class PairSampler {
-public:
+ public:
   // otcs: H [n, m] and redirect int64 [n] (undefined: every row must have entries or is skipped).
   PairSampler(PairMode mode, int64_t n_source, int64_t n_target, uint64_t seed, const ot::SparseMatrix* H = nullptr,
               torch::Tensor redirect = {});
@@ -39,7 +39,7 @@ public:
   void save(torch::serialize::OutputArchive& archive) const;
   void load(torch::serialize::InputArchive& archive);
 
-private:
+ private:
   void new_epoch();
   PairMode mode_;
   int64_t n_, m_;

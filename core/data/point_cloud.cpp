@@ -17,7 +17,8 @@ PointCloud generate_mixture(const std::vector<MixtureComponent>& components, int
   double total = 0;
   for (const auto& c : components) {
     if (c.mean.size() != d || d == 0) fail("mixture components must all have the same non-zero dimension");
-    if (c.std.size() != 1 && c.std.size() != d) fail("a component's std has {} values; expected 1 or {}", c.std.size(), d);
+    if (c.std.size() != 1 && c.std.size() != d)
+      fail("a component's std has {} values; expected 1 or {}", c.std.size(), d);
     if (!(c.weight > 0)) fail("mixture weights must be > 0 (got {})", c.weight);
     for (double s : c.std)
       if (!(s >= 0)) fail("mixture std values must be >= 0 (got {})", s);
@@ -31,7 +32,8 @@ PointCloud generate_mixture(const std::vector<MixtureComponent>& components, int
     const int64_t count = k + 1 == components.size() ? n - used : int64_t(std::floor(double(n) * c.weight / total));
     used += count;
     auto mean = torch::tensor(c.mean, torch::kFloat64);
-    auto std = c.std.size() == 1 ? torch::full({int64_t(d)}, c.std[0], torch::kFloat64) : torch::tensor(c.std, torch::kFloat64);
+    auto std = c.std.size() == 1 ? torch::full({int64_t(d)}, c.std[0], torch::kFloat64)
+                                 : torch::tensor(c.std, torch::kFloat64);
     blocks.push_back(mean + std * torch::randn({count, int64_t(d)}, gen, torch::kFloat64));
     labels.push_back(torch::full({count}, int64_t(k), torch::kInt64));
   }

@@ -19,9 +19,9 @@
 namespace otcs::diffusion {
 
 struct AotOptions {
-  int64_t chunk = 512;   // images per assignment (EDM-AOT --aot); a multiple of batch
+  int64_t chunk = 512;  // images per assignment (EDM-AOT --aot); a multiple of batch
   int64_t batch = 64;
-  bool assign = true;    // false: identity pairing (plain EDM)
+  bool assign = true;  // false: identity pairing (plain EDM)
   uint64_t seed = 0;
 };
 
@@ -41,7 +41,7 @@ struct ChunkStats {
 torch::Tensor assign_noise(const torch::Tensor& x, const torch::Tensor& noise, const torch::Tensor& labels);
 
 class AotProvider {
-public:
+ public:
   // data: float [N, C, H, W] in [-1, 1]; labels: int64 [N] (pass them for per-class assignment) or undefined.
   AotProvider(torch::Tensor data, torch::Tensor labels, const AotOptions& options);
 
@@ -54,13 +54,13 @@ public:
   void save(torch::serialize::OutputArchive& archive) const;
   void load(torch::serialize::InputArchive& archive);  // throws std::runtime_error on a missing entry
 
-private:
+ private:
   void refill();
 
   torch::Tensor data_, labels_;
   AotOptions options_;
   at::Generator gen_;
-  torch::Tensor order_;     // this epoch's image order
+  torch::Tensor order_;  // this epoch's image order
   int64_t order_pos_ = 0;
   torch::Tensor chunk_x_, chunk_noise_, chunk_labels_;
   int64_t chunk_pos_ = 0;

@@ -45,15 +45,15 @@ torch::Tensor edm_denoise(ScoreNetwork& net, const EdmSpec& spec, const torch::T
 
 struct EdmTrainerSpec {
   double lr = 1e-3;
-  int64_t lr_rampup = 0;             // steps of linear warm-up (EDM: 10 Mimg / batch)
-  double grad_clip = 0;              // > 0: clip the global gradient norm (EDM instead zeroes NaNs)
-  double ema_halflife = 20000;       // images
-  double ema_rampup = 0.05;          // half-life at most this × images seen (EDM's ema_rampup_ratio)
+  int64_t lr_rampup = 0;        // steps of linear warm-up (EDM: 10 Mimg / batch)
+  double grad_clip = 0;         // > 0: clip the global gradient norm (EDM instead zeroes NaNs)
+  double ema_halflife = 20000;  // images
+  double ema_rampup = 0.05;     // half-life at most this × images seen (EDM's ema_rampup_ratio)
   uint64_t seed = 0;
 };
 
 class EdmTrainer {
-public:
+ public:
   // Builds the network (global RNG seeded from spec.seed, restored afterwards) and its EMA copy.
   EdmTrainer(const NetworkSpec& net_spec, const EdmSpec& edm, const EdmTrainerSpec& spec);
 
@@ -72,7 +72,7 @@ public:
   const NetworkSpec& network_spec() const { return net_spec_; }
   const EdmSpec& edm_spec() const { return edm_; }
 
-private:
+ private:
   NetworkSpec net_spec_;
   EdmSpec edm_;
   EdmTrainerSpec spec_;
@@ -97,8 +97,8 @@ struct HeunSpec {
   double sigma_min = 0.002, sigma_max = 80;
 };
 std::vector<double> heun_grid(const HeunSpec& spec);  // N + 1 values, t_0 = σ_max ... t_{N−1} = σ_min, t_N = 0
-int64_t heun_nfe(int64_t steps);                       // 2N − 1 (N >= 1)
-int64_t heun_nfe_from(int64_t steps, int64_t start);   // steps i = start .. N−1: 2 (N − start) − 1
+int64_t heun_nfe(int64_t steps);                      // 2N − 1 (N >= 1)
+int64_t heun_nfe_from(int64_t steps, int64_t start);  // steps i = start .. N−1: 2 (N − start) − 1
 
 // A recorded ODE path: the state at each visited time (t[0] = the start, ..., t.back() = 0).
 struct Trajectory {

@@ -96,7 +96,7 @@ torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride = 1, i
 }
 
 class ResBlockImpl : public torch::nn::Module {
-public:
+ public:
   ResBlockImpl(int64_t in, int64_t out, int64_t temb, double dropout, int64_t groups) {
     norm1_ = register_module("norm1", make_norm(in, groups));
     conv1_ = register_module("conv1", conv(in, out, 3, 1, 1));
@@ -113,7 +113,7 @@ public:
     return (shortcut_ ? shortcut_->forward(x) : x) + h;
   }
 
-private:
+ private:
   torch::nn::GroupNorm norm1_{nullptr}, norm2_{nullptr};
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, shortcut_{nullptr};
   torch::nn::Linear temb_proj_{nullptr};
@@ -122,7 +122,7 @@ private:
 TORCH_MODULE(ResBlock);
 
 class AttnBlockImpl : public torch::nn::Module {
-public:
+ public:
   AttnBlockImpl(int64_t c, int64_t groups) {
     norm_ = register_module("norm", make_norm(c, groups));
     q_ = register_module("q", conv(c, c, 1));
@@ -141,7 +141,7 @@ public:
     return x + proj_->forward(out);
   }
 
-private:
+ private:
   torch::nn::GroupNorm norm_{nullptr};
   torch::nn::Conv2d q_{nullptr}, k_{nullptr}, v_{nullptr}, proj_{nullptr};
 };
@@ -169,9 +169,9 @@ UNetImpl::UNetImpl(const NetworkSpec& spec) : spec_(spec) {
     if (cond_side_ < 4 || c * cond_side_ * cond_side_ != spec.cond_dim)
       fail("unet: cond_encoder conv needs a square condition image: cond_dim {} is not {} x r x r", spec.cond_dim, c);
     cenc_ = register_module(
-        "cond_encoder", torch::nn::Sequential(conv(c, ch, 3, 1, 1), torch::nn::SiLU(), conv(ch, 2 * ch, 3, 2, 1),
-                                              torch::nn::SiLU(), conv(2 * ch, 2 * ch, 3, 2, 1), torch::nn::SiLU(),
-                                              torch::nn::Flatten()));
+        "cond_encoder",
+        torch::nn::Sequential(conv(c, ch, 3, 1, 1), torch::nn::SiLU(), conv(ch, 2 * ch, 3, 2, 1), torch::nn::SiLU(),
+                              conv(2 * ch, 2 * ch, 3, 2, 1), torch::nn::SiLU(), torch::nn::Flatten()));
     const int64_t r4 = ((cond_side_ + 1) / 2 + 1) / 2;
     cemb0_ = register_module("cond_embed0", torch::nn::Linear(2 * ch * r4 * r4, temb));
     cemb1_ = register_module("cond_embed1", torch::nn::Linear(temb, temb));
@@ -259,10 +259,15 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x, const torch::Tensor& t, 
   std::vector<torch::Tensor> hs = {conv_in_->forward(input)};
   for (size_t i = 0; i < down_->size(); ++i) {
     switch (down_kind_[i]) {
-      case 0: hs.push_back(down_[i]->as<ResBlockImpl>()->forward(hs.back(), temb)); break;
-      case 1: hs.back() = down_[i]->as<AttnBlockImpl>()->forward(hs.back()); break;
+      case 0:
+        hs.push_back(down_[i]->as<ResBlockImpl>()->forward(hs.back(), temb));
+        break;
+      case 1:
+        hs.back() = down_[i]->as<AttnBlockImpl>()->forward(hs.back());
+        break;
       default:
-        hs.push_back(down_[i]->as<torch::nn::Conv2dImpl>()->forward(F::pad(hs.back(), F::PadFuncOptions({0, 1, 0, 1}))));
+        hs.push_back(
+            down_[i]->as<torch::nn::Conv2dImpl>()->forward(F::pad(hs.back(), F::PadFuncOptions({0, 1, 0, 1}))));
     }
   }
   auto h = mid_[0]->as<ResBlockImpl>()->forward(hs.back(), temb);
@@ -276,12 +281,14 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x, const torch::Tensor& t, 
         h = up_[i]->as<ResBlockImpl>()->forward(torch::cat({h, skip}, 1), temb);
         break;
       }
-      case 1: h = up_[i]->as<AttnBlockImpl>()->forward(h); break;
+      case 1:
+        h = up_[i]->as<AttnBlockImpl>()->forward(h);
+        break;
       default: {
         const auto& next = hs.back();
-        h = F::interpolate(h, F::InterpolateFuncOptions()
-                                  .size(std::vector<int64_t>{next.size(2), next.size(3)})
-                                  .mode(torch::kNearest));
+        h = F::interpolate(
+            h,
+            F::InterpolateFuncOptions().size(std::vector<int64_t>{next.size(2), next.size(3)}).mode(torch::kNearest));
         h = up_[i]->as<torch::nn::Conv2dImpl>()->forward(h);
       }
     }
@@ -291,8 +298,10 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x, const torch::Tensor& t, 
 
 std::shared_ptr<ScoreNetwork> make_network(const NetworkSpec& spec) {
   switch (spec.kind) {
-    case NetworkKind::Mlp: return std::make_shared<ScoreMlpImpl>(spec);
-    case NetworkKind::UNet: return std::make_shared<UNetImpl>(spec);
+    case NetworkKind::Mlp:
+      return std::make_shared<ScoreMlpImpl>(spec);
+    case NetworkKind::UNet:
+      return std::make_shared<UNetImpl>(spec);
   }
   throw std::invalid_argument("unknown network kind");
 }

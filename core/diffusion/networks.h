@@ -29,7 +29,7 @@ namespace otcs::diffusion {
 
 // All networks: x [B, ...], t [B] (what Schedule::network_time returns), cond [B, ...] or undefined.
 class ScoreNetwork : public torch::nn::Module {
-public:
+ public:
   virtual torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& cond) = 0;
 };
 
@@ -37,21 +37,21 @@ public:
 torch::Tensor sinusoidal_embedding(const torch::Tensor& t, int64_t dim);
 
 class GaussianFourierImpl : public torch::nn::Module {
-public:
+ public:
   GaussianFourierImpl(int64_t dim, double scale);
   torch::Tensor forward(const torch::Tensor& t);  // [B] -> [B, dim]: [sin(2 pi t W), cos(2 pi t W)]
 
-private:
+ private:
   torch::Tensor w_;  // fixed frequencies, a buffer (saved with the model, never trained)
 };
 TORCH_MODULE(GaussianFourier);
 
 class ScoreMlpImpl : public ScoreNetwork {
-public:
+ public:
   explicit ScoreMlpImpl(const NetworkSpec& spec);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& cond) override;
 
-private:
+ private:
   NetworkSpec spec_;
   GaussianFourier fourier_{nullptr};
   torch::nn::Linear time_proj_{nullptr}, cond_in_{nullptr}, cond_out_{nullptr}, input_{nullptr}, output_{nullptr};
@@ -60,11 +60,11 @@ private:
 TORCH_MODULE(ScoreMlp);
 
 class UNetImpl : public ScoreNetwork {
-public:
+ public:
   explicit UNetImpl(const NetworkSpec& spec);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& cond) override;
 
-private:
+ private:
   NetworkSpec spec_;
   torch::nn::Linear temb0_{nullptr}, temb1_{nullptr}, cemb0_{nullptr}, cemb1_{nullptr};
   torch::nn::Sequential cenc_{nullptr};  // cond_encoder "conv": image -> features before cemb0_

@@ -30,8 +30,8 @@ torch::Tensor NetworkDenoiser::eps(const torch::Tensor& x, const NoiseLevel& lev
     torch::Tensor out;
     if (guidance_ != 1.0 && cb.defined()) {
       const int64_t n = xb.size(0);
-      auto both = net_->forward(torch::cat({xb, xb}, 0), torch::cat({t, t}, 0),
-                                torch::cat({cb, torch::zeros_like(cb)}, 0));
+      auto both =
+          net_->forward(torch::cat({xb, xb}, 0), torch::cat({t, t}, 0), torch::cat({cb, torch::zeros_like(cb)}, 0));
       auto cond_out = both.narrow(0, 0, n), null_out = both.narrow(0, n, n);
       out = null_out + guidance_ * (cond_out - null_out);
     } else {
@@ -183,10 +183,18 @@ torch::Tensor sample(Denoiser& denoiser, const Schedule& schedule, const Sampler
   std::vector<double> grid;
   switch (spec.kind) {
     case SamplerKind::Ancestral:
-    case SamplerKind::Ddim: grid = sched->time_grid(steps, t_start); break;
-    case SamplerKind::EulerMaruyama: grid = linspace(t_start, t_end, steps); break;
-    case SamplerKind::Heun: grid = linspace(t_start, t_end, steps + 1); break;
-    case SamplerKind::DpmSolverPP: grid = log_snr_grid(*sched, t_start, std::min(t_end, t_start), steps + 1); break;
+    case SamplerKind::Ddim:
+      grid = sched->time_grid(steps, t_start);
+      break;
+    case SamplerKind::EulerMaruyama:
+      grid = linspace(t_start, t_end, steps);
+      break;
+    case SamplerKind::Heun:
+      grid = linspace(t_start, t_end, steps + 1);
+      break;
+    case SamplerKind::DpmSolverPP:
+      grid = log_snr_grid(*sched, t_start, std::min(t_end, t_start), steps + 1);
+      break;
   }
   if (spec.consistency > 1) {
     if (!sampler_supports_consistency(spec.kind))

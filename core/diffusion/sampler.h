@@ -43,14 +43,14 @@ NoiseLevel noise_level(const Schedule& schedule, double t);
 
 // Predicts the noise eps of x_t = alpha x0 + sigma eps; the score is -eps / sigma.
 class Denoiser {
-public:
+ public:
   virtual ~Denoiser() = default;
   virtual torch::Tensor eps(const torch::Tensor& x, const NoiseLevel& level, const torch::Tensor& cond) = 0;
 };
 
 // A trained network behind the Denoiser interface (evaluated without gradients).
 class NetworkDenoiser : public Denoiser {
-public:
+ public:
   // guidance != 1: classifier-free guidance, eps_null + w (eps_cond - eps_null), the null condition being zeros
   // (a network trained with cond_dropout); both evaluated in one batch.
   NetworkDenoiser(std::shared_ptr<ScoreNetwork> net, Prediction prediction, int64_t chunk = 0, double guidance = 1.0)
@@ -60,7 +60,7 @@ public:
   // condition.
   int64_t evaluations() const { return evaluations_; }
 
-private:
+ private:
   int64_t evaluations_ = 0;
   std::shared_ptr<ScoreNetwork> net_;
   Prediction prediction_;
@@ -77,7 +77,7 @@ struct TrajectoryFrame {
 
 // Records a chosen subset of steps (the first and the last are always kept) and forwards each frame.
 class TrajectoryRecorder {
-public:
+ public:
   // wanted: step indices to keep (negative counts from the end); count > 0 instead spreads `count` frames
   // evenly over the run.
   explicit TrajectoryRecorder(std::vector<int64_t> wanted = {}, int64_t count = 0)
@@ -92,7 +92,7 @@ public:
   // Stacked arrays: step [F], t [F], x [F, B, ...], x0 [F, B, ...] (float32), for the run directory.
   void save_npz(const std::string& path) const;
 
-private:
+ private:
   std::vector<int64_t> wanted_;
   int64_t count_;
   int64_t rows_ = 0;
@@ -106,7 +106,7 @@ struct SampleOptions {
   torch::Tensor sdedit_source;  // [B, ...] y for the SDEdit start (same shape as a sample)
   torch::Tensor low_res;        // [B, C, H/f, W/f] the low-resolution input for spec.consistency = f
   TrajectoryRecorder* recorder = nullptr;
-  std::function<bool()> cancelled;                      // polled every step; true stops early (returns {})
+  std::function<bool()> cancelled;  // polled every step; true stops early (returns {})
   std::function<void(int64_t step, int64_t total)> progress;
 };
 

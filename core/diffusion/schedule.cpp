@@ -9,9 +9,7 @@
 
 namespace otcs::diffusion {
 
-double Schedule::prior_std() const {
-  return sigma(torch::ones({1}, torch::kFloat64)).item<double>();
-}
+double Schedule::prior_std() const { return sigma(torch::ones({1}, torch::kFloat64)).item<double>(); }
 
 namespace {
 
@@ -33,7 +31,7 @@ std::vector<double> linspace_grid(int64_t steps, double t_start, double t_end) {
 }
 
 class VpSdeSchedule : public Schedule {
-public:
+ public:
   explicit VpSdeSchedule(const ScheduleSpec& s) : b0_(s.beta_min), b1_(s.beta_max), t_min_(s.t_min) {}
   ScheduleKind kind() const override { return ScheduleKind::VpSde; }
   torch::Tensor log_alphabar(const torch::Tensor& t) const {
@@ -61,12 +59,12 @@ public:
   }
   double t_min() const override { return t_min_; }
 
-private:
+ private:
   double b0_, b1_, t_min_;
 };
 
 class VeSdeSchedule : public Schedule {
-public:
+ public:
   explicit VeSdeSchedule(const ScheduleSpec& s) : s_(s.sigma_max), t_min_(s.t_min) {
     if (!(s_ > 1)) fail("ve schedule: sigma_max must be > 1 (got {})", s_);
   }
@@ -89,7 +87,7 @@ public:
   }
   double t_min() const override { return t_min_; }
 
-private:
+ private:
   double s_, t_min_;
 };
 
@@ -169,16 +167,19 @@ std::vector<double> DdpmSchedule::time_grid(int64_t steps, double t_start) const
 std::shared_ptr<DdpmSchedule> DdpmSchedule::refined(int64_t t0_index, int64_t refined_steps) const {
   if (t0_index < 1 || t0_index >= steps_) fail("sdedit: start index {} outside [1, {})", t0_index, steps_);
   const double r = double(refined_steps) / double(t0_index);
-  auto b = torch::linspace(betas_[0].item<double>(), betas_[t0_index].item<double>(), refined_steps,
-                           torch::kFloat64) / r;
+  auto b =
+      torch::linspace(betas_[0].item<double>(), betas_[t0_index].item<double>(), refined_steps, torch::kFloat64) / r;
   return std::make_shared<DdpmSchedule>(b, 1.0 / r);
 }
 
 std::shared_ptr<Schedule> make_schedule(const ScheduleSpec& spec) {
   switch (spec.kind) {
-    case ScheduleKind::Ddpm: return DdpmSchedule::linear(spec.steps, spec.beta_start, spec.beta_end);
-    case ScheduleKind::VpSde: return std::make_shared<VpSdeSchedule>(spec);
-    case ScheduleKind::VeSde: return std::make_shared<VeSdeSchedule>(spec);
+    case ScheduleKind::Ddpm:
+      return DdpmSchedule::linear(spec.steps, spec.beta_start, spec.beta_end);
+    case ScheduleKind::VpSde:
+      return std::make_shared<VpSdeSchedule>(spec);
+    case ScheduleKind::VeSde:
+      return std::make_shared<VeSdeSchedule>(spec);
   }
   throw std::invalid_argument("unknown schedule kind");
 }

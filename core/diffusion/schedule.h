@@ -25,7 +25,7 @@
 namespace otcs::diffusion {
 
 class Schedule {
-public:
+ public:
   virtual ~Schedule() = default;
   virtual ScheduleKind kind() const = 0;
 
@@ -59,7 +59,7 @@ std::shared_ptr<Schedule> make_schedule(const ScheduleSpec& spec);
 // The discrete VP schedule with explicit betas, exposed for the refined SDEdit schedule of the CelebA sampler
 // (betas' = linspace(beta_0, beta_T0, K) / r and network time k / r).
 class DdpmSchedule : public Schedule {
-public:
+ public:
   // betas float64 [T]; the network sees (index) * network_time_scale.
   explicit DdpmSchedule(torch::Tensor betas, double network_time_scale = 1.0);
   static std::shared_ptr<DdpmSchedule> linear(int64_t steps, double beta_start, double beta_end);
@@ -81,11 +81,11 @@ public:
   // The released SDEdit refinement: start index t0_index, K refined steps, r = K / t0_index.
   std::shared_ptr<DdpmSchedule> refined(int64_t t0_index, int64_t refined_steps) const;
 
-private:
+ private:
   torch::Tensor log_alphabar_at(const torch::Tensor& t) const;
-  torch::Tensor betas_;        // float64 [T]
-  torch::Tensor alphabar_;     // float64 [T]
-  torch::Tensor log_ab_ext_;   // float64 [T + 1]: 0 followed by log alphabar_i (t = 0, 1/T, ..., 1)
+  torch::Tensor betas_;       // float64 [T]
+  torch::Tensor alphabar_;    // float64 [T]
+  torch::Tensor log_ab_ext_;  // float64 [T + 1]: 0 followed by log alphabar_i (t = 0, 1/T, ..., 1)
   int64_t steps_ = 0;
   double net_scale_ = 1.0;
 };

@@ -13,9 +13,12 @@ ScheduleKind parse_schedule_kind(const std::string& name) {
 
 std::string schedule_kind_name(ScheduleKind kind) {
   switch (kind) {
-    case ScheduleKind::Ddpm: return "ddpm";
-    case ScheduleKind::VpSde: return "vp";
-    case ScheduleKind::VeSde: return "ve";
+    case ScheduleKind::Ddpm:
+      return "ddpm";
+    case ScheduleKind::VpSde:
+      return "vp";
+    case ScheduleKind::VeSde:
+      return "ve";
   }
   return "?";
 }
@@ -53,11 +56,16 @@ SamplerKind parse_sampler_kind(const std::string& name) {
 
 std::string sampler_kind_name(SamplerKind kind) {
   switch (kind) {
-    case SamplerKind::Ancestral: return "ancestral";
-    case SamplerKind::Ddim: return "ddim";
-    case SamplerKind::EulerMaruyama: return "em";
-    case SamplerKind::Heun: return "heun";
-    case SamplerKind::DpmSolverPP: return "dpm-solver++";
+    case SamplerKind::Ancestral:
+      return "ancestral";
+    case SamplerKind::Ddim:
+      return "ddim";
+    case SamplerKind::EulerMaruyama:
+      return "em";
+    case SamplerKind::Heun:
+      return "heun";
+    case SamplerKind::DpmSolverPP:
+      return "dpm-solver++";
   }
   return "?";
 }

@@ -13,13 +13,13 @@ std::string schedule_kind_name(ScheduleKind kind);
 
 struct ScheduleSpec {
   ScheduleKind kind = ScheduleKind::Ddpm;
-  int64_t steps = 1000;        // ddpm: T
-  double beta_start = 1e-4;    // ddpm (released: linear 1e-4 .. 0.02)
+  int64_t steps = 1000;      // ddpm: T
+  double beta_start = 1e-4;  // ddpm (released: linear 1e-4 .. 0.02)
   double beta_end = 0.02;
-  double beta_min = 0.1;       // vp (the continuous limit of the ddpm schedule with T = 1000)
+  double beta_min = 0.1;  // vp (the continuous limit of the ddpm schedule with T = 1000)
   double beta_max = 20.0;
-  double sigma_max = 25.0;     // ve: the base s (the OTCS demos use 25)
-  double t_min = 1e-5;         // continuous schedules: smallest training time (the demos' eps)
+  double sigma_max = 25.0;  // ve: the base s (the OTCS demos use 25)
+  double t_min = 1e-5;      // continuous schedules: smallest training time (the demos' eps)
 };
 
 enum class NetworkKind { Mlp, UNet };
@@ -35,8 +35,8 @@ struct NetworkSpec {
   // MLP
   int64_t data_dim = 2;
   int64_t hidden = 256;
-  int64_t blocks = 3;          // residual blocks
-  int64_t embed_dim = 128;     // time / condition embedding width
+  int64_t blocks = 3;       // residual blocks
+  int64_t embed_dim = 128;  // time / condition embedding width
   TimeEmbedding time_embedding = TimeEmbedding::Fourier;
   double fourier_scale = 30.0;
   // Multiplies the network time before a Gaussian-Fourier embedding. Those features (W ~ N(0, scale^2), the VE
@@ -45,8 +45,8 @@ struct NetworkSpec {
   double time_scale = 1.0;
   // UNet
   int64_t in_channels = 1;
-  int64_t out_channels = 0;    // 0: in_channels
-  int64_t cond_channels = 0;   // condition image channels concatenated to the input
+  int64_t out_channels = 0;   // 0: in_channels
+  int64_t cond_channels = 0;  // condition image channels concatenated to the input
   // How a condition vector (cond_dim) enters the time embedding: "linear" (Linear-SiLU-Linear, as the animal
   // task's CLIP feature) or "conv" (the vector is a flattened image [cond_image_channels, r, r]; a small strided
   // CNN encodes it first, so the class of a source digit is learnt from its shape, not from pixel positions), or
@@ -54,15 +54,15 @@ struct NetworkSpec {
   std::string cond_encoder = "linear";
   int64_t cond_image_channels = 1;
   int64_t resolution = 28;
-  int64_t channels = 32;       // base width (DDIM CelebA: 128)
+  int64_t channels = 32;  // base width (DDIM CelebA: 128)
   std::vector<int64_t> channel_mult = {1, 2, 2};
-  int64_t res_blocks = 1;      // per resolution (DDIM CelebA: 2)
+  int64_t res_blocks = 1;  // per resolution (DDIM CelebA: 2)
   std::vector<int64_t> attention_resolutions = {7};
   double dropout = 0.0;
-  int64_t groups = 8;          // GroupNorm groups (32 in DDIM); reduced to a divisor of each width
+  int64_t groups = 8;  // GroupNorm groups (32 in DDIM); reduced to a divisor of each width
 };
 
-enum class Prediction { Eps, Score };  // what the network outputs (score: output / sigma, as the demos)
+enum class Prediction { Eps, Score };                  // what the network outputs (score: output / sigma, as the demos)
 Prediction parse_prediction(const std::string& name);  // "eps", "score"
 std::string prediction_name(Prediction p);
 
@@ -70,7 +70,7 @@ struct TrainerSpec {
   Prediction prediction = Prediction::Eps;  // eps: the eps loss; score: the score loss
   double lr = 2e-4;
   double beta1 = 0.9, beta2 = 0.999, adam_eps = 1e-8, weight_decay = 0.0;
-  double grad_clip = 0.0;   // > 0: clip the global gradient norm to this
+  double grad_clip = 0.0;  // > 0: clip the global gradient norm to this
   double ema_decay = 0.9999;
   bool antithetic = true;
   // Classifier-free guidance training (Ho & Salimans 2022): this share of each batch sees the null condition
@@ -88,13 +88,13 @@ bool sampler_supports_consistency(SamplerKind kind);
 
 struct SamplerSpec {
   SamplerKind kind = SamplerKind::Ancestral;
-  int64_t steps = 0;           // 0: T for ddpm schedules, 1000 for continuous ones; dpm-solver++: 20
-  double eta = 0.0;            // ddim
-  bool large_variance = true;  // ancestral: sigma^2_{t|s} (released) rather than the posterior variance
-  double t_end = 0.0;          // em / heun: last time (0: the schedule's t_min); continuous grids end there
-  double clip = 0.0;           // > 0: clamp x0 predictions to [-clip, clip] (the released image sampler: 1)
-  double sdedit_t0 = 0.0;      // > 0: start from the noised condition-side y at this time
-  bool sdedit_refined = false; // ddpm + sdedit: the released CelebA refinement
+  int64_t steps = 0;            // 0: T for ddpm schedules, 1000 for continuous ones; dpm-solver++: 20
+  double eta = 0.0;             // ddim
+  bool large_variance = true;   // ancestral: sigma^2_{t|s} (released) rather than the posterior variance
+  double t_end = 0.0;           // em / heun: last time (0: the schedule's t_min); continuous grids end there
+  double clip = 0.0;            // > 0: clamp x0 predictions to [-clip, clip] (the released image sampler: 1)
+  double sdedit_t0 = 0.0;       // > 0: start from the noised condition-side y at this time
+  bool sdedit_refined = false;  // ddpm + sdedit: the released CelebA refinement
   int64_t refined_steps = 1000;
   // Classifier-free guidance weight w: eps = eps(x, null) + w (eps(x, c) - eps(x, null)). 1: the plain
   // conditional model (as released); > 1 needs a network trained with cond_dropout > 0.

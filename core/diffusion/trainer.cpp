@@ -79,11 +79,10 @@ ScoreTrainer::ScoreTrainer(const NetworkSpec& net_spec, std::shared_ptr<Schedule
     for (auto& t : ema_->buffers()) state.push_back(t);
     dist::current().broadcast(state);
   }
-  optimizer_ = std::make_unique<torch::optim::Adam>(
-      net_->parameters(), torch::optim::AdamOptions(spec.lr)
-                              .betas({spec.beta1, spec.beta2})
-                              .eps(spec.adam_eps)
-                              .weight_decay(spec.weight_decay));
+  optimizer_ = std::make_unique<torch::optim::Adam>(net_->parameters(), torch::optim::AdamOptions(spec.lr)
+                                                                            .betas({spec.beta1, spec.beta2})
+                                                                            .eps(spec.adam_eps)
+                                                                            .weight_decay(spec.weight_decay));
 }
 
 torch::Tensor ScoreTrainer::loss_on(const torch::Tensor& y0, const torch::Tensor& cond, at::Generator& gen,

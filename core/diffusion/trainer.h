@@ -25,16 +25,16 @@ namespace otcs::diffusion {
 
 // A non-finite loss or gradient norm: the step was not applied, the parameters are those of the last good step.
 class DivergedError : public std::runtime_error {
-public:
+ public:
   DivergedError(const std::string& what, int64_t step) : std::runtime_error(what), step_(step) {}
   int64_t step() const { return step_; }
 
-private:
+ private:
   int64_t step_;
 };
 
 class ScoreTrainer {
-public:
+ public:
   // Builds the network from `net_spec` (and an identical EMA copy) with the global RNG seeded from spec.seed,
   // restoring the global RNG afterwards, so construction is deterministic and leaves no trace.
   ScoreTrainer(const NetworkSpec& net_spec, std::shared_ptr<Schedule> schedule, const TrainerSpec& spec);
@@ -63,7 +63,7 @@ public:
   void save(torch::serialize::OutputArchive& archive) const;
   void load(torch::serialize::InputArchive& archive);
 
-private:
+ private:
   torch::Tensor loss_on(const torch::Tensor& y0, const torch::Tensor& cond, at::Generator& gen, ScoreNetwork& net,
                         int64_t row_begin = 0, int64_t row_end = -1);
   void update_ema();

@@ -18,7 +18,7 @@ namespace {
 // cannot cycle. After each pivot the tree's parents, depths and potentials are recomputed from the root, which
 // is O(nodes) and cheap at the sizes this is meant for.
 class NetworkSimplex {
-public:
+ public:
   NetworkSimplex(const std::vector<double>& C, int64_t n, int64_t m, const std::vector<double>& a,
                  const std::vector<double>& b)
       : C_(C), n_(n), m_(m), V_(n + m + 1), root_(n + m) {
@@ -82,7 +82,7 @@ public:
     return total;
   }
 
-private:
+ private:
   int64_t tail(int64_t arc) const {
     if (arc < n_ * m_) return arc / m_;
     const int64_t k = arc - n_ * m_;

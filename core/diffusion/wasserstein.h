@@ -11,7 +11,7 @@
 namespace otcs::diffusion {
 
 struct TransportSolution {
-  double cost = 0;             // sum_ij P_ij C_ij
+  double cost = 0;  // sum_ij P_ij C_ij
   int64_t pivots = 0;
 };
 

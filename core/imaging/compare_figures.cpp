@@ -49,12 +49,13 @@ torch::Tensor compare_losses_figure(const std::vector<session::ComparedRun>& run
   std::vector<torch::Tensor> panels;
   // The dual objective is the second column of ot/dual.csv; later columns (a wall time) are not curves to compare.
   if (auto cols = value_columns(runs, &session::ComparedRun::dual); !cols.empty())
-    panels.push_back(
-        curve_panel(runs, &session::ComparedRun::dual, cols.front(), "OT dual objective (maximised): " + cols.front(), false));
+    panels.push_back(curve_panel(runs, &session::ComparedRun::dual, cols.front(),
+                                 "OT dual objective (maximised): " + cols.front(), false));
   for (const auto& c : value_columns(runs, &session::ComparedRun::diagnostics))
     panels.push_back(curve_panel(runs, &session::ComparedRun::diagnostics, c, "OT diagnostics: " + c, true));
   if (auto cols = value_columns(runs, &session::ComparedRun::loss); !cols.empty())
-    panels.push_back(curve_panel(runs, &session::ComparedRun::loss, cols.front(), "Score matching loss: " + cols.front(), true));
+    panels.push_back(
+        curve_panel(runs, &session::ComparedRun::loss, cols.front(), "Score matching loss: " + cols.front(), true));
   if (panels.empty()) return {};
   return compose(panels, 1);
 }

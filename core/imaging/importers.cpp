@@ -48,8 +48,10 @@ torch::Tensor load_preprocessed(const std::string& path, const Preprocess& p) {
   bool fitted = false;
   if (p.fit_content && p.height > 0 && p.width > 0) {
     cv::Mat gray;
-    if (img.channels() == 3) cv::cvtColor(img, gray, cv::COLOR_RGB2GRAY);
-    else gray = img;
+    if (img.channels() == 3)
+      cv::cvtColor(img, gray, cv::COLOR_RGB2GRAY);
+    else
+      gray = img;
     double lo, hi;
     cv::minMaxLoc(gray, &lo, &hi);
     if (hi > lo) {
@@ -83,8 +85,10 @@ torch::Tensor load_preprocessed(const std::string& path, const Preprocess& p) {
     double lo, hi;
     cv::minMaxLoc(out.reshape(1), &lo, &hi);
     cv::Mat stretched;
-    if (hi > lo) out.convertTo(stretched, CV_8U, 255.0 / (hi - lo), -lo * 255.0 / (hi - lo));
-    else stretched = cv::Mat::zeros(out.size(), out.type());
+    if (hi > lo)
+      out.convertTo(stretched, CV_8U, 255.0 / (hi - lo), -lo * 255.0 / (hi - lo));
+    else
+      stretched = cv::Mat::zeros(out.size(), out.type());
     out = stretched;
   }
   if (p.invert) out = cv::Scalar::all(255) - out;
@@ -121,7 +125,8 @@ data::Pack import_image_folder(const std::string& dir, const Preprocess& p, cons
         if (line_no == 1) continue;  // a header line
         fail("{}:{}: label '{}' is not an integer", labels_csv, line_no, label);
       }
-      if (!fs::is_regular_file(fs::path(dir) / name, ec)) fail("{}:{}: no file '{}' in {}", labels_csv, line_no, name, dir);
+      if (!fs::is_regular_file(fs::path(dir) / name, ec))
+        fail("{}:{}: no file '{}' in {}", labels_csv, line_no, name, dir);
       files.emplace_back(name, v);
     }
   }
@@ -193,9 +198,12 @@ void register_session_importer() {
     p.invert = s.invert;
     p.fit_content = s.fit_content;
     data::Pack pack;
-    if (s.format == "chinese_mnist") pack = import_chinese_mnist(s.images, s.suite_from, s.suite_to, p);
-    else if (s.format == "folder") pack = import_image_folder(s.images, p, s.labels);
-    else fail("{}: the image importer does not read format '{}'", s.images, s.format);
+    if (s.format == "chinese_mnist")
+      pack = import_chinese_mnist(s.images, s.suite_from, s.suite_to, p);
+    else if (s.format == "folder")
+      pack = import_image_folder(s.images, p, s.labels);
+    else
+      fail("{}: the image importer does not read format '{}'", s.images, s.format);
     if (s.downsample > 1 || s.upsample > 0) {
       session::ImageSetSpec post;
       post.downsample = s.downsample;

@@ -9,11 +9,11 @@
 namespace otcs::imaging {
 
 struct Preprocess {
-  int channels = 0;             // 1 or 3; 0 keeps the first image's
-  int crop = 0;                 // centre crop to crop×crop before resizing; -1: largest centred square; 0: none
-  int height = 0, width = 0;    // resize target (0: keep; all images must then agree)
+  int channels = 0;                 // 1 or 3; 0 keeps the first image's
+  int crop = 0;                     // centre crop to crop×crop before resizing; -1: largest centred square; 0: none
+  int height = 0, width = 0;        // resize target (0: keep; all images must then agree)
   bool normalise_contrast = false;  // stretch each image's min..max to 0..255 (Chinese-MNIST strokes are faint)
-  bool invert = false;          // 255 - v after everything else
+  bool invert = false;              // 255 - v after everything else
   // Crop to the bounding box of the strokes (pixels above 25% of the image's range), square it, and fit it into
   // 20/28 of a height×width canvas on black, centred (MNIST's own normalisation; instead of crop and resize).
   bool fit_content = false;

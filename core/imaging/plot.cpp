@@ -14,7 +14,7 @@
 namespace otcs::imaging {
 namespace {
 
-const Color kPalette[] = {{0, 114, 178}, {213, 94, 0},   {0, 158, 115}, {204, 121, 167},
+const Color kPalette[] = {{0, 114, 178}, {213, 94, 0},   {0, 158, 115},  {204, 121, 167},
                           {230, 159, 0}, {86, 180, 233}, {240, 228, 66}, {0, 0, 0}};
 
 cv::Scalar bgr(Color c) { return cv::Scalar(c.b, c.g, c.r); }
@@ -31,7 +31,8 @@ std::vector<double> nice_ticks(double lo, double hi, int target = 6) {
     step = m * mag;
     if (rough <= step) break;
   }
-  for (double t = std::ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push_back(std::abs(t) < step * 1e-9 ? 0.0 : t);
+  for (double t = std::ceil(lo / step) * step; t <= hi + step * 1e-9; t += step)
+    ticks.push_back(std::abs(t) < step * 1e-9 ? 0.0 : t);
   return ticks;
 }
 
@@ -74,11 +75,26 @@ void blend_layer(cv::Mat& canvas, const cv::Mat& layer, const cv::Mat& mask, dou
 Color palette(int index) { return kPalette[((index % 8) + 8) % 8]; }
 
 Plot::Plot(int width, int height) : width_(width), height_(height) {}
-Plot& Plot::title(std::string t) { title_ = std::move(t); return *this; }
-Plot& Plot::xlabel(std::string t) { xlabel_ = std::move(t); return *this; }
-Plot& Plot::ylabel(std::string t) { ylabel_ = std::move(t); return *this; }
-Plot& Plot::log_y(bool on) { log_y_ = on; return *this; }
-Plot& Plot::equal_aspect(bool on) { equal_aspect_ = on; return *this; }
+Plot& Plot::title(std::string t) {
+  title_ = std::move(t);
+  return *this;
+}
+Plot& Plot::xlabel(std::string t) {
+  xlabel_ = std::move(t);
+  return *this;
+}
+Plot& Plot::ylabel(std::string t) {
+  ylabel_ = std::move(t);
+  return *this;
+}
+Plot& Plot::log_y(bool on) {
+  log_y_ = on;
+  return *this;
+}
+Plot& Plot::equal_aspect(bool on) {
+  equal_aspect_ = on;
+  return *this;
+}
 Plot& Plot::limits(double x0, double x1, double y0, double y1) {
   limits_ = {x0, x1, y0, y1};
   has_limits_ = true;
@@ -128,12 +144,15 @@ torch::Tensor Plot::render() const {
     for (size_t i = 0; i < xs.size() && i < ys.size(); ++i) {
       double yv = log_y_ ? (ys[i] > 0 ? std::log10(ys[i]) : NAN) : ys[i];
       if (!std::isfinite(xs[i]) || !std::isfinite(yv)) continue;
-      x0 = std::min(x0, xs[i]); x1 = std::max(x1, xs[i]);
-      y0 = std::min(y0, yv); y1 = std::max(y1, yv);
+      x0 = std::min(x0, xs[i]);
+      x1 = std::max(x1, xs[i]);
+      y0 = std::min(y0, yv);
+      y1 = std::max(y1, yv);
     }
   };
   if (has_limits_) {
-    x0 = limits_[0]; x1 = limits_[1];
+    x0 = limits_[0];
+    x1 = limits_[1];
     y0 = log_y_ ? std::log10(std::max(limits_[2], 1e-300)) : limits_[2];
     y1 = log_y_ ? std::log10(std::max(limits_[3], 1e-300)) : limits_[3];
   } else {
@@ -142,17 +161,35 @@ torch::Tensor Plot::render() const {
       if (s.kind == Series::kSegments) grow(s.x1, s.y1);
     }
     if (bar) grow({field_rect_[0], field_rect_[1]}, {field_rect_[2], field_rect_[3]});
-    if (!std::isfinite(x0)) { x0 = 0; x1 = 1; y0 = 0; y1 = 1; }
-    if (x1 - x0 < 1e-12) { x0 -= 0.5; x1 += 0.5; }
-    if (y1 - y0 < 1e-12) { y0 -= 0.5; y1 += 0.5; }
+    if (!std::isfinite(x0)) {
+      x0 = 0;
+      x1 = 1;
+      y0 = 0;
+      y1 = 1;
+    }
+    if (x1 - x0 < 1e-12) {
+      x0 -= 0.5;
+      x1 += 0.5;
+    }
+    if (y1 - y0 < 1e-12) {
+      y0 -= 0.5;
+      y1 += 0.5;
+    }
     double mx = (x1 - x0) * 0.04, my = (y1 - y0) * 0.05;
-    if (!bar) { x0 -= mx; x1 += mx; y0 -= my; y1 += my; }
+    if (!bar) {
+      x0 -= mx;
+      x1 += mx;
+      y0 -= my;
+      y1 += my;
+    }
   }
   if (equal_aspect_) {
     double sx = (x1 - x0) / area.width, sy = (y1 - y0) / area.height, s = std::max(sx, sy);
     double cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
-    x0 = cx - s * area.width / 2; x1 = cx + s * area.width / 2;
-    y0 = cy - s * area.height / 2; y1 = cy + s * area.height / 2;
+    x0 = cx - s * area.width / 2;
+    x1 = cx + s * area.width / 2;
+    y0 = cy - s * area.height / 2;
+    y1 = cy + s * area.height / 2;
   }
   auto px = [&](double x) { return area.x + (x - x0) / (x1 - x0) * area.width; };
   auto py = [&](double y) {
@@ -175,7 +212,8 @@ torch::Tensor Plot::render() const {
     cv::Mat gray(int(norm.size(0)), int(norm.size(1)), CV_8U, norm.data_ptr()), colored;
     cv::applyColorMap(gray, colored, cv::COLORMAP_VIRIDIS);
     cv::Point2d a = pt(field_rect_[0], field_rect_[3]), b = pt(field_rect_[1], field_rect_[2]);
-    cv::Rect dst(cv::Point(int(std::round(a.x)), int(std::round(a.y))), cv::Point(int(std::round(b.x)), int(std::round(b.y))));
+    cv::Rect dst(cv::Point(int(std::round(a.x)), int(std::round(a.y))),
+                 cv::Point(int(std::round(b.x)), int(std::round(b.y))));
     cv::Rect clipped = dst & area;
     if (clipped.area() > 0) {
       cv::Mat scaled;
@@ -242,8 +280,8 @@ torch::Tensor Plot::render() const {
         draw([&](cv::Mat& m, cv::Scalar c) {
           for (size_t i = 0; i < s.x.size(); ++i) {
             cv::Point2d p = pt(s.x[i], s.y[i]);
-            std::vector<cv::Point> diamond = {fx({p.x, p.y - s.size}), fx({p.x + s.size, p.y}),
-                                              fx({p.x, p.y + s.size}), fx({p.x - s.size, p.y})};
+            std::vector<cv::Point> diamond = {fx({p.x, p.y - s.size}), fx({p.x + s.size, p.y}), fx({p.x, p.y + s.size}),
+                                              fx({p.x - s.size, p.y})};
             cv::fillConvexPoly(m, diamond, c, cv::LINE_AA, shift);
           }
         });
@@ -275,9 +313,10 @@ torch::Tensor Plot::render() const {
     int label_right = cb.x + cb.width;
     for (double t : field_log_ ? log_ticks(fmin, fmax) : nice_ticks(fmin, fmax, 5)) {
       int tb;
-      label_right = std::max(label_right, cb.x + cb.width + 4 +
-                                              cv::getTextSize(field_log_ ? tick_label(std::pow(10.0, t)) : tick_label(t),
-                                                              font, 0.36, 1, &tb).width);
+      label_right = std::max(
+          label_right,
+          cb.x + cb.width + 4 +
+              cv::getTextSize(field_log_ ? tick_label(std::pow(10.0, t)) : tick_label(t), font, 0.36, 1, &tb).width);
       int y = int(std::round(cb.y + cb.height - (t - fmin) / (fmax - fmin) * cb.height));
       cv::putText(canvas, field_log_ ? tick_label(std::pow(10.0, t)) : tick_label(t), {cb.x + cb.width + 4, y + 4},
                   font, 0.36, ink, 1, cv::LINE_AA);
@@ -367,8 +406,11 @@ torch::Tensor image_grid(const torch::Tensor& images_in, int per_row, int pad, i
   auto images = images_in.detach().to(torch::kCPU, torch::kFloat32);
   if (images.dim() == 3) images = images.unsqueeze(1);
   int64_t n = images.size(0), c = images.size(1), h = images.size(2) * scale, w = images.size(3) * scale;
-  if (scale > 1) images = torch::nn::functional::interpolate(
-      images, torch::nn::functional::InterpolateFuncOptions().scale_factor(std::vector<double>{double(scale), double(scale)}).mode(torch::kNearest));
+  if (scale > 1)
+    images =
+        torch::nn::functional::interpolate(images, torch::nn::functional::InterpolateFuncOptions()
+                                                       .scale_factor(std::vector<double>{double(scale), double(scale)})
+                                                       .mode(torch::kNearest));
   if (c == 1) images = images.expand({n, 3, h, w});
   per_row = std::max(1, per_row);
   int64_t rows = (n + per_row - 1) / per_row;
@@ -376,7 +418,9 @@ torch::Tensor image_grid(const torch::Tensor& images_in, int per_row, int pad, i
   auto u8 = images.add(1.0).mul(127.5).round().clamp(0, 255).to(torch::kUInt8).permute({0, 2, 3, 1});
   for (int64_t i = 0; i < n; ++i) {
     int64_t r = i / per_row, col = i % per_row;
-    out.slice(0, pad + r * (h + pad), pad + r * (h + pad) + h).slice(1, pad + col * (w + pad), pad + col * (w + pad) + w).copy_(u8[i]);
+    out.slice(0, pad + r * (h + pad), pad + r * (h + pad) + h)
+        .slice(1, pad + col * (w + pad), pad + col * (w + pad) + w)
+        .copy_(u8[i]);
   }
   return out;
 }

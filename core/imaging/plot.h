@@ -18,7 +18,7 @@ struct Color {
 Color palette(int index);
 
 class Plot {
-public:
+ public:
   Plot(int width = 720, int height = 540);
 
   Plot& title(std::string text);
@@ -47,7 +47,7 @@ public:
   torch::Tensor render() const;
   void save_png(const std::string& path) const;
 
-private:
+ private:
   struct Series {
     enum Kind { kScatter, kLine, kSegments, kMarkers } kind;
     std::vector<double> x, y, x1, y1;

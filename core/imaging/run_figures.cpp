@@ -24,7 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 std::vector<double> column(const torch::Tensor& t, int64_t c) {
   auto col = t.select(1, c).to(torch::kFloat64).contiguous();
   return {col.data_ptr<double>(), col.data_ptr<double>() + col.numel()};
@@ -81,7 +80,8 @@ void render_image_figures(const fs::path& run, std::vector<std::string>& written
       for (int64_t g = 0; g < 2 && (g + 1) * n <= t.at("sources").size(0); ++g)
         for (const char* key : {"sources", "translations", "mean_translations", "targets"})
           rows.push_back(to_f(t.at(key).narrow(0, g * n, n)));
-      imaging::write_png(run::RunLayout(run).figure(run::file::kTestTranslationsFigure).string(), imaging::image_grid(torch::cat(rows), int(n), 2, 3));
+      imaging::write_png(run::RunLayout(run).figure(run::file::kTestTranslationsFigure).string(),
+                         imaging::image_grid(torch::cat(rows), int(n), 2, 3));
       written.push_back(run::file::kTestTranslationsFigure);
       return;
     }
@@ -96,7 +96,7 @@ void render_image_figures(const fs::path& run, std::vector<std::string>& written
       auto sel = torch::tensor(pick, torch::kInt64);
       imaging::write_png(run::RunLayout(run).figure(run::file::kTestTranslationsFigure).string(),
                          imaging::translation_grid(t.at("sources").index_select(0, sel),
-                                                    {t.at("translations").index_select(0, sel)}, 10, 3));
+                                                   {t.at("translations").index_select(0, sel)}, 10, 3));
       written.push_back(run::file::kTestTranslationsFigure);
     }
   }
@@ -205,7 +205,8 @@ std::vector<std::string> render_figures(const fs::path& run) {
       panels.push_back(p.render());
     }
     if (!panels.empty()) {
-      imaging::write_png(run::RunLayout(run).figure(run::file::kLossFigure).string(), imaging::compose(panels, int(panels.size())));
+      imaging::write_png(run::RunLayout(run).figure(run::file::kLossFigure).string(),
+                         imaging::compose(panels, int(panels.size())));
       written.push_back(run::file::kLossFigure);
     }
   }

@@ -70,7 +70,9 @@ void check_zip_archive(const std::string& bytes) {
     if (le32(p + rec + 16) != 0 || le32(p + rec + 20) != 0 || le64(rec + 24) != le64(rec + 32))
       throw std::runtime_error("multi-disk zip");
     const uint64_t entries64 = le64(rec + 32), size64 = le64(rec + 40), cd64 = le64(rec + 48);
-    auto agrees = [](uint64_t classic, uint64_t wide, uint64_t saturated) { return classic == saturated || classic == wide; };
+    auto agrees = [](uint64_t classic, uint64_t wide, uint64_t saturated) {
+      return classic == saturated || classic == wide;
+    };
     if (!agrees(entries, entries64, 0xffff) || !agrees(cd_size, size64, 0xffffffffu) || !agrees(cd, cd64, 0xffffffffu))
       throw std::runtime_error("the zip and zip64 directories disagree");
     entries = entries64;

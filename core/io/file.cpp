@@ -63,8 +63,8 @@ std::string read_file(const std::string& path) {
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {
   fs::path target(path);
-  std::string tmp = (target.parent_path() / ("." + target.filename().string() + ".tmp-" + std::to_string(getpid())))
-                        .string();
+  std::string tmp =
+      (target.parent_path() / ("." + target.filename().string() + ".tmp-" + std::to_string(getpid()))).string();
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail("{}: cannot write ({})", path, std::strerror(errno));
   const char* data = bytes.data();

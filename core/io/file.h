@@ -22,7 +22,7 @@ void write_file_atomic(const std::string& path, const std::string& bytes);
 // every file written through it (and the directory, if this object created it) is removed again, so a failed
 // command leaves nothing half-written behind.
 class OutputDir {
-public:
+ public:
   explicit OutputDir(std::string dir);
   ~OutputDir();
   OutputDir(const OutputDir&) = delete;
@@ -35,7 +35,7 @@ public:
   void write(const std::string& name, const std::string& bytes);
   void commit() { committed_ = true; }
 
-private:
+ private:
   void ensure_dir();
   std::string dir_;
   bool created_ = false;

@@ -83,7 +83,8 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& name) {
     return t;
   }
   const DtypeInfo* dtype = find_descr(descr);
-  if (!dtype) fail("{}: unsupported dtype '{}' (use float32, float64, int64, int32 or uint8, little-endian)", name, descr);
+  if (!dtype)
+    fail("{}: unsupported dtype '{}' (use float32, float64, int64, int32 or uint8, little-endian)", name, descr);
   if (!std::regex_search(header, m, order_re)) fail("{}: .npy header has no fortran_order", name);
   bool fortran = m[1] == "True";
   if (!std::regex_search(header, m, shape_re)) fail("{}: .npy header has no shape", name);
@@ -171,9 +172,10 @@ std::string npz_archive(const std::map<std::string, std::string>& members, const
   uint64_t total = 22;  // end of central directory
   for (const auto& [key, data] : members) total += 30 + 46 + 2 * (key.size() + 4) + data.size();
   if (total > max_bytes)
-    fail("{}: the .npz archive would take {} ({} arrays), more than the {} a zip archive without zip64 can "
-         "address; write the arrays as separate .npy files", label, human_bytes(total), members.size(),
-         human_bytes(max_bytes));
+    fail(
+        "{}: the .npz archive would take {} ({} arrays), more than the {} a zip archive without zip64 can "
+        "address; write the arrays as separate .npy files",
+        label, human_bytes(total), members.size(), human_bytes(max_bytes));
   if (members.size() > 0xffff)
     fail("{}: {} arrays are more than a .npz archive can list (65,535)", label, members.size());
   std::string zip, central;
@@ -184,23 +186,50 @@ std::string npz_archive(const std::map<std::string, std::string>& members, const
     uint32_t crc = crc32(0L, reinterpret_cast<const Bytef*>(data.data()), uInt(data.size()));
     uint32_t local_offset = uint32_t(zip.size());
     // Local file header, stored (method 0).
-    put32(zip, 0x04034b50); put16(zip, 20); put16(zip, 0); put16(zip, 0); put16(zip, 0); put16(zip, 0x21);
-    put32(zip, crc); put32(zip, uint32_t(data.size())); put32(zip, uint32_t(data.size()));
-    put16(zip, uint16_t(name.size())); put16(zip, 0);
+    put32(zip, 0x04034b50);
+    put16(zip, 20);
+    put16(zip, 0);
+    put16(zip, 0);
+    put16(zip, 0);
+    put16(zip, 0x21);
+    put32(zip, crc);
+    put32(zip, uint32_t(data.size()));
+    put32(zip, uint32_t(data.size()));
+    put16(zip, uint16_t(name.size()));
+    put16(zip, 0);
     zip += name;
     zip += data;
     // Central directory entry.
-    put32(central, 0x02014b50); put16(central, 20); put16(central, 20); put16(central, 0); put16(central, 0);
-    put16(central, 0); put16(central, 0x21); put32(central, crc); put32(central, uint32_t(data.size()));
-    put32(central, uint32_t(data.size())); put16(central, uint16_t(name.size())); put16(central, 0);
-    put16(central, 0); put16(central, 0); put16(central, 0); put32(central, 0); put32(central, local_offset);
+    put32(central, 0x02014b50);
+    put16(central, 20);
+    put16(central, 20);
+    put16(central, 0);
+    put16(central, 0);
+    put16(central, 0);
+    put16(central, 0x21);
+    put32(central, crc);
+    put32(central, uint32_t(data.size()));
+    put32(central, uint32_t(data.size()));
+    put16(central, uint16_t(name.size()));
+    put16(central, 0);
+    put16(central, 0);
+    put16(central, 0);
+    put16(central, 0);
+    put32(central, 0);
+    put32(central, local_offset);
     central += name;
     ++count;
   }
   uint32_t central_offset = uint32_t(zip.size());
   zip += central;
-  put32(zip, 0x06054b50); put16(zip, 0); put16(zip, 0); put16(zip, count); put16(zip, count);
-  put32(zip, uint32_t(central.size())); put32(zip, central_offset); put16(zip, 0);
+  put32(zip, 0x06054b50);
+  put16(zip, 0);
+  put16(zip, 0);
+  put16(zip, count);
+  put16(zip, count);
+  put32(zip, uint32_t(central.size()));
+  put32(zip, central_offset);
+  put16(zip, 0);
   return zip;
 }
 
@@ -256,7 +285,8 @@ std::map<std::string, torch::Tensor> parse_npz(const std::string& bytes, const s
     }
     if (crc32(0L, reinterpret_cast<const Bytef*>(data.data()), uInt(data.size())) != crc)
       fail("{}: CRC mismatch in zip member '{}'", path, name);
-    std::string key = name.size() > 4 && name.substr(name.size() - 4) == ".npy" ? name.substr(0, name.size() - 4) : name;
+    std::string key =
+        name.size() > 4 && name.substr(name.size() - 4) == ".npy" ? name.substr(0, name.size() - 4) : name;
     out[key] = parse_npy(data, path + ":" + name);
   }
   return out;

@@ -52,14 +52,17 @@ torch::Tensor parse_points_csv(const std::string& text, const std::string& name)
       if (fb == std::string::npos) fail("{}: line {}: empty field {}", name, line_no, count + 1);
       field = field.substr(fb, fe - fb + 1);
       double x = 0;
-      if (!parse_double(field, x)) fail("{}: line {}: field {} ('{}') is not a number", name, line_no, count + 1, field);
-      if (!std::isfinite(x)) fail("{}: line {}: field {} is not a finite number (NaN or Inf)", name, line_no, count + 1);
+      if (!parse_double(field, x))
+        fail("{}: line {}: field {} ('{}') is not a number", name, line_no, count + 1, field);
+      if (!std::isfinite(x))
+        fail("{}: line {}: field {} is not a finite number (NaN or Inf)", name, line_no, count + 1);
       values.push_back(x);
       ++count;
       if (comma == std::string::npos) break;
       b = comma + 1;
     }
-    if (cols < 0) cols = count;
+    if (cols < 0)
+      cols = count;
     else if (count != cols)
       fail("{}: line {} has {} values but the first line has {} (ragged CSV)", name, line_no, count, cols);
     ++rows;

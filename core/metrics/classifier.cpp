@@ -17,13 +17,14 @@ namespace nn = torch::nn;
 ClassifierImpl::ClassifierImpl(const ClassifierConfig& c) : config_(c) {
   int64_t w = c.width;
   body_ = register_module(
-      "body", nn::Sequential(nn::Conv2d(nn::Conv2dOptions(c.channels, w, 3).padding(1)), nn::BatchNorm2d(w), nn::ReLU(),
-                             nn::Conv2d(nn::Conv2dOptions(w, w, 3).padding(1)), nn::BatchNorm2d(w), nn::ReLU(),
-                             nn::MaxPool2d(2), nn::Conv2d(nn::Conv2dOptions(w, 2 * w, 3).padding(1)),
-                             nn::BatchNorm2d(2 * w), nn::ReLU(), nn::Conv2d(nn::Conv2dOptions(2 * w, 2 * w, 3).padding(1)),
-                             nn::BatchNorm2d(2 * w), nn::ReLU(), nn::MaxPool2d(2),
-                             nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions({4, 4})), nn::Flatten()));
-  head_ = register_module("head", nn::Sequential(nn::Dropout(c.dropout), nn::Linear(2 * w * 16, c.features), nn::ReLU()));
+      "body", nn::Sequential(
+                  nn::Conv2d(nn::Conv2dOptions(c.channels, w, 3).padding(1)), nn::BatchNorm2d(w), nn::ReLU(),
+                  nn::Conv2d(nn::Conv2dOptions(w, w, 3).padding(1)), nn::BatchNorm2d(w), nn::ReLU(), nn::MaxPool2d(2),
+                  nn::Conv2d(nn::Conv2dOptions(w, 2 * w, 3).padding(1)), nn::BatchNorm2d(2 * w), nn::ReLU(),
+                  nn::Conv2d(nn::Conv2dOptions(2 * w, 2 * w, 3).padding(1)), nn::BatchNorm2d(2 * w), nn::ReLU(),
+                  nn::MaxPool2d(2), nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions({4, 4})), nn::Flatten()));
+  head_ =
+      register_module("head", nn::Sequential(nn::Dropout(c.dropout), nn::Linear(2 * w * 16, c.features), nn::ReLU()));
   out_ = register_module("out", nn::Linear(c.features, c.classes));
 }
 

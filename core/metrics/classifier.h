@@ -15,26 +15,26 @@ namespace otcs::metrics {
 
 struct ClassifierConfig {
   int64_t channels = 1;
-  int64_t size = 28;        // square inputs
+  int64_t size = 28;  // square inputs
   int64_t classes = 10;
-  int64_t width = 32;       // channels of the first conv block (doubled in the second)
-  int64_t features = 128;   // penultimate width
+  int64_t width = 32;      // channels of the first conv block (doubled in the second)
+  int64_t features = 128;  // penultimate width
   int epochs = 6;
   int64_t batch = 128;
   double lr = 2e-3;
   double dropout = 0.25;
-  bool augment = true;      // small random shifts (±2 px) during training
+  bool augment = true;  // small random shifts (±2 px) during training
   uint64_t seed = 0;
 };
 
 class ClassifierImpl : public torch::nn::Module {
-public:
+ public:
   explicit ClassifierImpl(const ClassifierConfig& config = {});
   torch::Tensor forward(const torch::Tensor& x);   // logits; x float [N, C, H, W] in [-1, 1]
   torch::Tensor features(const torch::Tensor& x);  // penultimate activations [N, features]
   const ClassifierConfig& config() const { return config_; }
 
-private:
+ private:
   ClassifierConfig config_;
   torch::nn::Sequential body_{nullptr}, head_{nullptr};
   torch::nn::Linear out_{nullptr};

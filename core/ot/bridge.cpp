@@ -23,12 +23,12 @@ using Clock = std::chrono::steady_clock;
 template <typename T>
 struct TileScanner {
   const BridgeOptions& opt;
-  const T* u;            // [n]
-  const T* v;            // [m]
-  const int64_t* sp;     // source pair ids or nullptr (mask not applied)
+  const T* u;         // [n]
+  const T* v;         // [m]
+  const int64_t* sp;  // source pair ids or nullptr (mask not applied)
   const int64_t* tp;
   int64_t m;
-  bool clamp_cost;       // the cost came from the GEMM identity and is clamped at 0: V <= u_i + v_j
+  bool clamp_cost;  // the cost came from the GEMM identity and is clamped at 0: V <= u_i + v_j
 
   double value(const T* B, double a_i, int64_t i, int64_t j) const {
     double val = a_i + double(B[j]);
@@ -224,12 +224,14 @@ BridgeResult run_bridge(const torch::Tensor& u_in, const torch::Tensor& v_in, co
       int64_t next = -1;
       for (int64_t pass = 0; pass < 2; ++pass)
         for (int64_t i = n - 1; i >= 0; --i) {
-          if (ip[i + 1] > ip[i]) next = i;
-          else rd[i] = next;
+          if (ip[i + 1] > ip[i])
+            next = i;
+          else
+            rd[i] = next;
         }
     }
-    spdlog::warn("bridge: {} of {} source rows have no H entry above {} (policy {}{})", empty.size(), n,
-                 opt.threshold, empty_row_policy_name(opt.empty_rows),
+    spdlog::warn("bridge: {} of {} source rows have no H entry above {} (policy {}{})", empty.size(), n, opt.threshold,
+                 empty_row_policy_name(opt.empty_rows),
                  opt.empty_rows == EmptyRowPolicy::NextSource ? ": those sources are replaced by the next one" : "");
   }
   res.seconds_h = seconds_since(t0);

@@ -15,14 +15,13 @@
 
 namespace otcs::ot {
 
-
 struct BridgeOptions {
   CostKind cost = CostKind::L2;
   double epsilon = 1e-4;
-  double threshold = 0.1;        // keep H_ij > threshold
-  int64_t row_cap = 0;           // > 0: keep at most this many (the largest) entries per row
+  double threshold = 0.1;  // keep H_ij > threshold
+  int64_t row_cap = 0;     // > 0: keep at most this many (the largest) entries per row
   EmptyRowPolicy empty_rows = EmptyRowPolicy::NextSource;
-  int64_t tile_rows = 0;         // 0: about 64 MB per tile for the GEMM costs (l2, sqeuclidean, cosine), 16 MB else
+  int64_t tile_rows = 0;  // 0: about 64 MB per tile for the GEMM costs (l2, sqeuclidean, cosine), 16 MB else
   int64_t potential_chunk = 4096;
   torch::ScalarType dtype = torch::kFloat32;  // of the G tiles (float64 for exact comparisons)
   // Keypoint-guided: G from the guidance. The released bridge does not apply the mask (a keypoint source can
@@ -32,10 +31,10 @@ struct BridgeOptions {
 };
 
 struct BridgeResult {
-  SparseMatrix H;                 // rows = sources, cols = targets
-  torch::Tensor u, v;             // float32/64 [n], [m] potentials over all samples
+  SparseMatrix H;                   // rows = sources, cols = targets
+  torch::Tensor u, v;               // float32/64 [n], [m] potentials over all samples
   std::vector<int64_t> empty_rows;  // rows that kept no entry before the policy was applied
-  torch::Tensor redirect;         // int64 [n]: the source row the sampler should use for row i (see policy)
+  torch::Tensor redirect;           // int64 [n]: the source row the sampler should use for row i (see policy)
   double seconds_potentials = 0, seconds_h = 0;
 };
 

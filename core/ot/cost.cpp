@@ -11,8 +11,7 @@ namespace otcs::ot {
 namespace {
 
 torch::ScalarType common_dtype(const torch::Tensor& x, const torch::Tensor& y) {
-  return (x.scalar_type() == torch::kFloat64 || y.scalar_type() == torch::kFloat64) ? torch::kFloat64
-                                                                                      : torch::kFloat32;
+  return (x.scalar_type() == torch::kFloat64 || y.scalar_type() == torch::kFloat64) ? torch::kFloat64 : torch::kFloat32;
 }
 
 void check_pair(const torch::Tensor& x, const torch::Tensor& y) {
@@ -47,8 +46,10 @@ void CostTiler::compute_into(const torch::Tensor& x_in, torch::Tensor& out) cons
   check_pair(x_in, target_);
   auto x = x_in.to(dtype_);
   const int64_t n = x.size(0), m = target_.size(0), d = target_.size(1);
-  if (!out.defined() || out.scalar_type() != dtype_) out = torch::empty({n, m}, torch::TensorOptions().dtype(dtype_));
-  else out.resize_({n, m});
+  if (!out.defined() || out.scalar_type() != dtype_)
+    out = torch::empty({n, m}, torch::TensorOptions().dtype(dtype_));
+  else
+    out.resize_({n, m});
   if (n == 0 || m == 0) return;
   const double scale = (kind_ == CostKind::L2 || kind_ == CostKind::L1) ? 1.0 / double(d) : 1.0;
   switch (kind_) {

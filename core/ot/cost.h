@@ -14,7 +14,6 @@
 
 namespace otcs::ot {
 
-
 // The full cost matrix [n, m]. Computed in float64 when either input is float64, else float32.
 // Inputs must be 2-D with the same number of columns (std::invalid_argument otherwise).
 torch::Tensor cost_matrix(const torch::Tensor& x, const torch::Tensor& y, CostKind kind);
@@ -22,7 +21,7 @@ torch::Tensor cost_matrix(const torch::Tensor& x, const torch::Tensor& y, CostKi
 // Costs of many row tiles against one fixed target set: the target-side work (squared norms, normalisation,
 // a contiguous transposed copy for the GEMM) is done once, so tiles cost one GEMM plus an elementwise pass.
 class CostTiler {
-public:
+ public:
   CostTiler(torch::Tensor target, CostKind kind, torch::ScalarType dtype = torch::kFloat32);
   // [rows of x, m] costs of the given source rows against every target.
   torch::Tensor operator()(const torch::Tensor& x) const;
@@ -31,12 +30,12 @@ public:
   int64_t targets() const { return target_.size(0); }
   CostKind kind() const { return kind_; }
 
-private:
+ private:
   CostKind kind_;
   torch::ScalarType dtype_;
-  torch::Tensor target_;      // [m, d] in dtype_ (normalised rows for cosine)
-  torch::Tensor target_t_;    // [d, m] contiguous, for the GEMM
-  torch::Tensor target_sq_;   // [m] squared norms (l2/sqeuclidean)
+  torch::Tensor target_;     // [m, d] in dtype_ (normalised rows for cosine)
+  torch::Tensor target_t_;   // [d, m] contiguous, for the GEMM
+  torch::Tensor target_sq_;  // [m] squared norms (l2/sqeuclidean)
 };
 
 // Calls fn(first_row, block) for consecutive source tiles of at most tile_rows rows; block is [rows, m].

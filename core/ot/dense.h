@@ -14,9 +14,9 @@ namespace otcs::ot {
 
 struct DenseDualOptions {
   double epsilon = 1e-3;
-  int64_t max_sweeps = 100;    // one sweep = all rows, then all columns
-  double tolerance = 1e-4;     // stop when every row's mass is within this relative error (columns are exact)
-  int64_t newton_steps = 30;   // per half-sweep at most
+  int64_t max_sweeps = 100;   // one sweep = all rows, then all columns
+  double tolerance = 1e-4;    // stop when every row's mass is within this relative error (columns are exact)
+  int64_t newton_steps = 30;  // per half-sweep at most
   // Before the sweeps: full-gradient Adam on (u, v) (dD/du_i = (1 - row mass_i) / n), which moves the many nearly
   // tied potentials of a guided cost together where coordinate ascent crawls. lr decays by a cosine to 1%.
   int64_t adam_steps = 0;
@@ -24,11 +24,11 @@ struct DenseDualOptions {
 };
 
 struct DenseDualResult {
-  torch::Tensor u, v;          // float64 [n], [m]
+  torch::Tensor u, v;  // float64 [n], [m]
   double dual_objective = 0;
   double marginal_error_rows = 0;  // max_i |n sum_j pi_ij - 1| (relative)
   double marginal_error_cols = 0;
-  double transport_cost = 0;       // <G, pi> over the finite entries
+  double transport_cost = 0;  // <G, pi> over the finite entries
   int64_t sweeps = 0;
   bool converged = false;
   double seconds = 0;

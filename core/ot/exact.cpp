@@ -42,18 +42,19 @@ void check_feasible(const torch::Tensor& mask, int64_t n, int64_t m) {
   for (int64_t j = 0; j < m; ++j) balance[size_t(find(n + j))] -= 1.0 / double(m);
   for (double b : balance)
     if (std::abs(b) > 1e-12)
-      fail("no coupling with uniform marginals is supported on this mask (a group of samples that may only be "
-           "matched among themselves holds {} more source than target mass; with keypoints, use as many sources "
-           "as targets)",
-           b);
+      fail(
+          "no coupling with uniform marginals is supported on this mask (a group of samples that may only be "
+          "matched among themselves holds {} more source than target mass; with keypoints, use as many sources "
+          "as targets)",
+          b);
 }
 
 // Dense n x m work buffers, allocated once: fresh multi-megabyte tensors per evaluation cost more in page
 // faults than the arithmetic (measured ~0.5 s per 72 MB allocation on the 2-core dev machine).
 struct Work {
-  torch::Tensor G, M;    // inputs (float64; M undefined = all ones)
-  torch::Tensor P, P2;   // M * relu(u_i + v_j - G_ij) at the current point and at a trial point
-  torch::Tensor A;       // M * [V > 0] as float64 (the generalised Hessian's pattern)
+  torch::Tensor G, M;   // inputs (float64; M undefined = all ones)
+  torch::Tensor P, P2;  // M * relu(u_i + v_j - G_ij) at the current point and at a trial point
+  torch::Tensor A;      // M * [V > 0] as float64 (the generalised Hessian's pattern)
   int64_t n = 0, m = 0;
   double p = 0, q = 0, w = 0;
   int iterations = 0;  // Newton iterations over every continuation stage, for progress reports
@@ -165,8 +166,8 @@ StageResult newton_stage(Work& W, torch::Tensor& u, torch::Tensor& v, double eps
     st.residual = gradient();
     ++W.iterations;
     if (options.on_iteration) options.on_iteration(W.iterations, eps, dual, st.residual);
-    spdlog::trace("exact OT: eps {:.3g} newton {} step {:.3g} residual {:.3e} dual {:.12g}", eps, it, t,
-                  st.residual, dual);
+    spdlog::trace("exact OT: eps {:.3g} newton {} step {:.3g} residual {:.3e} dual {:.12g}", eps, it, t, st.residual,
+                  dual);
   }
   return st;
 }
@@ -212,8 +213,7 @@ ExactResult solve_exact(const torch::Tensor& G_in, double epsilon, const torch::
     auto st = newton_stage(W, u, v, eps, last ? options.tolerance : 1e-6, options);
     result.newton_iterations += st.newton;
     result.cg_iterations += st.cg;
-    spdlog::debug("exact OT: eps {:.3g}: {} Newton, {} CG steps, residual {:.3g}", eps, st.newton, st.cg,
-                  st.residual);
+    spdlog::debug("exact OT: eps {:.3g}: {} Newton, {} CG steps, residual {:.3g}", eps, st.newton, st.cg, st.residual);
     if (last) break;
   }
 
@@ -235,8 +235,8 @@ ExactResult solve_exact(const torch::Tensor& G_in, double epsilon, const torch::
       C_in.defined() ? torch::dot(C_in.to(torch::kFloat64).contiguous().view({-1}), flat).item<double>() : g_pi;
   result.marginal_error_rows = (result.plan.sum(1) - W.p).abs().max().item<double>();
   result.marginal_error_cols = (result.plan.sum(0) - W.q).abs().max().item<double>();
-  const double gap = std::abs(result.primal_objective - result.dual_objective) /
-                     std::max(1.0, std::abs(result.dual_objective));
+  const double gap =
+      std::abs(result.primal_objective - result.dual_objective) / std::max(1.0, std::abs(result.dual_objective));
   result.kkt = std::max({double(n) * result.marginal_error_rows, double(m) * result.marginal_error_cols, gap});
   result.converged = result.kkt <= std::max(1e-8, options.tolerance * 10);
   return result;

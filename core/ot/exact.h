@@ -15,7 +15,7 @@
 namespace otcs::ot {
 
 struct ExactOptions {
-  double tolerance = 1e-12;   // stop when the relative marginal residual max(n |row err|, m |col err|) is below
+  double tolerance = 1e-12;  // stop when the relative marginal residual max(n |row err|, m |col err|) is below
   int max_newton = 500;
   int max_cg = 1000;
   double cg_relative_tolerance = 1e-3;  // tightened automatically near convergence
@@ -26,11 +26,11 @@ struct ExactOptions {
 };
 
 struct ExactResult {
-  torch::Tensor u, v;          // float64 [n], [m]
-  torch::Tensor plan;          // float64 [n, m]
-  double dual_objective = 0;   // D(u, v) as above
-  double primal_objective = 0; // <G, pi> + eps sum pi^2 / (p q)
-  double transport_cost = 0;   // <C, pi> (C = G when no separate cost is given)
+  torch::Tensor u, v;              // float64 [n], [m]
+  torch::Tensor plan;              // float64 [n, m]
+  double dual_objective = 0;       // D(u, v) as above
+  double primal_objective = 0;     // <G, pi> + eps sum pi^2 / (p q)
+  double transport_cost = 0;       // <C, pi> (C = G when no separate cost is given)
   double marginal_error_rows = 0;  // max_i |sum_j pi_ij - 1/n|   (absolute)
   double marginal_error_cols = 0;  // max_j |sum_i pi_ij - 1/m|
   // KKT residual: max of the relative marginal residuals (n * row error, m * col error) and the relative

@@ -42,8 +42,8 @@ torch::Tensor js_impl(const torch::Tensor& P, const torch::Tensor& Q, torch::Sca
 }  // namespace
 
 torch::Tensor js_matrix(const torch::Tensor& P, const torch::Tensor& Q) {
-  auto dtype = (P.scalar_type() == torch::kFloat64 || Q.scalar_type() == torch::kFloat64) ? torch::kFloat64
-                                                                                           : torch::kFloat32;
+  auto dtype =
+      (P.scalar_type() == torch::kFloat64 || Q.scalar_type() == torch::kFloat64) ? torch::kFloat64 : torch::kFloat32;
   return js_impl(P, Q, dtype);
 }
 
@@ -61,7 +61,8 @@ void validate_keypoints(const KeypointPairs& kp, int64_t n_source, int64_t n_tar
   auto t = kp.target_index.to(torch::kInt64).contiguous();
   const int64_t* sp = s.data_ptr<int64_t>();
   const int64_t* tp = t.data_ptr<int64_t>();
-  std::vector<char> seen_s(size_t(std::max<int64_t>(n_source, 0)), 0), seen_t(size_t(std::max<int64_t>(n_target, 0)), 0);
+  std::vector<char> seen_s(size_t(std::max<int64_t>(n_source, 0)), 0),
+      seen_t(size_t(std::max<int64_t>(n_target, 0)), 0);
   for (int64_t k = 0; k < s.numel(); ++k) {
     if (sp[k] < 0 || sp[k] >= n_source)
       fail("{}: pair {}: source index {} is out of range (the source has {} samples)", what, k + 1, sp[k], n_source);

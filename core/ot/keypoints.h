@@ -69,15 +69,15 @@ torch::Tensor propagation_relations(const torch::Tensor& x, const torch::Tensor&
 // The guidance for one pair of finite sets: relation vectors of every sample are computed once, so the guided
 // cost of any (batch or tile) rows is one JS evaluation (plus a cost GEMM when alpha < 1).
 class KeypointGuidance {
-public:
+ public:
   KeypointGuidance(const torch::Tensor& source, const torch::Tensor& target, KeypointPairs pairs,
                    GuidanceOptions options);
 
   const KeypointPairs& pairs() const { return pairs_; }
   const GuidanceOptions& options() const { return options_; }
   int64_t size() const { return pairs_.size(); }
-  const torch::Tensor& source_relations() const { return rs_; }  // [n, K] float64
-  const torch::Tensor& target_relations() const { return rt_; }  // [m, K] float64
+  const torch::Tensor& source_relations() const { return rs_; }         // [n, K] float64
+  const torch::Tensor& target_relations() const { return rt_; }         // [m, K] float64
   const torch::Tensor& source_pair_id() const { return source_pair_; }  // int64 [n], -1 = not a keypoint
   const torch::Tensor& target_pair_id() const { return target_pair_; }  // int64 [m]
 
@@ -88,7 +88,7 @@ public:
   // The mask for those rows.
   torch::Tensor mask(const torch::Tensor& si, const torch::Tensor& ti, torch::ScalarType dtype = torch::kFloat32) const;
 
-private:
+ private:
   KeypointPairs pairs_;
   GuidanceOptions options_;
   torch::Tensor rs_, rt_, source_pair_, target_pair_;

@@ -14,8 +14,7 @@ E parse_named(const std::array<std::pair<E, const char*>, N>& table, const std::
   for (const auto& [value, text] : table)
     if (name == text) return value;
   std::string expected;
-  for (size_t i = 0; i < N; ++i)
-    expected += (i == 0 ? "" : i + 1 == N ? " or " : ", ") + std::string(table[i].second);
+  for (size_t i = 0; i < N; ++i) expected += (i == 0 ? "" : i + 1 == N ? " or " : ", ") + std::string(table[i].second);
   fail("unknown {} '{}' (expected {})", what, name, expected);
 }
 

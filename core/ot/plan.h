@@ -12,15 +12,15 @@
 namespace otcs::ot {
 
 struct PlanEvaluation {
-  torch::Tensor plan;                  // float64 [n, m] when requested, else undefined
-  double dual_objective = 0;           // mean u + mean v - sum_ij M relu(V)^2 / (4 eps n m)
-  double transport_cost = 0;           // sum_ij pi_ij C_ij (C = ground cost, also when guided)
-  double mass = 0;                     // sum_ij pi_ij (1 at the optimum)
-  double marginal_error_rows = 0;      // max_i |sum_j pi_ij - 1/n|
-  double marginal_error_cols = 0;      // max_j |sum_i pi_ij - 1/m|
-  double marginal_error_rows_l1 = 0;   // sum_i |sum_j pi_ij - 1/n|
+  torch::Tensor plan;                 // float64 [n, m] when requested, else undefined
+  double dual_objective = 0;          // mean u + mean v - sum_ij M relu(V)^2 / (4 eps n m)
+  double transport_cost = 0;          // sum_ij pi_ij C_ij (C = ground cost, also when guided)
+  double mass = 0;                    // sum_ij pi_ij (1 at the optimum)
+  double marginal_error_rows = 0;     // max_i |sum_j pi_ij - 1/n|
+  double marginal_error_cols = 0;     // max_j |sum_i pi_ij - 1/m|
+  double marginal_error_rows_l1 = 0;  // sum_i |sum_j pi_ij - 1/n|
   double marginal_error_cols_l1 = 0;
-  double nonzero_fraction = 0;         // fraction of pairs with pi_ij > 0
+  double nonzero_fraction = 0;  // fraction of pairs with pi_ij > 0
 };
 
 // u [n], v [m]; guidance (with its mask) or nullptr. keep_plan: also return the dense plan.

@@ -18,24 +18,29 @@ namespace {
 
 torch::Tensor activate(const torch::Tensor& x, Activation a) {
   switch (a) {
-    case Activation::SiLU: return torch::silu(x);
-    case Activation::ReLU: return torch::relu(x);
-    case Activation::Tanh: return torch::tanh(x);
-    case Activation::LeakyReLU: return torch::leaky_relu(x, 0.01);
-    case Activation::GELU: return torch::gelu(x);
+    case Activation::SiLU:
+      return torch::silu(x);
+    case Activation::ReLU:
+      return torch::relu(x);
+    case Activation::Tanh:
+      return torch::tanh(x);
+    case Activation::LeakyReLU:
+      return torch::leaky_relu(x, 0.01);
+    case Activation::GELU:
+      return torch::gelu(x);
   }
   return x;
 }
 
 class MlpPotential : public Potential {
-public:
+ public:
   MlpPotential(const PotentialSpec& spec, uint64_t seed) : spec_(spec) {
     if (spec.input_dim <= 0 || spec.width <= 0 || spec.depth < 0)
       throw std::invalid_argument("mlp potential: input_dim and width must be positive, depth >= 0");
     auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
     auto add = [&](int64_t in, int64_t out) {
-      auto layer = register_module("fc" + std::to_string(layers_.size()),
-                                   torch::nn::Linear(torch::nn::LinearOptions(in, out)));
+      auto layer =
+          register_module("fc" + std::to_string(layers_.size()), torch::nn::Linear(torch::nn::LinearOptions(in, out)));
       // nn.Linear's default: kaiming_uniform(a = sqrt(5)) on the weight, i.e. U(-1/sqrt(in), 1/sqrt(in)),
       // and the same bound for the bias; drawn from our own generator for reproducibility.
       torch::NoGradGuard guard;
@@ -59,13 +64,13 @@ public:
   }
   const PotentialSpec& spec() const override { return spec_; }
 
-private:
+ private:
   PotentialSpec spec_;
   std::vector<torch::nn::Linear> layers_;
 };
 
 class TabularPotential : public Potential {
-public:
+ public:
   explicit TabularPotential(const PotentialSpec& spec) : spec_(spec) {
     if (spec.size <= 0) throw std::invalid_argument("tabular potential: size must be positive");
     values_ = register_parameter("values", torch::zeros({spec.size}, torch::TensorOptions().dtype(spec.dtype)));
@@ -76,7 +81,7 @@ public:
   }
   const PotentialSpec& spec() const override { return spec_; }
 
-private:
+ private:
   PotentialSpec spec_;
   torch::Tensor values_;
 };
@@ -105,10 +110,9 @@ torch::Tensor evaluate_potential(Potential& potential, const torch::Tensor& feat
 void save_potential(const std::string& path, Potential& potential) {
   torch::serialize::OutputArchive archive;
   const auto& s = potential.spec();
-  archive.write("otcs_potential_spec",
-                torch::tensor({int64_t(s.kind), s.input_dim, s.width, s.depth, int64_t(s.activation), s.size,
-                               int64_t(s.dtype)},
-                              torch::kInt64));
+  archive.write("otcs_potential_spec", torch::tensor({int64_t(s.kind), s.input_dim, s.width, s.depth,
+                                                      int64_t(s.activation), s.size, int64_t(s.dtype)},
+                                                     torch::kInt64));
   potential.save(archive);
   std::ostringstream out;
   archive.save_to(out);
@@ -119,8 +123,7 @@ std::shared_ptr<Potential> load_potential(const std::string& path) {
   torch::serialize::InputArchive archive;
   io::load_archive_file(path, archive);
   torch::Tensor t;
-  if (!archive.try_read("otcs_potential_spec", t) || t.numel() != 7)
-    fail("{}: not a potential file (no spec)", path);
+  if (!archive.try_read("otcs_potential_spec", t) || t.numel() != 7) fail("{}: not a potential file (no spec)", path);
   auto a = t.to(torch::kInt64);
   auto p = a.data_ptr<int64_t>();
   PotentialSpec s;

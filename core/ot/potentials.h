@@ -27,7 +27,7 @@ struct PotentialSpec {
 };
 
 class Potential : public torch::nn::Module {
-public:
+ public:
   // features: [B, d] rows of the samples (ignored by tabular; may be undefined for it);
   // indices: [B] int64 positions of those samples in their set (ignored by the MLP; may be undefined for it).
   // Returns [B].

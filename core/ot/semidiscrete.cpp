@@ -265,13 +265,12 @@ SemiDiscreteResult solve_semidiscrete(const torch::Tensor& targets, const SemiDi
   auto h = initial_heights(y, o.source, gen, o.target_chunk);
   int64_t samples = o.samples_per_iter > 0 ? o.samples_per_iter : 10 * n;
   // More samples than the stopping test can use are not drawn (its noise term is about 1/samples).
-  const int64_t max_samples =
-      std::max(samples, int64_t(std::min(4.0 / (o.grad_threshold * o.grad_threshold), 1e9)));
-  auto m = torch::zeros_like(h), v = torch::zeros_like(h);     // Adam's moments
-  torch::Tensor edges = torch::zeros({0}, torch::kInt64);     // the Hessian's edges seen so far ...
+  const int64_t max_samples = std::max(samples, int64_t(std::min(4.0 / (o.grad_threshold * o.grad_threshold), 1e9)));
+  auto m = torch::zeros_like(h), v = torch::zeros_like(h);        // Adam's moments
+  torch::Tensor edges = torch::zeros({0}, torch::kInt64);         // the Hessian's edges seen so far ...
   torch::Tensor edge_count = torch::zeros({0}, torch::kFloat64);  // ... their running counts ...
-  double band_mass = 0;                                        // ... and the running 2 δ n they divide by
-  int64_t empty = 1;                                           // empty cells at the last measurement
+  double band_mass = 0;                                           // ... and the running 2 δ n they divide by
+  int64_t empty = 1;                                              // empty cells at the last measurement
   double lr = o.lr, best = std::numeric_limits<double>::infinity(), best_bound = best;
   int bad = 0;
   r.h = h.clone();
@@ -279,8 +278,10 @@ SemiDiscreteResult solve_semidiscrete(const torch::Tensor& targets, const SemiDi
   for (int it = 1; it <= o.max_iter; ++it) {
     if (cancel && cancel->load()) break;
     Measurement meas;
-    if (adam) meas.mu = cell_measures(y, h, o.source, samples, gen, o.source_batch, o.target_chunk);
-    else meas = measure(y, h, o.source, samples, gen, o.source_batch, o.target_chunk, empty > 0);
+    if (adam)
+      meas.mu = cell_measures(y, h, o.source, samples, gen, o.source_batch, o.target_chunk);
+    else
+      meas = measure(y, h, o.source, samples, gen, o.source_batch, o.target_chunk, empty > 0);
     auto g = meas.mu - nu;
     const auto est = estimate_gradient(meas.mu, g, samples);
     empty = (meas.mu == 0).sum().item<int64_t>();
@@ -326,8 +327,8 @@ SemiDiscreteResult solve_semidiscrete(const torch::Tensor& targets, const SemiDi
       // (weights halving), each height's move capped at the median gap (larger steps oscillate in 2-D, where
       // the Laplacian is ill-conditioned and its estimate noisy). An empty cell has no edges; it is raised
       // instead to where it just wins at one of the first batch's points.
-      std::tie(edges, edge_count) = sum_by_key(torch::cat({edges, meas.pairs}),
-                                               torch::cat({0.5 * edge_count, meas.pair_count}));
+      std::tie(edges, edge_count) =
+          sum_by_key(torch::cat({edges, meas.pairs}), torch::cat({0.5 * edge_count, meas.pair_count}));
       auto kept = edge_count > 0.01;
       edges = edges.masked_select(kept);
       edge_count = edge_count.masked_select(kept);

@@ -38,14 +38,14 @@ torch::Tensor sample_source(SourceKind kind, int64_t n, int64_t d, at::Generator
 
 struct SemiDiscreteOptions {
   SourceKind source = SourceKind::Uniform;
-  int64_t samples_per_iter = 0;   // at the start; 0: 10·N as released
-  int64_t source_batch = 10000;   // MC points per argmax pass
-  int64_t target_chunk = 4096;    // targets per chunk of the streamed argmax
+  int64_t samples_per_iter = 0;  // at the start; 0: 10·N as released
+  int64_t source_batch = 10000;  // MC points per argmax pass
+  int64_t target_chunk = 4096;   // targets per chunk of the streamed argmax
   int max_iter = 10000;
-  double lr = 0;                  // 0: the geometry's Newton step; > 0: the released Adam step
+  double lr = 0;  // 0: the geometry's Newton step; > 0: the released Adam step
   double grad_threshold = 8e-4;
-  int patience = 50;              // Adam: steps without a new best before refining
-  int max_doublings = 3;          // Adam: refinements at most
+  int patience = 50;      // Adam: steps without a new best before refining
+  int max_doublings = 3;  // Adam: refinements at most
   uint64_t seed = 0;
 };
 
@@ -55,22 +55,22 @@ struct SemiDiscreteStep {
   double grad_estimate;  // the same with the sampling noise's share removed
   int64_t empty_cells;
   int64_t samples;
-  double step;           // root-mean-square height change of this iteration
+  double step;  // root-mean-square height change of this iteration
 };
 
 // "sdot iter I: |g| ... (noise removed ...), empty cells E, samples S, step ..." for progress logs.
 std::string describe(const SemiDiscreteStep& step);
 
 struct SemiDiscreteResult {
-  torch::Tensor h;             // float64 [N], the heights returned (see converged)
-  double grad_norm = 0;        // ‖g‖ measured at those heights
-  double grad_estimate = 0;    // ‖g‖ with the sampling noise's share removed
-  double noise = 0;            // the sampling noise's expected share of ‖g‖, about 1/√samples
-  int64_t samples = 0;         // Monte-Carlo samples of that measurement
-  int64_t empty_cells = 0;     // at those heights
+  torch::Tensor h;           // float64 [N], the heights returned (see converged)
+  double grad_norm = 0;      // ‖g‖ measured at those heights
+  double grad_estimate = 0;  // ‖g‖ with the sampling noise's share removed
+  double noise = 0;          // the sampling noise's expected share of ‖g‖, about 1/√samples
+  int64_t samples = 0;       // Monte-Carlo samples of that measurement
+  int64_t empty_cells = 0;   // at those heights
   int iterations = 0;
-  bool converged = false;      // the stopping test passed at h; otherwise h had the smallest bound on ‖g‖
-  int doublings = 0;           // times the sample count grew
+  bool converged = false;  // the stopping test passed at h; otherwise h had the smallest bound on ‖g‖
+  int doublings = 0;       // times the sample count grew
   double seconds = 0;
 };
 

@@ -22,7 +22,7 @@ struct SparseMatrix {
   torch::Tensor empty_rows() const;
   torch::Tensor to_dense() const;  // float32 [rows, cols]; for small matrices and tests
   static SparseMatrix from_dense(const torch::Tensor& dense, double threshold = 0.0);
-  void check() const;              // throws std::runtime_error if the structure is inconsistent
+  void check() const;  // throws std::runtime_error if the structure is inconsistent
 };
 
 void save_sparse(const std::string& path, const SparseMatrix& m);

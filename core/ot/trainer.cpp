@@ -79,8 +79,10 @@ struct DualTrainer::Impl {
                   torch::Tensor& M, bool need_c) const {
     const bool c_needed = need_c || !guidance || guidance->options().alpha != 1.0;
     if (c_needed) {
-      if (full_cost.defined()) C = full_cost.index_select(0, si).index_select(1, ti);
-      else C = cost_matrix(source.index_select(0, si), target.index_select(0, ti), opt.cost).to(dtype);
+      if (full_cost.defined())
+        C = full_cost.index_select(0, si).index_select(1, ti);
+      else
+        C = cost_matrix(source.index_select(0, si), target.index_select(0, ti), opt.cost).to(dtype);
     }
     if (guidance) {
       G = guidance->guided_cost(si, ti, C, dtype);
@@ -226,8 +228,10 @@ TrainResult DualTrainer::run(const std::atomic<bool>* cancel, int64_t max_steps)
       // outputs (B and B' numbers) is taken first; each thread then backpropagates its own network.
       at::parallel_for(0, 2, 1, [&](int64_t begin, int64_t end) {
         for (int64_t k = begin; k < end; ++k) {
-          if (k == 0) uu = I.u->forward(u_feat ? I.source.index_select(0, si) : torch::Tensor(), si);
-          else vv = I.v->forward(v_feat ? I.target.index_select(0, ti) : torch::Tensor(), ti);
+          if (k == 0)
+            uu = I.u->forward(u_feat ? I.source.index_select(0, si) : torch::Tensor(), si);
+          else
+            vv = I.v->forward(v_feat ? I.target.index_select(0, ti) : torch::Tensor(), ti);
         }
       });
       objective = dual_objective(uu, vv, G, I.opt.epsilon, M);

@@ -27,7 +27,7 @@ enum class LrSchedule { Constant, Cosine };
 struct TrainerOptions {
   CostKind cost = CostKind::L2;
   double epsilon = 1e-4;
-  int64_t batch_size = 64;       // B random samples per side (plus the K keypoint pairs)
+  int64_t batch_size = 64;  // B random samples per side (plus the K keypoint pairs)
   int64_t iterations = 10000;
   double lr = 1e-4;
   double beta1 = 0.9, beta2 = 0.999;  // Adam (released: PyTorch defaults)
@@ -37,9 +37,9 @@ struct TrainerOptions {
   // Iterate averaging: from step floor(averaging_start * iterations) on, a running mean of the parameters is
   // kept and becomes the result. >= 1 disables it.
   double averaging_start = 1.0;
-  int64_t diagnostics_every = 0;   // 0: never; else primal diagnostics every N steps (and at the last step)
-  int64_t diagnostics_batch = 0;   // 0: use batch_size; rows/cols sampled for the diagnostics
-  PotentialSpec u_spec;            // input_dim / size are filled from the data when 0
+  int64_t diagnostics_every = 0;  // 0: never; else primal diagnostics every N steps (and at the last step)
+  int64_t diagnostics_batch = 0;  // 0: use batch_size; rows/cols sampled for the diagnostics
+  PotentialSpec u_spec;           // input_dim / size are filled from the data when 0
   PotentialSpec v_spec;
   std::optional<GuidanceOptions> guidance;  // set with keypoints for keypoint-guided OT
   // u and v are independent given the batch: with >= 2 intra-op threads their forward and backward passes run
@@ -50,22 +50,22 @@ struct TrainerOptions {
 };
 
 struct TrainerEvent {
-  int64_t step = 0;                // 1-based, after the update
+  int64_t step = 0;  // 1-based, after the update
   int64_t iterations = 0;
-  double dual_objective = 0;       // the batch objective D at this step (before the update)
+  double dual_objective = 0;  // the batch objective D at this step (before the update)
   double lr = 0;
   bool has_diagnostics = false;
-  PlanDiagnostics diagnostics;     // valid when has_diagnostics (dual.h)
+  PlanDiagnostics diagnostics;  // valid when has_diagnostics (dual.h)
 };
 
 // The dual objective or a gradient of the potentials' parameters was NaN or Inf at a step: thrown before that
 // step's update is applied, so the potentials hold the last finite iterate.
 class DivergedError : public std::runtime_error {
-public:
+ public:
   DivergedError(const std::string& what, int64_t step) : std::runtime_error(what), step_(step) {}
   int64_t step() const { return step_; }  // the 1-based step whose update was refused
 
-private:
+ private:
   int64_t step_;
 };
 
@@ -77,7 +77,7 @@ struct TrainResult {
 };
 
 class DualTrainer {
-public:
+ public:
   // source [n, d], target [m, d] (float32/float64; kept by reference, not copied). keypoints only with
   // options.guidance. Throws std::invalid_argument for inconsistent shapes/options.
   DualTrainer(torch::Tensor source, torch::Tensor target, TrainerOptions options, KeypointPairs keypoints = {});
@@ -110,7 +110,7 @@ public:
   void save(torch::serialize::OutputArchive& archive) const;
   void load(torch::serialize::InputArchive& archive);
 
-private:
+ private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

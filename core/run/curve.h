@@ -12,7 +12,7 @@
 namespace otcs::run {
 
 struct Curve {
-  std::vector<std::string> columns;         // the value columns, without step and wall_time
+  std::vector<std::string> columns;  // the value columns, without step and wall_time
   std::vector<int64_t> steps;
   std::vector<std::vector<double>> values;  // values[column][row]
   std::vector<double> wall_time;            // one per row; NaN where the file has none
@@ -36,7 +36,7 @@ std::string curve_row(int64_t step, const std::vector<double>& values, double wa
 // twice) and appends after them. Older two-column files are rewritten with the wall_time column (NaN for their
 // rows); a file with other value columns (another solver) starts afresh.
 class CurveWriter {
-public:
+ public:
   CurveWriter(std::string path, std::vector<std::string> columns, int64_t resume_step = 0, int digits = 9);
   // The rows kept from before the resume (a stage shows them again).
   const Curve& kept() const { return kept_; }
@@ -45,7 +45,7 @@ public:
   void flush() { out_.flush(); }
   void close() { out_.close(); }
 
-private:
+ private:
   std::string path_;
   size_t columns_;
   int digits_;

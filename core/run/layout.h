@@ -67,7 +67,7 @@ inline constexpr char kRedirect[] = "redirect.npy";
 // score/ (model and loss curve also of a gen-train run)
 inline constexpr char kModel[] = "model.pt";
 inline constexpr char kLossCurve[] = "loss.csv";
-inline constexpr char kCheckpointPrefix[] = "ckpt";            // ckpt-<step, 9 digits>.pt (session/checkpoint.h)
+inline constexpr char kCheckpointPrefix[] = "ckpt";  // ckpt-<step, 9 digits>.pt (session/checkpoint.h)
 inline constexpr char kPreviewsDir[] = "previews";
 inline constexpr char kPreviewsIndex[] = "previews.json";
 // sample/ and eval/
@@ -115,7 +115,7 @@ inline constexpr char kLoss[] = "loss";
 
 // A translation run's directory (`otcs run --out RUN`).
 class RunLayout {
-public:
+ public:
   RunLayout() = default;
   explicit RunLayout(std::filesystem::path root) : root_(std::move(root)) {}
 
@@ -175,13 +175,13 @@ public:
   // A run figure (one of the file::k*Figure names) in the run's top level.
   std::filesystem::path figure(std::string_view name) const { return root_ / std::string(name); }
 
-private:
+ private:
   std::filesystem::path root_;
 };
 
 // `otcs ot --out DIR`: the OT stage's and the bridge's artifacts side by side, plus the dense plan and a report.
 class OtOutputLayout {
-public:
+ public:
   OtOutputLayout() = default;
   explicit OtOutputLayout(std::filesystem::path root) : root_(std::move(root)) {}
   std::filesystem::path plan() const { return root_ / file::kPlan; }
@@ -193,7 +193,7 @@ public:
   std::filesystem::path v_potential() const { return root_ / file::kVPotential; }
   std::filesystem::path report() const { return root_ / file::kReport; }
 
-private:
+ private:
   std::filesystem::path root_;
 };
 
@@ -203,7 +203,7 @@ std::filesystem::path find_potential(const std::filesystem::path& dir, char side
 
 // `otcs gen-train --out DIR` (and each of aot-compare's two trainings).
 class GenRunLayout {
-public:
+ public:
   GenRunLayout() = default;
   explicit GenRunLayout(std::filesystem::path root) : root_(std::move(root)) {}
   const std::filesystem::path& root() const { return root_; }
@@ -212,13 +212,13 @@ public:
   std::filesystem::path aot_chunks() const { return root_ / file::kAotChunks; }
   std::filesystem::path train_report() const { return root_ / file::kTrainReport; }
 
-private:
+ private:
   std::filesystem::path root_;
 };
 
 // `otcs aot-compare --out DIR`: two generation runs, the shared classifier, the report and sample grids.
 class AotCompareLayout {
-public:
+ public:
   AotCompareLayout() = default;
   explicit AotCompareLayout(std::filesystem::path root) : root_(std::move(root)) {}
   GenRunLayout edm_run() const { return GenRunLayout(root_ / file::kEdmRun); }
@@ -230,13 +230,13 @@ public:
   // dpmot-m<M>: the workbench's DPM-OT sampling of the trained model with M Heun steps left.
   std::filesystem::path dpmot_run(int64_t m) const;
 
-private:
+ private:
   std::filesystem::path root_;
 };
 
 // `otcs dpmot --out OUT` (and `otcs sdot --out OUT`: heights and report).
 class DpmotLayout {
-public:
+ public:
   DpmotLayout() = default;
   explicit DpmotLayout(std::filesystem::path root) : root_(std::move(root)) {}
   std::filesystem::path report() const { return root_ / file::kReport; }
@@ -245,7 +245,7 @@ public:
   std::filesystem::path samples() const { return root_ / file::kSamples; }
   std::filesystem::path classifier() const { return root_ / file::kClassifier; }
 
-private:
+ private:
   std::filesystem::path root_;
 };
 

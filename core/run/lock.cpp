@@ -62,10 +62,12 @@ WriterLock::WriterLock(const std::string& dir) : dir_(dir) {
     fd_ = -1;
     if (err != EWOULDBLOCK) fail("{}: cannot lock {} ({})", dir, path, std::strerror(err));
     if (pid > 0)
-      fail("{} is being written by another process (PID {}); wait for it to finish or choose another directory",
-           dir, pid);
-    fail("{} is being written by another process (its PID is not recorded in {}); wait for it to finish or choose "
-         "another directory", dir, path);
+      fail("{} is being written by another process (PID {}); wait for it to finish or choose another directory", dir,
+           pid);
+    fail(
+        "{} is being written by another process (its PID is not recorded in {}); wait for it to finish or choose "
+        "another directory",
+        dir, path);
   }
   const std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) != ssize_t(pid.size())) {

@@ -8,7 +8,7 @@
 namespace otcs::run {
 
 class WriterLock {
-public:
+ public:
   // Creates DIR when missing and takes its lock. Throws UserError, one sentence naming the holder's PID, when
   // another writer (another process, or another WriterLock in this one) holds it.
   explicit WriterLock(const std::string& dir);
@@ -20,7 +20,7 @@ public:
   // Whether this lock created DIR (a command that fails may then remove what it made).
   bool created_dir() const { return created_dir_; }
 
-private:
+ private:
   std::string dir_;
   int fd_ = -1;
   bool created_dir_ = false;

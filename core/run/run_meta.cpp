@@ -50,9 +50,7 @@ std::string host_name() {
   return buf;
 }
 
-bool is_run_metadata_file(const std::string& file_name) {
-  return file_name == kRunMetaFile || file_name == kLockFile;
-}
+bool is_run_metadata_file(const std::string& file_name) { return file_name == kRunMetaFile || file_name == kLockFile; }
 
 namespace {
 
@@ -80,8 +78,11 @@ std::optional<std::string> read_if_exists(const fs::path& file) {
 
 struct RunRecord::Impl {
   explicit Impl(const std::string& d)
-      : lock_file_existed(fs::exists(fs::path(d) / kLockFile)), lock(d), dir(d),
-        previous_meta(read_if_exists(dir / kRunMetaFile)), before(contents(dir)) {}
+      : lock_file_existed(fs::exists(fs::path(d) / kLockFile)),
+        lock(d),
+        dir(d),
+        previous_meta(read_if_exists(dir / kRunMetaFile)),
+        before(contents(dir)) {}
   bool lock_file_existed;
   WriterLock lock;
   fs::path dir;

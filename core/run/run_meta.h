@@ -18,7 +18,7 @@ namespace otcs::run {
 inline constexpr const char* kRunMetaFile = "run.json";
 
 class RunRecord {
-public:
+ public:
   // Takes DIR's writer lock (creating DIR when missing; UserError naming the holder's PID when another writer
   // holds it) and writes DIR/run.json with status "running".
   RunRecord(const std::string& dir, std::vector<std::string> command_line, std::string device);
@@ -35,16 +35,16 @@ public:
 
   bool created_dir() const;
 
-private:
+ private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
 // Helpers run.json is made of.
 std::string iso8601_utc(std::chrono::system_clock::time_point t);  // "2024-05-01T12:34:56Z"
-std::string cpu_model();       // "model name" from /proc/cpuinfo; "" when unknown
+std::string cpu_model();                                           // "model name" from /proc/cpuinfo; "" when unknown
 std::string host_name();
-const char* git_revision();    // the source revision when the build tree was configured; "unknown" outside git
+const char* git_revision();  // the source revision when the build tree was configured; "unknown" outside git
 // Files a run directory may hold that are not the run's own results (the writer's lock and run.json).
 bool is_run_metadata_file(const std::string& file_name);
 

@@ -27,9 +27,10 @@ TrajectoryArrays read_trajectories(const std::string& path) {
   a.sources = arrays["sources"].to(torch::kInt64).contiguous();
   if (a.x.dim() != 4 || a.x0.sizes() != a.x.sizes() || a.step.numel() != a.x.size(0) || a.t.numel() != a.x.size(0) ||
       a.sources.numel() != a.x.size(1))
-    fail("{}: unexpected array shapes (x must be [frames, sources, paths, dim], x0 the same, step and t one per "
-         "frame, sources one per source)",
-         path);
+    fail(
+        "{}: unexpected array shapes (x must be [frames, sources, paths, dim], x0 the same, step and t one per "
+        "frame, sources one per source)",
+        path);
   return a;
 }
 

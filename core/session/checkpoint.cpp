@@ -108,8 +108,10 @@ std::string CheckpointStore::save(int64_t step, const std::string& config_hash,
   auto files = list();
   std::vector<CheckpointFile> current;
   for (const auto& f : files) {
-    if (f.step > step) fs::remove(f.path, ec);
-    else current.push_back(f);
+    if (f.step > step)
+      fs::remove(f.path, ec);
+    else
+      current.push_back(f);
   }
   for (size_t i = 0; i + size_t(keep_) < current.size(); ++i) fs::remove(current[i].path, ec);
   return path;
@@ -127,8 +129,7 @@ std::optional<CheckpointStore::Loaded> CheckpointStore::load_latest(
       int64_t step = 0;
       std::string hash;
       open(it->path, archive, &step, &hash);
-      if (hash != config_hash)
-        throw std::runtime_error("written for a different configuration of this stage");
+      if (hash != config_hash) throw std::runtime_error("written for a different configuration of this stage");
       torch::Tensor rng;
       if (!archive.try_read("global_rng", rng)) throw std::runtime_error("missing 'global_rng'");
       restore(archive);

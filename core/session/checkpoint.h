@@ -21,7 +21,7 @@ struct CheckpointFile {
 };
 
 class CheckpointStore {
-public:
+ public:
   CheckpointStore(std::string dir, std::string prefix, int64_t keep);
 
   // Files named PREFIX-<step>.pt in the directory, oldest first.
@@ -53,7 +53,7 @@ public:
   static void open_bytes(const std::string& bytes, torch::serialize::InputArchive& archive, int64_t* step = nullptr,
                          std::string* config_hash = nullptr);
 
-private:
+ private:
   std::string dir_, prefix_;
   int64_t keep_;
 };

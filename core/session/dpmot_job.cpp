@@ -137,8 +137,8 @@ void DpmotJob::work() {
   auto plain_near_train = diffusion::nearest_distances(xp, data.train_x);
   auto test_near_train = diffusion::nearest_distances(data.test_x.slice(0, 0, n), data.train_x);
   auto stats = [](const torch::Tensor& d) {
-    return json{{"mean", d.mean().item<double>()}, {"median", d.median().item<double>()},
-                {"min", d.min().item<double>()}};
+    return json{
+        {"mean", d.mean().item<double>()}, {"median", d.median().item<double>()}, {"min", d.min().item<double>()}};
   };
   auto dpmot_scores = score_samples(clf, x, reference);
   auto plain_scores = score_samples(clf, xp, reference);
@@ -146,35 +146,53 @@ void DpmotJob::work() {
   json report = {
       {"project", project.path},
       {"run", run.string()},
-      {"classifier", {{"extractor", "project classifier, penultimate layer (128-d), not Inception"},
-                      {"test_accuracy", accuracy}}},
-      {"split", {{"heun_steps", split.steps}, {"M", split.m}, {"start_index", split.start},
-                 {"sigma_M", split.sigma}, {"rho", hs.rho}}},
+      {"classifier",
+       {{"extractor", "project classifier, penultimate layer (128-d), not Inception"}, {"test_accuracy", accuracy}}},
+      {"split",
+       {{"heun_steps", split.steps},
+        {"M", split.m},
+        {"start_index", split.start},
+        {"sigma_M", split.sigma},
+        {"rho", hs.rho}}},
       {"latents", {{"count", nl}, {"from", "first L images of /data/train"}}},
-      {"sdot", {{"source", source_name},
-                {"grad_norm", sd.grad_norm}, {"empty_cells", sd.empty_cells}, {"iterations", sd.iterations},
-                {"grad_estimate", sd.grad_estimate}, {"noise", sd.noise}, {"samples", sd.samples},
-                {"converged", sd.converged}, {"seconds", sd.seconds}, {"doublings", sd.doublings},
-                {"step", so.lr > 0 ? json(so.lr) : json("newton")},
-                {"cell_measure_min_times_N", measures.min().item<double>() * double(nl)},
-                {"cell_measure_max_times_N", measures.max().item<double>() * double(nl)}}},
+      {"sdot",
+       {{"source", source_name},
+        {"grad_norm", sd.grad_norm},
+        {"empty_cells", sd.empty_cells},
+        {"iterations", sd.iterations},
+        {"grad_estimate", sd.grad_estimate},
+        {"noise", sd.noise},
+        {"samples", sd.samples},
+        {"converged", sd.converged},
+        {"seconds", sd.seconds},
+        {"doublings", sd.doublings},
+        {"step", so.lr > 0 ? json(so.lr) : json("newton")},
+        {"cell_measure_min_times_N", measures.min().item<double>() * double(nl)},
+        {"cell_measure_max_times_N", measures.max().item<double>() * double(nl)}}},
       {"samples", n},
-      {"dpmot", {{"nfe", nfe}, {"scores", dpmot_scores}, {"seconds", dpmot_seconds},
-                 {"distinct_cells", cells_used},
-                 {"distance_to_own_latent", stats(own_latent)},
-                 {"nearest_latent_distance", stats(near_latent)},
-                 {"nearest_train_distance", stats(near_train)}}},
-      {"heun_same_nfe", {{"nfe", plain_nfe}, {"steps", m}, {"scores", plain_scores}, {"seconds", plain_seconds},
-                         {"nearest_train_distance", stats(plain_near_train)}}},
+      {"dpmot",
+       {{"nfe", nfe},
+        {"scores", dpmot_scores},
+        {"seconds", dpmot_seconds},
+        {"distinct_cells", cells_used},
+        {"distance_to_own_latent", stats(own_latent)},
+        {"nearest_latent_distance", stats(near_latent)},
+        {"nearest_train_distance", stats(near_train)}}},
+      {"heun_same_nfe",
+       {{"nfe", plain_nfe},
+        {"steps", m},
+        {"scores", plain_scores},
+        {"seconds", plain_seconds},
+        {"nearest_train_distance", stats(plain_near_train)}}},
       {"test_images_nearest_train_distance", stats(test_near_train)}};
   out.write(GenRunFiles::report, run::json_text(report));
   out.commit();
   stage(StageEvent::What::Finished, Stage::Eval, "scores");
   report_ = std::move(report);
   const fs::path dir = options_.out_dir;
-  for (const auto& [kind, name] : {std::pair{ArtifactKind::CellMeasures, GenRunFiles::cell_measures},
-                                   std::pair{ArtifactKind::Samples, GenRunFiles::samples},
-                                   std::pair{ArtifactKind::Report, GenRunFiles::report}})
+  for (const auto& [kind, name] :
+       {std::pair{ArtifactKind::CellMeasures, GenRunFiles::cell_measures},
+        std::pair{ArtifactKind::Samples, GenRunFiles::samples}, std::pair{ArtifactKind::Report, GenRunFiles::report}})
     announce(kind, (dir / name).string());
 }
 

@@ -14,8 +14,8 @@ namespace otcs::session {
 
 enum class Stage { Ot, Bridge, Score, Sample, Eval };
 constexpr Stage kStages[] = {Stage::Ot, Stage::Bridge, Stage::Score, Stage::Sample, Stage::Eval};
-const char* stage_name(Stage stage);          // "ot", "bridge", "score", "sample", "eval"
-Stage parse_stage(const std::string& name);   // throws UserError listing the stages
+const char* stage_name(Stage stage);         // "ot", "bridge", "score", "sample", "eval"
+Stage parse_stage(const std::string& name);  // throws UserError listing the stages
 
 struct LogEvent {
   enum class Level { Info, Warning, Error } level = Level::Info;
@@ -56,14 +56,14 @@ struct TrajectoryEvent {
   int64_t source_index = 0;
   int64_t frame = 0, step = 0, total_steps = 0;
   double t = 0;
-  int64_t count = 0, dim = 0;        // tracked samples, coordinates per sample
-  std::vector<float> x, x0;          // [count * dim] row-major: x_t and the predicted clean sample
+  int64_t count = 0, dim = 0;  // tracked samples, coordinates per sample
+  std::vector<float> x, x0;    // [count * dim] row-major: x_t and the predicted clean sample
 };
 
 struct SamplesEvent {
   std::vector<int64_t> source_index;  // the conditioning sources
   int64_t per_source = 0, dim = 0;
-  std::vector<float> samples;         // [sources * per_source * dim]
+  std::vector<float> samples;  // [sources * per_source * dim]
   std::string path;
 };
 

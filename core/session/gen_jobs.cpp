@@ -98,8 +98,9 @@ void GenTrainJob::work() {
   io::OutputDir out(dir);
   stage(StageEvent::What::Started, Stage::Score, assign ? "aot" : "edm");
   auto report = train_gen_model(project, data, settings, out,
-                                train_hooks(settings, dir, [this](const std::string& s) { log(s); },
-                                            [this](const Event& e) { publish(e); }, [this] { return should_stop(); }));
+                                train_hooks(
+                                    settings, dir, [this](const std::string& s) { log(s); },
+                                    [this](const Event& e) { publish(e); }, [this] { return should_stop(); }));
   if (!report) {
     stopped_where_ = "training stopped; training again with the same settings resumes it";
     stage(StageEvent::What::Stopped, Stage::Score, stopped_where_);
@@ -108,10 +109,10 @@ void GenTrainJob::work() {
   out.commit();
   report_ = *report;
   stage(StageEvent::What::Finished, Stage::Score, assign ? "aot" : "edm");
-  for (const auto& [kind, name] : {std::pair{ArtifactKind::Model, GenRunFiles::model},
-                                   std::pair{ArtifactKind::Loss, GenRunFiles::loss},
-                                   std::pair{ArtifactKind::AotChunks, GenRunFiles::aot_chunks},
-                                   std::pair{ArtifactKind::Report, GenRunFiles::train_report}})
+  for (const auto& [kind, name] :
+       {std::pair{ArtifactKind::Model, GenRunFiles::model}, std::pair{ArtifactKind::Loss, GenRunFiles::loss},
+        std::pair{ArtifactKind::AotChunks, GenRunFiles::aot_chunks},
+        std::pair{ArtifactKind::Report, GenRunFiles::train_report}})
     announce(kind, (fs::path(dir) / name).string());
 }
 
@@ -145,11 +146,12 @@ void AotCompareJob::work() {
   auto clf = gen_classifier(project, data, (dir / GenRunFiles::classifier).string(), &accuracy, log_fn);
   stage(StageEvent::What::Finished, Stage::Eval, "classifier");
   auto reference = metrics::extract_features(clf, data.test_x);
-  json report = {{"project", project.path},
-                 {"classifier", {{"extractor", "project classifier, penultimate layer (128-d), not Inception"},
-                                 {"test_accuracy", accuracy}}},
-                 {"samples", samples},
-                 {"rho", project.rho}};
+  json report = {
+      {"project", project.path},
+      {"classifier",
+       {{"extractor", "project classifier, penultimate layer (128-d), not Inception"}, {"test_accuracy", accuracy}}},
+      {"samples", samples},
+      {"rho", project.rho}};
   {
     // The floor: real training images scored like samples.
     auto gen = at::make_generator<at::CPUGeneratorImpl>(project.eval_seed);
@@ -177,12 +179,15 @@ void AotCompareJob::work() {
     } else {
       io::OutputDir out(model_dir.string());
       stage(StageEvent::What::Started, Stage::Score, name);
-      auto trained = train_gen_model(project, data, s, out,
-                                     train_hooks(s, model_dir, log_fn, [this](const Event& e) { publish(e); },
-                                                 [this] { return should_stop(); }));
+      auto trained = train_gen_model(
+          project, data, s, out,
+          train_hooks(
+              s, model_dir, log_fn, [this](const Event& e) { publish(e); }, [this] { return should_stop(); }));
       if (!trained) {
-        stopped_where_ = fmt::format("{} training stopped; running the comparison again resumes it (a finished "
-                                     "model is kept and reused)", name);
+        stopped_where_ = fmt::format(
+            "{} training stopped; running the comparison again resumes it (a finished "
+            "model is kept and reused)",
+            name);
         stage(StageEvent::What::Stopped, Stage::Score, stopped_where_);
         return;
       }
@@ -210,8 +215,8 @@ void AotCompareJob::work() {
     hs.rho = project.rho;
     const auto grid = diffusion::heun_grid(hs);
     auto gen = at::make_generator<at::CPUGeneratorImpl>(project.eval_seed);
-    auto noise = torch::randn({samples, data.train_x.size(1), data.train_x.size(2), data.train_x.size(3)}, gen,
-                              torch::kFloat32);
+    auto noise =
+        torch::randn({samples, data.train_x.size(1), data.train_x.size(2), data.train_x.size(3)}, gen, torch::kFloat32);
     json row = {{"nfe", nfe}, {"steps", hs.steps}};
     for (auto& [name, model] : models) {
       diffusion::Trajectory path;

@@ -27,27 +27,29 @@ namespace otcs::session {
 // Where the generation jobs put their files (names relative to their output directory), as core/run/layout.h
 // spells them.
 struct GenRunFiles {
-  static constexpr const char* model = run::file::kModel;            // EMA weights, specs and how they were trained
-  static constexpr const char* loss = run::file::kLossCurve;         // step,loss,wall_time
-  static constexpr const char* aot_chunks = run::file::kAotChunks;   // chunk,assigned_cost,random_cost,seconds
+  static constexpr const char* model = run::file::kModel;           // EMA weights, specs and how they were trained
+  static constexpr const char* loss = run::file::kLossCurve;        // step,loss,wall_time
+  static constexpr const char* aot_chunks = run::file::kAotChunks;  // chunk,assigned_cost,random_cost,seconds
   static constexpr const char* train_report = run::file::kTrainReport;
   static constexpr const char* checkpoint = run::file::kTrainCheckpoint;  // a stopped training's state
   static constexpr const char* classifier = run::file::kClassifier;
-  static constexpr const char* report = run::file::kReport;          // aot-compare and dpmot
-  static constexpr const char* heights = run::file::kHeights;        // dpmot: the semi-discrete OT heights
+  static constexpr const char* report = run::file::kReport;    // aot-compare and dpmot
+  static constexpr const char* heights = run::file::kHeights;  // dpmot: the semi-discrete OT heights
   static constexpr const char* cell_measures = run::file::kCellMeasures;
   static constexpr const char* samples = run::file::kSamples;
   // aot-compare's layout: its two models in RUN/edm and RUN/aot, its samples RUN/samples_<method>.npy.
   static constexpr const char* plain_model_dir = run::file::kEdmRun;
   static constexpr const char* aot_model_dir = run::file::kAotRun;
-  static std::string compare_samples(const std::string& method) { return run::AotCompareLayout().samples(method).string(); }
+  static std::string compare_samples(const std::string& method) {
+    return run::AotCompareLayout().samples(method).string();
+  }
   // Where the workbench puts DPM-OT samples with M steps: RUN/dpmot-m<M>.
   static std::string dpmot_dir(int64_t m) { return run::AotCompareLayout().dpmot_run(m).string(); }
 };
 
 struct GenTrainOptions {
-  std::string project;   // the generation project file
-  std::string out_dir;   // must not hold a model yet
+  std::string project;         // the generation project file
+  std::string out_dir;         // must not hold a model yet
   std::optional<int64_t> aot;  // images per assignment chunk; 0: plain EDM on the same chunks (train.method, train.aot)
   std::optional<int64_t> steps, batch;
 };
@@ -73,13 +75,13 @@ struct DpmotOptions {
 
 // What every generation job shares: the output directory and the report the job ends with.
 class GenJob : public BasicJob {
-public:
+ public:
   const std::string& out_dir() const override { return out_dir_; }
   // train.json (GenTrainJob) or report.json (the others) as written; empty until the job completes.
   const nlohmann::json& report() const { return report_; }
   JobResult run() override;
 
-protected:
+ protected:
   explicit GenJob(std::string out_dir) : out_dir_(std::move(out_dir)) {}
   virtual void work() = 0;  // throws UserError for the user's mistakes; returns early (stop_requested) on a stop
   void log(const std::string& message) const;
@@ -92,36 +94,36 @@ protected:
   std::string stopped_where_;  // set by work() when it ended on a stop
   nlohmann::json report_;
 
-private:
+ private:
   std::string out_dir_;
 };
 
 class GenTrainJob : public GenJob {
-public:
+ public:
   explicit GenTrainJob(GenTrainOptions options);
   const GenTrainOptions& options() const { return options_; }
 
-private:
+ private:
   void work() override;
   GenTrainOptions options_;
 };
 
 class AotCompareJob : public GenJob {
-public:
+ public:
   explicit AotCompareJob(AotCompareOptions options);
   const AotCompareOptions& options() const { return options_; }
 
-private:
+ private:
   void work() override;
   AotCompareOptions options_;
 };
 
 class DpmotJob : public GenJob {
-public:
+ public:
   explicit DpmotJob(DpmotOptions options);
   const DpmotOptions& options() const { return options_; }
 
-private:
+ private:
   void work() override;
   DpmotOptions options_;
 };

@@ -45,8 +45,13 @@ GenData load_gen_data(const GenProject& project) {
 }
 
 json gen_model_meta(const GenProject& project, const GenTrainSettings& s) {
-  return {{"project_model", project.canonical_model}, {"aot", s.assign}, {"chunk", s.chunk}, {"steps", s.steps},
-          {"batch", s.batch}, {"seed", project.seed}, {"lr", project.lr}};
+  return {{"project_model", project.canonical_model},
+          {"aot", s.assign},
+          {"chunk", s.chunk},
+          {"steps", s.steps},
+          {"batch", s.batch},
+          {"seed", project.seed},
+          {"lr", project.lr}};
 }
 
 void save_edm_model(const std::string& path, const diffusion::EdmTrainer& trainer, const json& meta) {

@@ -32,9 +32,9 @@ ImageImporter& importer_slot() {
 
 // What the cache key covers: the spec and each input file's size and modification time.
 std::string cache_key(const ImageSetSpec& s) {
-  std::string text = fmt::format("v2|{}|{}|{}|{}-{}|{}|{}|{}|{}|{}|{}|{}|{}", s.format, s.images, s.labels, s.suite_from,
-                                 s.suite_to, s.size, s.channels, s.crop, s.fit_content, s.normalise_contrast, s.invert,
-                                 s.downsample, s.upsample);
+  std::string text =
+      fmt::format("v2|{}|{}|{}|{}-{}|{}|{}|{}|{}|{}|{}|{}|{}", s.format, s.images, s.labels, s.suite_from, s.suite_to,
+                  s.size, s.channels, s.crop, s.fit_content, s.normalise_contrast, s.invert, s.downsample, s.upsample);
   std::error_code ec;
   for (const auto& p : {s.images, s.labels}) {
     if (p.empty()) continue;
@@ -100,11 +100,13 @@ bool has_image_importer() {
 torch::Tensor preprocess_uint8(const torch::Tensor& images, const ImageSetSpec& spec) {
   if (images.dim() != 4) fail("images: expected [N, C, H, W], got {} dimensions", images.dim());
   auto x = images.to(torch::kFloat32);
-  if (spec.channels == 1 && x.size(1) == 3) x = (x * torch::tensor({0.299f, 0.587f, 0.114f}).view({1, 3, 1, 1})).sum(1, true);
+  if (spec.channels == 1 && x.size(1) == 3)
+    x = (x * torch::tensor({0.299f, 0.587f, 0.114f}).view({1, 3, 1, 1})).sum(1, true);
   if (spec.channels == 3 && x.size(1) == 1) x = x.expand({-1, 3, -1, -1}).contiguous();
   namespace F = torch::nn::functional;
   if (spec.size > 0 && (x.size(2) != spec.size || x.size(3) != spec.size))
-    x = F::interpolate(x, F::InterpolateFuncOptions().size(std::vector<int64_t>{spec.size, spec.size}).mode(torch::kArea));
+    x = F::interpolate(x,
+                       F::InterpolateFuncOptions().size(std::vector<int64_t>{spec.size, spec.size}).mode(torch::kArea));
   if (spec.downsample > 1) {
     const int64_t h = x.size(2) / spec.downsample, w = x.size(3) / spec.downsample;
     x = F::interpolate(x, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kArea));
@@ -211,8 +213,10 @@ std::vector<std::pair<int64_t, int64_t>> class_map(const KeypointRule& rule, con
   return out;
 }
 
-std::vector<std::pair<int64_t, int64_t>> class_medoid_pairs(const torch::Tensor& source, const torch::Tensor& source_labels,
-                                                            const torch::Tensor& target, const torch::Tensor& target_labels,
+std::vector<std::pair<int64_t, int64_t>> class_medoid_pairs(const torch::Tensor& source,
+                                                            const torch::Tensor& source_labels,
+                                                            const torch::Tensor& target,
+                                                            const torch::Tensor& target_labels,
                                                             const KeypointRule& rule) {
   auto medoid = [](const torch::Tensor& x, const torch::Tensor& labels, int64_t c, const char* side) {
     auto idx = labels.eq(c).nonzero().squeeze(1);

@@ -36,8 +36,10 @@ torch::Tensor preprocess_uint8(const torch::Tensor& images, const ImageSetSpec& 
 
 // The class_medoid rule: for every (source class, target class) pair, the sample of that class nearest its class
 // mean (in pixels) on each side. Returns row indices; throws UserError when a class is missing.
-std::vector<std::pair<int64_t, int64_t>> class_medoid_pairs(const torch::Tensor& source, const torch::Tensor& source_labels,
-                                                            const torch::Tensor& target, const torch::Tensor& target_labels,
+std::vector<std::pair<int64_t, int64_t>> class_medoid_pairs(const torch::Tensor& source,
+                                                            const torch::Tensor& source_labels,
+                                                            const torch::Tensor& target,
+                                                            const torch::Tensor& target_labels,
                                                             const KeypointRule& rule);
 // A keypoint pairs file ({"schema_version": 1, "source_hash", "target_hash", "pairs": [{"source": {"index",
 // "name"}, "target": {...}}]}) checked against the loaded packs: a changed dataset (hash), an index out of range or

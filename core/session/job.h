@@ -24,7 +24,7 @@ struct JobResult {
 };
 
 class Job {
-public:
+ public:
   virtual ~Job() = default;
 
   virtual void set_event_callback(EventCallback callback) = 0;
@@ -42,7 +42,7 @@ public:
 
 // The control flags and the event sink every job needs, for jobs that keep them themselves.
 class BasicJob : public Job {
-public:
+ public:
   void set_event_callback(EventCallback callback) override { callback_ = std::move(callback); }
   void pause() override { pause_.store(true); }
   void resume() override { pause_.store(false); }
@@ -50,7 +50,7 @@ public:
   bool paused() const override { return pause_.load(); }
   bool stop_requested() const override { return stop_.load(); }
 
-protected:
+ protected:
   void publish(const Event& e) const {
     if (callback_) callback_(e);
   }
@@ -61,7 +61,7 @@ protected:
   }
   const std::atomic<bool>& stop_flag() const { return stop_; }
 
-private:
+ private:
   EventCallback callback_;
   std::atomic<bool> pause_{false}, stop_{false};
 };

@@ -41,7 +41,8 @@ std::vector<std::pair<int64_t, int64_t>> parse_pairs_json(const std::string& tex
         if (e.contains("name") && set.names && size_t(idx) < set.names->size()) {
           const std::string name = e.at("name").get<std::string>();
           const std::string& here = (*set.names)[size_t(idx)];
-          if (name != here) fail("{}: /pairs/{}/{}: sample {} is '{}' here, '{}' in the file", label, k, which, idx, here, name);
+          if (name != here)
+            fail("{}: /pairs/{}/{}: sample {} is '{}' here, '{}' in the file", label, k, which, idx, here, name);
         }
         return idx;
       };

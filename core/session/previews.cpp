@@ -22,7 +22,7 @@ namespace otcs::session {
 
 namespace {
 
-constexpr uint64_t kPreviewSeed = 20231;  // the same noise at every preview
+constexpr uint64_t kPreviewSeed = 20231;   // the same noise at every preview
 constexpr int64_t kSamplesPerSource = 32;  // 2-D previews: samples drawn for each source
 
 std::vector<float> to_vector(const torch::Tensor& t) {
@@ -138,8 +138,7 @@ double ScorePreviewer::write(int64_t step, const std::shared_ptr<diffusion::Scor
 
   fs::create_directories(dir_);
   const fs::path npz = ctx_.layout().preview(step, "npz");
-  const std::vector<int64_t> source_shape =
-      frame.images ? frame.shape : std::vector<int64_t>{k, frame.shape[2]};
+  const std::vector<int64_t> source_shape = frame.images ? frame.shape : std::vector<int64_t>{k, frame.shape[2]};
   io::write_npz(npz.string(), {{"sources", torch::tensor(frame.sources).view(source_shape)},
                                {"samples", torch::tensor(frame.samples).view(frame.shape)},
                                {"source_index", torch::tensor(indices_, torch::kInt64)}});
@@ -150,8 +149,8 @@ double ScorePreviewer::write(int64_t step, const std::shared_ptr<diffusion::Scor
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   seconds_ += seconds;
-  nlohmann::json entry = {{"step", step}, {"data", npz.filename().string()}, {"seconds", seconds},
-                          {"weights", use_ema ? "ema" : "online"}};
+  nlohmann::json entry = {
+      {"step", step}, {"data", npz.filename().string()}, {"seconds", seconds}, {"weights", use_ema ? "ema" : "online"}};
   if (!png.empty()) entry["file"] = fs::path(png).filename().string();
   entries_.push_back(entry);
   save_index();

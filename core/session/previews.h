@@ -17,7 +17,7 @@
 namespace otcs::session {
 
 class ScorePreviewer {
-public:
+ public:
   ScorePreviewer(StageContext& ctx, const diffusion::NetworkSpec& spec, std::shared_ptr<diffusion::Schedule> schedule,
                  diffusion::Prediction prediction);
   bool enabled() const { return every_ > 0; }
@@ -33,7 +33,7 @@ public:
                const std::shared_ptr<diffusion::ScoreNetwork>& online, double ema_decay);
   double seconds() const { return seconds_; }
 
-private:
+ private:
   void save_index() const;
 
   StageContext& ctx_;

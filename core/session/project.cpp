@@ -20,8 +20,10 @@ using namespace detail;
 Project parse_project(const std::string& text, const std::string& name, const std::string& base_dir) {
   json root = parse_json(text, name);
   if (root.is_object() && root.contains("kind") && root["kind"] == "generation")
-    fail("{}: a generation project (\"kind\": \"generation\"): run it with otcs gen-train, otcs aot-compare or "
-         "otcs dpmot, not as a translation pipeline", name);
+    fail(
+        "{}: a generation project (\"kind\": \"generation\"): run it with otcs gen-train, otcs aot-compare or "
+        "otcs dpmot, not as a translation pipeline",
+        name);
   Project p;
   p.text = text;
   Reader r(root, "", name, "translation");
@@ -166,7 +168,7 @@ Project parse_project(const std::string& text, const std::string& name, const st
       if (from.empty()) s.error(s.at("init_from"), "expected the path of a run directory or of a score model file");
       // A run is machine-local anyway: absolute paths are accepted here, unlike for datasets.
       sc.init_from = fs::path(from).is_absolute() ? fs::path(from).lexically_normal().string()
-                                                 : (fs::path(base_dir) / from).lexically_normal().string();
+                                                  : (fs::path(base_dir) / from).lexically_normal().string();
     }
     sc.preview_every = s.non_negative_integer("preview_every", sc.preview_every);
     sc.preview_sources = s.positive_integer("preview_sources", sc.preview_sources);

@@ -34,10 +34,10 @@ ProjectPoints load_image_points(const Project& p) {
   out.image_shape = {tgt.images.size(1), tgt.images.size(2), tgt.images.size(3)};
   // The stages work on float32 copies (4 bytes a pixel, against 1 in the decoded packs): refuse a set that cannot
   // fit with a sentence, rather than be killed by the kernel halfway through.
-  io::require_memory(4ull * uint64_t(src.images.numel() + tgt.images.numel()),
-                     fmt::format("{}: the source and target images as float32 ({} + {} images)", where, src.size(),
-                                 tgt.size()),
-                     "lower /data/*/images/size, or take a subset with limit or range");
+  io::require_memory(
+      4ull * uint64_t(src.images.numel() + tgt.images.numel()),
+      fmt::format("{}: the source and target images as float32 ({} + {} images)", where, src.size(), tgt.size()),
+      "lower /data/*/images/size, or take a subset with limit or range");
   out.source = src.as_float().flatten(1).contiguous();
   out.target = tgt.as_float().flatten(1).contiguous();
   out.source_labels = src.labels;
@@ -55,7 +55,8 @@ ProjectPoints load_image_points(const Project& p) {
     }
   }
   if (!p.keypoint_rule.rule.empty()) {
-    for (auto [i, j] : class_medoid_pairs(out.source, out.source_labels, out.target, out.target_labels, p.keypoint_rule)) {
+    for (auto [i, j] :
+         class_medoid_pairs(out.source, out.source_labels, out.target, out.target_labels, p.keypoint_rule)) {
       out.source_index.push_back(i);
       out.target_index.push_back(j);
     }

@@ -29,7 +29,7 @@ extern std::map<std::string, std::set<std::string>>* keys_read;
 // Reads one JSON object of a kind listed in project_keys(), remembering which keys were used so the rest can be
 // reported as unknown.
 class Reader {
-public:
+ public:
   Reader(const json& j, std::string pointer, const std::string& file, const std::string& kind)
       : j_(j), ptr_(std::move(pointer)), file_(file), kind_(kind) {
     auto it = project_keys().find(kind_);
@@ -169,12 +169,12 @@ public:
   const std::string& file() const { return file_; }
   const json& raw() const { return j_; }
 
-private:
+ private:
   // Marks KEY as read; the reader may only read keys that project_keys() lists for this kind of object.
   void take(const std::string& key) {
     if (std::find(keys_->begin(), keys_->end(), key) == keys_->end())
-      throw std::logic_error(fmt::format("project reader: key {} of a {} object is missing from project_keys()", key,
-                                         kind_));
+      throw std::logic_error(
+          fmt::format("project reader: key {} of a {} object is missing from project_keys()", key, kind_));
     used_.insert(key);
     if (keys_read) (*keys_read)[kind_].insert(key);
   }

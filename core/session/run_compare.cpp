@@ -51,7 +51,8 @@ std::optional<RunTranslations> read_translations(const run::RunLayout& run) {
 void flatten_into(const nlohmann::json& value, const std::string& path, ArrayPolicy arrays,
                   std::map<std::string, nlohmann::json>& out) {
   if (value.is_object() && (!value.empty() || path.empty())) {
-    for (const auto& [key, child] : value.items()) flatten_into(child, path.empty() ? key : path + "." + key, arrays, out);
+    for (const auto& [key, child] : value.items())
+      flatten_into(child, path.empty() ? key : path + "." + key, arrays, out);
     return;
   }
   if (value.is_array() && arrays == ArrayPolicy::Drop) return;
@@ -132,7 +133,8 @@ std::map<std::string, nlohmann::json> flatten_json(const nlohmann::json& value, 
   return out;
 }
 
-nlohmann::ordered_json settings_diff(const std::vector<std::string>& names, const std::vector<nlohmann::json>& projects) {
+nlohmann::ordered_json settings_diff(const std::vector<std::string>& names,
+                                     const std::vector<nlohmann::json>& projects) {
   std::vector<std::map<std::string, nlohmann::json>> flat;
   std::set<std::string> paths;
   for (const auto& p : projects) {
@@ -182,10 +184,15 @@ std::string metrics_csv(const std::vector<std::string>& names, const std::vector
 }
 
 std::vector<std::string> main_metric_names(const std::vector<nlohmann::json>& metrics) {
-  static const std::vector<std::string> headline = {
-      "conditional_w2_ratio", "conditional_w2_baseline", "translated_class_accuracy", "classifier_test_accuracy",
-      "frechet_distance_classifier_features", "mean_of_samples.psnr", "mean_of_samples.ssim",
-      "input_bicubic.psnr", "input_bicubic.ssim"};
+  static const std::vector<std::string> headline = {"conditional_w2_ratio",
+                                                    "conditional_w2_baseline",
+                                                    "translated_class_accuracy",
+                                                    "classifier_test_accuracy",
+                                                    "frechet_distance_classifier_features",
+                                                    "mean_of_samples.psnr",
+                                                    "mean_of_samples.ssim",
+                                                    "input_bicubic.psnr",
+                                                    "input_bicubic.ssim"};
   std::vector<std::map<std::string, nlohmann::json>> flat;
   for (const auto& m : metrics) flat.push_back(flatten_json(m, ArrayPolicy::Drop));
   std::vector<std::string> out;
@@ -212,7 +219,8 @@ bool same_sources(const std::vector<ComparedRun>& runs, int64_t k) {
     const auto& a = first->sources;
     const auto& b = r.translations->sources;
     const int64_t n = std::min<int64_t>(k, a.size(0));
-    if (b.size(0) < n || a.sizes().slice(1) != b.sizes().slice(1) || !torch::equal(a.narrow(0, 0, n), b.narrow(0, 0, n)))
+    if (b.size(0) < n || a.sizes().slice(1) != b.sizes().slice(1) ||
+        !torch::equal(a.narrow(0, 0, n), b.narrow(0, 0, n)))
       return false;
   }
   return true;
@@ -229,8 +237,10 @@ std::string summary_table(const std::vector<std::string>& names, const std::vect
     for (const auto& c : columns) {
       auto it = flat.find(c);
       std::string text = "-";
-      if (it != flat.end() && it->second.is_number_float()) text = fmt::format("{:.4g}", it->second.get<double>());
-      else if (it != flat.end() && !it->second.is_null()) text = cell_text(it->second);
+      if (it != flat.end() && it->second.is_number_float())
+        text = fmt::format("{:.4g}", it->second.get<double>());
+      else if (it != flat.end() && !it->second.is_null())
+        text = cell_text(it->second);
       cells[i + 1].push_back(text);
     }
   }

@@ -24,11 +24,11 @@ struct RunTranslations {
 struct ComparedRun {
   std::string name;  // unique among the compared runs (run_names)
   std::string dir;
-  nlohmann::json project;                      // RUN/project.json
-  nlohmann::json metrics;                      // RUN/metrics.json; null when the run has none (yet)
-  std::optional<io::NumericTable> dual;        // RUN/ot/dual.csv: step, dual objective[, more columns]
-  std::optional<io::NumericTable> diagnostics; // RUN/ot/diagnostics.csv: step, one column per diagnostic
-  std::optional<io::NumericTable> loss;        // RUN/score/loss.csv: step, loss
+  nlohmann::json project;                       // RUN/project.json
+  nlohmann::json metrics;                       // RUN/metrics.json; null when the run has none (yet)
+  std::optional<io::NumericTable> dual;         // RUN/ot/dual.csv: step, dual objective[, more columns]
+  std::optional<io::NumericTable> diagnostics;  // RUN/ot/diagnostics.csv: step, one column per diagnostic
+  std::optional<io::NumericTable> loss;         // RUN/score/loss.csv: step, loss
   std::optional<RunTranslations> translations;
 };
 
@@ -51,7 +51,8 @@ std::map<std::string, nlohmann::json> flatten_json(const nlohmann::json& value, 
 // {"runs": [names...], "differences": {path: {name: value, ...}, ...}}: every flattened path (arrays whole) whose
 // value is not the same in all projects; a path some projects lack counts as null there. Keys sorted, runs in
 // the order given.
-nlohmann::ordered_json settings_diff(const std::vector<std::string>& names, const std::vector<nlohmann::json>& projects);
+nlohmann::ordered_json settings_diff(const std::vector<std::string>& names,
+                                     const std::vector<nlohmann::json>& projects);
 
 // One row per run and one column per scalar metric any run has (nested objects under dotted names, arrays left
 // out, columns sorted), header "run,...": numbers as JSON writes them, strings as they are, booleans true/false,

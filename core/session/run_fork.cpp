@@ -61,16 +61,16 @@ std::string init_model_path(const std::string& init_from) {
 
 std::string describe_network(const diffusion::NetworkSpec& s) {
   if (s.kind == diffusion::NetworkKind::UNet)
-    return fmt::format("UNet of {} channels x [{}], {} res block(s), {} input channel(s) at {}x{}, condition {} ({} "
-                       "values)",
-                       s.channels, fmt::join(s.channel_mult, ", "), s.res_blocks, s.in_channels, s.resolution,
-                       s.resolution, s.cond_encoder, s.cond_dim);
+    return fmt::format(
+        "UNet of {} channels x [{}], {} res block(s), {} input channel(s) at {}x{}, condition {} ({} "
+        "values)",
+        s.channels, fmt::join(s.channel_mult, ", "), s.res_blocks, s.in_channels, s.resolution, s.resolution,
+        s.cond_encoder, s.cond_dim);
   return fmt::format("MLP of {} hidden x {} blocks, embedding {}, data {}-D, condition {}-D", s.hidden, s.blocks,
                      s.embed_dim, s.data_dim, s.cond_dim);
 }
 
-ScoreModel load_init_model(const std::string& init_from, const diffusion::NetworkSpec& spec,
-                           const std::string& where) {
+ScoreModel load_init_model(const std::string& init_from, const diffusion::NetworkSpec& spec, const std::string& where) {
   const std::string path = init_model_path(init_from);
   std::error_code ec;
   if (!fs::is_regular_file(path, ec))
@@ -98,9 +98,10 @@ ScoreModel load_init_model(const std::string& init_from, const diffusion::Networ
   if (mismatch.empty() && ours != theirs.size())
     mismatch = fmt::format("the base model has {} parameter tensors, this project's network {}", theirs.size(), ours);
   if (!mismatch.empty())
-    fail("{}: /stages/score/init_from: the model in {} is a {}, this project's network is a {} ({}); a warm start "
-         "needs the same architecture",
-         where, path, describe_network(base.network_spec), describe_network(spec), mismatch);
+    fail(
+        "{}: /stages/score/init_from: the model in {} is a {}, this project's network is a {} ({}); a warm start "
+        "needs the same architecture",
+        where, path, describe_network(base.network_spec), describe_network(spec), mismatch);
   return base;
 }
 

@@ -26,8 +26,7 @@ std::string init_model_path(const std::string& init_from);
 
 // Loads the warm-start model and checks that its network has exactly the parameter names and shapes of `spec`;
 // a mismatch is a UserError naming both architectures and the first differing parameter's shapes.
-ScoreModel load_init_model(const std::string& init_from, const diffusion::NetworkSpec& spec,
-                           const std::string& where);
+ScoreModel load_init_model(const std::string& init_from, const diffusion::NetworkSpec& spec, const std::string& where);
 
 // One line describing a network's architecture, for messages ("UNet 16 channels x [1, 2, 2], 1 res block").
 std::string describe_network(const diffusion::NetworkSpec& spec);

@@ -67,9 +67,14 @@ diffusion::NetworkSpec network_spec_from_json(const std::string& text) {
 }
 
 std::string schedule_spec_json(const diffusion::ScheduleSpec& s) {
-  json j = {{"kind", diffusion::schedule_kind_name(s.kind)}, {"steps", s.steps},         {"beta_start", s.beta_start},
-            {"beta_end", s.beta_end},                        {"beta_min", s.beta_min},   {"beta_max", s.beta_max},
-            {"sigma_max", s.sigma_max},                      {"t_min", s.t_min}};
+  json j = {{"kind", diffusion::schedule_kind_name(s.kind)},
+            {"steps", s.steps},
+            {"beta_start", s.beta_start},
+            {"beta_end", s.beta_end},
+            {"beta_min", s.beta_min},
+            {"beta_max", s.beta_max},
+            {"sigma_max", s.sigma_max},
+            {"t_min", s.t_min}};
   return j.dump();
 }
 
@@ -113,8 +118,9 @@ ScoreModel load_score_model(const std::string& path) {
     c10::IValue format, hash, net, sched, pred;
     if (!ar.try_read("format", format) || !format.isString() || format.toStringRef() != "otcs-score-model")
       fail("{}: not an otcs score model", path);
-    if (!ar.try_read("config_hash", hash) || !ar.try_read("network_spec", net) || !ar.try_read("schedule_spec", sched) ||
-        !ar.try_read("prediction", pred) || !hash.isString() || !net.isString() || !sched.isString() || !pred.isString())
+    if (!ar.try_read("config_hash", hash) || !ar.try_read("network_spec", net) ||
+        !ar.try_read("schedule_spec", sched) || !ar.try_read("prediction", pred) || !hash.isString() ||
+        !net.isString() || !sched.isString() || !pred.isString())
       fail("{}: incomplete score model", path);
     m.config_hash = hash.toStringRef();
     m.network_spec = network_spec_from_json(net.toStringRef());

@@ -36,13 +36,20 @@ const char* stage_name(Stage stage) {
 
 const char* artifact_kind_name(ArtifactKind kind) {
   switch (kind) {
-    case ArtifactKind::Figure: return "figure";
-    case ArtifactKind::Model: return "model";
-    case ArtifactKind::Loss: return "loss";
-    case ArtifactKind::Report: return "report";
-    case ArtifactKind::AotChunks: return "aot_chunks";
-    case ArtifactKind::CellMeasures: return "cell_measures";
-    case ArtifactKind::Samples: return "samples";
+    case ArtifactKind::Figure:
+      return "figure";
+    case ArtifactKind::Model:
+      return "model";
+    case ArtifactKind::Loss:
+      return "loss";
+    case ArtifactKind::Report:
+      return "report";
+    case ArtifactKind::AotChunks:
+      return "aot_chunks";
+    case ArtifactKind::CellMeasures:
+      return "cell_measures";
+    case ArtifactKind::Samples:
+      return "samples";
   }
   return "?";
 }
@@ -57,9 +64,15 @@ Stage parse_stage(const std::string& name) {
 
 void StageContext::log(LogEvent::Level level, const std::string& message) const {
   switch (level) {
-    case LogEvent::Level::Info: spdlog::info("{}", message); break;
-    case LogEvent::Level::Warning: spdlog::warn("{}", message); break;
-    case LogEvent::Level::Error: spdlog::error("{}", message); break;
+    case LogEvent::Level::Info:
+      spdlog::info("{}", message);
+      break;
+    case LogEvent::Level::Warning:
+      spdlog::warn("{}", message);
+      break;
+    case LogEvent::Level::Error:
+      spdlog::error("{}", message);
+      break;
   }
   emit(LogEvent{level, message});
 }
@@ -109,11 +122,16 @@ std::vector<const char*> main_artifacts(Stage stage, bool images) {
   if (images && stage == Stage::Sample) return {file::kTranslations};
   if (images && stage == Stage::Eval) return {file::kMetrics, file::kTranslations};
   switch (stage) {
-    case Stage::Ot: return {file::kU, file::kV};
-    case Stage::Bridge: return {file::kH, file::kRedirect};
-    case Stage::Score: return {file::kModel};
-    case Stage::Sample: return {file::kSamples, file::kSampleSources};
-    case Stage::Eval: return {file::kMetrics};
+    case Stage::Ot:
+      return {file::kU, file::kV};
+    case Stage::Bridge:
+      return {file::kH, file::kRedirect};
+    case Stage::Score:
+      return {file::kModel};
+    case Stage::Sample:
+      return {file::kSamples, file::kSampleSources};
+    case Stage::Eval:
+      return {file::kMetrics};
   }
   return {};
 }
@@ -243,7 +261,8 @@ constexpr int kStageCodeVersion[] = {1, 1, 1, 2, 2};  // ot, bridge, score, samp
 // Every number as a float: 1 and 1.0 are the same setting (a project written by the workbench's JSON layer
 // says "clip": 1 where the file said 1.0), so they must give the same hash.
 void numbers_as_floats(nlohmann::json& j) {
-  if (j.is_number()) j = j.get<double>();
+  if (j.is_number())
+    j = j.get<double>();
   else if (j.is_structured())
     for (auto& v : j) numbers_as_floats(v);
 }
@@ -291,28 +310,33 @@ std::map<Stage, std::string> stage_hashes(const Project& project) {
     }
     score += "|init " + model_hash;
   }
-  hash[Stage::Ot] = stable_hash(h_data + code(Stage::Ot) +
-                                result_settings(project.canonical.at("ot"), {"checkpoint_every"}));
-  hash[Stage::Bridge] = stable_hash(hash[Stage::Ot] + code(Stage::Bridge) + result_settings(project.canonical.at("bridge")));
+  hash[Stage::Ot] =
+      stable_hash(h_data + code(Stage::Ot) + result_settings(project.canonical.at("ot"), {"checkpoint_every"}));
+  hash[Stage::Bridge] =
+      stable_hash(hash[Stage::Ot] + code(Stage::Bridge) + result_settings(project.canonical.at("bridge")));
   hash[Stage::Score] = stable_hash(hash[Stage::Bridge] + code(Stage::Score) + score);
-  hash[Stage::Sample] = stable_hash(hash[Stage::Score] + code(Stage::Sample) + result_settings(project.canonical.at("sample")));
-  hash[Stage::Eval] =
-      stable_hash(hash[Stage::Sample] + code(Stage::Eval) + result_settings(project.canonical.at("eval")) + held_out_text);
+  hash[Stage::Sample] =
+      stable_hash(hash[Stage::Score] + code(Stage::Sample) + result_settings(project.canonical.at("sample")));
+  hash[Stage::Eval] = stable_hash(hash[Stage::Sample] + code(Stage::Eval) +
+                                  result_settings(project.canonical.at("eval")) + held_out_text);
   return hash;
 }
 
 SessionResult Session::Impl::run() {
   const fs::path run_dir = fs::absolute(options.out_dir);
   std::error_code ec;
-  if (fs::exists(run_dir, ec) && !fs::is_directory(run_dir, ec)) fail("{}: exists and is not a directory", run_dir.string());
+  if (fs::exists(run_dir, ec) && !fs::is_directory(run_dir, ec))
+    fail("{}: exists and is not a directory", run_dir.string());
   fs::create_directories(run_dir, ec);
   if (ec) fail("{}: cannot create the run directory ({})", run_dir.string(), ec.message());
   remove_stale_temporaries(run_dir);
   io::write_file_atomic(run::RunLayout(run_dir).project().string(), project.text);
   // The run's copy resolves relative data paths against the original project's folder (workbench, translate).
-  if (!project.dir.empty() && fs::absolute(project.dir) != run_dir) record_project_base_dir(run_dir.string(), project.dir);
+  if (!project.dir.empty() && fs::absolute(project.dir) != run_dir)
+    record_project_base_dir(run_dir.string(), project.dir);
 
-  StageContext ctx(project, run_dir, [this](const Event& e) { emit(e); }, stop, pause);
+  StageContext ctx(
+      project, run_dir, [this](const Event& e) { emit(e); }, stop, pause);
   ctx.device = options.device;
   ctx.preview_writer = options.preview_writer;
   try {
@@ -352,8 +376,8 @@ SessionResult Session::Impl::run() {
       if (!stage_done_in(base_stage, stage, ctx.hash, ctx.images(), false)) break;
       const LinkedFiles n = link_tree(base_stage, ctx.dir(stage));
       reused[stage] = base.string();
-      spdlog::info("{}: reused from {} ({} file(s) hard-linked, {} copied)", stage_name(stage), base.string(),
-                   n.linked, n.copied);
+      spdlog::info("{}: reused from {} ({} file(s) hard-linked, {} copied)", stage_name(stage), base.string(), n.linked,
+                   n.copied);
     }
   }
 
@@ -367,8 +391,8 @@ SessionResult Session::Impl::run() {
         emit(StageEvent{StageEvent::What::Skipped, stage, "reused from " + reused.at(stage)});
       } else {
         emit(StageEvent{StageEvent::What::Skipped, stage, "its artifacts exist for this configuration"});
-        spdlog::info("{}: skipped (artifacts exist for this configuration; --from {} runs it again)",
-                     stage_name(stage), stage_name(stage));
+        spdlog::info("{}: skipped (artifacts exist for this configuration; --from {} runs it again)", stage_name(stage),
+                     stage_name(stage));
       }
       if (options.until && stage == *options.until) break;
       continue;
@@ -383,11 +407,21 @@ SessionResult Session::Impl::run() {
     StageOutcome out;
     try {
       switch (stage) {
-        case Stage::Ot: out = run_ot_stage(ctx); break;
-        case Stage::Bridge: out = run_bridge_stage(ctx); break;
-        case Stage::Score: out = run_score_stage(ctx); break;
-        case Stage::Sample: out = ctx.images() ? run_image_sample_stage(ctx) : run_sample_stage(ctx); break;
-        case Stage::Eval: out = ctx.images() ? run_image_eval_stage(ctx) : run_eval_stage(ctx); break;
+        case Stage::Ot:
+          out = run_ot_stage(ctx);
+          break;
+        case Stage::Bridge:
+          out = run_bridge_stage(ctx);
+          break;
+        case Stage::Score:
+          out = run_score_stage(ctx);
+          break;
+        case Stage::Sample:
+          out = ctx.images() ? run_image_sample_stage(ctx) : run_sample_stage(ctx);
+          break;
+        case Stage::Eval:
+          out = ctx.images() ? run_image_eval_stage(ctx) : run_eval_stage(ctx);
+          break;
       }
     } catch (const UserError& e) {
       out = {StageOutcome::Status::Failed, e.what(), true};

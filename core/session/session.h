@@ -32,9 +32,9 @@ struct PreviewFrame {
 
 struct SessionOptions {
   std::string out_dir;
-  std::optional<Stage> from;  // force this stage and the later ones to run again
-  std::optional<Stage> until; // stop after this stage
-  std::string device = "cpu"; // the score stage trains there ("cpu", "cuda", "cuda:K"; validated by the caller)
+  std::optional<Stage> from;   // force this stage and the later ones to run again
+  std::optional<Stage> until;  // stop after this stage
+  std::string device = "cpu";  // the score stage trains there ("cpu", "cuda", "cuda:K"; validated by the caller)
   // A base run: every leading stage it finished with the same configuration hash is hard-linked into out_dir
   // instead of run again; the base run is never written.
   std::string reuse_from;
@@ -51,7 +51,7 @@ using SessionStatus = JobStatus;
 using SessionResult = JobResult;
 
 class Session : public Job {
-public:
+ public:
   Session(Project project, SessionOptions options);
   ~Session() override;
   Session(const Session&) = delete;
@@ -69,7 +69,7 @@ public:
   const Project& project() const;
   const std::string& out_dir() const override;
 
-private:
+ private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

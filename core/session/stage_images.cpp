@@ -79,7 +79,9 @@ torch::Tensor as_images(const torch::Tensor& rows, const std::vector<int64_t>& s
   return rows.view({rows.size(0), shape[0], shape[1], shape[2]});
 }
 
-torch::Tensor to_uint8(const torch::Tensor& x) { return x.add(1).mul(127.5).round().clamp(0, 255).to(torch::kUInt8).contiguous(); }
+torch::Tensor to_uint8(const torch::Tensor& x) {
+  return x.add(1).mul(127.5).round().clamp(0, 255).to(torch::kUInt8).contiguous();
+}
 
 // Paired test sets (super-resolution): PSNR and SSIM (Wang et al. 2004, on 8-bit images, colour channels averaged)
 // of one sample per input and of the mean of `average` samples, against the ground truth, beside the input's own
@@ -107,8 +109,8 @@ StageOutcome run_paired_eval(StageContext& ctx, const data::Pack& test_src, cons
   for (int64_t r = 0; r < k; ++r) {
     ProgressClock clock(0, 1);
     bool ready = false;
-    auto to = stage_translate_options(ctx, Stage::Eval, sampler, ctx.project.eval.seed + uint64_t(r) * 7919u, clock,
-                                      ready);
+    auto to =
+        stage_translate_options(ctx, Stage::Eval, sampler, ctx.project.eval.seed + uint64_t(r) * 7919u, clock, ready);
     to.low_res = low_res;
     to.nfe = &nfe;
     auto y = translate_images(model, test_src.as_float().flatten(1), shape, to);
@@ -154,8 +156,9 @@ StageOutcome run_paired_eval(StageContext& ctx, const data::Pack& test_src, cons
                           {"ssim_one_sample", s_one.gt(s_in).to(torch::kFloat64).mean().item<double>()},
                           {"psnr_mean", p_avg.gt(p_in).to(torch::kFloat64).mean().item<double>()},
                           {"ssim_mean", s_avg.gt(s_in).to(torch::kFloat64).mean().item<double>()}};
-  m["metric_definitions"] = "PSNR on 8-bit pixels (peak 255); SSIM of Wang et al. 2004 (11x11 Gaussian window, "
-                            "sigma 1.5, K1 0.01, K2 0.03, L 255), colour channels averaged; per image, then the mean";
+  m["metric_definitions"] =
+      "PSNR on 8-bit pixels (peak 255); SSIM of Wang et al. 2004 (11x11 Gaussian window, "
+      "sigma 1.5, K1 0.01, K2 0.03, L 255), colour channels averaged; per image, then the mean";
   m["settings"] = {{"sampler", diffusion::sampler_kind_name(sampler.kind)},
                    {"sampler_steps", sampler.steps},
                    {"sampler_nfe", nfe},
@@ -180,7 +183,8 @@ StageOutcome run_paired_eval(StageContext& ctx, const data::Pack& test_src, cons
   me.path = ctx.layout().metrics().string();
   ctx.emit(me);
   mark_done(ctx, Stage::Eval, {{"psnr", pa}, {"ssim", sa}});
-  return {StageOutcome::Status::Done, fmt::format("PSNR {:.3f} dB, SSIM {:.4f} (bicubic {:.3f} / {:.4f})", pa, sa, pi, si)};
+  return {StageOutcome::Status::Done,
+          fmt::format("PSNR {:.3f} dB, SSIM {:.4f} (bicubic {:.3f} / {:.4f})", pa, sa, pi, si)};
 }
 
 // The grid's rows taken round-robin over its classes (one source of each class, then a second of each, ...), so
@@ -234,8 +238,8 @@ int64_t record_image_trajectories(StageContext& ctx, const ScoreModel& model, co
   auto sel = torch::tensor(positions, torch::kInt64);
   if (to.low_res.defined()) to.low_res = to.low_res.index_select(0, sel);
   auto src = ctx.source.index_select(0, torch::tensor(sources, torch::kInt64)).view({k, dim});
-  ctx.log(LogEvent::Level::Info, fmt::format("sample: recording the reverse process of {} sources ({} frames)", k,
-                                             sp.trajectory_frames));
+  ctx.log(LogEvent::Level::Info,
+          fmt::format("sample: recording the reverse process of {} sources ({} frames)", k, sp.trajectory_frames));
   auto y = translate_images(model, src, ctx.image_shape, to);
   if (!y.defined()) return -1;
   save_image_trajectories(path.string(), recorder, sources);
@@ -270,7 +274,8 @@ StageOutcome run_image_sample_stage(StageContext& ctx) {
   auto src = ctx.source.index_select(0, sel);
   ProgressClock clock(0, 1);
   bool ready = false;
-  auto to = stage_translate_options(ctx, Stage::Sample, ctx.project.sample.sampler, ctx.project.sample.seed, clock, ready);
+  auto to =
+      stage_translate_options(ctx, Stage::Sample, ctx.project.sample.sampler, ctx.project.sample.seed, clock, ready);
   if (ctx.project.source.is_images()) {
     auto low = low_resolution_inputs(ctx, ctx.project.source.images, ctx.project.sample.sampler,
                                      (ctx.project.path.empty() ? "project" : ctx.project.path) + ": /data/source");
@@ -297,8 +302,10 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::string where = ctx.project.path.empty() ? "project" : ctx.project.path;
   if (!ie.test_source.is_images() || !ie.test_target.is_images())
-    fail("{}: /data: image projects need test_source and test_target for the eval stage (or set "
-         "/stages/eval/enabled to false)", where);
+    fail(
+        "{}: /data: image projects need test_source and test_target for the eval stage (or set "
+        "/stages/eval/enabled to false)",
+        where);
   auto test_src = load_image_set(ie.test_source.images, where + ": /data/test_source");
   auto test_tgt = load_image_set(ie.test_target.images, where + ": /data/test_target");
   if (ie.paired) return run_paired_eval(ctx, test_src, test_tgt, t0);
@@ -365,9 +372,9 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
                                     });
     metrics::save_classifier(clf_path.string(), clf, rep.test_accuracy);
     run::write_json_atomic(clf_meta.string(), {{"key", key},
-                                                {"train_accuracy", rep.train_accuracy},
-                                                {"test_accuracy", rep.test_accuracy},
-                                                {"seconds", rep.seconds}});
+                                               {"train_accuracy", rep.train_accuracy},
+                                               {"test_accuracy", rep.test_accuracy},
+                                               {"seconds", rep.seconds}});
   }
   ctx.log(LogEvent::Level::Info, fmt::format("eval: classifier test accuracy {:.4f} on {} held-out target images",
                                              rep.test_accuracy, test_tgt.size()));
@@ -403,7 +410,8 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
   auto kid = metrics::kernel_inception_distance(f_gen, f_ref, 10, subset, ctx.project.eval.seed);
   // Reference points for the distances: the held-out target images against the target set (the best a
   // translation could do) and the untranslated sources' own accuracy floor is chance.
-  auto f_train = metrics::extract_features(clf, as_images(ctx.target, shape).narrow(0, 0, std::min<int64_t>(ctx.target.size(0), 2000)));
+  auto f_train = metrics::extract_features(
+      clf, as_images(ctx.target, shape).narrow(0, 0, std::min<int64_t>(ctx.target.size(0), 2000)));
   const double fd_floor = metrics::frechet_distance(f_train, f_ref);
   std::vector<double> mmr;
   for (double theta : {0.1, 0.2, 0.3, 0.4}) mmr.push_back(metrics::mode_mixture_ratio(proba, theta));
@@ -413,8 +421,10 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
     auto m = intended_t.eq(ct);
     const int64_t n = m.sum().item<int64_t>();
     if (n == 0) continue;
-    per_class[std::to_string(cs)] = {{"target_class", ct}, {"inputs", n},
-                                     {"accuracy", pred.masked_select(m).eq(ct).to(torch::kFloat64).mean().item<double>()}};
+    per_class[std::to_string(cs)] = {
+        {"target_class", ct},
+        {"inputs", n},
+        {"accuracy", pred.masked_select(m).eq(ct).to(torch::kFloat64).mean().item<double>()}};
   }
   // How class-consistent the coupling is: the share of H's mass on (source, target) pairs whose classes the class
   // map links (labels are used only here, for diagnosis).
@@ -428,8 +438,9 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
     const double mass = H.values.to(torch::kFloat64).sum().item<double>();
     const double good = H.values.to(torch::kFloat64).masked_select(agree).sum().item<double>();
     coupling = {{"class_agreement", mass > 0 ? good / mass : 0.0}, {"nnz", H.nnz()}};
-    ctx.log(LogEvent::Level::Info, fmt::format("eval: the coupling H puts {:.1f}% of its mass on class-consistent pairs",
-                                               100 * (mass > 0 ? good / mass : 0.0)));
+    ctx.log(LogEvent::Level::Info,
+            fmt::format("eval: the coupling H puts {:.1f}% of its mass on class-consistent pairs",
+                        100 * (mass > 0 ? good / mass : 0.0)));
   }
 
   nlohmann::json m;
@@ -445,8 +456,9 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
   m["frechet_distance_classifier_features"] = fd;
   m["frechet_distance_floor"] = fd_floor;
   m["kid_classifier_features"] = {{"mean", kid.mean}, {"std", kid.stddev}, {"subset", subset}};
-  m["feature_extractor"] = "penultimate layer of the project's target-domain classifier (not Inception: not "
-                           "comparable to published FID)";
+  m["feature_extractor"] =
+      "penultimate layer of the project's target-domain classifier (not Inception: not "
+      "comparable to published FID)";
   m["mode_mixture_ratio"] = {{"0.1", mmr[0]}, {"0.2", mmr[1]}, {"0.3", mmr[2]}, {"0.4", mmr[3]}};
   m["per_class"] = per_class;
   m["coupling"] = coupling;

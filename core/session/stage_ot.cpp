@@ -98,12 +98,13 @@ StageOutcome run_ot_stage(StageContext& ctx) {
       torch::Tensor C;
       if (!guidance || o.alpha < 1.0) C = ot::cost_matrix(xs.narrow(0, b, len), yt, cost);
       torch::Tensor blk = guidance ? guidance->guided_cost(si, ti, C, torch::kFloat32) : C.to(torch::kFloat32);
-      if (guidance) blk.masked_fill_(guidance->mask(si, ti, torch::kFloat32).eq(0), std::numeric_limits<float>::infinity());
+      if (guidance)
+        blk.masked_fill_(guidance->mask(si, ti, torch::kFloat32).eq(0), std::numeric_limits<float>::infinity());
       G.narrow(0, b, len).copy_(blk);
     }
-    ctx.log(LogEvent::Level::Info, fmt::format("ot: dense block-coordinate solve of the {} x {} problem (epsilon {:g}{})",
-                                               n, m, o.epsilon,
-                                               guidance ? fmt::format(", {} keypoint pairs", ctx.keypoints.size()) : ""));
+    ctx.log(LogEvent::Level::Info,
+            fmt::format("ot: dense block-coordinate solve of the {} x {} problem (epsilon {:g}{})", n, m, o.epsilon,
+                        guidance ? fmt::format(", {} keypoint pairs", ctx.keypoints.size()) : ""));
     ot::DenseDualOptions dopt;
     dopt.epsilon = o.epsilon;
     dopt.max_sweeps = o.iterations;
@@ -131,15 +132,20 @@ StageOutcome run_ot_stage(StageContext& ctx) {
     });
     curve.close();
     diag.close();
-    if (ctx.stop.load() && !res.converged) return {StageOutcome::Status::Stopped, "ot: stopped (the dense solve restarts)"};
+    if (ctx.stop.load() && !res.converged)
+      return {StageOutcome::Status::Stopped, "ot: stopped (the dense solve restarts)"};
     if (!res.converged)
-      ctx.log(LogEvent::Level::Warning, fmt::format("ot: {} sweeps left a row marginal error of {:.2e}", res.sweeps,
-                                                    res.marginal_error_rows));
+      ctx.log(LogEvent::Level::Warning,
+              fmt::format("ot: {} sweeps left a row marginal error of {:.2e}", res.sweeps, res.marginal_error_rows));
     u = res.u;
     v = res.v;
-    report = {{"solver", "dense"}, {"dual_objective", res.dual_objective}, {"transport_cost", res.transport_cost},
-              {"marginal_error_rows", res.marginal_error_rows}, {"marginal_error_cols", res.marginal_error_cols},
-              {"sweeps", res.sweeps}, {"seconds", seconds_since(t0)}};
+    report = {{"solver", "dense"},
+              {"dual_objective", res.dual_objective},
+              {"transport_cost", res.transport_cost},
+              {"marginal_error_rows", res.marginal_error_rows},
+              {"marginal_error_cols", res.marginal_error_cols},
+              {"sweeps", res.sweeps},
+              {"seconds", seconds_since(t0)}};
   } else if (o.solver == ot::OtSolver::Exact) {
     ctx.log(LogEvent::Level::Info, fmt::format("ot: exact solve of the {} x {} problem (cost {}, epsilon {:g}{})",
                                                ctx.source.size(0), ctx.target.size(0), ot::cost_name(o.cost), o.epsilon,
@@ -163,15 +169,21 @@ StageOutcome run_ot_stage(StageContext& ctx) {
     curve.close();
     diag.close();
     if (!res.converged)
-      ctx.log(LogEvent::Level::Warning, fmt::format("ot: the exact solver stopped before convergence (KKT residual {:.2e})", res.kkt));
+      ctx.log(LogEvent::Level::Warning,
+              fmt::format("ot: the exact solver stopped before convergence (KKT residual {:.2e})", res.kkt));
     u = res.u;
     v = res.v;
     ctx.log(LogEvent::Level::Info,
             fmt::format("ot: {} Newton iterations: dual {:.12g}, transport cost {:.6g}, KKT residual {:.2e}",
                         res.newton_iterations, res.dual_objective, res.transport_cost, res.kkt));
-    report = {{"solver", "exact"}, {"dual_objective", res.dual_objective}, {"transport_cost", res.transport_cost},
-              {"marginal_error_rows", res.marginal_error_rows}, {"marginal_error_cols", res.marginal_error_cols},
-              {"kkt", res.kkt}, {"newton_iterations", res.newton_iterations}, {"seconds", seconds_since(t0)}};
+    report = {{"solver", "exact"},
+              {"dual_objective", res.dual_objective},
+              {"transport_cost", res.transport_cost},
+              {"marginal_error_rows", res.marginal_error_rows},
+              {"marginal_error_cols", res.marginal_error_cols},
+              {"kkt", res.kkt},
+              {"newton_iterations", res.newton_iterations},
+              {"seconds", seconds_since(t0)}};
   } else {
     const ot::TrainerOptions opt = ot::trainer_options(ot_setup(o), ctx.keypoints);
     auto fresh = [&] { return std::make_unique<ot::DualTrainer>(ctx.source, ctx.target, opt, ctx.keypoints); };
@@ -270,9 +282,8 @@ StageOutcome run_ot_stage(StageContext& ctx) {
       } catch (const ot::DivergedError& e) {
         // Nothing is saved: the newest checkpoint still holds the last finite iterate written at a chunk boundary.
         const auto files = store.list();
-        const std::string kept =
-            !files.empty() ? fmt::format("the last good checkpoint {} is kept", files.back().path)
-                           : std::string("no checkpoint was written yet");
+        const std::string kept = !files.empty() ? fmt::format("the last good checkpoint {} is kept", files.back().path)
+                                                : std::string("no checkpoint was written yet");
         return {StageOutcome::Status::Failed,
                 fmt::format("ot: the dual diverged ({}); {}; lower /stages/ot/lr or raise /stages/ot/epsilon "
                             "(lr {:g}, epsilon {:g}), then run again",
@@ -282,7 +293,8 @@ StageOutcome run_ot_stage(StageContext& ctx) {
       save();
       next_save = (trainer->step() / o.checkpoint_every + 1) * o.checkpoint_every;
       if (ctx.stop.load() && trainer->step() < o.iterations)
-        return {StageOutcome::Status::Stopped, fmt::format("ot: stopped at step {} (checkpoint saved)", trainer->step())};
+        return {StageOutcome::Status::Stopped,
+                fmt::format("ot: stopped at step {} (checkpoint saved)", trainer->step())};
     }
     curve.close();
     diag.close();
@@ -290,7 +302,8 @@ StageOutcome run_ot_stage(StageContext& ctx) {
     v = ot::evaluate_potential(*trainer->v(), trainer->v()->needs_features() ? ctx.target : torch::Tensor());
     ot::save_potential(layout.u_potential().string(), *trainer->u());
     ot::save_potential(layout.v_potential().string(), *trainer->v());
-    report = {{"solver", ot::ot_solver_name(o.solver)}, {"iterations", trainer->step()}, {"seconds", seconds_since(t0)}};
+    report = {
+        {"solver", ot::ot_solver_name(o.solver)}, {"iterations", trainer->step()}, {"seconds", seconds_since(t0)}};
   }
   io::write_npy(layout.u().string(), u.to(torch::kFloat64));
   io::write_npy(layout.v().string(), v.to(torch::kFloat64));
@@ -330,16 +343,21 @@ StageOutcome run_bridge_stage(StageContext& ctx) {
     ctx.log(LogEvent::Level::Warning,
             fmt::format("bridge: {} of {} source rows keep no entry above {:g}; policy {} ({})", empty, res.H.rows,
                         b.threshold, ot::empty_row_policy_name(b.empty_rows),
-                        b.empty_rows == ot::EmptyRowPolicy::NextSource ? "the released behaviour: the next source with entries is used"
+                        b.empty_rows == ot::EmptyRowPolicy::NextSource
+                            ? "the released behaviour: the next source with entries is used"
                         : b.empty_rows == ot::EmptyRowPolicy::KeepEmpty ? "those sources are never drawn"
-                                                       : "each keeps its single best target"));
+                                                                        : "each keeps its single best target"));
   const double mean_nnz = double(res.H.nnz()) / double(std::max<int64_t>(1, res.H.rows));
-  ctx.log(LogEvent::Level::Info, fmt::format("bridge: H is {} x {} with {} entries ({:.1f} per source row)",
-                                             res.H.rows, res.H.cols, res.H.nnz(), mean_nnz));
+  ctx.log(LogEvent::Level::Info, fmt::format("bridge: H is {} x {} with {} entries ({:.1f} per source row)", res.H.rows,
+                                             res.H.cols, res.H.nnz(), mean_nnz));
   ctx.emit(HReadyEvent{res.H.rows, res.H.cols, res.H.nnz(), empty, h_path});
   mark_done(ctx, Stage::Bridge,
-            {{"rows", res.H.rows}, {"cols", res.H.cols}, {"nnz", res.H.nnz()}, {"empty_rows", empty},
-             {"empty_row_policy", ot::empty_row_policy_name(b.empty_rows)}, {"threshold", b.threshold},
+            {{"rows", res.H.rows},
+             {"cols", res.H.cols},
+             {"nnz", res.H.nnz()},
+             {"empty_rows", empty},
+             {"empty_row_policy", ot::empty_row_policy_name(b.empty_rows)},
+             {"threshold", b.threshold},
              {"seconds", res.seconds_potentials + res.seconds_h}});
   return {StageOutcome::Status::Done, fmt::format("{} entries", res.H.nnz())};
 }

@@ -194,7 +194,8 @@ StageOutcome run_eval_stage(StageContext& ctx) {
     for (int64_t i = 0; i < fine_source.size(0); ++i)
       if (!is_kp[size_t(i)]) pool.push_back(i);
     const int64_t count = std::min<int64_t>(ev.sources, int64_t(pool.size()));
-    for (int64_t k = 0; k < count; ++k) sources.push_back(pool[size_t((double(k) + 0.5) * double(pool.size()) / double(count))]);
+    for (int64_t k = 0; k < count; ++k)
+      sources.push_back(pool[size_t((double(k) + 0.5) * double(pool.size()) / double(count))]);
   }
   const int64_t S = int64_t(sources.size()), P = ev.per_source;
   const auto& spec = ev.has_sampler ? ev.sampler : ctx.project.sample.sampler;
@@ -262,8 +263,8 @@ StageOutcome run_eval_stage(StageContext& ctx) {
                    {"w2", "exact discrete OT (core/diffusion/wasserstein)"},
                    {"baseline", "W2 between the same number of draws from the target marginal q and pi(.|x)"},
                    {"reference_kkt", ref.kkt}};
-  m["seconds"] = {{"reference", ref_seconds}, {"sampling", sample_seconds}, {"w2", w2_seconds},
-                  {"total", seconds_since(t0)}};
+  m["seconds"] = {
+      {"reference", ref_seconds}, {"sampling", sample_seconds}, {"w2", w2_seconds}, {"total", seconds_since(t0)}};
   run::write_metrics(layout, m);
   auto source_points = fine_source.index_select(0, torch::tensor(sources, torch::kInt64));
   io::write_npz(layout.conditionals().string(),
@@ -274,8 +275,8 @@ StageOutcome run_eval_stage(StageContext& ctx) {
                  {"ref_weights", torch::cat(ref_weights).to(torch::kFloat64).contiguous()},
                  {"ref_offsets", torch::tensor(offsets, torch::kInt64)}});
   ctx.log(LogEvent::Level::Info,
-          fmt::format("eval: conditional W2 {:.4f} (model) / {:.4f} (ignoring x) = ratio {:.4f}; target std {:.4f}", num,
-                      den, ratio, tstd));
+          fmt::format("eval: conditional W2 {:.4f} (model) / {:.4f} (ignoring x) = ratio {:.4f}; target std {:.4f}",
+                      num, den, ratio, tstd));
   MetricsEvent me;
   me.values = {{"conditional_w2_ratio", ratio},
                {"conditional_w2_baseline", den},

@@ -43,9 +43,9 @@ diffusion::NetworkSpec score_network_spec(const StageContext& ctx) {
     }
   }
   const auto& sch = ctx.project.score.schedule;
-  spec.time_scale = sch.kind == diffusion::ScheduleKind::Ddpm ? 1.0 / double(sch.steps)
+  spec.time_scale = sch.kind == diffusion::ScheduleKind::Ddpm    ? 1.0 / double(sch.steps)
                     : sch.kind == diffusion::ScheduleKind::VpSde ? 1.0 / 999.0
-                                                               : 1.0;
+                                                                 : 1.0;
   return spec;
 }
 
@@ -76,10 +76,9 @@ StageOutcome run_score_stage(StageContext& ctx) {
   auto fresh = [&] {
     auto trainer = std::make_unique<diffusion::ScoreTrainer>(net_spec, schedule, sc.trainer);
     trainer->to(device);
-    return std::make_pair(
-        std::move(trainer),
-        std::make_unique<data::PairSampler>(sc.mode, ctx.source.size(0), ctx.target.size(0), sampler_seed,
-                                            sc.mode == data::PairMode::Otcs ? &H : nullptr, redirect));
+    return std::make_pair(std::move(trainer), std::make_unique<data::PairSampler>(
+                                                  sc.mode, ctx.source.size(0), ctx.target.size(0), sampler_seed,
+                                                  sc.mode == data::PairMode::Otcs ? &H : nullptr, redirect));
   };
   auto [trainer, sampler] = fresh();
 
@@ -109,7 +108,8 @@ StageOutcome run_score_stage(StageContext& ctx) {
   } else {
     if (!sc.init_from.empty()) {
       // Warm start: the base model's EMA weights into the network and its EMA; optimiser and step count fresh.
-      const ScoreModel base = load_init_model(sc.init_from, net_spec, ctx.project.path.empty() ? "project" : ctx.project.path);
+      const ScoreModel base =
+          load_init_model(sc.init_from, net_spec, ctx.project.path.empty() ? "project" : ctx.project.path);
       torch::NoGradGuard no_grad;
       for (auto* target : {trainer->network().get(), trainer->ema_network().get()}) {
         auto from = base.network->named_parameters();
@@ -122,12 +122,11 @@ StageOutcome run_score_stage(StageContext& ctx) {
               fmt::format("score: warm start from {} (model {}, trained for configuration {}); {} steps from step 0",
                           init_model_path(sc.init_from), init_hash, base.config_hash, sc.steps));
     }
-    const std::string net =
-        net_spec.kind == diffusion::NetworkKind::UNet
-            ? fmt::format("UNet {} channels x {} levels, condition encoder {} on {}x{}x{} images", net_spec.channels,
-                          net_spec.channel_mult.size(), net_spec.cond_encoder, ctx.image_shape[0],
-                          ctx.image_shape[1], ctx.image_shape[2])
-            : fmt::format("mlp {}x{}", net_spec.hidden, net_spec.blocks);
+    const std::string net = net_spec.kind == diffusion::NetworkKind::UNet
+                                ? fmt::format("UNet {} channels x {} levels, condition encoder {} on {}x{}x{} images",
+                                              net_spec.channels, net_spec.channel_mult.size(), net_spec.cond_encoder,
+                                              ctx.image_shape[0], ctx.image_shape[1], ctx.image_shape[2])
+                                : fmt::format("mlp {}x{}", net_spec.hidden, net_spec.blocks);
     ctx.log(LogEvent::Level::Info,
             fmt::format("score: {} steps, batch {}, {} pairs, {} schedule, {} ({} parameters){}", sc.steps, sc.batch,
                         data::pair_mode_name(sc.mode), diffusion::schedule_kind_name(sc.schedule.kind), net,
@@ -173,13 +172,14 @@ StageOutcome run_score_stage(StageContext& ctx) {
       last_loss = trainer->step(y0, cond);
     } catch (const diffusion::DivergedError& e) {
       auto files = store.list();
-      const std::string kept = files.empty() ? "no checkpoint was written yet"
-                                             : fmt::format("the last good checkpoint {} (step {}) is kept",
-                                                           fs::path(files.back().path).filename().string(),
-                                                           files.back().step);
-      return {StageOutcome::Status::Failed,
-              fmt::format("score: training diverged ({}); {}; lower /stages/score/lr or raise grad_clip", e.what(), kept),
-              false};
+      const std::string kept = files.empty()
+                                   ? "no checkpoint was written yet"
+                                   : fmt::format("the last good checkpoint {} (step {}) is kept",
+                                                 fs::path(files.back().path).filename().string(), files.back().step);
+      return {
+          StageOutcome::Status::Failed,
+          fmt::format("score: training diverged ({}); {}; lower /stages/score/lr or raise grad_clip", e.what(), kept),
+          false};
     }
     window += last_loss;
     ++window_n;
@@ -198,8 +198,8 @@ StageOutcome run_score_stage(StageContext& ctx) {
     if (done % sc.checkpoint_every == 0 && done != sc.steps) save(done);
   }
   if (previews.enabled())
-    ctx.log(LogEvent::Level::Info, fmt::format("score: previews took {:.1f} s of the stage's {:.1f} s", previews.seconds(),
-                                               seconds_since(stage_start)));
+    ctx.log(LogEvent::Level::Info, fmt::format("score: previews took {:.1f} s of the stage's {:.1f} s",
+                                               previews.seconds(), seconds_since(stage_start)));
   curve.close();
   save(sc.steps);
   save_score_model(layout.score_model().string(), *trainer, ctx.hash, sc.schedule);

@@ -43,9 +43,9 @@ struct StageContext {
   ot::KeypointPairs keypoints;                 // indices into source / target
   std::vector<int64_t> image_shape;            // image projects: [C, H, W] of every row (empty for point sets)
   bool images() const { return !image_shape.empty(); }
-  std::string hash;                            // this stage's configuration hash
-  bool forced = false;                         // run again even if the artifact exists
-  std::string device = "cpu";                  // where the score stage trains (SessionOptions::device)
+  std::string hash;            // this stage's configuration hash
+  bool forced = false;         // run again even if the artifact exists
+  std::string device = "cpu";  // where the score stage trains (SessionOptions::device)
   std::function<void(const std::string&, const PreviewFrame&)> preview_writer;  // SessionOptions::preview_writer
 
   std::filesystem::path dir(Stage stage) const { return layout().stage_dir(stage_name(stage)); }
@@ -65,7 +65,7 @@ struct StageOutcome {
 
 // Steps per second and ETA over the active (unpaused) time since the stage (re)started.
 class ProgressClock {
-public:
+ public:
   ProgressClock(int64_t first_step, int64_t total) : first_(first_step), total_(total) { start_ = now(); }
   // Emits a ProgressEvent when enough time passed (or `force`).
   void tick(const StageContext& ctx, Stage stage, int64_t step, bool force = false, double loss = 0,
@@ -78,7 +78,7 @@ public:
   void pause_begin() { pause_start_ = now(); }
   void pause_end() { paused_ += now() - pause_start_; }
 
-private:
+ private:
   static double now() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
   }

@@ -34,8 +34,7 @@ torch::Tensor translate_images(const ScoreModel& model, const torch::Tensor& sou
       if (low_res.dim() != 4 || low_res.size(0) != n || low_res.size(1) != shape[0] ||
           low_res.size(2) * f != shape[1] || low_res.size(3) * f != shape[2])
         fail("translate: the low-resolution inputs are {}, expected [{}, {}, {}, {}]",
-             fmt::format("[{}]", fmt::join(low_res.sizes(), ", ")), n, shape[0],
-             shape[1] / f, shape[2] / f);
+             fmt::format("[{}]", fmt::join(low_res.sizes(), ", ")), n, shape[0], shape[1] / f, shape[2] / f);
     } else {
       if (sources.size(1) != shape[0] * shape[1] * shape[2])
         fail("translate: consistency needs sources of the target's shape or the low-resolution inputs");
@@ -82,8 +81,7 @@ void save_image_trajectories(const std::string& path, const diffusion::Trajector
   const auto& frames = recorder.frames();
   if (frames.empty()) fail("{}: no trajectory frames were recorded", path);
   const int64_t k = frames.front().x.size(0);
-  if (k != int64_t(sources.size()))
-    fail("{}: {} recorded paths for {} source indices", path, k, sources.size());
+  if (k != int64_t(sources.size())) fail("{}: {} recorded paths for {} source indices", path, k, sources.size());
   std::vector<torch::Tensor> xs, x0s;
   std::vector<int64_t> steps;
   std::vector<double> ts;

@@ -29,7 +29,7 @@ struct TranslateOptions {
   // first batch holds (at most `batch` of them). Recording does not change any result.
   diffusion::TrajectoryRecorder* recorder = nullptr;
   int64_t record = 0;
-  std::function<bool()> cancelled;                           // polled every step
+  std::function<bool()> cancelled;                            // polled every step
   std::function<void(int64_t done, int64_t total)> progress;  // in sampler steps over all batches
   int64_t* nfe = nullptr;  // out: network evaluations per input (a guided one counts two)
 };

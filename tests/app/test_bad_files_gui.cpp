@@ -76,7 +76,7 @@ class TestBadFilesGui : public QObject {
   Q_OBJECT
   QTemporaryDir tmp_;
   std::unique_ptr<MainWindow> window_;
-  QString good_;          // the project open before each bad input
+  QString good_;  // the project open before each bad input
   QByteArray good_sha_;
   int cases_ = 0, skipped_ = 0;
   std::unique_ptr<DialogCatcher> catcher_;  // alive for the whole test: no dialog may block it
@@ -113,7 +113,8 @@ class TestBadFilesGui : public QObject {
     QVERIFY2(!QApplication::activeModalWidget(), qPrintable(label + ": a dialog is still open"));
     QCOMPARE(sha(good_), good_sha_);
     if (keepsDocument) {
-      QVERIFY2(window_->document()->path() == QFileInfo(good_).absoluteFilePath(), qPrintable(label + ": project lost"));
+      QVERIFY2(window_->document()->path() == QFileInfo(good_).absoluteFilePath(),
+               qPrintable(label + ": project lost"));
       QVERIFY2(window_->document()->json() == before, qPrintable(label + ": project changed"));
       QVERIFY2(!window_->document()->isModified(), qPrintable(label + ": project marked modified"));
     }
@@ -184,22 +185,24 @@ class TestBadFilesGui : public QObject {
   }
 
   void projectFiles() {
-    QStringList names = {"empty.json", "wrong_magic.json", "truncated.json", "nan.json", "huge_number.json",
-                         "not_an_object.json", "missing.json", "denied.json"};
+    QStringList names = {"empty.json",       "wrong_magic.json",   "truncated.json", "nan.json",
+                         "huge_number.json", "not_an_object.json", "missing.json",   "denied.json"};
     for (const QString& name : names) {
       if (name == "denied.json" && root_) {
         ++skipped_;
         continue;
       }
       // Qt's JSON reader takes 1e99999 (as infinity); the core's project parser rejects it once it is open
-      check("open " + name, [&] { window_->openProject(in(name)); }, name != "huge_number.json");
+      check(
+          "open " + name, [&] { window_->openProject(in(name)); }, name != "huge_number.json");
       if (QTest::currentTestFailed()) return;
     }
     // the non-UTF-8 name, by whatever path Qt makes of it
     const QDir dir(in(""));
     for (const QString& entry : dir.entryList(QDir::Files))
       if (entry.startsWith("co") && entry.endsWith("t.json")) {
-        check("open non-UTF-8 name", [&] { window_->openProject(dir.filePath(entry)); }, true);
+        check(
+            "open non-UTF-8 name", [&] { window_->openProject(dir.filePath(entry)); }, true);
         if (QTest::currentTestFailed()) return;
       }
   }
@@ -207,19 +210,22 @@ class TestBadFilesGui : public QObject {
   // A project whose data file is bad opens (so it can be fixed and saved), with an error dialog naming the file;
   // the project open before is closed unmodified, its file untouched.
   void pointsFiles() {
-    for (const QString name : {"empty.npy", "truncated.npy", "wrong_magic.npy", "nan.npy", "mismatch.npy",
-                                "wrong_dims.npy", "empty.csv", "wrong_magic.csv", "nan.csv", "ragged.csv",
-                                "missing.npy", "denied.npy"}) {
+    for (const QString name :
+         {"empty.npy", "truncated.npy", "wrong_magic.npy", "nan.npy", "mismatch.npy", "wrong_dims.npy", "empty.csv",
+          "wrong_magic.csv", "nan.csv", "ragged.csv", "missing.npy", "denied.npy"}) {
       if (name == "denied.npy" && root_) {
         ++skipped_;
         continue;
       }
       const QString project = projectWithSource("p_" + name + ".json", name);
       bool refused = false;  // read before check() reopens the good project
-      check("project with source " + name, [&] {
-        window_->openProject(project);
-        refused = !window_->projectData().ok();
-      }, false);
+      check(
+          "project with source " + name,
+          [&] {
+            window_->openProject(project);
+            refused = !window_->projectData().ok();
+          },
+          false);
       if (QTest::currentTestFailed()) return;
       QVERIFY2(refused, qPrintable(name + ": the bad data was accepted"));
     }
@@ -235,8 +241,9 @@ class TestBadFilesGui : public QObject {
         QDir().mkpath(QFileInfo(QDir(run).filePath(file)).absolutePath());
         writeBytes(QDir(run).filePath(file), bytes);
         // what opening a project does for its run directory
-        check(QString("run artifact %1 (%2 bytes)").arg(file).arg(bytes.size()),
-              [&] { window_->loadRunArtifacts(run); }, true);
+        check(
+            QString("run artifact %1 (%2 bytes)").arg(file).arg(bytes.size()), [&] { window_->loadRunArtifacts(run); },
+            true);
         if (QTest::currentTestFailed()) return;
       }
     }
@@ -256,27 +263,33 @@ class TestBadFilesGui : public QObject {
     const QString project = in("ckpt.json");
     writeBytes(project, QJsonDocument(json).toJson());
     QProcess otcs;
-    otcs.start(QStringLiteral(OTCS_BIN_DIR "/otcs"), {"run", project, "--out", run, "--until", "score", "--no-figures"});
+    otcs.start(QStringLiteral(OTCS_BIN_DIR "/otcs"),
+               {"run", project, "--out", run, "--until", "score", "--no-figures"});
     QVERIFY(otcs.waitForFinished(300000));
     QCOMPARE(otcs.exitCode(), 0);
     const QString model = QDir(run).filePath("score/model.pt");
-    const QByteArray good_model = [&] { QFile f(model); f.open(QIODevice::ReadOnly); return f.readAll(); }();
+    const QByteArray good_model = [&] {
+      QFile f(model);
+      f.open(QIODevice::ReadOnly);
+      return f.readAll();
+    }();
     QVERIFY(good_model.size() > 100);
     for (const QByteArray& bytes : {good_model.left(good_model.size() / 2), QByteArray("not a zip archive"),
                                     QByteArray("PK\x05\x06", 4) + QByteArray(18, '\0')}) {
       writeBytes(model, bytes);
       const QByteArray dual = sha(QDir(run).filePath("ot/u.npy"));
-      check(QString("score/model.pt (%1 bytes) read by a run").arg(bytes.size()),
-            [&] {
-              QVERIFY(window_->openProject(project));
-              window_->runPanel()->setRunDir(run);
-              for (const char* name : {"fromStage", "untilStage"}) {
-                auto* combo = window_->runPanel()->findChild<QComboBox*>(name);
-                combo->setCurrentIndex(combo->findData("sample"));
-              }
-              QVERIFY(window_->startRun());
-            },
-            false);
+      check(
+          QString("score/model.pt (%1 bytes) read by a run").arg(bytes.size()),
+          [&] {
+            QVERIFY(window_->openProject(project));
+            window_->runPanel()->setRunDir(run);
+            for (const char* name : {"fromStage", "untilStage"}) {
+              auto* combo = window_->runPanel()->findChild<QComboBox*>(name);
+              combo->setCurrentIndex(combo->findData("sample"));
+            }
+            QVERIFY(window_->startRun());
+          },
+          false);
       if (QTest::currentTestFailed()) return;
       QVERIFY(window_->session()->waitForIdle(60000));
       QCOMPARE(sha(QDir(run).filePath("ot/u.npy")), dual);

@@ -84,8 +84,7 @@ class TestImageRunXvfb : public QObject {
     QApplication::processEvents();
     const QRect avail = window_->screen()->availableGeometry();
     const QRect frame = window_->frameGeometry();
-    qInfo("%s: window %dx%d on an available %dx%d", when, frame.width(), frame.height(), avail.width(),
-          avail.height());
+    qInfo("%s: window %dx%d on an available %dx%d", when, frame.width(), frame.height(), avail.width(), avail.height());
     if (frame.width() <= avail.width() && frame.height() <= avail.height()) return;
     // Name the widgets whose minimum size forces the window past the screen.
     QStringList wide;
@@ -210,10 +209,9 @@ class TestImageRunXvfb : public QObject {
 
   void screenshotViewsOfTheRun() {
     // The run directory holds the exact project it ran; the workbench opens it and reloads the run's artifacts.
-    const QString shots = otcs_test::outputDir(
-        QString("image-run-views-%1x%2")
-            .arg(QGuiApplication::primaryScreen()->size().width())
-            .arg(QGuiApplication::primaryScreen()->size().height()));
+    const QString shots = otcs_test::outputDir(QString("image-run-views-%1x%2")
+                                                   .arg(QGuiApplication::primaryScreen()->size().width())
+                                                   .arg(QGuiApplication::primaryScreen()->size().height()));
     QDir(shots).removeRecursively();
     const QString run_project = QDir(run_).filePath("project.json");
     QVERIFY(QFile::exists(run_project));

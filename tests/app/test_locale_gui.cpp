@@ -61,8 +61,9 @@ class TestLocaleGui : public QObject {
     // The stages see float32 points: compare at float precision (a misread "0.5" would be 0, far off).
     const QVector<QPointF> want = {{0.5, 1.25}, {-2.75, 0.35}, {0.001, 4.0}};
     for (int i = 0; i < want.size(); ++i)
-      QVERIFY2(std::abs(loaded.source[i].x() - want[i].x()) < 1e-6 && std::abs(loaded.source[i].y() - want[i].y()) < 1e-6,
-               qPrintable(QString("point %1: %2, %3").arg(i).arg(loaded.source[i].x()).arg(loaded.source[i].y())));
+      QVERIFY2(
+          std::abs(loaded.source[i].x() - want[i].x()) < 1e-6 && std::abs(loaded.source[i].y() - want[i].y()) < 1e-6,
+          qPrintable(QString("point %1: %2, %3").arg(i).arg(loaded.source[i].x()).arg(loaded.source[i].y())));
   }
 };
 

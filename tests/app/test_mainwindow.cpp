@@ -220,7 +220,9 @@ class TestMainWindow : public QObject {
         if (otcs::workbench::jsonTreePath(*it) == path) return *it;
       return nullptr;
     };
-    auto steps = [this] { return window_->document()->json()["stages"].toObject()["score"].toObject()["steps"].toInt(); };
+    auto steps = [this] {
+      return window_->document()->json()["stages"].toObject()["score"].toObject()["steps"].toInt();
+    };
     find({"stages", "score"})->setExpanded(true);
     QTreeWidgetItem* item = find({"stages", "score", "steps"});
     QVERIFY(item && (item->flags() & Qt::ItemIsEditable));
@@ -257,7 +259,9 @@ class TestMainWindow : public QObject {
     QVERIFY(window_->editProjectValue({"name"}, "renamed"));
     QCOMPARE(window_->document()->json()["name"].toString(), QString("renamed"));
     QVERIFY(window_->editProjectValue({"data", "keypoints", "[0]", "target_index"}, "61"));
-    QCOMPARE(window_->document()->json()["data"].toObject()["keypoints"].toArray()[0].toObject()["target_index"].toInt(), 61);
+    QCOMPARE(
+        window_->document()->json()["data"].toObject()["keypoints"].toArray()[0].toObject()["target_index"].toInt(),
+        61);
     QCOMPARE(window_->document()->undoStack()->count(), 3);  // the undone edit left the stack with the first new one
   }
 
@@ -298,8 +302,10 @@ class TestMainWindow : public QObject {
       const bool applied = window_->importDatasetDialog([&](otcs::workbench::ImportDialog& d) {
         // exec() follows: accept when every check passed, else reject (a failed QVERIFY returns early)
         auto close = qScopeGuard([&] {
-          if (checked) QTimer::singleShot(0, &d, &QDialog::accept);
-          else QTimer::singleShot(0, &d, &QDialog::reject);
+          if (checked)
+            QTimer::singleShot(0, &d, &QDialog::accept);
+          else
+            QTimer::singleShot(0, &d, &QDialog::reject);
         });
         d.setSide(which);
         d.formatBox()->setCurrentIndex(d.formatBox()->findData("idx"));
@@ -462,7 +468,7 @@ class TestMainWindow : public QObject {
     QSignalSpy done(runner, &MethodsRunner::finished);
     QVERIFY2(runner->start(MethodsRunner::Action::Compare, &error), qPrintable(error));
     QVERIFY(!window_->document()->isModified());  // saved first: the job reads the file
-    QVERIFY(!train->isEnabled());                   // one job at a time
+    QVERIFY(!train->isEnabled());                 // one job at a time
     QVERIFY(!runner->start(MethodsRunner::Action::Compare, &error));
     QVERIFY(done.wait(30000));
     QCOMPARE(done.first().at(0).toBool(), false);

@@ -117,7 +117,8 @@ class TestPipelineXvfb : public QObject {
     view->replot();
     const KeypointPairs before = editor->pairs();
     auto used = [&](bool source, qint64 i) {
-      return std::any_of(before.begin(), before.end(), [&](const KeypointPair& p) { return (source ? p.source : p.target) == i; });
+      return std::any_of(before.begin(), before.end(),
+                         [&](const KeypointPair& p) { return (source ? p.source : p.target) == i; });
     };
     // Pick points whose pixel neighbourhood holds no other point, so the click is unambiguous.
     auto isolated = [&](Domain d) -> qint64 {
@@ -161,7 +162,8 @@ class TestPipelineXvfb : public QObject {
     QSignalSpy finished(window_->session(), &SessionController::finished);
     // Pause and resume once mid-run: both must be honoured without stalling the GUI.
     QTRY_VERIFY_WITH_TIMEOUT(window_->lossesPage()->otPlot()->pointCount(0) > 0 ||
-                                 window_->lossesPage()->scorePlot()->seriesCount() > 0 || !finished.isEmpty(), 120000);
+                                 window_->lossesPage()->scorePlot()->seriesCount() > 0 || !finished.isEmpty(),
+                             120000);
     if (finished.isEmpty()) {
       window_->session()->pause();
       QCOMPARE(window_->session()->state(), SessionController::State::Paused);
@@ -232,7 +234,8 @@ class TestPipelineXvfb : public QObject {
     QVERIFY(c.readAll().contains(QString("%1,%2").arg(s).arg(t).toUtf8()));
 
     // The trajectory strip PNG and the Motion-JPEG AVI, as File → Export trajectory strip / video write them.
-    const QString strip = QDir(figures).filePath("trajectory_strip.png"), avi = QDir(figures).filePath("trajectory.avi");
+    const QString strip = QDir(figures).filePath("trajectory_strip.png"),
+                  avi = QDir(figures).filePath("trajectory.avi");
     QFile::remove(strip);
     QFile::remove(avi);
     QVERIFY(window_->writeTrajectoryStrip(strip));

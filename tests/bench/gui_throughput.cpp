@@ -49,7 +49,7 @@ struct Sample {
   double steps_per_second = 0;  // the stage's own figure at its last step
   double wall_seconds = 0;      // start event to end event, as the front end saw them
   int64_t steps = 0;
-  int gui_batches = 0;          // loss batches + progress updates the GUI thread received (gui side)
+  int gui_batches = 0;  // loss batches + progress updates the GUI thread received (gui side)
 };
 
 double median(std::vector<double> v) {
@@ -112,13 +112,12 @@ Sample runGui(const QString& project_path, const QString& run_dir) {
   session::JobStatus status = session::JobStatus::Failed;
   QString message;
   auto* session = window.session();
-  QObject::connect(session, &workbench::SessionController::progress, &window,
-                   [&](const workbench::StageProgress& p) {
-                     ++s.gui_batches;
-                     if (p.stage != session::Stage::Score) return;
-                     s.steps_per_second = p.stepsPerSecond;
-                     s.steps = p.step;
-                   });
+  QObject::connect(session, &workbench::SessionController::progress, &window, [&](const workbench::StageProgress& p) {
+    ++s.gui_batches;
+    if (p.stage != session::Stage::Score) return;
+    s.steps_per_second = p.stepsPerSecond;
+    s.steps = p.step;
+  });
   QObject::connect(session, &workbench::SessionController::lossPoints, &window, [&] { ++s.gui_batches; });
   QObject::connect(session, &workbench::SessionController::stageEvent, &window,
                    [&](session::Stage stage, session::StageEvent::What what, const QString&) {
@@ -159,8 +158,10 @@ int main(int argc, char** argv) {
   parser.addPositionalArgument("project", "Project file (default projects/toy2d-keypoints.json).", "[project]");
   QCommandLineOption rounds("rounds", "Alternations of the two sides (default 3).", "N", "3");
   QCommandLineOption steps("steps", "Score steps per run (default: the project's).", "S");
-  QCommandLineOption threads("threads", "LibTorch threads on both sides (default 1, as otcs run and the "
-                                        "workbench use for point clouds on 2 cores).", "T", "1");
+  QCommandLineOption threads("threads",
+                             "LibTorch threads on both sides (default 1, as otcs run and the "
+                             "workbench use for point clouds on 2 cores).",
+                             "T", "1");
   QCommandLineOption work("work", "Scratch directory (default a temporary one, removed).", "DIR");
   parser.addOptions({rounds, steps, threads, work});
   parser.process(app);
@@ -168,10 +169,12 @@ int main(int argc, char** argv) {
   otcs::init_logging(spdlog::level::info, false);
   otcs::set_threads(parser.value(threads).toInt());
   const int n_rounds = std::max(1, parser.value(rounds).toInt());
-  const QString source = parser.positionalArguments().value(0, QStringLiteral(OTCS_SOURCE_DIR "/projects/toy2d-keypoints.json"));
+  const QString source =
+      parser.positionalArguments().value(0, QStringLiteral(OTCS_SOURCE_DIR "/projects/toy2d-keypoints.json"));
 
-  const QString work_dir = parser.isSet(work) ? parser.value(work)
-                                              : QDir::temp().filePath(QString("otcs-gui-bench-%1").arg(QApplication::applicationPid()));
+  const QString work_dir =
+      parser.isSet(work) ? parser.value(work)
+                         : QDir::temp().filePath(QString("otcs-gui-bench-%1").arg(QApplication::applicationPid()));
   QDir().mkpath(work_dir);
   const QDir dir(work_dir);
   try {

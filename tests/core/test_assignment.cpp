@@ -35,7 +35,7 @@ double auction(const torch::Tensor& cost) {
   std::vector<double> price(static_cast<size_t>(n), 0.0);
   std::vector<int64_t> owner(static_cast<size_t>(n), -1), assigned(static_cast<size_t>(n), -1);
   double cmax = cost.abs().max().item<double>();
-  for (double eps = std::max(1.0, cmax / 4); ; eps = std::max(eps / 5, 0.5 / double(n + 1))) {
+  for (double eps = std::max(1.0, cmax / 4);; eps = std::max(eps / 5, 0.5 / double(n + 1))) {
     std::fill(owner.begin(), owner.end(), -1);
     std::fill(assigned.begin(), assigned.end(), -1);
     std::vector<int64_t> free_rows(static_cast<size_t>(n));
@@ -48,8 +48,12 @@ double auction(const torch::Tensor& cost) {
       int64_t bj = -1;
       for (int64_t j = 0; j < n; ++j) {
         double b = -a[i][j] - price[size_t(j)];
-        if (b > best) { second = best; best = b; bj = j; }
-        else if (b > second) second = b;
+        if (b > best) {
+          second = best;
+          best = b;
+          bj = j;
+        } else if (b > second)
+          second = b;
       }
       price[size_t(bj)] += best - second + eps;
       if (owner[size_t(bj)] >= 0) {
@@ -71,7 +75,7 @@ double auction(const torch::Tensor& cost) {
 class TestAssignment : public QObject {
   Q_OBJECT
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void equalsBruteForceOnEverySmallProblem() {
     torch::manual_seed(11);
     int tried = 0;

@@ -29,7 +29,7 @@ std::pair<torch::Tensor, torch::Tensor> quadrant_data(int64_t n, uint64_t seed) 
 class TestClassifierMetrics : public QObject {
   Q_OBJECT
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void frechetMatchesClosedForm() {
     torch::manual_seed(0);
     int64_t n = 20000;

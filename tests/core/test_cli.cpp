@@ -16,11 +16,12 @@ otcs_test::OtcsResult run_otcs(const QStringList& args) { return otcs_test::run_
 class TestCli : public QObject {
   Q_OBJECT
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void helpListsEveryCommandAndEachHasHelp() {
     auto r = run_otcs({"--help"});
     QCOMPARE(r.code, 0);
-    for (const char* name : {"ot", "run", "translate", "compare", "metrics", "assign", "sdot", "gen-train", "aot-compare", "dpmot", "bench", "version"}) {
+    for (const char* name : {"ot", "run", "translate", "compare", "metrics", "assign", "sdot", "gen-train",
+                             "aot-compare", "dpmot", "bench", "version"}) {
       QVERIFY2(r.out.contains(QStringLiteral("  %1 ").arg(name)), name);
       auto h = run_otcs({name, "--help"});
       QCOMPARE(h.code, 0);
@@ -30,9 +31,13 @@ private Q_SLOTS:
   }
 
   void unknownCommandOrFlagIsOneLineAndExitTwo() {
-    const QList<QStringList> cases = {{"frobnicate"}, {"--frobnicate"}, {"version", "--frobnicate"},
-                                      {"ot", "--no-such-flag", "1"}, {"version", "--threads"},
-                                      {"version", "--threads", "zero"}, {"version", "--log-level", "loud"}};
+    const QList<QStringList> cases = {{"frobnicate"},
+                                      {"--frobnicate"},
+                                      {"version", "--frobnicate"},
+                                      {"ot", "--no-such-flag", "1"},
+                                      {"version", "--threads"},
+                                      {"version", "--threads", "zero"},
+                                      {"version", "--log-level", "loud"}};
     for (const auto& args : cases) {
       auto r = run_otcs(args);
       QCOMPARE(r.code, 2);
@@ -103,8 +108,8 @@ private Q_SLOTS:
     cmd.name = "x";
     cmd.usage = "otcs x --a A";
     cmd.options = {{"--a", "A", "a value", "", true}};
-    QVERIFY_THROWS_EXCEPTION(std::exception, otcs::cli::parse_args(cmd, {}));            // missing required
-    QVERIFY_THROWS_EXCEPTION(std::exception, otcs::cli::parse_args(cmd, {"--a"}));       // missing value
+    QVERIFY_THROWS_EXCEPTION(std::exception, otcs::cli::parse_args(cmd, {}));       // missing required
+    QVERIFY_THROWS_EXCEPTION(std::exception, otcs::cli::parse_args(cmd, {"--a"}));  // missing value
     QVERIFY_THROWS_EXCEPTION(std::exception, otcs::cli::parse_args(cmd, {"--a", "1", "--a", "2"}));
     auto args = otcs::cli::parse_args(cmd, {"--a=3"});
     QCOMPARE(args.get_double("--a", 0), 3.0);

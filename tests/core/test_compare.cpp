@@ -37,7 +37,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 class TestCompare : public QObject {
   Q_OBJECT
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void flattenKeepsOrDropsArraysAndNamesPathsWithDots() {
     const json v = json::parse(R"({"a": {"b": 1, "c": [1, 2], "d": {}}, "e": "x", "f": null, "g": true})");
     const auto whole = otcs::session::flatten_json(v, otcs::session::ArrayPolicy::Whole);
@@ -67,7 +67,8 @@ private Q_SLOTS:
 
   void metricsCsvHasSortedColumnsEmptyGapsAndQuotedCells() {
     json a = json::parse(R"({"w2": 0.5, "nested": {"x": 1}, "list": [1, 2], "ok": true})");
-    a["note"] = "a, \"b\"";  // kept out of the raw string: moc lexes raw strings as ordinary ones, and a \" in one derails it
+    a["note"] =
+        "a, \"b\"";  // kept out of the raw string: moc lexes raw strings as ordinary ones, and a \" in one derails it
     const json b = json::parse(R"({"w2": 0.25, "extra": "plain"})");
     const auto rows = lines_of(otcs::session::metrics_csv({"A", "B,2"}, {a, b}));
     QCOMPARE(rows.size(), size_t(3));
@@ -89,8 +90,8 @@ private Q_SLOTS:
     QTemporaryDir tmp;
     const fs::path root = tmp.path().toStdString();
     for (const char* d : {"x/run", "y/run", "z"}) fs::create_directories(root / d);
-    const auto names = otcs::session::run_names({(root / "x/run").string(), (root / "y/run/").string(),
-                                                 (root / "z").string()});
+    const auto names =
+        otcs::session::run_names({(root / "x/run").string(), (root / "y/run/").string(), (root / "z").string()});
     QCOMPARE(names, (std::vector<std::string>{"x/run", "y/run", "z"}));
     QVERIFY_THROWS_EXCEPTION(otcs::UserError,
                              otcs::session::run_names({(root / "z").string(), (root / "x/../z").string()}));
@@ -114,7 +115,8 @@ private Q_SLOTS:
       otcs::io::write_npz((root / run / "eval/translations.npz").string(),
                           {{"sources", own}, {"translations", torch::randint(0, 256, {12, 1, 8, 8}, torch::kUInt8)}});
     }
-    auto same = otcs_test::run_otcs({"compare", q(root / "P"), q(root / "Q"), "--out", q(root / "PQ"), "--sources", "4"});
+    auto same =
+        otcs_test::run_otcs({"compare", q(root / "P"), q(root / "Q"), "--out", q(root / "PQ"), "--sources", "4"});
     QVERIFY2(same.code == 0, qPrintable(same.err));
     QVERIFY(fs::is_regular_file(root / "PQ/translations.png"));
     QVERIFY(!same.err.contains("sources differ"));
@@ -142,8 +144,8 @@ private Q_SLOTS:
         {"run", OTCS_SOURCE_DIR "/projects/toy2d-quick.json", "--out", q(root / "A"), "--no-figures"}, 300000);
     QVERIFY2(a.code == 0, qPrintable(a.err));
     qInfo("otcs run toy2d-quick: %.1f s", timer.elapsed() / 1000.0);
-    auto b = otcs_test::run_otcs({"run", q(root / "b/toy2d-quick.json"), "--out", q(root / "B"), "--no-figures"},
-                                 300000);
+    auto b =
+        otcs_test::run_otcs({"run", q(root / "b/toy2d-quick.json"), "--out", q(root / "B"), "--no-figures"}, 300000);
     QVERIFY2(b.code == 0, qPrintable(b.err));
 
     const fs::path out = root / "C";

@@ -117,7 +117,7 @@ double max_abs_diff(const std::vector<torch::Tensor>& a, const std::vector<torch
 class TestDataParallel : public QObject {
   Q_OBJECT
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void singleProcessIsANoOp() {
     auto& dp = otcs::dist::current();
     QVERIFY(!dp.active());
@@ -172,18 +172,27 @@ private Q_SLOTS:
     project["data"]["source"]["n"] = 60;
     project["data"]["target"]["n"] = 60;
     auto& st = project["stages"];
-    st["ot"] = {{"solver", "mlp"}, {"cost", "l2"}, {"epsilon", 0.01}, {"tau", 0.5}, {"alpha", 0.97},
-                {"iterations", 30}, {"batch", 16}, {"lr", 1e-3}, {"potential", {{"width", 16}, {"depth", 1}}}};
-    st["score"]["network"] = {{"kind", "mlp"}, {"hidden", 32}, {"blocks", 1}, {"embed_dim", 16},
-                              {"time_embedding", "fourier"}};
+    st["ot"] = {{"solver", "mlp"}, {"cost", "l2"},  {"epsilon", 0.01},
+                {"tau", 0.5},      {"alpha", 0.97}, {"iterations", 30},
+                {"batch", 16},     {"lr", 1e-3},    {"potential", {{"width", 16}, {"depth", 1}}}};
+    st["score"]["network"] = {
+        {"kind", "mlp"}, {"hidden", 32}, {"blocks", 1}, {"embed_dim", 16}, {"time_embedding", "fourier"}};
     st["score"]["steps"] = 30;
     st["score"]["batch"] = 32;
     st["score"]["checkpoint_every"] = 10;
     st["score"]["log_every"] = 10;
-    st["sample"] = {{"sampler", {{"kind", "ancestral"}, {"steps", 20}}}, {"sources", 2}, {"per_source", 10},
-                    {"trajectory_frames", 3}, {"trajectory_paths", 2}, {"seed", 4}};
-    st["eval"] = {{"sources", 3}, {"per_source", 20}, {"fine_size", 100}, {"fine_seed", 7},
-                  {"sampler", {{"kind", "ancestral"}, {"steps", 20}}}, {"seed", 5}};
+    st["sample"] = {{"sampler", {{"kind", "ancestral"}, {"steps", 20}}},
+                    {"sources", 2},
+                    {"per_source", 10},
+                    {"trajectory_frames", 3},
+                    {"trajectory_paths", 2},
+                    {"seed", 4}};
+    st["eval"] = {{"sources", 3},
+                  {"per_source", 20},
+                  {"fine_size", 100},
+                  {"fine_seed", 7},
+                  {"sampler", {{"kind", "ancestral"}, {"steps", 20}}},
+                  {"seed", 5}};
     const std::string project_path = tmp.path().toStdString() + "/tiny.json";
     otcs::io::write_file_atomic(project_path, project.dump(2));
     const fs::path run = fs::path(tmp.path().toStdString()) / "run";
@@ -195,8 +204,8 @@ private Q_SLOTS:
     env.insert("TMPDIR", QString::fromStdString(scratch_root.string()));  // where rank 1 keeps its scratch run
     p.setProcessEnvironment(env);
     p.start(QStringLiteral(OTCS_BIN_DIR "/otcs"),
-            {"run", QString::fromStdString(project_path), "--out", QString::fromStdString(run.string()), "--nproc",
-             "2", "--threads", "1", "--no-figures"});
+            {"run", QString::fromStdString(project_path), "--out", QString::fromStdString(run.string()), "--nproc", "2",
+             "--threads", "1", "--no-figures"});
     QVERIFY(p.waitForFinished(55000));
     const QString err = QString::fromUtf8(p.readAllStandardError());
     QCOMPARE(p.exitStatus(), QProcess::NormalExit);
@@ -208,14 +217,14 @@ private Q_SLOTS:
     QVERIFY(log.find("data-parallel, 2 processes") != std::string::npos);
     const std::string loss = otcs::io::read_file((run / "score/loss.csv").string());
     QCOMPARE(std::count(loss.begin(), loss.end(), '\n'), 4L);  // header + steps 10, 20, 30
-    QVERIFY(fs::is_empty(scratch_root));  // the launcher removed its children's scratch runs
+    QVERIFY(fs::is_empty(scratch_root));                       // the launcher removed its children's scratch runs
     QVERIFY2(!err.contains("rank 1"), qPrintable(err));
 
     // A second data-parallel run into the same directory would have to resume: refused, one line, exit 2.
     QProcess again;
     again.start(QStringLiteral(OTCS_BIN_DIR "/otcs"),
-                {"run", QString::fromStdString(project_path), "--out", QString::fromStdString(run.string()),
-                 "--nproc", "2", "--threads", "1", "--no-figures"});
+                {"run", QString::fromStdString(project_path), "--out", QString::fromStdString(run.string()), "--nproc",
+                 "2", "--threads", "1", "--no-figures"});
     QVERIFY(again.waitForFinished(55000));
     QCOMPARE(again.exitCode(), 2);
     QVERIFY(QString::fromUtf8(again.readAllStandardError()).contains("--nproc 1"));

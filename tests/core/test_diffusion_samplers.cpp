@@ -14,7 +14,7 @@ namespace {
 
 // eps of x_t for data N(mu, Sigma): x_t ~ N(a mu, a^2 Sigma + s^2 I), score = -(.)^-1 (x - a mu), eps = -s score.
 class GaussianDenoiser : public Denoiser {
-public:
+ public:
   GaussianDenoiser(torch::Tensor mu, torch::Tensor cov) : mu_(mu.to(torch::kFloat64)), cov_(cov.to(torch::kFloat64)) {}
   torch::Tensor eps(const torch::Tensor& x, const NoiseLevel& l, const torch::Tensor&) override {
     ++calls;
@@ -31,7 +31,7 @@ public:
   }
   int64_t calls = 0;
 
-private:
+ private:
   torch::Tensor mu_, cov_;
 };
 
@@ -82,7 +82,7 @@ class TestDiffusionSamplers : public QObject {
     QVERIFY2(e.cov_error < 0.02, qPrintable(QString("%1: covariance off by %2").arg(what).arg(e.cov_error)));
   }
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void initTestCase() { torch::set_num_threads(1); }
 
   void ddpmScheduleMatchesReleasedDefinition() {
@@ -202,8 +202,9 @@ private Q_SLOTS:
       double std_tolerance;
       bool exact_start;
     };
-    for (const auto& c : {Case{"ddpm", ddpm, 10, 0.04, false}, Case{"ddpm", ddpm, 20, 0.02, false},
-                          Case{"vp", make_schedule(vp), 10, 0.04, false}, Case{"ve", make_schedule(ve), 20, 0.02, true}}) {
+    for (const auto& c :
+         {Case{"ddpm", ddpm, 10, 0.04, false}, Case{"ddpm", ddpm, 20, 0.02, false},
+          Case{"vp", make_schedule(vp), 10, 0.04, false}, Case{"ve", make_schedule(ve), 20, 0.02, true}}) {
       SamplerSpec spec;
       spec.kind = SamplerKind::DpmSolverPP;
       spec.steps = c.steps;
@@ -216,8 +217,11 @@ private Q_SLOTS:
       QCOMPARE(den.calls, c.steps);
       const auto e = relative_errors(x);
       const double std_error = std_errors(x);
-      const QString what = QString("dpm-solver++ %1, %2 steps: mean %3, std %4").arg(c.what).arg(c.steps)
-                               .arg(e.mean_error).arg(std_error);
+      const QString what = QString("dpm-solver++ %1, %2 steps: mean %3, std %4")
+                               .arg(c.what)
+                               .arg(c.steps)
+                               .arg(e.mean_error)
+                               .arg(std_error);
       QVERIFY2(e.mean_error < 0.02 && std_error < c.std_tolerance, qPrintable(what));
     }
     GaussianDenoiser den(target_mean(), target_cov());
@@ -232,7 +236,10 @@ private Q_SLOTS:
     QCOMPARE(den.calls, int64_t(20));
     QVERIFY2(ours.cov_error < base.cov_error / 3 && ours.mean_error < base.mean_error,
              qPrintable(QString("10 evaluations: dpm-solver++ mean %1 cov %2, ddim mean %3 cov %4")
-                            .arg(ours.mean_error).arg(ours.cov_error).arg(base.mean_error).arg(base.cov_error)));
+                            .arg(ours.mean_error)
+                            .arg(ours.cov_error)
+                            .arg(base.mean_error)
+                            .arg(base.cov_error)));
   }
   void sdeditStartKeepsTheTarget() {
     // Starting from noised target samples, the reverse process must land on the target again, both from the
@@ -250,7 +257,8 @@ private Q_SLOTS:
       auto e = relative_errors(x);
       QVERIFY2(e.mean_error < 0.02 && e.cov_error < 0.02, refined ? "refined sdedit" : "sdedit");
       // SDEdit keeps the source's information: samples stay correlated with their own source.
-      auto corr = ((x.to(torch::kFloat64) - x.to(torch::kFloat64).mean(0)) * (y.to(torch::kFloat64) - y.to(torch::kFloat64).mean(0)))
+      auto corr = ((x.to(torch::kFloat64) - x.to(torch::kFloat64).mean(0)) *
+                   (y.to(torch::kFloat64) - y.to(torch::kFloat64).mean(0)))
                       .sum(0) /
                   (x.to(torch::kFloat64).std(0) * y.to(torch::kFloat64).std(0) * double(kSamples - 1));
       QVERIFY(corr.min().item<double>() > 0.5);
@@ -277,10 +285,13 @@ private Q_SLOTS:
     auto low = torch::randn({2, 3, 2, 2});
     auto p = project_block_means(x0, low, 4);
     namespace F = torch::nn::functional;
-    auto pool = [](const torch::Tensor& x, int64_t f) { return F::avg_pool2d(x, F::AvgPool2dFuncOptions(f).stride(f)); };
+    auto pool = [](const torch::Tensor& x, int64_t f) {
+      return F::avg_pool2d(x, F::AvgPool2dFuncOptions(f).stride(f));
+    };
     QVERIFY((pool(p, 4) - low).abs().max().item<double>() < 1e-5);
     auto change = p - x0;
-    QVERIFY((change - pool(change, 4).repeat_interleave(4, 2).repeat_interleave(4, 3)).abs().max().item<double>() < 1e-5);
+    QVERIFY((change - pool(change, 4).repeat_interleave(4, 2).repeat_interleave(4, 3)).abs().max().item<double>() <
+            1e-5);
     QVERIFY((project_block_means(p, low, 4) - p).abs().max().item<double>() < 1e-5);
     QVERIFY_THROWS_EXCEPTION(std::exception, project_block_means(x0, torch::randn({2, 3, 4, 4}), 4));
 

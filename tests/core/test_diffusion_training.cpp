@@ -40,7 +40,7 @@ std::shared_ptr<ScoreNetwork> tiny_conditional_network() {
 class TestDiffusionTraining : public QObject {
   Q_OBJECT
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void initTestCase() { torch::set_num_threads(1); }
 
   void mlpAndUnetShapes() {
@@ -133,7 +133,8 @@ private Q_SLOTS:
     auto x = torch::randn({4, 2}), c = torch::randn({4, 2});
     NoiseLevel level;
     level.network_time = 0.3;
-    NetworkDenoiser plain(net, Prediction::Eps), guided(net, Prediction::Eps, 0, 3.0), one(net, Prediction::Eps, 0, 1.0);
+    NetworkDenoiser plain(net, Prediction::Eps), guided(net, Prediction::Eps, 0, 3.0),
+        one(net, Prediction::Eps, 0, 1.0);
     auto cond = plain.eps(x, level, c), null = plain.eps(x, level, torch::zeros_like(c));
     QVERIFY(torch::allclose(one.eps(x, level, c), cond));
     QVERIFY(torch::allclose(guided.eps(x, level, c), null + 3.0 * (cond - null), 1e-4, 1e-5));
@@ -170,7 +171,7 @@ private Q_SLOTS:
     spec.sdedit_t0 = 0.3;
     QCOMPARE(nfe(spec), int64_t(24));  // dpm-solver++ spreads its steps over [t_end, t0]
     spec.kind = SamplerKind::Ancestral;
-    spec.steps = 0;                    // every index from int(T t0) = 300 down to 0
+    spec.steps = 0;  // every index from int(T t0) = 300 down to 0
     QCOMPARE(nfe(spec), int64_t(602));
     spec.guidance = 1.0;
     QCOMPARE(nfe(spec), int64_t(301));

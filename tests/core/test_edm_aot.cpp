@@ -38,7 +38,9 @@ double brute_force_cost(const torch::Tensor& x, const torch::Tensor& noise) {
 double pairing_cost(const torch::Tensor& x, const torch::Tensor& noise, const torch::Tensor& perm) {
   const int64_t n = x.size(0);
   return (x.reshape({n, -1}).to(torch::kFloat64) - noise.index_select(0, perm).reshape({n, -1}).to(torch::kFloat64))
-      .pow(2).sum(1).sqrt()
+      .pow(2)
+      .sum(1)
+      .sqrt()
       .sum()
       .item<double>();
 }
@@ -61,7 +63,7 @@ NetworkSpec tiny_unet() {
 class TestEdmAot : public QObject {
   Q_OBJECT
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void preconditioningLimits() {
     const double sd = 0.5;
     // σ → 0: D(x; σ) → x (c_skip → 1, c_out → 0); σ → ∞: c_skip → 0, c_out → σ_d.
@@ -189,8 +191,7 @@ private Q_SLOTS:
     QCOMPARE(latents.size(1), int64_t(4));
     auto h_heights = torch::randn({20}, gen).to(torch::kFloat64);
     auto m = map_source(latents, h_heights, otcs::ot::SourceKind::Uniform, 50, gen);
-    for (int64_t i = 0; i < 50; ++i)
-      QVERIFY(torch::equal(m.latents[i], latents[m.cells[i].item<int64_t>()]));
+    for (int64_t i = 0; i < 50; ++i) QVERIFY(torch::equal(m.latents[i], latents[m.cells[i].item<int64_t>()]));
     QVERIFY(nearest_distances(m.latents, latents).abs().max().item<double>() < 1e-5);
     QVERIFY_EXCEPTION_THROWN(dpmot_split(h, 10), std::invalid_argument);
   }

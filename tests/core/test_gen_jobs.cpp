@@ -55,7 +55,7 @@ class TestGenJobs : public QObject {
   QTemporaryDir tmp_;
   fs::path dir_, project_;
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void initTestCase() {
     QVERIFY(tmp_.isValid());
     dir_ = tmp_.path().toStdString();
@@ -121,7 +121,8 @@ private Q_SLOTS:
     QCOMPARE(split_curve.steps, whole_curve.steps);
     QCOMPARE(split_curve.values, whole_curve.values);
     auto lines = [](const std::string& text) { return std::count(text.begin(), text.end(), '\n'); };
-    QCOMPARE(lines(read(dir_ / "split" / GenRunFiles::aot_chunks)), lines(read(dir_ / "whole" / GenRunFiles::aot_chunks)));
+    QCOMPARE(lines(read(dir_ / "split" / GenRunFiles::aot_chunks)),
+             lines(read(dir_ / "whole" / GenRunFiles::aot_chunks)));
     QVERIFY(read(dir_ / "split" / GenRunFiles::model) == read(dir_ / "whole" / GenRunFiles::model));
   }
 

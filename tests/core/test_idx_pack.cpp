@@ -14,9 +14,7 @@
 
 namespace {
 
-std::string be32(uint32_t v) {
-  return {char(v >> 24), char((v >> 16) & 0xff), char((v >> 8) & 0xff), char(v & 0xff)};
-}
+std::string be32(uint32_t v) { return {char(v >> 24), char((v >> 16) & 0xff), char((v >> 8) & 0xff), char(v & 0xff)}; }
 
 std::string idx_bytes(uint32_t magic, const std::vector<uint32_t>& dims, size_t payload) {
   std::string s = be32(magic);
@@ -56,7 +54,7 @@ class TestIdxPack : public QObject {
     }
   }
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void plainAndGzipParseTheSame() {
     auto raw = idx_bytes(0x803, {3, 4, 5}, 60);
     otcs::io::write_file_atomic(path("a-idx3-ubyte"), raw);

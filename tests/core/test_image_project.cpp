@@ -22,7 +22,7 @@ using namespace otcs;
 
 class TestImageProject : public QObject {
   Q_OBJECT
-private Q_SLOTS:
+ private Q_SLOTS:
   void parsesAnImageProject() {
     const std::string text = R"({
       "schema_version": 1,
@@ -225,8 +225,9 @@ private Q_SLOTS:
     QCOMPARE(p.image_eval.average, int64_t(4));
     QCOMPARE(p.sample.sampler.guidance, 1.5);
     auto bad = [](const std::string& range) {
-      const std::string t = R"({"schema_version": 1, "data": {"source": {"images": {"format": "folder", "dir": "f", "range": )" +
-                            range + R"(}}, "target": {"images": {"format": "folder", "dir": "f"}}}, "stages": {}})";
+      const std::string t =
+          R"({"schema_version": 1, "data": {"source": {"images": {"format": "folder", "dir": "f", "range": )" + range +
+          R"(}}, "target": {"images": {"format": "folder", "dir": "f"}}}, "stages": {}})";
       QVERIFY_THROWS_EXCEPTION(UserError, session::parse_project(t, "bad.json", "/base"));
     };
     bad("[0, 4]");

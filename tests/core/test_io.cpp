@@ -21,7 +21,7 @@ class TestIo : public QObject {
   QTemporaryDir tmp_;
   std::string path(const char* name) { return (fs::path(tmp_.path().toStdString()) / name).string(); }
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void npyRoundTripEveryDtype() {
     for (auto type : {torch::kFloat32, torch::kFloat64, torch::kInt64, torch::kInt32, torch::kUInt8}) {
       auto t = (torch::rand({3, 5}, torch::kFloat64) * 100).to(type);
@@ -129,8 +129,8 @@ private Q_SLOTS:
       message = e.what();
     }
     qunsetenv("OTCS_MEMORY_LIMIT_MB");
-    QVERIFY2(message.startsWith(QString::fromStdString(file)) && message.contains("needs 3.1 MB of memory but only 2.1 MB") &&
-                 message.contains("OTCS_MEMORY_LIMIT_MB"),
+    QVERIFY2(message.startsWith(QString::fromStdString(file)) &&
+                 message.contains("needs 3.1 MB of memory but only 2.1 MB") && message.contains("OTCS_MEMORY_LIMIT_MB"),
              qPrintable(message));
     QCOMPARE(otcs::io::read_file(file).size(), size_t(3 << 20));  // without the budget it reads
     QVERIFY(otcs::io::available_memory_bytes() > 0);              // MemAvailable

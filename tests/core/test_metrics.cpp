@@ -17,7 +17,8 @@ double reference_ssim(const torch::Tensor& a, const torch::Tensor& b, double L) 
   int H = int(x.size(0)), W = int(x.size(1)), C = int(x.size(2));
   double w[11][11], total = 0;
   for (int i = 0; i < 11; ++i)
-    for (int j = 0; j < 11; ++j) total += w[i][j] = std::exp(-((i - 5) * (i - 5) + (j - 5) * (j - 5)) / (2 * 1.5 * 1.5));
+    for (int j = 0; j < 11; ++j)
+      total += w[i][j] = std::exp(-((i - 5) * (i - 5) + (j - 5) * (j - 5)) / (2 * 1.5 * 1.5));
   for (auto& row : w)
     for (double& v : row) v /= total;
   double c1 = std::pow(0.01 * L, 2), c2 = std::pow(0.03 * L, 2), sum = 0;
@@ -30,7 +31,11 @@ double reference_ssim(const torch::Tensor& a, const torch::Tensor& b, double L) 
         for (int i = 0; i < 11; ++i)
           for (int j = 0; j < 11; ++j) {
             double u = px[r + i][q + j][c], v = py[r + i][q + j][c], k = w[i][j];
-            mx += k * u; my += k * v; xx += k * u * u; yy += k * v * v; xy += k * u * v;
+            mx += k * u;
+            my += k * v;
+            xx += k * u * u;
+            yy += k * v * v;
+            xy += k * u * v;
           }
         double sx = xx - mx * mx, sy = yy - my * my, sxy = xy - mx * my;
         sum += ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sx + sy + c2));
@@ -44,14 +49,16 @@ double reference_ssim(const torch::Tensor& a, const torch::Tensor& b, double L) 
 class TestMetrics : public QObject {
   Q_OBJECT
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void ssimMatchesTheDefinition() {
     torch::manual_seed(3);
     for (int channels : {1, 3}) {
       auto a = torch::randint(0, 256, {37, 29, channels}, torch::kInt64).to(torch::kUInt8);
       // b: a blurred, noisy version of a, so SSIM is well inside (0, 1).
       auto b = (a.to(torch::kFloat64) * 0.7 + 40 + torch::randn({37, 29, channels}, torch::kFloat64) * 20)
-                   .clamp(0, 255).round().to(torch::kUInt8);
+                   .clamp(0, 255)
+                   .round()
+                   .to(torch::kUInt8);
       double ours = otcs::metrics::ssim(a, b), ref = reference_ssim(a, b, 255);
       QVERIFY2(std::abs(ours - ref) < 1e-9, qPrintable(QString("%1 vs %2").arg(ours).arg(ref)));
       QVERIFY(ours > 0.05 && ours < 0.95);

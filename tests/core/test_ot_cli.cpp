@@ -45,7 +45,7 @@ class TestOtCli : public QObject {
   std::string p(const std::string& name) const { return (fs::path(dir_) / name).string(); }
   QString q(const std::string& name) const { return QString::fromStdString(p(name)); }
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void initTestCase() {
     QVERIFY(tmp_.isValid());
     dir_ = tmp_.path().toStdString();
@@ -74,8 +74,8 @@ private Q_SLOTS:
                        "0.05", "--solver", "exact", "--out", q("exact")});
     QVERIFY2(r.code == 0, qPrintable(r.err));
     auto rep = read_report(p("exact"));
-    for (const char* key : {"dual_objective", "transport_cost", "marginal_error_rows", "marginal_error_cols",
-                            "seconds", "solver", "kkt", "nnz"})
+    for (const char* key : {"dual_objective", "transport_cost", "marginal_error_rows", "marginal_error_cols", "seconds",
+                            "solver", "kkt", "nnz"})
       QVERIFY2(rep.contains(key), key);
     QCOMPARE(rep["solver"].get<std::string>(), std::string("exact"));
     QVERIFY(rep["kkt"].get<double>() <= 1e-8);
@@ -106,9 +106,9 @@ private Q_SLOTS:
                           {"mlp", {"--iterations", "2000", "--width", "64"}, 0.10}};
     for (const auto& c : cases) {
       const std::string out = std::string("stoch_") + c.solver;
-      QStringList args = {"ot", "--source", q("source.npy"), "--target", q("target.csv"), "--cost", "l2",
-                          "--epsilon", "0.05", "--solver", c.solver, "--batch", "64", "--seed", "1",
-                          "--out", q(out)};
+      QStringList args = {"ot",        "--source", q("source.npy"), "--target", q("target.csv"), "--cost", "l2",
+                          "--epsilon", "0.05",     "--solver",      c.solver,   "--batch",       "64",     "--seed",
+                          "1",         "--out",    q(out)};
       args << c.extra;
       auto r = run_otcs(args);
       QVERIFY2(r.code == 0, qPrintable(r.err));
@@ -127,14 +127,14 @@ private Q_SLOTS:
     auto fraction_to_partner = [&](const std::string& out) {
       auto plan = otcs::io::read_npy(p(out + "/plan.npy"));
       // source top (0..39) should go to target bottom (40..79) and vice versa
-      const double top = plan.slice(0, 0, 40).slice(1, 40, 80).sum().item<double>() /
-                         plan.slice(0, 0, 40).sum().item<double>();
-      const double bottom = plan.slice(0, 40, 80).slice(1, 0, 40).sum().item<double>() /
-                            plan.slice(0, 40, 80).sum().item<double>();
+      const double top =
+          plan.slice(0, 0, 40).slice(1, 40, 80).sum().item<double>() / plan.slice(0, 0, 40).sum().item<double>();
+      const double bottom =
+          plan.slice(0, 40, 80).slice(1, 0, 40).sum().item<double>() / plan.slice(0, 40, 80).sum().item<double>();
       return std::min(top, bottom);
     };
-    const QStringList common = {"ot", "--source", q("toy_source.npy"), "--target", q("toy_target.npy"), "--cost",
-                                "l2", "--seed", "0"};
+    const QStringList common = {
+        "ot", "--source", q("toy_source.npy"), "--target", q("toy_target.npy"), "--cost", "l2", "--seed", "0"};
     auto plain = run_otcs(common + QStringList{"--epsilon", "0.01", "--out", q("toy_plain")});
     QVERIFY2(plain.code == 0, qPrintable(plain.err));
     const double f_plain = fraction_to_partner("toy_plain");
@@ -142,9 +142,9 @@ private Q_SLOTS:
     QVERIFY(f_plain < 0.5);
     for (const char* solver : {"exact", "tabular"}) {
       const std::string out = std::string("toy_kp_") + solver;
-      auto guided = run_otcs(common + QStringList{"--keypoints", q("toy_keypoints.csv"), "--tau", "0.1", "--alpha",
-                                                  "1", "--epsilon", "0.001", "--solver", solver, "--iterations",
-                                                  "3000", "--batch", "32", "--out", q(out)});
+      auto guided = run_otcs(common + QStringList{"--keypoints", q("toy_keypoints.csv"), "--tau", "0.1", "--alpha", "1",
+                                                  "--epsilon", "0.001", "--solver", solver, "--iterations", "3000",
+                                                  "--batch", "32", "--out", q(out)});
       QVERIFY2(guided.code == 0, qPrintable(guided.err));
       const double f = fraction_to_partner(out);
       qInfo("%s with one keypoint pair per cluster: %.4f", solver, f);

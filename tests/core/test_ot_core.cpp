@@ -33,10 +33,18 @@ torch::Tensor brute_cost(const torch::Tensor& x, const torch::Tensor& y, CostKin
       auto a = x[i], b = y[j];
       double c = 0;
       switch (kind) {
-        case CostKind::L2: c = (a - b).pow(2).mean().item<double>(); break;
-        case CostKind::L1: c = (a - b).abs().mean().item<double>(); break;
-        case CostKind::SqEuclidean: c = (a - b).pow(2).sum().item<double>(); break;
-        case CostKind::Cosine: c = 1.0 - (a.dot(b) / (a.norm() * b.norm())).item<double>(); break;
+        case CostKind::L2:
+          c = (a - b).pow(2).mean().item<double>();
+          break;
+        case CostKind::L1:
+          c = (a - b).abs().mean().item<double>();
+          break;
+        case CostKind::SqEuclidean:
+          c = (a - b).pow(2).sum().item<double>();
+          break;
+        case CostKind::Cosine:
+          c = 1.0 - (a.dot(b) / (a.norm() * b.norm())).item<double>();
+          break;
       }
       out[i][j] = c;
     }
@@ -61,7 +69,7 @@ class TestOtCore : public QObject {
   QTemporaryDir tmp_;
   std::string path(const char* name) { return (fs::path(tmp_.path().toStdString()) / name).string(); }
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void initTestCase() { torch::manual_seed(7); }
 
   void costsMatchBruteForce() {
@@ -95,7 +103,7 @@ private Q_SLOTS:
 
   void meanCostsAreDividedByTheDimension() {
     auto x = torch::zeros({1, 4}, torch::kFloat64), y = torch::full({1, 4}, 2.0, torch::kFloat64);
-    QCOMPARE(cost_matrix(x, y, CostKind::L2).item<double>(), 4.0);           // mean of 2^2
+    QCOMPARE(cost_matrix(x, y, CostKind::L2).item<double>(), 4.0);            // mean of 2^2
     QCOMPARE(cost_matrix(x, y, CostKind::SqEuclidean).item<double>(), 16.0);  // sum
     QCOMPARE(cost_matrix(x, y, CostKind::L1).item<double>(), 2.0);
   }
@@ -136,8 +144,8 @@ private Q_SLOTS:
     auto A = torch::softmax(torch::randn({6, 4}, torch::kFloat64), 1);
     auto B = torch::softmax(torch::randn({5, 4}, torch::kFloat64), 1);
     QVERIFY(max_abs(js_matrix(A, B) - released_js(A, B)) < 1e-14);
-    QVERIFY(max_abs(js_matrix(A.to(torch::kFloat32), B.to(torch::kFloat32)).to(torch::kFloat64) -
-                    released_js(A, B)) < 1e-6);
+    QVERIFY(max_abs(js_matrix(A.to(torch::kFloat32), B.to(torch::kFloat32)).to(torch::kFloat64) - released_js(A, B)) <
+            1e-6);
     // relation vectors: softmax_k(-c(x, x_k) / tau) with the OT cost and no factor 2
     auto x = torch::randn({3, 2}, torch::kFloat64), kp = torch::randn({4, 2}, torch::kFloat64);
     auto R = relation_vectors(x, kp, CostKind::L2, 0.1);
@@ -149,9 +157,9 @@ private Q_SLOTS:
   void maskIsOneOnlyForNonKeypointsAndPartners() {
     // sources: 0 = no keypoint, 1 = pair 0, 2 = pair 1; targets: 0 = pair 1, 1 = no keypoint, 2 = pair 0
     auto sp = torch::tensor({-1, 0, 1}, torch::kInt64), tp = torch::tensor({1, -1, 0}, torch::kInt64);
-    auto want = torch::tensor({0.0, 1.0, 0.0,    // neither / exactly one is a keypoint
-                               0.0, 0.0, 1.0,    // pair 0 only with its partner
-                               1.0, 0.0, 0.0},   // pair 1 only with its partner
+    auto want = torch::tensor({0.0, 1.0, 0.0,   // neither / exactly one is a keypoint
+                               0.0, 0.0, 1.0,   // pair 0 only with its partner
+                               1.0, 0.0, 0.0},  // pair 1 only with its partner
                               torch::kFloat32)
                     .reshape({3, 3});
     QVERIFY(torch::equal(keypoint_mask(sp, tp), want));
@@ -188,16 +196,22 @@ private Q_SLOTS:
       CostKind cost;
       double eps;
     };
-    const Case cases[] = {{60, 45, 2, CostKind::L2, 1e-2},    {150, 120, 5, CostKind::L2, 1e-3},
-                          {80, 100, 3, CostKind::L1, 1e-3},   {90, 90, 8, CostKind::Cosine, 1e-4},
+    const Case cases[] = {{60, 45, 2, CostKind::L2, 1e-2},           {150, 120, 5, CostKind::L2, 1e-3},
+                          {80, 100, 3, CostKind::L1, 1e-3},          {90, 90, 8, CostKind::Cosine, 1e-4},
                           {120, 70, 2, CostKind::SqEuclidean, 1e-1}, {200, 200, 2, CostKind::L2, 1e-5}};
     for (const auto& c : cases) {
       auto x = torch::randn({c.n, c.d}, torch::kFloat64), y = torch::randn({c.m, c.d}, torch::kFloat64) + 0.5;
       auto C = cost_matrix(x, y, c.cost);
       auto r = solve_exact(C, c.eps);
       const auto label = QString("%1x%2 %3 eps=%4: kkt %5 rows %6 cols %7")
-                             .arg(c.n).arg(c.m).arg(cost_name(c.cost).c_str()).arg(c.eps)
-                             .arg(r.kkt).arg(r.marginal_error_rows).arg(r.marginal_error_cols).toStdString();
+                             .arg(c.n)
+                             .arg(c.m)
+                             .arg(cost_name(c.cost).c_str())
+                             .arg(c.eps)
+                             .arg(r.kkt)
+                             .arg(r.marginal_error_rows)
+                             .arg(r.marginal_error_cols)
+                             .toStdString();
       QVERIFY2(r.converged, label.c_str());
       QVERIFY2(r.kkt <= 1e-8, label.c_str());
       QVERIFY2(r.marginal_error_rows <= 1e-9 && r.marginal_error_cols <= 1e-9, label.c_str());
@@ -238,9 +252,9 @@ private Q_SLOTS:
     // n != m with keypoints: no coupling exists on the mask
     auto T2 = torch::randn({n + 1, 2}, torch::kFloat64);
     KeypointGuidance g2(S, T2, kp, go);
-    QVERIFY_THROWS_EXCEPTION(otcs::UserError,
-                             solve_exact(g2.guided_cost({}, {}, cost_matrix(S, T2, CostKind::L2), torch::kFloat64),
-                                         1e-3, g2.mask({}, {}, torch::kFloat64)));
+    QVERIFY_THROWS_EXCEPTION(
+        otcs::UserError, solve_exact(g2.guided_cost({}, {}, cost_matrix(S, T2, CostKind::L2), torch::kFloat64), 1e-3,
+                                     g2.mask({}, {}, torch::kFloat64)));
   }
 
   void bridgeMatchesTheDenseComputation() {
@@ -273,7 +287,7 @@ private Q_SLOTS:
       opt.tile_rows = 0;
       auto res32 = bridge_from_potentials(u, v, S, T, opt);
       auto d32 = res32.H.to_dense().to(torch::kFloat64);
-      QVERIFY(max_abs(d32 - dense * (dense > 0.1)) < 1e-2 * (1 + max_abs(dense)) );
+      QVERIFY(max_abs(d32 - dense * (dense > 0.1)) < 1e-2 * (1 + max_abs(dense)));
     }
   }
 
@@ -316,7 +330,7 @@ private Q_SLOTS:
     QVERIFY(torch::equal(keep.redirect, torch::tensor({0, -1, 2, 3, -1, -1}, torch::kInt64)));
     opt.empty_rows = EmptyRowPolicy::NextSource;
     auto next = bridge_from_potentials(u, v, S, T, opt);
-    QCOMPARE(next.H.nnz(), keep.H.nnz());                                                       // H unchanged
+    QCOMPARE(next.H.nnz(), keep.H.nnz());                                                    // H unchanged
     QVERIFY(torch::equal(next.redirect, torch::tensor({0, 2, 2, 3, 0, 0}, torch::kInt64)));  // cyclic
     opt.empty_rows = EmptyRowPolicy::Nearest;
     auto nearest = bridge_from_potentials(u, v, S, T, opt);
@@ -398,8 +412,8 @@ private Q_SLOTS:
       torch::NoGradGuard g;
       t->parameters()[0].copy_(torch::tensor({1.0, 2.0, 3.0, 4.0}, torch::kFloat64));
     }
-    QVERIFY(torch::equal(t->forward({}, torch::tensor({3, 0}, torch::kInt64)),
-                         torch::tensor({4.0, 1.0}, torch::kFloat64)));
+    QVERIFY(
+        torch::equal(t->forward({}, torch::tensor({3, 0}, torch::kInt64)), torch::tensor({4.0, 1.0}, torch::kFloat64)));
     QVERIFY_THROWS_EXCEPTION(otcs::UserError, load_potential(path("missing.pt")));
   }
 

@@ -63,7 +63,7 @@ class TestRunLayout : public QObject {
   QTemporaryDir tmp_;
   fs::path root() const { return fs::path(tmp_.path().toStdString()); }
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void pathsAreSpelledOnce() {
     const run::RunLayout rel;
     QCOMPARE(rel.loss_curve().string(), std::string("score/loss.csv"));
@@ -187,9 +187,8 @@ private Q_SLOTS:
     const run::RunLayout layout(root() / "previews");
     QVERIFY(run::read_previews(layout).empty());
     fs::create_directories(layout.previews_dir());
-    otcs::io::write_file_atomic(
-        layout.previews_index().string(),
-        R"({"previews": [{"step": 10, "data": "step_0000010.npz", "weights": "online"},
+    otcs::io::write_file_atomic(layout.previews_index().string(),
+                                R"({"previews": [{"step": 10, "data": "step_0000010.npz", "weights": "online"},
                          {"step": 20, "data": "step_0000020.npz", "file": "step_0000020.png"}]})");
     const auto p = run::read_previews(layout);
     QCOMPARE(p.size(), size_t(2));

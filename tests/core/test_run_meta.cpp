@@ -84,7 +84,7 @@ class TestRunMeta : public QObject {
   QTemporaryDir tmp_;
   fs::path dir(const char* name) const { return fs::path(tmp_.path().toStdString()) / name; }
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void nonFiniteNumbersBecomeNullWithAFlag() {
     const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
     json j = {{"loss", nan},
@@ -118,7 +118,8 @@ private Q_SLOTS:
   void aRealWriterStaysStrictWithADivergedMetric() {
     otcs::session::Project project;
     std::atomic<bool> stop{false}, pause{false};
-    otcs::session::StageContext ctx(project, dir("writer"), [](const otcs::session::Event&) {}, stop, pause);
+    otcs::session::StageContext ctx(
+        project, dir("writer"), [](const otcs::session::Event&) {}, stop, pause);
     ctx.hash = "0123456789abcdef";
     otcs::session::mark_done(ctx, otcs::session::Stage::Score,
                              {{"steps", 10}, {"final_loss", std::numeric_limits<double>::quiet_NaN()}});
@@ -150,8 +151,8 @@ private Q_SLOTS:
   // finishes, and run.json and every other .json the run wrote parse as strict JSON.
   void secondRunOnADirectoryIsRefusedAndTheFirstFinishes() {
     const fs::path run = dir("run");
-    const QStringList args = {"run", kProject, "--out", QString::fromStdString(run.string()), "--threads", "1",
-                              "--no-figures"};
+    const QStringList args = {"run",       kProject, "--out",       QString::fromStdString(run.string()),
+                              "--threads", "1",      "--no-figures"};
     QProcess first;
     first.start(kOtcs, args);
     QVERIFY(first.waitForStarted());
@@ -213,8 +214,8 @@ private Q_SLOTS:
   void otherCommandsRecordTheirOutputDirectory() {
     otcs::io::write_npy(dir("y.npy").string(), torch::rand({20, 2}, torch::kFloat64));
     const fs::path out = dir("sdot");
-    auto r = otcs_test::run_otcs({"sdot", "--target", QString::fromStdString(dir("y.npy").string()), "--max-iter",
-                                  "5", "--threads", "1", "--out", QString::fromStdString(out.string())});
+    auto r = otcs_test::run_otcs({"sdot", "--target", QString::fromStdString(dir("y.npy").string()), "--max-iter", "5",
+                                  "--threads", "1", "--out", QString::fromStdString(out.string())});
     QVERIFY2(r.code == 0, qPrintable(r.err));
     const json meta = parse_strict(out / "run.json");
     QCOMPARE(meta["status"].get<std::string>(), std::string("finished"));

@@ -23,17 +23,21 @@ class TestSemiDiscrete : public QObject {
     o.seed = 1;
     auto result = solve_semidiscrete(y, o);
     const QString what = QString("N=%1 d=%2").arg(n).arg(y.size(1));
-    QVERIFY2(result.converged || o.lr > 0, qPrintable(what + QString(": not converged, |g| %1 (noise removed %2)")
-                                                                 .arg(result.grad_norm).arg(result.grad_estimate)));
+    QVERIFY2(
+        result.converged || o.lr > 0,
+        qPrintable(
+            what +
+            QString(": not converged, |g| %1 (noise removed %2)").arg(result.grad_norm).arg(result.grad_estimate)));
     auto gen = at::make_generator<at::CPUGeneratorImpl>(12345);
     auto mu = cell_measures(y, result.h, source, per_cell * n, gen);
     auto rel = (mu * double(n) - 1).abs();
-    qInfo("%s: %d iterations, %.1f s, worst cell %.1f %% off 1/N", qPrintable(what), result.iterations,
-          result.seconds, 100 * rel.max().item<double>());
+    qInfo("%s: %d iterations, %.1f s, worst cell %.1f %% off 1/N", qPrintable(what), result.iterations, result.seconds,
+          100 * rel.max().item<double>());
     QVERIFY2((mu > 0).all().item<bool>(), "an empty cell");
     QVERIFY2(rel.max().item<double>() < tolerance,
              qPrintable(what + QString(": worst cell off by %1 % after %2 iterations")
-                                   .arg(100 * rel.max().item<double>()).arg(result.iterations)));
+                                   .arg(100 * rel.max().item<double>())
+                                   .arg(result.iterations)));
     // Without the heights the cells are far from equal (so the test can fail).
     auto mu0 = cell_measures(y, torch::zeros({n}, torch::kFloat64), source, per_cell * n, gen);
     QVERIFY((mu0 * double(n) - 1).abs().max().item<double>() > 0.5);
@@ -43,7 +47,7 @@ class TestSemiDiscrete : public QObject {
     return torch::randn({n, d}, gen) * scale;
   }
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void initTestCase() { torch::set_num_threads(1); }
 
   void cellsAreArgmaxOfInnerProductPlusHeight() {
@@ -79,8 +83,8 @@ private Q_SLOTS:
     QTemporaryDir tmp;
     otcs::io::write_npy((tmp.path() + "/y.npy").toStdString(), torch::randn({20, 2}));
     QProcess p;
-    p.start(OTCS_BIN_DIR "/otcs", {"sdot", "--target", tmp.path() + "/y.npy", "--source", "uniform", "--max-iter",
-                                   "50", "--threshold", "0.01", "--out", tmp.path() + "/out"});
+    p.start(OTCS_BIN_DIR "/otcs", {"sdot", "--target", tmp.path() + "/y.npy", "--source", "uniform", "--max-iter", "50",
+                                   "--threshold", "0.01", "--out", tmp.path() + "/out"});
     p.waitForFinished(120000);
     QCOMPARE(p.exitCode(), 0);
     QFile f(tmp.path() + "/out/report.json");
@@ -91,8 +95,8 @@ private Q_SLOTS:
     QVERIFY(report["converged"].toBool());  // 20 cells in 2-D, no step size given
     auto h = otcs::io::read_npy((tmp.path() + "/out/h.npy").toStdString());
     QCOMPARE(h.size(0), 20);
-    p.start(OTCS_BIN_DIR "/otcs", {"sdot", "--target", tmp.path() + "/y.npy", "--source", "cauchy", "--out",
-                                   tmp.path() + "/bad"});
+    p.start(OTCS_BIN_DIR "/otcs",
+            {"sdot", "--target", tmp.path() + "/y.npy", "--source", "cauchy", "--out", tmp.path() + "/bad"});
     p.waitForFinished();
     QCOMPARE(p.exitCode(), 2);
     QVERIFY(!QFile::exists(tmp.path() + "/bad"));

@@ -99,7 +99,7 @@ class TestSessionCheckpoint : public QObject {
   QTemporaryDir tmp_;
   fs::path root() const { return fs::path(tmp_.path().toStdString()); }
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void initTestCase() {
     // Bit-identity on CPU needs a fixed reduction order.
     torch::set_num_threads(1);
@@ -109,7 +109,8 @@ private Q_SLOTS:
     const auto dir = root() / "store";
     CheckpointStore store(dir.string(), "ckpt", 2);
     for (int64_t step : {10, 20, 30})
-      store.save(step, "h1", [&](torch::serialize::OutputArchive& ar) { ar.write("x", torch::full({3}, double(step))); });
+      store.save(step, "h1",
+                 [&](torch::serialize::OutputArchive& ar) { ar.write("x", torch::full({3}, double(step))); });
     auto files = store.list();
     QCOMPARE(int(files.size()), 2);
     QCOMPARE(files.front().step, int64_t(20));
@@ -120,7 +121,8 @@ private Q_SLOTS:
     }
     torch::Tensor x;
     std::vector<std::string> rejected;
-    auto loaded = store.load_latest("h1", [&](torch::serialize::InputArchive& ar) { ar.read("x", x); }, &rejected);
+    auto loaded = store.load_latest(
+        "h1", [&](torch::serialize::InputArchive& ar) { ar.read("x", x); }, &rejected);
     QVERIFY(loaded.has_value());
     QCOMPARE(loaded->step, int64_t(20));
     QCOMPARE(x[0].item<double>(), 20.0);
@@ -130,12 +132,14 @@ private Q_SLOTS:
              rejected[0].c_str());
     // An empty file and a checkpoint of another configuration are rejected as well.
     otcs::io::write_file_atomic(files.front().path, "");
-    loaded = store.load_latest("h1", [&](torch::serialize::InputArchive&) {}, &rejected);
+    loaded = store.load_latest(
+        "h1", [&](torch::serialize::InputArchive&) {}, &rejected);
     QVERIFY(!loaded.has_value());
     QCOMPARE(int(rejected.size()), 2);
     QVERIFY(rejected[1].find("empty") != std::string::npos);
     store.save(40, "h2", [](torch::serialize::OutputArchive& ar) { ar.write("x", torch::zeros({1})); });
-    loaded = store.load_latest("h1", [&](torch::serialize::InputArchive&) {}, &rejected);
+    loaded = store.load_latest(
+        "h1", [&](torch::serialize::InputArchive&) {}, &rejected);
     QVERIFY(!loaded.has_value());
     QVERIFY(rejected[0].find("different configuration") != std::string::npos);
 
@@ -145,7 +149,8 @@ private Q_SLOTS:
     files = store.list();
     QCOMPARE(int(files.size()), 1);
     QCOMPARE(files.front().step, int64_t(5));
-    loaded = store.load_latest("h3", [&](torch::serialize::InputArchive&) {}, &rejected);
+    loaded = store.load_latest(
+        "h3", [&](torch::serialize::InputArchive&) {}, &rejected);
     QVERIFY(loaded.has_value());
     QCOMPARE(loaded->step, int64_t(5));
   }
@@ -194,7 +199,8 @@ private Q_SLOTS:
     fs::resize_file(newest, fs::file_size(newest) / 3);
     std::vector<std::string> warnings;
     auto c = run_session(p, root() / "resumed2", [&](Session&, const Event& e) {
-      if (auto* l = std::get_if<LogEvent>(&e); l && l->level == LogEvent::Level::Warning) warnings.push_back(l->message);
+      if (auto* l = std::get_if<LogEvent>(&e); l && l->level == LogEvent::Level::Warning)
+        warnings.push_back(l->message);
     });
     QCOMPARE(int(c.status), int(SessionStatus::Completed));
     QVERIFY(!warnings.empty());
@@ -340,9 +346,12 @@ private Q_SLOTS:
     Project p;
     std::atomic<bool> stop{false}, pause{false};
     std::vector<ProgressEvent> events;
-    StageContext ctx(p, root() / "clock", [&](const Event& e) {
-      if (auto* pe = std::get_if<ProgressEvent>(&e)) events.push_back(*pe);
-    }, stop, pause);
+    StageContext ctx(
+        p, root() / "clock",
+        [&](const Event& e) {
+          if (auto* pe = std::get_if<ProgressEvent>(&e)) events.push_back(*pe);
+        },
+        stop, pause);
     ProgressClock clock(0, 1000);
     auto sleep = [](int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
     sleep(50);

@@ -52,7 +52,7 @@ std::string error_of(const json& j) { return error_of(j.dump()); }
 
 // Redirects file descriptor 2 into a file for the duration of a CLI call.
 class StderrCapture {
-public:
+ public:
   explicit StderrCapture(std::string path) : path_(std::move(path)) {
     std::fflush(stderr);
     saved_ = dup(2);
@@ -68,7 +68,7 @@ public:
     return otcs::io::read_file(path_);
   }
 
-private:
+ private:
   std::string path_;
   int saved_ = -1;
 };
@@ -78,7 +78,7 @@ private:
 class TestSessionProject : public QObject {
   Q_OBJECT
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void minimalProjectTakesDefaults() {
     auto p = parse_project(minimal().dump(), "p.json", "/base");
     QCOMPARE(p.source.n, int64_t(50));
@@ -152,7 +152,8 @@ private Q_SLOTS:
     j["schema_version"] = 0;
     const std::string older = error_of(j);
     QVERIFY2(older.rfind("p.json: /schema_version: version 0 is not supported (this otcs reads version 1); to migrate, "
-                         "set \"schema_version\": 1", 0) == 0,
+                         "set \"schema_version\": 1",
+                         0) == 0,
              older.c_str());
     QVERIFY2(older.find("docs/PROJECT.md") != std::string::npos, older.c_str());
     // A generation project reads the same version, with the same message.
@@ -214,7 +215,8 @@ private Q_SLOTS:
       return session::stage_hashes(session::parse_project(
           std::string(R"({"schema_version": 1, "data": {"source": {"mixture": [{"mean": [0, 0]}], "n": 8},
             "target": {"mixture": [{"mean": [1.0, 0]}], "n": 8}},
-            "stages": {"score": {"log_every": )") + log_every + R"(}, "sample": {"sampler": {"clip": )" + clip + "}}}}",
+            "stages": {"score": {"log_every": )") +
+              log_every + R"(}, "sample": {"sampler": {"clip": )" + clip + "}}}}",
           "p.json", "/base"));
     };
     QCOMPARE(hashes("1.0", "10"), hashes("1", "10"));
@@ -307,11 +309,15 @@ private Q_SLOTS:
     auto pairs = [](const std::string& body) {
       return R"({"schema_version": 1, "source_hash": "hs", "target_hash": "ht", "pairs": [)" + body + "]}";
     };
-    auto ok = parse_pairs_json(pairs(R"({"source": {"index": 2, "name": "c.png"}, "target": {"index": 0}})"), "k.json", src, tgt);
+    auto ok = parse_pairs_json(pairs(R"({"source": {"index": 2, "name": "c.png"}, "target": {"index": 0}})"), "k.json",
+                               src, tgt);
     QCOMPARE(int(ok.size()), 1);
     QCOMPARE(ok[0], std::make_pair(int64_t(2), int64_t(0)));
     // names are only compared when the set has them
-    QCOMPARE(int(parse_pairs_json(pairs(R"({"source": {"index": 0}, "target": {"index": 1, "name": "zz"}})"), "k.json", src, unnamed).size()), 1);
+    QCOMPARE(int(parse_pairs_json(pairs(R"({"source": {"index": 0}, "target": {"index": 1, "name": "zz"}})"), "k.json",
+                                  src, unnamed)
+                     .size()),
+             1);
     auto fails = [&](const std::string& text, const std::string& expected) {
       try {
         parse_pairs_json(text, "k.json", src, tgt);
@@ -324,12 +330,17 @@ private Q_SLOTS:
     };
     fails("{not json", "not a keypoint pairs file");
     fails("[1, 2]", "expected a JSON object");
-    fails(R"({"schema_version": 2, "source_hash": "hs", "target_hash": "ht", "pairs": []})", "schema_version must be 1");
-    fails(R"({"schema_version": 1, "source_hash": "other", "target_hash": "ht", "pairs": []})", "source dataset changed");
-    fails(pairs(R"({"source": {"index": 3}, "target": {"index": 0}})"), "/pairs/0/source/index: 3 is outside the 3 samples");
-    fails(pairs(R"({"source": {"index": 0}, "target": {"index": 2111111111111111111111111111}})"), "/pairs/0/target/index: expected a whole number");
+    fails(R"({"schema_version": 2, "source_hash": "hs", "target_hash": "ht", "pairs": []})",
+          "schema_version must be 1");
+    fails(R"({"schema_version": 1, "source_hash": "other", "target_hash": "ht", "pairs": []})",
+          "source dataset changed");
+    fails(pairs(R"({"source": {"index": 3}, "target": {"index": 0}})"),
+          "/pairs/0/source/index: 3 is outside the 3 samples");
+    fails(pairs(R"({"source": {"index": 0}, "target": {"index": 2111111111111111111111111111}})"),
+          "/pairs/0/target/index: expected a whole number");
     fails(pairs(R"({"source": {"index": 1.5}, "target": {"index": 0}})"), "expected a whole number");
-    fails(pairs(R"({"source": {"index": 0, "name": "b.png"}, "target": {"index": 0}})"), "sample 0 is 'a.png' here, 'b.png' in the file");
+    fails(pairs(R"({"source": {"index": 0, "name": "b.png"}, "target": {"index": 0}})"),
+          "sample 0 is 'a.png' here, 'b.png' in the file");
     fails(pairs(R"({"source": {"index": 0}})"), "malformed keypoint pairs file");
   }
 };

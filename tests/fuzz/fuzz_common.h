@@ -8,12 +8,12 @@
 
 #include "core/common/error.h"
 
-#define OTCS_FUZZ_ENTRY(body)                                                        \
-  extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {           \
-    const std::string bytes(reinterpret_cast<const char*>(data), size);               \
-    try {                                                                             \
-      body;                                                                           \
-    } catch (const otcs::UserError&) {                                                \
-    }                                                                                 \
-    return 0;                                                                         \
+#define OTCS_FUZZ_ENTRY(body)                                               \
+  extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) { \
+    const std::string bytes(reinterpret_cast<const char*>(data), size);     \
+    try {                                                                   \
+      body;                                                                 \
+    } catch (const otcs::UserError&) {                                      \
+    }                                                                       \
+    return 0;                                                               \
   }

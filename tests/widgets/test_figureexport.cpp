@@ -68,9 +68,12 @@ class TestFigureExport : public QObject {
     bool in_text = false;
     while (!xml.atEnd()) {
       xml.readNext();
-      if (xml.isStartElement() && xml.name() == QLatin1String("text")) in_text = true;
-      else if (xml.isEndElement() && xml.name() == QLatin1String("text")) in_text = false;
-      else if (in_text && xml.isCharacters()) texts << xml.text().toString();
+      if (xml.isStartElement() && xml.name() == QLatin1String("text"))
+        in_text = true;
+      else if (xml.isEndElement() && xml.name() == QLatin1String("text"))
+        in_text = false;
+      else if (in_text && xml.isCharacters())
+        texts << xml.text().toString();
     }
     QVERIFY2(!xml.hasError(), qPrintable(xml.errorString()));
     const QString all = texts.join('|');

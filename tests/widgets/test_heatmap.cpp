@@ -118,8 +118,8 @@ class TestHeatmap : public QObject {
     QCOMPARE(o.rowOrder, QVector<qint64>({1, 2, 0, 3}));
     for (qint64 k = 0; k < 4; ++k) QCOMPARE(o.rowPosition[o.rowOrder[k]], k);
     o = sortedOrder(m, RowSort::ByMass, ColumnSort::ByMass);
-    QCOMPARE(o.rowOrder, QVector<qint64>({2, 1, 0, 3}));   // sums 3, 2, 1.5, 0
-    QCOMPARE(o.colOrder, QVector<qint64>({1, 0, 2}));      // sums 3, 2.5, 1
+    QCOMPARE(o.rowOrder, QVector<qint64>({2, 1, 0, 3}));  // sums 3, 2, 1.5, 0
+    QCOMPARE(o.colOrder, QVector<qint64>({1, 0, 2}));     // sums 3, 2.5, 1
     // A pooled grid under a permutation shows each entry at its display position.
     const PooledGrid g = poolMax(m, o, 0, 3, 0, 4, 3, 4, 0.0f);
     QCOMPARE(g.cell(0, 0), 3.0f);  // display (row 0, col 0) = original (2, 1)
@@ -201,7 +201,9 @@ class TestHeatmap : public QObject {
       for (int k = 0; k < 100; ++k) entries.emplace_back(r, col(rng), float(k + 1) / 100);
     std::sort(entries.begin(), entries.end());
     entries.erase(std::unique(entries.begin(), entries.end(),
-                              [](const auto& a, const auto& b) { return std::get<0>(a) == std::get<0>(b) && std::get<1>(a) == std::get<1>(b); }),
+                              [](const auto& a, const auto& b) {
+                                return std::get<0>(a) == std::get<0>(b) && std::get<1>(a) == std::get<1>(b);
+                              }),
                   entries.end());
     HeatmapView view;
     view.resize(900, 700);
@@ -214,8 +216,8 @@ class TestHeatmap : public QObject {
     view.setSort(RowSort::ByArgmaxTarget, ColumnSort::ByMass);
     const qint64 blocked_ms = timer.elapsed();
     QTRY_VERIFY_WITH_TIMEOUT(!view.isBusy() && view.shownGrid().width > 0, 20000);
-    qInfo("400k entries: GUI thread busy %lld ms in setMatrix+setSort, grid ready after %lld ms",
-          blocked_ms, qint64(timer.elapsed()));
+    qInfo("400k entries: GUI thread busy %lld ms in setMatrix+setSort, grid ready after %lld ms", blocked_ms,
+          qint64(timer.elapsed()));
     QVERIFY(view.shownGrid().entries > 390000);
     QCOMPARE(view.order().rowOrder.size(), 4000);
   }

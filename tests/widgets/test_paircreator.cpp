@@ -32,11 +32,13 @@ class TestPairCreator : public QObject {
     QTest::newRow("nothing confirm") << State::NothingPicked << "C" << State::NothingPicked << -1LL << -1LL << false;
     QTest::newRow("nothing cancel") << State::NothingPicked << "X" << State::NothingPicked << -1LL << -1LL << false;
     QTest::newRow("nothing invalid") << State::NothingPicked << "S-1" << State::NothingPicked << -1LL << -1LL << false;
-    QTest::newRow("source +source replaces") << State::SourcePicked << "S7" << State::SourcePicked << 7LL << -1LL << false;
+    QTest::newRow("source +source replaces")
+        << State::SourcePicked << "S7" << State::SourcePicked << 7LL << -1LL << false;
     QTest::newRow("source +target") << State::SourcePicked << "T9" << State::BothPicked << 1LL << 9LL << false;
     QTest::newRow("source confirm") << State::SourcePicked << "C" << State::SourcePicked << 1LL << -1LL << false;
     QTest::newRow("source cancel") << State::SourcePicked << "X" << State::NothingPicked << -1LL << -1LL << false;
-    QTest::newRow("target +target replaces") << State::TargetPicked << "T9" << State::TargetPicked << -1LL << 9LL << false;
+    QTest::newRow("target +target replaces")
+        << State::TargetPicked << "T9" << State::TargetPicked << -1LL << 9LL << false;
     QTest::newRow("target +source") << State::TargetPicked << "S7" << State::BothPicked << 7LL << 2LL << false;
     QTest::newRow("target confirm") << State::TargetPicked << "C" << State::TargetPicked << -1LL << 2LL << false;
     QTest::newRow("target cancel") << State::TargetPicked << "X" << State::NothingPicked << -1LL << -1LL << false;
@@ -57,10 +59,14 @@ class TestPairCreator : public QObject {
     enter(c, from);
     QSignalSpy pairs(&c, &PairCreator::pairRequested);
     QSignalSpy states(&c, &PairCreator::stateChanged);
-    if (event.startsWith('S')) c.pickSource(event.mid(1).toLongLong());
-    else if (event.startsWith('T')) c.pickTarget(event.mid(1).toLongLong());
-    else if (event == "C") QCOMPARE(c.confirm(), requested);
-    else if (event == "X") c.cancel();
+    if (event.startsWith('S'))
+      c.pickSource(event.mid(1).toLongLong());
+    else if (event.startsWith('T'))
+      c.pickTarget(event.mid(1).toLongLong());
+    else if (event == "C")
+      QCOMPARE(c.confirm(), requested);
+    else if (event == "X")
+      c.cancel();
     QCOMPARE(c.state(), to);
     QCOMPARE(c.source(), source);
     QCOMPARE(c.target(), target);

@@ -98,7 +98,10 @@ class TestPairEditor : public QObject {
     QCOMPARE(editor_->creator()->state(), PairCreator::State::NothingPicked);
     QCOMPARE(editor_->pairs(), KeypointPairs({{3, 7}}));
     QCOMPARE(editor_->model()->rowCount(), 1);
-    QCOMPARE(editor_->model()->data(editor_->model()->index(0, otcs::PairTableModel::TargetColumn), Qt::DisplayRole).toLongLong(), 7LL);
+    QCOMPARE(editor_->model()
+                 ->data(editor_->model()->index(0, otcs::PairTableModel::TargetColumn), Qt::DisplayRole)
+                 .toLongLong(),
+             7LL);
   }
 
   void clickOnEmptySpaceOrDragPicksNothing() {

@@ -17,7 +17,7 @@ class TestImaging : public QObject {
   QTemporaryDir tmp_;
   std::string path(const char* name) { return (fs::path(tmp_.path().toStdString()) / name).string(); }
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void pngRoundTrip() {
     auto img = torch::randint(0, 256, {17, 23, 3}, torch::kInt64).to(torch::kUInt8);
     otcs::imaging::write_png(path("a.png"), img);
@@ -78,9 +78,9 @@ private Q_SLOTS:
     auto grid = otcs::imaging::image_grid(images, 3, 1, 2);
     QCOMPARE(grid.size(0), 2 * (8 + 1) + 1);
     QCOMPARE(grid.size(1), 3 * (8 + 1) + 1);
-    QCOMPARE(grid[0][0][0].item<int>(), 255);             // padding
-    QCOMPARE(grid[1][1][0].item<int>(), 0);               // first image
-    QCOMPARE(grid[1 + 9 + 4][1 + 9 + 4][1].item<int>(), 0);  // fifth image (row 1, column 1)
+    QCOMPARE(grid[0][0][0].item<int>(), 255);                   // padding
+    QCOMPARE(grid[1][1][0].item<int>(), 0);                     // first image
+    QCOMPARE(grid[1 + 9 + 4][1 + 9 + 4][1].item<int>(), 0);     // fifth image (row 1, column 1)
     QCOMPARE(grid[1 + 9 + 4][1 + 18 + 4][1].item<int>(), 255);  // no sixth image
   }
 
@@ -91,11 +91,11 @@ private Q_SLOTS:
     auto grid = otcs::imaging::translation_grid(sources, {a, b}, 2, 1);
     QCOMPARE(grid.size(0), 6 * (4 + 2) + 2);
     QCOMPARE(grid.size(1), 2 * (4 + 2) + 2);
-    QCOMPARE(grid[2][2][0].item<int>(), 0);                    // source 0
-    QCOMPARE(grid[2 + 6][2][0].item<int>(), 255);              // set A (white)
-    QCOMPARE(grid[2 + 12][2][0].item<int>(), 0);               // set B (black, 3 channels)
-    QCOMPARE(grid[2 + 18][2][0].item<int>(), 0);               // source 2
-    QCOMPARE(grid[2 + 18][2 + 6 + 1][0].item<int>(), 255);     // the short row's blank
+    QCOMPARE(grid[2][2][0].item<int>(), 0);                 // source 0
+    QCOMPARE(grid[2 + 6][2][0].item<int>(), 255);           // set A (white)
+    QCOMPARE(grid[2 + 12][2][0].item<int>(), 0);            // set B (black, 3 channels)
+    QCOMPARE(grid[2 + 18][2][0].item<int>(), 0);            // source 2
+    QCOMPARE(grid[2 + 18][2 + 6 + 1][0].item<int>(), 255);  // the short row's blank
     auto labelled = otcs::imaging::translation_grid(sources, {a, b}, 2, 1, {"sources", "A", "B"});
     QCOMPARE(labelled.size(0), grid.size(0));
     QVERIFY(labelled.size(1) > grid.size(1));

@@ -30,7 +30,7 @@ class TestImporters : public QObject {
     }
   }
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void folderImportResizesAndKeepsOrder() {
     auto d = dir("ok");
     for (int i = 0; i < 3; ++i)
@@ -94,7 +94,8 @@ private Q_SLOTS:
     raw_p.normalise_contrast = false;
     auto raw = otcs::imaging::import_chinese_mnist(root, 81, 82, raw_p);
     QVERIFY((pack.images.flatten(1).amax(1) == 255).all().item<bool>());
-    QVERIFY(pack.images.to(torch::kFloat).mean().item<double>() > 3 * raw.images.to(torch::kFloat).mean().item<double>());
+    QVERIFY(pack.images.to(torch::kFloat).mean().item<double>() >
+            3 * raw.images.to(torch::kFloat).mean().item<double>());
   }
 };
 

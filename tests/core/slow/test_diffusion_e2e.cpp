@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 class TestDiffusionE2e : public QObject {
   Q_OBJECT
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void quickProjectEndToEnd() {
     const char* out_env = std::getenv("OTCS_TEST_OUTPUT");
     QTemporaryDir tmp;
@@ -29,7 +29,8 @@ private Q_SLOTS:
     for (auto& a : args) argv.push_back(a.data());
     QCOMPARE(otcs::cli::main_entry(int(argv.size()), argv.data()), 0);
 
-    for (const char* png : {"data.png", "potentials.png", "H.png", "loss.png", "trajectories.png", "conditionals.png"}) {
+    for (const char* png :
+         {"data.png", "potentials.png", "H.png", "loss.png", "trajectories.png", "conditionals.png"}) {
       QVERIFY2(fs::exists(out / png) && fs::file_size(out / png) > 1000, png);
     }
     for (const char* f : {"bridge/H.npz", "score/model.pt", "sample/trajectories.npz", "metrics.json", "otcs.log"})

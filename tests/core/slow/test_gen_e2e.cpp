@@ -25,11 +25,13 @@ otcs_test::OtcsResult run_otcs(const QStringList& args) { return otcs_test::run_
 std::string project_json() {
   auto set = [](const std::string& split, int limit, int seed) {
     return "{\"images\": {\"format\": \"idx\", \"images\": \"" + kFashion + split +
-           "-images-idx3-ubyte.gz\", \"labels\": \"" + kFashion + split + "-labels-idx1-ubyte.gz\", \"limit\": " +
-           std::to_string(limit) + ", \"limit_seed\": " + std::to_string(seed) + "}}";
+           "-images-idx3-ubyte.gz\", \"labels\": \"" + kFashion + split +
+           "-labels-idx1-ubyte.gz\", \"limit\": " + std::to_string(limit) +
+           ", \"limit_seed\": " + std::to_string(seed) + "}}";
   };
   return R"({"schema_version": 1, "kind": "generation", "name": "fashion-gen-tiny", "data": {)"
-         "\"train\": " + set("train", 600, 1) + ", \"test\": " + set("t10k", 200, 2) + R"(},
+         "\"train\": " +
+         set("train", 600, 1) + ", \"test\": " + set("t10k", 200, 2) + R"(},
     "model": {"network": {"kind": "unet", "channels": 8, "channel_mult": [1, 2], "attention_resolutions": [], "groups": 4}},
     "train": {"method": "aot", "aot": 64, "steps": 16, "batch": 16, "lr_rampup": 4, "log_every": 8},
     "sample": {"steps": 4, "rho": 7},
@@ -45,7 +47,7 @@ std::string project_json() {
 class TestGenE2e : public QObject {
   Q_OBJECT
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void initTestCase() {
     std::error_code ec;
     if (!fs::exists(kFashion + "train-images-idx3-ubyte.gz", ec))

@@ -24,12 +24,14 @@ otcs_test::OtcsResult run_otcs(const QStringList& args) { return otcs_test::run_
 
 std::string project_json(const std::string& keypoints) {
   auto set = [](const std::string& split, const std::string& classes, int limit, int seed) {
-    return "{\"images\": {\"format\": \"idx\", \"images\": \"" + kFashion + split + "-images-idx3-ubyte.gz\", \"labels\": \"" +
-           kFashion + split + "-labels-idx1-ubyte.gz\", \"classes\": " + classes + ", \"limit\": " +
-           std::to_string(limit) + ", \"limit_seed\": " + std::to_string(seed) + "}}";
+    return "{\"images\": {\"format\": \"idx\", \"images\": \"" + kFashion + split +
+           "-images-idx3-ubyte.gz\", \"labels\": \"" + kFashion + split +
+           "-labels-idx1-ubyte.gz\", \"classes\": " + classes + ", \"limit\": " + std::to_string(limit) +
+           ", \"limit_seed\": " + std::to_string(seed) + "}}";
   };
   return R"({"schema_version": 1, "name": "fashion-tiny", "data": {)"
-         "\"source\": " + set("train", "[0, 1]", 300, 1) + ", \"target\": " + set("train", "[7, 8]", 300, 2) +
+         "\"source\": " +
+         set("train", "[0, 1]", 300, 1) + ", \"target\": " + set("train", "[7, 8]", 300, 2) +
          ", \"test_source\": " + set("t10k", "[0, 1]", 40, 3) + ", \"test_target\": " + set("t10k", "[7, 8]", 200, 4) +
          ", \"keypoints\": " + keypoints + R"(},
     "stages": {
@@ -47,7 +49,7 @@ std::string project_json(const std::string& keypoints) {
 class TestImagePipeline : public QObject {
   Q_OBJECT
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void initTestCase() {
     std::error_code ec;
     if (!fs::exists(kFashion + "train-images-idx3-ubyte.gz", ec))
@@ -64,9 +66,9 @@ private Q_SLOTS:
     auto r = run_otcs({"run", QString::fromStdString((dir / "tiny.json").string()), "--out",
                        QString::fromStdString(run.string()), "--threads", "2"});
     QVERIFY2(r.code == 0, qPrintable(r.err));
-    for (const char* f : {"ot/u.npy", "bridge/H.npz", "score/model.pt", "sample/translations.npz", "eval/classifier.pt",
-                          "eval/translations.npz", "metrics.json", "translations.png", "test_translations.png",
-                          "data/keypoints.json"})
+    for (const char* f :
+         {"ot/u.npy", "bridge/H.npz", "score/model.pt", "sample/translations.npz", "eval/classifier.pt",
+          "eval/translations.npz", "metrics.json", "translations.png", "test_translations.png", "data/keypoints.json"})
       QVERIFY2(fs::exists(run / f), f);
     auto m = nlohmann::json::parse(otcs::io::read_file((run / "metrics.json").string()));
     QVERIFY(m.contains("translated_class_accuracy"));

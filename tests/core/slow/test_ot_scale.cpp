@@ -17,7 +17,7 @@ using namespace otcs::ot;
 class TestOtScale : public QObject {
   Q_OBJECT
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void exactSolverOnAThousandsProblem() {
     auto gen = at::make_generator<at::CPUGeneratorImpl>(5);
     auto S = torch::randn({1500, 2}, gen, torch::kFloat64), T = torch::randn({1500, 2}, gen, torch::kFloat64) + 0.7;
@@ -68,7 +68,8 @@ private Q_SLOTS:
 
   void mlpOnASixteenDimensionalProblemIsCloseToExact() {
     auto gen = at::make_generator<at::CPUGeneratorImpl>(7);
-    auto S = torch::randn({300, 16}, gen, torch::kFloat32), T = torch::randn({300, 16}, gen, torch::kFloat32) * 0.7 + 0.5;
+    auto S = torch::randn({300, 16}, gen, torch::kFloat32),
+         T = torch::randn({300, 16}, gen, torch::kFloat32) * 0.7 + 0.5;
     auto C = cost_matrix(S.to(torch::kFloat64), T.to(torch::kFloat64), CostKind::L2);
     const double eps = 0.02;
     auto ex = solve_exact(C, eps);

@@ -39,13 +39,13 @@ int loss_rows(const fs::path& run) {
 class TestRunSignal : public QObject {
   Q_OBJECT
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void sigtermStopsAfterACheckpointAndResumes() {
     QTemporaryDir tmp;
     const fs::path run = fs::path(tmp.path().toStdString()) / "run";
     const QString project = QStringLiteral(OTCS_SOURCE_DIR "/projects/toy2d-quick.json");
-    const QStringList args = {"run", project, "--out", QString::fromStdString(run.string()), "--threads", "1",
-                              "--no-figures"};
+    const QStringList args = {"run",       project, "--out",       QString::fromStdString(run.string()),
+                              "--threads", "1",     "--no-figures"};
 
     QProcess p;
     p.start(kOtcs, args);
@@ -71,7 +71,10 @@ private Q_SLOTS:
     QVERIFY(fs::exists(run / "metrics.json"));
 
     // --from score runs the score stage (and everything after it) again from step 0.
-    QCOMPARE(run_to_end(QStringList(args) << "--from" << "score", &err), 0);
+    QCOMPARE(run_to_end(QStringList(args) << "--from"
+                                          << "score",
+                        &err),
+             0);
     QVERIFY2(!err.contains("score: resumed from") && !err.contains("score: skipped"), qPrintable(err.right(2000)));
     QVERIFY2(err.contains("ot: skipped"), qPrintable(err.right(2000)));
   }
