@@ -1,10 +1,13 @@
 #include "core/session/gen_project.h"
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "core/common/error.h"
 #include "core/session/project_reader.h"
 
+namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace otcs::session {
