@@ -83,31 +83,16 @@ double EdmTrainer::step(const torch::Tensor& x, const torch::Tensor& noise, cons
 }
 
 void EdmTrainer::save(torch::serialize::OutputArchive& archive) const {
-  save_module(archive, "model", *net_);
-  save_module(archive, "ema", *ema_);
-  torch::serialize::OutputArchive opt;
-  optimizer_->save(opt);
-  archive.write("optimizer", opt);
-  archive.write("trainer_step", c10::IValue(step_));
+  save_training_state(archive, *net_, *ema_, *optimizer_, step_, gen_);
   archive.write("trainer_images_seen", c10::IValue(images_seen_));
-  archive.write("trainer_rng", gen_.get_state());
 }
 
 void EdmTrainer::load(torch::serialize::InputArchive& archive) {
-  load_module(archive, "model", *net_);
-  load_module(archive, "ema", *ema_);
-  torch::serialize::InputArchive opt;
-  if (!archive.try_read("optimizer", opt)) throw std::runtime_error("missing 'optimizer'");
-  optimizer_->load(opt);
+  load_training_state(archive, *net_, *ema_, *optimizer_, step_, gen_);
   c10::IValue v;
-  if (!archive.try_read("trainer_step", v) || !v.isInt()) throw std::runtime_error("missing 'trainer_step'");
-  step_ = v.toInt();
   if (!archive.try_read("trainer_images_seen", v) || !v.isDouble())
     throw std::runtime_error("missing 'trainer_images_seen'");
   images_seen_ = v.toDouble();
-  torch::Tensor rng;
-  if (!archive.try_read("trainer_rng", rng)) throw std::runtime_error("missing 'trainer_rng'");
-  gen_.set_state(rng);
 }
 
 torch::Tensor EdmModel::denoise(const torch::Tensor& x, double sigma, const torch::Tensor& labels) const {

@@ -185,28 +185,38 @@ void ScoreTrainer::to(torch::Device device) {
 
 void ScoreTrainer::update_ema() { diffusion::update_ema(*ema_, *net_, spec_.ema_decay); }
 
-void ScoreTrainer::save(torch::serialize::OutputArchive& archive) const {
-  save_module(archive, "model", *net_);
-  save_module(archive, "ema", *ema_);
+void save_training_state(torch::serialize::OutputArchive& archive, ScoreNetwork& net, ScoreNetwork& ema,
+                         torch::optim::Optimizer& optimizer, int64_t step, const at::Generator& gen) {
+  save_module(archive, "model", net);
+  save_module(archive, "ema", ema);
   torch::serialize::OutputArchive opt;
-  optimizer_->save(opt);
+  optimizer.save(opt);
   archive.write("optimizer", opt);
-  archive.write("trainer_step", c10::IValue(step_));
-  archive.write("trainer_rng", gen_.get_state());
+  archive.write("trainer_step", c10::IValue(step));
+  archive.write("trainer_rng", gen.get_state());
+}
+
+void load_training_state(torch::serialize::InputArchive& archive, ScoreNetwork& net, ScoreNetwork& ema,
+                         torch::optim::Optimizer& optimizer, int64_t& step, at::Generator& gen) {
+  load_module(archive, "model", net);
+  load_module(archive, "ema", ema);
+  torch::serialize::InputArchive opt;
+  if (!archive.try_read("optimizer", opt)) throw std::runtime_error("missing 'optimizer'");
+  optimizer.load(opt);
+  c10::IValue v;
+  if (!archive.try_read("trainer_step", v) || !v.isInt()) throw std::runtime_error("missing 'trainer_step'");
+  step = v.toInt();
+  torch::Tensor rng;
+  if (!archive.try_read("trainer_rng", rng)) throw std::runtime_error("missing 'trainer_rng'");
+  gen.set_state(rng);
+}
+
+void ScoreTrainer::save(torch::serialize::OutputArchive& archive) const {
+  save_training_state(archive, *net_, *ema_, *optimizer_, step_, gen_);
 }
 
 void ScoreTrainer::load(torch::serialize::InputArchive& archive) {
-  load_module(archive, "model", *net_);
-  load_module(archive, "ema", *ema_);
-  torch::serialize::InputArchive opt;
-  if (!archive.try_read("optimizer", opt)) throw std::runtime_error("missing 'optimizer'");
-  optimizer_->load(opt);
-  c10::IValue step;
-  if (!archive.try_read("trainer_step", step) || !step.isInt()) throw std::runtime_error("missing 'trainer_step'");
-  step_ = step.toInt();
-  torch::Tensor rng;
-  if (!archive.try_read("trainer_rng", rng)) throw std::runtime_error("missing 'trainer_rng'");
-  gen_.set_state(rng);
+  load_training_state(archive, *net_, *ema_, *optimizer_, step_, gen_);
 }
 
 }  // namespace otcs::diffusion

@@ -92,6 +92,14 @@ void update_ema(ScoreNetwork& ema, ScoreNetwork& net, double decay);
 void save_module(torch::serialize::OutputArchive& archive, const std::string& key, torch::nn::Module& module);
 void load_module(torch::serialize::InputArchive& archive, const std::string& key, torch::nn::Module& module);
 
+// A training's resumable state under fixed keys: the network and its EMA ("model", "ema"), the optimiser
+// ("optimizer"), the step ("trainer_step") and the noise generator ("trainer_rng"). Loading throws
+// std::runtime_error naming the first missing key.
+void save_training_state(torch::serialize::OutputArchive& archive, ScoreNetwork& net, ScoreNetwork& ema,
+                         torch::optim::Optimizer& optimizer, int64_t step, const at::Generator& gen);
+void load_training_state(torch::serialize::InputArchive& archive, ScoreNetwork& net, ScoreNetwork& ema,
+                         torch::optim::Optimizer& optimizer, int64_t& step, at::Generator& gen);
+
 // Runs fn with the global CPU generator's state saved and restored around it.
 template <typename Fn>
 auto with_global_rng_preserved(Fn&& fn) -> decltype(fn());
