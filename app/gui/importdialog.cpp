@@ -38,8 +38,8 @@ const FormatInfo kFormats[] = {
     {"folder", "Folder of JPEG/PNG images (optional labels CSV)", "dir", "Folder", true, "labels",
      "CSV files (*.csv);;All files (*)"},
     {"chinese_mnist", "Chinese-MNIST (root with data/ and chinese_mnist.csv)", "root", "Root folder", true, "", ""},
-    {"pack", "Dataset pack (.npz written by otcs import)", "file", "Pack file", false, "",
-     "Packs (*.npz);;All files (*)"},
+    {"pack", "Dataset pack (.npz: a decoded dataset as cached under ~/.cache/otcs/packs)", "file", "Pack file", false,
+     "", "Packs (*.npz);;All files (*)"},
     {"points", "Point cloud (.npy float matrix or .csv)", "file", "Points file", false, "",
      "Point files (*.npy *.csv);;All files (*)"},
 };

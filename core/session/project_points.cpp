@@ -32,6 +32,16 @@ ProjectPoints load_image_points(const Project& p) {
   auto src = load_image_set(p.source.images, where + ": /data/source");
   auto tgt = load_image_set(p.target.images, where + ": /data/target");
   out.image_shape = {tgt.images.size(1), tgt.images.size(2), tgt.images.size(3)};
+  // The OT cost compares a source and a target image pixel by pixel, and the score model draws target-shaped
+  // images conditioned on source images: both sides must have one shape, said here with the keys that set it.
+  const auto shape_text = [](const data::Pack& pack) {
+    return fmt::format("{}x{}x{}", pack.images.size(1), pack.images.size(2), pack.images.size(3));
+  };
+  if (src.images.sizes().slice(1) != tgt.images.sizes().slice(1))
+    fail(
+        "{}: /data: the source images are {} (channels x height x width) and the target images {}; both sides "
+        "must have one shape: set /data/source/images and /data/target/images size and channels to match",
+        where, shape_text(src), shape_text(tgt));
   // The stages work on float32 copies (4 bytes a pixel, against 1 in the decoded packs): refuse a set that cannot
   // fit with a sentence, rather than be killed by the kernel halfway through.
   io::require_memory(

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include <QTemporaryDir>
+
 #include <torch/torch.h>
 
 #include "core/common/error.h"
@@ -15,6 +17,7 @@
 #include "core/ot/keypoints.h"
 #include "core/session/image_data.h"
 #include "core/session/project.h"
+#include "core/session/project_points.h"
 #include "core/session/score_model.h"
 #include "core/session/translate.h"
 
@@ -77,6 +80,35 @@ class TestImageProject : public QObject {
     bad(R"({"source": {"images": {"format": "idx", "images": "x"}}, "target": {"images": {"format": "idx", "images": "y"}},
            "keypoints": {"rule": "nearest"}})",
         "/data/keypoints/rule: expected class_medoid");
+  }
+
+  // Sides of different shapes are refused when the data load, with the keys to change (not an error from the
+  // OT cost's inner loop).
+  void refusesSidesOfDifferentShapes() {
+    QTemporaryDir dir;
+    auto pack = [&](const char* name, int64_t size) {
+      data::Pack p;
+      p.images = torch::randint(0, 256, {4, 1, size, size}, torch::kUInt8);
+      p.labels = torch::full({4}, int64_t(-1), torch::kInt64);
+      for (int i = 0; i < 4; ++i) p.names.push_back("index:" + std::to_string(i));
+      p.content_hash = data::pack_hash(p);
+      data::save_pack((dir.path() + "/" + name).toStdString(), p);
+    };
+    pack("a.npz", 28);
+    pack("b.npz", 32);
+    const std::string text = R"({"schema_version": 1, "data": {
+        "source": {"images": {"format": "pack", "file": "a.npz"}},
+        "target": {"images": {"format": "pack", "file": "b.npz"}}}, "stages": {}})";
+    auto p = session::parse_project(text, "sizes.json", dir.path().toStdString());
+    try {
+      session::load_project_points(p);
+      QFAIL("sides of different shapes were accepted");
+    } catch (const UserError& e) {
+      const std::string what = e.what();
+      QVERIFY2(what.find("1x28x28") != std::string::npos && what.find("1x32x32") != std::string::npos &&
+                   what.find("/data/target/images") != std::string::npos,
+               what.c_str());
+    }
   }
 
   // Two well-separated noisy rings per class in 16-D: one labelled sample each; propagation labels every sample.
