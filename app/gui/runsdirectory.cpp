@@ -14,6 +14,7 @@
 #include "core/run/artifacts.h"
 #include "core/run/curve.h"
 #include "core/run/layout.h"
+#include "core/run/lock.h"
 #include "core/run/run_meta.h"
 
 namespace otcs::workbench {
@@ -108,6 +109,8 @@ RunSummary readRunSummary(const QString& dir) {
     if (QFileInfo::exists(doneMarkerPath(dir, stage))) last_done = stage;
   const bool has_metrics = QFileInfo::exists(runPath(dir, &run::RunLayout::metrics));
   QString status = meta.value("status").toString();
+  // A writer killed before it could record its outcome leaves "running" behind; the lock tells.
+  if (status == "running" && !run::writer_active(QDir(dir).absolutePath().toStdString())) status = "interrupted";
   if (status.isEmpty()) status = has_metrics ? "completed" : last_done.isEmpty() ? "empty" : "until " + last_done;
   s.status = status;
   const QString start = meta.value("started").toString();

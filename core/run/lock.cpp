@@ -51,12 +51,17 @@ WriterLock::WriterLock(const std::string& dir) : dir_(dir) {
   const std::string path = (fs::path(dir) / kLockFile).string();
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) fail("{}: cannot open the writer lock {} ({})", dir, path, std::strerror(errno));
-  int rc;
-  do {
-    rc = ::flock(fd_, LOCK_EX | LOCK_NB);
-  } while (rc != 0 && errno == EINTR);
+  int rc = 0, err = 0;
+  // A reader's probe (writer_active) holds a shared lock for a moment: retry briefly before calling it a writer.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    do {
+      rc = ::flock(fd_, LOCK_EX | LOCK_NB);
+      err = rc != 0 ? errno : 0;
+    } while (rc != 0 && err == EINTR);
+    if (rc == 0 || err != EWOULDBLOCK) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   if (rc != 0) {
-    const int err = errno;
     const long pid = err == EWOULDBLOCK ? holder_pid(fd_) : 0;
     ::close(fd_);
     fd_ = -1;
@@ -73,6 +78,19 @@ WriterLock::WriterLock(const std::string& dir) : dir_(dir) {
   if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) != ssize_t(pid.size())) {
     // The lock itself is held; only the PID for a second writer's message is missing. Not worth failing a run.
   }
+}
+
+bool writer_active(const std::string& dir) {
+  const std::string path = (fs::path(dir) / kLockFile).string();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  int rc;
+  do {
+    rc = ::flock(fd, LOCK_SH | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  const bool held = rc != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // drops the probe's shared lock, if it got one
+  return held;
 }
 
 WriterLock::~WriterLock() {

@@ -26,6 +26,11 @@ class WriterLock {
   bool created_dir_ = false;
 };
 
+// Whether a writer holds DIR's lock now (a probe that takes and drops the lock at once; false when DIR has no lock
+// file). A run.json that says "running" while no writer holds the lock belongs to a writer that was killed
+// before it could record its outcome (kill -9, power loss).
+bool writer_active(const std::string& dir);
+
 // The lock file's name inside a run directory.
 inline constexpr const char* kLockFile = ".lock";
 

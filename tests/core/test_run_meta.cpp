@@ -142,9 +142,12 @@ class TestRunMeta : public QObject {
     } catch (const otcs::UserError& e) {
       QVERIFY2(QString(e.what()).contains(QString("PID %1").arg(::getpid())), e.what());
     }
+    QVERIFY(otcs::run::writer_active(d));
     first.reset();
-    otcs::run::WriterLock again(d);  // released with its holder
+    QVERIFY(!otcs::run::writer_active(d));  // a killed writer's run.json may still say "running": this tells
+    otcs::run::WriterLock again(d);         // released with its holder
     QVERIFY(!again.created_dir());
+    QVERIFY(!otcs::run::writer_active(dir("never-locked").string()));
   }
 
   // Two `otcs run` on one directory at once: the second exits 2 with one sentence naming the first's PID; the first
