@@ -24,6 +24,13 @@ std::optional<int64_t> optional_positive(const Args& args, const std::string& na
   return positive_int(args, name, 1);
 }
 
+std::optional<int64_t> optional_fd_every(const Args& args) {
+  if (!args.has("--fd-every")) return std::nullopt;
+  const long long v = args.get_int("--fd-every", 0);
+  if (v < 0) fail("--fd-every must be >= 0 (got {})", v);
+  return int64_t(v);
+}
+
 // Runs a job to its end; a failure ends the command as any other error would (exit 2 for the user's mistakes).
 void run_job(session::Job& job) {
   const auto result = job.run();
@@ -43,17 +50,23 @@ void register_gen_train(std::vector<Command>& out) {
   Command cmd;
   cmd.name = "gen-train";
   cmd.summary = "train an EDM image model on a generation project, with or without AOT's assigned noise";
-  cmd.usage = "otcs gen-train PROJECT --out DIR [--aot N] [--steps S] [--batch B]";
+  cmd.usage = "otcs gen-train PROJECT --out DIR [--aot N] [--steps S] [--batch B] [--fd-every K]";
   cmd.description =
       "EDM (Karras et al. 2022) preconditioning and loss around the project's UNet, trained on /data/train.\n"
       "--aot N > 0: AOT (Kim et al. 2024): chunks of N images, one fresh N(0,I) noise each, exact assignment on\n"
       "Euclidean distance (per class when the model is conditional), consumed over N/B steps. --aot 0: plain\n"
       "EDM on the same chunks paired by index. Default: the project's train.method. Writes DIR/model.pt,\n"
-      "DIR/loss.csv, DIR/aot_chunks.csv (chunk,assigned_cost,random_cost,seconds) and DIR/train.json.";
-  cmd.options = {{"--out", "DIR", "run directory (must not hold a model yet)", "", true},
-                 {"--aot", "N", "AOT chunk size; 0 for plain EDM", "project"},
-                 {"--steps", "S", "training steps", "project"},
-                 {"--batch", "B", "batch size", "project"}};
+      "DIR/loss.csv, DIR/aot_chunks.csv (chunk,assigned_cost,random_cost,seconds) and DIR/train.json.\n"
+      "--fd-every K > 0: every K steps (and at the last) the EMA model draws train.fd_samples images by Heun at\n"
+      "train.fd_nfe evaluations from one fixed noise, scored by the project classifier (kept in DIR) as\n"
+      "aot-compare scores them: DIR/fd.csv (step,frechet,wall_time), and train.json's fd_curve says how much\n"
+      "the FD changed over the last quarter of the training. The probes leave the training as it is.";
+  cmd.options = {
+      {"--out", "DIR", "run directory (must not hold a model yet)", "", true},
+      {"--aot", "N", "AOT chunk size; 0 for plain EDM", "project"},
+      {"--steps", "S", "training steps", "project"},
+      {"--batch", "B", "batch size", "project"},
+      {"--fd-every", "K", "the Fréchet-distance curve's interval in steps (0: off)", "project train.fd_every"}};
   cmd.min_positional = 1;
   cmd.max_positional = 1;
   cmd.run_dir_option = "--out";
@@ -68,6 +81,7 @@ void register_gen_train(std::vector<Command>& out) {
     }
     o.steps = optional_positive(args, "--steps");
     o.batch = optional_positive(args, "--batch");
+    o.fd_every = optional_fd_every(args);
     session::GenTrainJob job(o);
     run_job(job);
     std::cout << job.report().dump(2) << "\n";
@@ -95,7 +109,7 @@ void register_aot_compare(std::vector<Command>& out) {
   Command cmd;
   cmd.name = "aot-compare";
   cmd.summary = "train EDM with and without AOT (same seed and steps) and compare quality and curvature vs NFE";
-  cmd.usage = "otcs aot-compare PROJECT --out DIR [--nfe 5,9,17,35] [--steps S] [--aot N] [--samples K]";
+  cmd.usage = "otcs aot-compare PROJECT --out DIR [--nfe 5,9,17,35] [--steps S] [--aot N] [--samples K] [--fd-every K]";
   cmd.description =
       "Trains (or reuses, when their settings match) DIR/edm and DIR/aot, trains (or loads) the project's\n"
       "classifier DIR/classifier.pt on the training images, then samples K images per model and NFE with the\n"
@@ -108,7 +122,9 @@ void register_aot_compare(std::vector<Command>& out) {
                  {"--steps", "S", "training steps of each model", "project"},
                  {"--aot", "N", "AOT chunk size", "project"},
                  {"--batch", "B", "batch size", "project"},
-                 {"--samples", "K", "samples per model and NFE", "project eval.samples"}};
+                 {"--samples", "K", "samples per model and NFE", "project eval.samples"},
+                 {"--fd-every", "K", "both trainings' Fréchet-distance curve interval in steps (0: off)",
+                  "project train.fd_every"}};
   cmd.min_positional = 1;
   cmd.max_positional = 1;
   cmd.run_dir_option = "--out";
@@ -124,6 +140,7 @@ void register_aot_compare(std::vector<Command>& out) {
     }
     o.steps = optional_positive(args, "--steps");
     o.batch = optional_positive(args, "--batch");
+    o.fd_every = optional_fd_every(args);
     session::AotCompareJob job(o);
     run_job(job);
     const json& report = job.report();

@@ -92,6 +92,7 @@ inline constexpr char kReport[] = "report.json";               // ot, sdot, aot-
 inline constexpr char kTrainReport[] = "train.json";           // gen-train
 inline constexpr char kTrainCheckpoint[] = "train.ckpt";       // gen-train: a stopped training's state, until it ends
 inline constexpr char kAotChunks[] = "aot_chunks.csv";         // gen-train
+inline constexpr char kFdCurve[] = "fd.csv";                   // gen-train: step,frechet,wall_time (train.fd_every)
 inline constexpr char kEdmRun[] = "edm";                       // aot-compare: the plain EDM training
 inline constexpr char kAotRun[] = "aot";                       // aot-compare: the AOT training
 inline constexpr char kHeights[] = "h.npy";                    // sdot, dpmot
@@ -211,6 +212,7 @@ class GenRunLayout {
   std::filesystem::path loss_curve() const { return root_ / file::kLossCurve; }
   std::filesystem::path aot_chunks() const { return root_ / file::kAotChunks; }
   std::filesystem::path train_report() const { return root_ / file::kTrainReport; }
+  std::filesystem::path fd_curve() const { return root_ / file::kFdCurve; }
 
  private:
   std::filesystem::path root_;

@@ -50,9 +50,12 @@ namespace {
 
 // The training settings the options select; checked against the data before anything is written.
 GenTrainSettings train_settings(const GenProject& p, const GenData& d, bool assign, std::optional<int64_t> aot,
-                                std::optional<int64_t> steps, std::optional<int64_t> batch) {
+                                std::optional<int64_t> steps, std::optional<int64_t> batch,
+                                std::optional<int64_t> fd_every) {
   GenTrainSettings s;
   s.assign = assign;
+  s.fd_every = fd_every.value_or(p.fd_every);
+  if (s.fd_every < 0) fail("--fd-every must be >= 0 (got {})", s.fd_every);
   s.chunk = aot && *aot > 0 ? *aot : p.aot;
   s.steps = steps.value_or(p.steps);
   s.batch = batch.value_or(p.batch);
@@ -78,6 +81,9 @@ GenTrainHooks train_hooks(const GenTrainSettings& s, const fs::path& dir,
     clock->tick(publish, Stage::Score, step, step == total, loss, true);
   };
   h.window = [series, publish](int64_t step, double mean) { publish(LossEvent{Stage::Score, series, step, mean}); };
+  h.fd_point = [series, publish](int64_t step, double fd) {
+    publish(LossEvent{Stage::Score, series + " fd", step, fd});
+  };
   return h;
 }
 
@@ -94,13 +100,22 @@ void GenTrainJob::work() {
     fail("{}: already holds a {}; choose another --out", dir, GenRunFiles::model);
   auto data = load_gen_data(project);
   const bool assign = options_.aot ? *options_.aot > 0 : project.method == "aot";
-  auto settings = train_settings(project, data, assign, options_.aot, options_.steps, options_.batch);
+  auto settings =
+      train_settings(project, data, assign, options_.aot, options_.steps, options_.batch, options_.fd_every);
   io::OutputDir out(dir);
+  auto hooks = train_hooks(
+      settings, dir, [this](const std::string& s) { log(s); }, [this](const Event& e) { publish(e); },
+      [this] { return should_stop(); });
+  // The FD curve's instrument: the project classifier, kept in DIR (a resumed training loads it).
+  std::optional<metrics::Classifier> clf;
+  if (settings.fd_every > 0) {
+    fs::create_directories(dir);
+    clf.emplace(gen_classifier(project, data, (fs::path(dir) / GenRunFiles::classifier).string(), nullptr,
+                               [this](const std::string& s) { log(s); }));
+    hooks.fd = fd_probe(project, data, *clf, metrics::extract_features(*clf, data.test_x));
+  }
   stage(StageEvent::What::Started, Stage::Score, assign ? "aot" : "edm");
-  auto report = train_gen_model(project, data, settings, out,
-                                train_hooks(
-                                    settings, dir, [this](const std::string& s) { log(s); },
-                                    [this](const Event& e) { publish(e); }, [this] { return should_stop(); }));
+  auto report = train_gen_model(project, data, settings, out, hooks);
   if (!report) {
     stopped_where_ = "training stopped; training again with the same settings resumes it";
     stage(StageEvent::What::Stopped, Stage::Score, stopped_where_);
@@ -130,8 +145,8 @@ void AotCompareJob::work() {
   const int64_t samples = options_.samples.value_or(project.eval_samples);
   if (options_.aot && *options_.aot < 1) fail("--aot must be >= 1 for aot-compare");
   auto data = load_gen_data(project);
-  auto plain = train_settings(project, data, false, options_.aot, options_.steps, options_.batch);
-  auto aot = train_settings(project, data, true, options_.aot, options_.steps, options_.batch);
+  auto plain = train_settings(project, data, false, options_.aot, options_.steps, options_.batch, options_.fd_every);
+  auto aot = train_settings(project, data, true, options_.aot, options_.steps, options_.batch, options_.fd_every);
   const fs::path dir = options_.out_dir;
   // Created here rather than by OutputDir: the trained models and the classifier are complete artifacts a
   // later call reuses, and must survive a failure further on.
@@ -179,10 +194,10 @@ void AotCompareJob::work() {
     } else {
       io::OutputDir out(model_dir.string());
       stage(StageEvent::What::Started, Stage::Score, name);
-      auto trained = train_gen_model(
-          project, data, s, out,
-          train_hooks(
-              s, model_dir, log_fn, [this](const Event& e) { publish(e); }, [this] { return should_stop(); }));
+      auto hooks = train_hooks(
+          s, model_dir, log_fn, [this](const Event& e) { publish(e); }, [this] { return should_stop(); });
+      if (s.fd_every > 0) hooks.fd = fd_probe(project, data, clf, reference);
+      auto trained = train_gen_model(project, data, s, out, hooks);
       if (!trained) {
         stopped_where_ = fmt::format(
             "{} training stopped; running the comparison again resumes it (a finished "

@@ -30,6 +30,7 @@ struct GenRunFiles {
   static constexpr const char* model = run::file::kModel;           // EMA weights, specs and how they were trained
   static constexpr const char* loss = run::file::kLossCurve;        // step,loss,wall_time
   static constexpr const char* aot_chunks = run::file::kAotChunks;  // chunk,assigned_cost,random_cost,seconds
+  static constexpr const char* fd_curve = run::file::kFdCurve;      // step,frechet,wall_time (train.fd_every)
   static constexpr const char* train_report = run::file::kTrainReport;
   static constexpr const char* checkpoint = run::file::kTrainCheckpoint;  // a stopped training's state
   static constexpr const char* classifier = run::file::kClassifier;
@@ -52,6 +53,7 @@ struct GenTrainOptions {
   std::string out_dir;         // must not hold a model yet
   std::optional<int64_t> aot;  // images per assignment chunk; 0: plain EDM on the same chunks (train.method, train.aot)
   std::optional<int64_t> steps, batch;
+  std::optional<int64_t> fd_every;  // Fréchet distance of the EMA model every K steps (train.fd_every; 0: off)
 };
 
 struct AotCompareOptions {
@@ -59,6 +61,7 @@ struct AotCompareOptions {
   std::vector<int64_t> nfe = {5, 9, 17, 35};  // odd: Heun with N steps uses 2N - 1 evaluations
   std::optional<int64_t> steps, aot, batch;   // of both models (aot: the AOT model's chunk, >= 1)
   std::optional<int64_t> samples;             // per model and NFE (eval.samples)
+  std::optional<int64_t> fd_every;            // both trainings' FD curve (train.fd_every; 0: off)
 };
 
 struct DpmotOptions {

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <c10/util/Exception.h>
 #include <fmt/format.h>
 #include <torch/serialize.h>
@@ -11,6 +12,7 @@
 
 #include "core/io/archive.h"
 #include "core/common/error.h"
+#include "core/common/timing.h"
 #include "core/diffusion/aot.h"
 #include "core/diffusion/trainer.h"
 #include "core/metrics/distribution.h"
@@ -103,11 +105,13 @@ namespace {
 constexpr const char* kCheckpointFormat = "otcs-edm-training-checkpoint";
 
 void save_training(const std::string& path, const json& meta, const diffusion::EdmTrainer& trainer,
-                   const diffusion::AotProvider& provider, const std::string& loss_csv, double step_seconds) {
+                   const diffusion::AotProvider& provider, const std::string& loss_csv, const std::string& fd_csv,
+                   double step_seconds) {
   torch::serialize::OutputArchive archive;
   archive.write("format", c10::IValue(std::string(kCheckpointFormat)));
   archive.write("meta", c10::IValue(meta.dump()));
   archive.write("loss_csv", c10::IValue(loss_csv));
+  archive.write("fd_csv", c10::IValue(fd_csv));
   archive.write("step_seconds", c10::IValue(step_seconds));
   trainer.save(archive);
   provider.save(archive);
@@ -120,7 +124,8 @@ void save_training(const std::string& path, const json& meta, const diffusion::E
 
 // Restores a stopped training; false (nothing restored) when the checkpoint was saved with other settings.
 bool resume_training(const std::string& path, const json& meta, diffusion::EdmTrainer& trainer,
-                     diffusion::AotProvider& provider, std::string* loss_csv, double* step_seconds) {
+                     diffusion::AotProvider& provider, std::string* loss_csv, std::string* fd_csv,
+                     double* step_seconds) {
   try {
     torch::serialize::InputArchive archive;
     io::load_archive_file(path, archive);
@@ -130,6 +135,7 @@ bool resume_training(const std::string& path, const json& meta, diffusion::EdmTr
     if (!archive.try_read("meta", v) || !v.isString() || v.toStringRef() != meta.dump()) return false;
     if (!archive.try_read("loss_csv", v) || !v.isString()) throw std::runtime_error("missing 'loss_csv'");
     *loss_csv = v.toStringRef();
+    if (archive.try_read("fd_csv", v) && v.isString() && !v.toStringRef().empty()) *fd_csv = v.toStringRef();
     if (!archive.try_read("step_seconds", v) || !v.isDouble()) throw std::runtime_error("missing 'step_seconds'");
     *step_seconds = v.toDouble();
     trainer.load(archive);
@@ -171,11 +177,12 @@ std::optional<json> train_gen_model(const GenProject& project, const GenData& da
   diffusion::AotProvider provider(data.train_x, project.conditional ? data.train_y : torch::Tensor(), ao);
 
   std::string loss_csv = run::curve_header({run::column::kLoss});
+  std::string fd_csv = run::curve_header({"frechet"});
   double window = 0, step_seconds = 0;
   int64_t in_window = 0, first = 1;
   const json meta = gen_model_meta(project, settings);
   if (!hooks.checkpoint.empty() && fs::is_regular_file(hooks.checkpoint)) {
-    if (resume_training(hooks.checkpoint, meta, trainer, provider, &loss_csv, &step_seconds)) {
+    if (resume_training(hooks.checkpoint, meta, trainer, provider, &loss_csv, &fd_csv, &step_seconds)) {
       first = trainer.steps_done() + 1;
       hooks.log(fmt::format("{}: resuming from step {}", hooks.checkpoint, first));
     } else {
@@ -186,7 +193,7 @@ std::optional<json> train_gen_model(const GenProject& project, const GenData& da
   for (int64_t step = first; step <= settings.steps; ++step) {
     if (hooks.stop && hooks.stop()) {
       if (!hooks.checkpoint.empty() && step > 1) {
-        save_training(hooks.checkpoint, meta, trainer, provider, loss_csv, step_seconds);
+        save_training(hooks.checkpoint, meta, trainer, provider, loss_csv, fd_csv, step_seconds);
         hooks.log(fmt::format("stopped after step {}; {} resumes it", step - 1, hooks.checkpoint));
       }
       return std::nullopt;
@@ -206,6 +213,16 @@ std::optional<json> train_gen_model(const GenProject& project, const GenData& da
       window = 0;
       in_window = 0;
     }
+    if (settings.fd_every > 0 && hooks.fd && (step % settings.fd_every == 0 || step == settings.steps)) {
+      diffusion::EdmModel now{trainer.ema_network(), trainer.network_spec(), trainer.edm_spec()};
+      now.network->eval();  // the EMA copy is never trained: its mode only matters here
+      const auto tf = std::chrono::steady_clock::now();
+      const double fd = hooks.fd(now);
+      fd_csv += run::curve_row(step, {fd}, run::wall_time_now(), 6);
+      hooks.log(fmt::format("{} step {}: Fréchet distance {:.2f} ({:.1f} s)", settings.assign ? "aot" : "edm", step, fd,
+                            seconds_since(tf)));
+      if (hooks.fd_point) hooks.fd_point(step, fd);
+    }
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
@@ -221,6 +238,7 @@ std::optional<json> train_gen_model(const GenProject& project, const GenData& da
   save_edm_model(out.claim(GenRunFiles::model), trainer, meta);
   out.write(GenRunFiles::loss, loss_csv);
   out.write(GenRunFiles::aot_chunks, chunks_csv);
+  if (settings.fd_every > 0) out.write(GenRunFiles::fd_curve, fd_csv);
   json report = {{"project", project.path},
                  {"method", settings.assign ? "aot" : "edm"},
                  {"meta", meta},
@@ -231,6 +249,25 @@ std::optional<json> train_gen_model(const GenProject& project, const GenData& da
                  {"lsa_seconds_mean", lsa / nchunks},
                  {"mean_assigned_cost", assigned / nchunks},
                  {"mean_random_cost", random / nchunks}};
+  if (settings.fd_every > 0) {
+    // How flat the curve ended: the relative change of FD over the last quarter of the training (from the first
+    // probe at or after 3/4 of the steps to the last), read back from fd.csv so a resumed training counts all.
+    const auto c = run::parse_curve(fd_csv, GenRunFiles::fd_curve);
+    json curve = {{"every", settings.fd_every}, {"samples", project.fd_samples},
+                  {"nfe", project.fd_nfe},      {"points", c.rows()},
+                  {"final", nullptr},           {"last_quarter_change", nullptr}};
+    if (c.rows() > 0) {
+      const auto& fd = c.values.at(0);
+      curve["final"] = fd.back();
+      const double quarter = 0.75 * double(settings.steps);
+      for (size_t i = 0; i < c.rows(); ++i)
+        if (double(c.steps[i]) >= quarter) {
+          if (i + 1 < c.rows() && fd[i] > 0) curve["last_quarter_change"] = std::abs(fd.back() - fd[i]) / fd[i];
+          break;
+        }
+    }
+    report["fd_curve"] = curve;
+  }
   out.write(GenRunFiles::train_report, run::json_text(report));
   if (!hooks.checkpoint.empty()) {
     std::error_code ec;
@@ -269,6 +306,23 @@ json score_samples(metrics::Classifier& classifier, const torch::Tensor& samples
   for (double theta : {0.1, 0.2, 0.3, 0.4})
     mmr[fmt::format("{:.1f}", theta)] = metrics::mode_mixture_ratio(proba, theta);
   return {{"frechet", metrics::frechet_distance(features, reference)}, {"mmr", mmr}};
+}
+
+std::function<double(const diffusion::EdmModel&)> fd_probe(const GenProject& project, const GenData& data,
+                                                           metrics::Classifier& classifier,
+                                                           const torch::Tensor& reference_features) {
+  diffusion::HeunSpec hs;
+  hs.steps = (project.fd_nfe + 1) / 2;
+  hs.rho = project.rho;
+  const auto grid = diffusion::heun_grid(hs);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(project.eval_seed);
+  const auto noise = torch::randn(
+      {project.fd_samples, data.train_x.size(1), data.train_x.size(2), data.train_x.size(3)}, gen, torch::kFloat32);
+  const auto labels = balanced_labels(project.fd_samples, data.classes, project.conditional);
+  return [&classifier, reference_features, grid, noise, labels](const diffusion::EdmModel& model) {
+    auto x = diffusion::heun_sample(model, noise * grid[0], grid, labels);
+    return score_samples(classifier, x, reference_features).at("frechet").get<double>();
+  };
 }
 
 torch::Tensor balanced_labels(int64_t n, int64_t classes, bool conditional) {

@@ -30,6 +30,7 @@ struct GenTrainSettings {
   int64_t chunk = 512;  // images per chunk, for both (so both runs draw the same images and noises)
   int64_t steps = 0;
   int64_t batch = 0;
+  int64_t fd_every = 0;  // > 0: GenTrainHooks::fd every fd_every steps and at the last (fd.csv)
 };
 
 // What the training loop reports, and how it is stopped.
@@ -38,13 +39,18 @@ struct GenTrainHooks {
   std::function<bool()> stop;  // polled before every step (it may block while paused); true ends the training
   std::function<void(int64_t step, int64_t total, double loss)> step;  // after every step
   std::function<void(int64_t step, double mean)> window;  // every log_every steps: the mean loss since the last
+  // The Fréchet distance of the EMA model now (settings.fd_every > 0); fd_point gets each value as it is made.
+  std::function<double(const diffusion::EdmModel&)> fd;
+  std::function<void(int64_t step, double fd)> fd_point;
   // A stop saves the training's whole state here and a later training with the same settings resumes from it
   // (removed once the model is written); empty: a stop loses the steps done.
   std::string checkpoint;
 };
 
 // Trains and writes, through `out`: model.pt (EMA weights + specs + meta), loss.csv (step,loss),
-// aot_chunks.csv (chunk,assigned_cost,random_cost,seconds), train.json (GenRunFiles). Returns train.json's
+// aot_chunks.csv (chunk,assigned_cost,random_cost,seconds), train.json (GenRunFiles), and fd.csv
+// (step,frechet,wall_time) when settings.fd_every > 0. The FD probes draw from their own generator and leave the
+// training's state alone: the model is the same with and without them. Returns train.json's
 // content, or nothing when stopped (nothing but the checkpoint is written then).
 std::optional<nlohmann::json> train_gen_model(const GenProject& project, const GenData& data,
                                               const GenTrainSettings& settings, io::OutputDir& out,
@@ -64,6 +70,12 @@ metrics::Classifier gen_classifier(const GenProject& project, const GenData& dat
 // FD (classifier features vs the test split's) and MMR at θ 0.1, 0.2, 0.3, 0.4 of samples in [-1, 1] (clamped).
 nlohmann::json score_samples(metrics::Classifier& classifier, const torch::Tensor& samples,
                              const torch::Tensor& reference_features);
+
+// The FD probe of a training: `samples` images by deterministic Heun at `nfe` evaluations (odd) from one fixed
+// noise (eval.seed), the classes balanced when conditional, scored against the reference features.
+std::function<double(const diffusion::EdmModel&)> fd_probe(const GenProject& project, const GenData& data,
+                                                           metrics::Classifier& classifier,
+                                                           const torch::Tensor& reference_features);
 
 // Balanced labels 0, 1, ..., classes − 1, 0, ... (conditional sampling), undefined when unconditional.
 torch::Tensor balanced_labels(int64_t n, int64_t classes, bool conditional);

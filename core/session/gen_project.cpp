@@ -59,6 +59,11 @@ GenProject parse_gen_project(const std::string& text, const std::string& name, c
     p.ema_halflife = t.positive("ema_halflife", p.ema_halflife);
     p.seed = t.seed("seed", p.seed);
     p.log_every = t.positive_integer("log_every", p.log_every);
+    p.fd_every = t.non_negative_integer("fd_every", p.fd_every);
+    p.fd_samples = t.positive_integer("fd_samples", p.fd_samples);
+    p.fd_nfe = t.positive_integer("fd_nfe", p.fd_nfe);
+    if (p.fd_nfe % 2 == 0)
+      t.error(t.at("fd_nfe"), fmt::format("expected an odd number (Heun with N steps uses 2N - 1), got {}", p.fd_nfe));
     t.finish();
   }
   {

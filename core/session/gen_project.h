@@ -7,7 +7,7 @@
 //    "data":  {"train": {"images": {...}}, "test": {"images": {...}}},     image sets as in project.h
 //    "model": {"network": {...unet...}, "conditional": false, "sigma_data": 0.5, "p_mean": -1.2, "p_std": 1.2},
 //    "train": {"method": "edm"|"aot", "aot": 512, "steps", "batch", "lr", "lr_rampup", "grad_clip",
-//              "ema_halflife" (images), "seed", "log_every"},
+//              "ema_halflife" (images), "seed", "log_every", "fd_every", "fd_samples", "fd_nfe"},
 //    "sample": {"steps": N, "rho": 7},
 //    "eval":  {"samples", "classifier_epochs", "seed"},
 //    "dpmot": {"latents", "M", "source": "uniform"|"gaussian", "max_iter", "lr", "seed"}}
@@ -29,6 +29,9 @@ struct GenProject {
   std::string method = "edm";  // edm | aot (train.aot > 0 chunks)
   int64_t aot = 512;           // images per assignment chunk (aot only)
   int64_t steps = 3000, batch = 64, lr_rampup = 200, log_every = 50;
+  // The training's Fréchet-distance curve: every fd_every steps (0: off) the EMA model draws fd_samples images
+  // with Heun at fd_nfe evaluations from one fixed noise, scored as aot-compare scores them (fd.csv).
+  int64_t fd_every = 0, fd_samples = 500, fd_nfe = 35;
   double lr = 1e-3, grad_clip = 1.0, ema_halflife = 20000;
   uint64_t seed = 0;
   int64_t sample_steps = 18;

@@ -5,6 +5,7 @@
 #include <QtTest/QtTest>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -124,6 +125,55 @@ class TestGenJobs : public QObject {
     QCOMPARE(lines(read(dir_ / "split" / GenRunFiles::aot_chunks)),
              lines(read(dir_ / "whole" / GenRunFiles::aot_chunks)));
     QVERIFY(read(dir_ / "split" / GenRunFiles::model) == read(dir_ / "whole" / GenRunFiles::model));
+  }
+
+  // The FD curve: probes every 4 steps and at the last; they leave the model as an uninterrupted training without
+  // them makes it, and a stopped training keeps its earlier probes in the checkpoint.
+  void fdCurveLeavesTheModelAlone() {
+    std::string text = read(project_);
+    const std::string key = R"("log_every": 2)";
+    text.replace(text.find(key), key.size(), R"("log_every": 2, "fd_every": 4, "fd_samples": 40, "fd_nfe": 5)");
+    const fs::path project = dir_ / "gen-fd.json";
+    otcs::io::write_file_atomic(project.string(), text);
+    GenTrainOptions o;
+    o.project = project.string();
+    o.out_dir = (dir_ / "fd").string();
+    GenTrainJob a(o);
+    std::vector<LossEvent> fd_points;
+    a.set_event_callback([&](const Event& e) {
+      if (auto* l = std::get_if<LossEvent>(&e); l && l->series == "aot fd") fd_points.push_back(*l);
+    });
+    auto r = a.run();
+    QVERIFY2(r.status == JobStatus::Completed, r.message.c_str());
+    const auto curve = otcs::run::read_curve((dir_ / "fd" / GenRunFiles::fd_curve).string());
+    QCOMPARE(curve.steps, (std::vector<int64_t>{4, 8, 12}));
+    QCOMPARE(int(fd_points.size()), 3);
+    for (double v : curve.values.at(0)) QVERIFY(std::isfinite(v) && v > 0);
+    QCOMPARE(a.report()["fd_curve"]["points"].get<int>(), 3);
+    QCOMPARE(a.report()["fd_curve"]["final"].get<double>(), curve.values.at(0).back());
+    QVERIFY(read(dir_ / "fd" / GenRunFiles::model) == read(dir_ / "whole" / GenRunFiles::model));
+
+    // --fd-every 0 turns the curve off; a stop after step 6 keeps the probe of step 4 for the resumed training.
+    o.out_dir = (dir_ / "fd-split").string();
+    GenTrainJob b(o);
+    b.set_event_callback([&](const Event& e) {
+      if (auto* l = std::get_if<LossEvent>(&e); l && l->step == 6 && l->series == "aot") b.request_stop();
+    });
+    r = b.run();
+    QCOMPARE(int(r.status), int(JobStatus::Stopped));
+    GenTrainJob c(o);
+    r = c.run();
+    QVERIFY2(r.status == JobStatus::Completed, r.message.c_str());
+    const auto resumed = otcs::run::read_curve((dir_ / "fd-split" / GenRunFiles::fd_curve).string());
+    QCOMPARE(resumed.steps, curve.steps);
+    QCOMPARE(resumed.values, curve.values);
+    o.out_dir = (dir_ / "fd-off").string();
+    o.fd_every = 0;
+    GenTrainJob d(o);
+    r = d.run();
+    QVERIFY2(r.status == JobStatus::Completed, r.message.c_str());
+    QVERIFY(!fs::exists(dir_ / "fd-off" / GenRunFiles::fd_curve));
+    QVERIFY(!d.report().contains("fd_curve"));
   }
 
   void mistakesAreUserErrorsAndWriteNothing() {
