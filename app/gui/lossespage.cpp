@@ -29,10 +29,17 @@ LossesPage::LossesPage(QWidget* parent) : QWidget(parent) {
   score_->setTitle("Stage II: score-matching loss");
   score_->setAxisLabels("training step", "loss");
   score_->setFigureName("score_loss");
+  fd_ = new LossPlot(this);
+  fd_->setObjectName("fdCurvePlot");
+  fd_->setTitle("Generation: Fréchet distance of the EMA model (classifier features)");
+  fd_->setAxisLabels("training step", "Fréchet distance");
+  fd_->setFigureName("fd_curve");
+  fd_->hide();
   auto* splitter = new QSplitter(Qt::Vertical, this);
   splitter->addWidget(ot_);
   splitter->addWidget(ot_diag_);
   splitter->addWidget(score_);
+  splitter->addWidget(fd_);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(splitter);
@@ -42,7 +49,9 @@ void LossesPage::addPoints(session::Stage stage, const QString& series, const QV
                            const QVector<double>& values) {
   // The dual objective has its own plot; a compared run's series is named "<run>: dual".
   const bool dual = series == "dual" || series.endsWith(": dual");
-  LossPlot* plot = stage == session::Stage::Ot ? (dual ? ot_ : ot_diag_) : score_;
+  const bool fd = stage == session::Stage::Score && series.endsWith(" fd");
+  LossPlot* plot = stage == session::Stage::Ot ? (dual ? ot_ : ot_diag_) : fd ? fd_ : score_;
+  if (fd) fd_->show();
   plot->appendPoints(plot->addSeries(series), steps, values);
 }
 
@@ -71,32 +80,41 @@ void LossesPage::removeAllSeries() {
   ot_->removeSeries();
   ot_diag_->removeSeries();
   score_->removeSeries();
+  fd_->removeSeries();
+  fd_->hide();
 }
 
 void LossesPage::clear() {
   ot_->clearData();
   ot_diag_->clearData();
   score_->clearData();
+  fd_->clearData();
 }
 
 QSize LossesPage::figureSize() const { return size().isEmpty() || !isVisible() ? QSize(900, 800) : size(); }
 
 void LossesPage::renderFigure(QCPPainter& painter, const QSize& size) {
-  const QSize third(size.width(), size.height() / 3);
-  ot_->renderFigure(painter, third);
+  const bool with_fd = !fd_->isHidden();
+  const QSize part(size.width(), size.height() / (with_fd ? 4 : 3));
+  ot_->renderFigure(painter, part);
   painter.save();
-  painter.translate(0, third.height());
-  ot_diag_->renderFigure(painter, third);
-  painter.translate(0, third.height());
-  score_->renderFigure(painter, third);
+  painter.translate(0, part.height());
+  ot_diag_->renderFigure(painter, part);
+  painter.translate(0, part.height());
+  score_->renderFigure(painter, part);
+  if (with_fd) {
+    painter.translate(0, part.height());
+    fd_->renderFigure(painter, part);
+  }
   painter.restore();
 }
 
 void LossesPage::writeFigureCsv(QTextStream& out) const {
   // One table: a stage column in front of each plot's rows (the header line written once, from the first plot).
-  const std::pair<const char*, LossPlot*> parts[] = {{"ot", ot_}, {"ot", ot_diag_}, {"score", score_}};
+  const std::pair<const char*, LossPlot*> parts[] = {{"ot", ot_}, {"ot", ot_diag_}, {"score", score_}, {"fd", fd_}};
   bool header = false;
   for (const auto& [stage, plot] : parts) {
+    if (plot == fd_ && fd_->isHidden()) continue;
     QString text;
     QTextStream s(&text);
     plot->writeFigureCsv(s);

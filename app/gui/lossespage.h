@@ -1,7 +1,8 @@
 #pragma once
 // The live curves of a run: the OT stage's dual objective, its plan diagnostics (transport cost, marginal
 // errors; log scale) and the score stage's loss, each in its own plot (their scales differ by orders of
-// magnitude). Exported together as one figure.
+// magnitude), and a generation training's Fréchet-distance curve (series "<method> fd"), shown once it has points.
+// Exported together as one figure.
 #include <QWidget>
 
 #include "core/session/events.h"
@@ -20,6 +21,7 @@ class LossesPage : public QWidget, public FigureSource {
   LossPlot* otPlot() const { return ot_; }
   LossPlot* scorePlot() const { return score_; }
   LossPlot* otDiagnosticsPlot() const { return ot_diag_; }
+  LossPlot* fdPlot() const { return fd_; }
   // Clears both OT plots (a new OT stage starts or is reloaded).
   void clearOt();
   // Reads RUN/ot/diagnostics.csv (step and one column per series); false when absent or empty.
@@ -28,7 +30,7 @@ class LossesPage : public QWidget, public FigureSource {
   void addPoints(otcs::session::Stage stage, const QString& series, const QVector<double>& steps,
                  const QVector<double>& values);
   void clear();
-  // Removes every series of the three plots (a comparison of runs names its series by run).
+  // Removes every series of the plots (a comparison of runs names its series by run).
   void removeAllSeries();
 
   QString figureName() const override { return "losses"; }
@@ -40,6 +42,7 @@ class LossesPage : public QWidget, public FigureSource {
   LossPlot* ot_ = nullptr;
   LossPlot* ot_diag_ = nullptr;
   LossPlot* score_ = nullptr;
+  LossPlot* fd_ = nullptr;  // hidden until a series "<method> fd" arrives
 };
 
 }  // namespace otcs::workbench

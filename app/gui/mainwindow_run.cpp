@@ -2,6 +2,7 @@
 // views, reloads a run's artifacts (curves, H, trajectories, previews, metrics) when a stage ends or a run is
 // shown, and marks each stage done, stale or not run.
 #include <QDir>
+#include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
@@ -18,6 +19,7 @@
 #include "app/gui/runscontroller.h"
 #include "app/gui/runsdirectory.h"
 #include "app/gui/sessioncontroller.h"
+#include "core/run/layout.h"
 #include "widgets/lossplot.h"
 #include "widgets/matrixinspector.h"
 #include "widgets/methodsview.h"
@@ -189,6 +191,17 @@ void MainWindow::loadMethodsFiles(const QString& runDir) {
   methods_->clear();
   for (const QString& path : findMethodsFiles(runDir))
     if (!path.isEmpty()) openMethodsFile(path);
+  // Generation trainings' Fréchet-distance curves (fd.csv), one series per training directory ("edm fd").
+  if (runDir.isEmpty() || !QDir(runDir).exists()) return;
+  losses_->fdPlot()->removeSeries();
+  losses_->fdPlot()->hide();  // shown again by the first curve found
+  QDirIterator it(runDir, {run::file::kFdCurve}, QDir::Files, QDirIterator::Subdirectories);
+  while (it.hasNext()) {
+    const QString path = it.next();
+    QVector<double> steps, values;
+    if (!loadCurve(path, &steps, &values) || steps.isEmpty()) continue;
+    losses_->addPoints(session::Stage::Score, QFileInfo(path).dir().dirName() + " fd", steps, values);
+  }
 }
 
 void MainWindow::loadRunArtifacts(const QString& runDir) {

@@ -85,7 +85,8 @@ class TestMethodsJobsXvfb : public QObject {
                "test": {"images": {"format": "idx", "images": "test-images", "labels": "test-labels"}}},
       "model": {"network": {"kind": "unet", "channels": 8, "channel_mult": [1, 2], "attention_resolutions": [],
                             "groups": 4}},
-      "train": {"method": "aot", "aot": 16, "steps": 12, "batch": 8, "lr_rampup": 2, "log_every": 2},
+      "train": {"method": "aot", "aot": 16, "steps": 12, "batch": 8, "lr_rampup": 2, "log_every": 2,
+                "fd_every": 6, "fd_samples": 20, "fd_nfe": 3},
       "dpmot": {"M": 2, "source": "uniform"}})");
   }
 
@@ -125,15 +126,23 @@ class TestMethodsJobsXvfb : public QObject {
              QString("completed"));
     QCOMPARE(done.first().at(0).toBool(), true);
 
-    // Loss points of the "aot" series, every log_every = 2 steps up to step 12, on the score stage.
-    QVector<double> steps;
+    // Loss points of the "aot" series, every log_every = 2 steps up to step 12, on the score stage; the FD curve's
+    // points ("aot fd") every fd_every = 6 steps.
+    QVector<double> steps, fd_steps;
     for (const auto& args : losses) {
       const auto batch = args.at(0).value<otcs::workbench::LossBatch>();
       QVERIFY(batch.stage == otcs::session::Stage::Score);
-      QCOMPARE(batch.series, QString("aot"));
-      steps += batch.steps;
+      QVERIFY2(batch.series == "aot" || batch.series == "aot fd", qPrintable(batch.series));
+      (batch.series == "aot" ? steps : fd_steps) += batch.steps;
     }
     QCOMPARE(steps, (QVector<double>{2, 4, 6, 8, 10, 12}));
+    QCOMPARE(fd_steps, (QVector<double>{6, 12}));
+    // The FD plot appears with the curve, reloaded from the training's fd.csv when the job ends.
+    otcs::LossPlot* fd = window_->lossesPage()->fdPlot();
+    QVERIFY(!fd->isHidden());
+    QCOMPARE(fd->seriesCount(), 1);
+    QVERIFY2(fd->seriesName(0).endsWith(" fd"), qPrintable(fd->seriesName(0)));
+    QCOMPARE(fd->pointCount(0), 2);
     otcs::LossPlot* plot = window_->lossesPage()->scorePlot();
     const int id = plot->seriesId("aot");
     QVERIFY(id >= 0);
