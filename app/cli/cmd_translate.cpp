@@ -49,7 +49,8 @@ int translate_command(const Args& args) {
   session::ImageSetSpec spec = project.source.images;
   spec.classes.clear();
   spec.limit = 0;
-  spec.range_from = spec.range_to = 0;  // the run's sample range selects its training set, not these inputs
+  spec.range_from = spec.range_to = 0;  // the run's sample range and parity select its training set, not
+  spec.parity = 0;                      // these inputs
   std::vector<std::string> out_names;
   if (fs::is_directory(input, ec)) {
     spec.format = "folder";
