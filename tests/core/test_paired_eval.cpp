@@ -15,7 +15,11 @@
 #include "core/session/events.h"
 #include "core/session/image_data.h"
 #include "core/session/project.h"
+#include "core/session/score_model.h"
 #include "core/session/session.h"
+#include "core/session/translate.h"
+#include "core/diffusion/networks.h"
+#include "core/diffusion/schedule.h"
 
 using namespace otcs;
 namespace fs = std::filesystem;
@@ -163,6 +167,45 @@ class TestPairedEval : public QObject {
     reject("\"subset\": 4", "\"subset\": -1", "/stages/eval/also/0/subset");
     reject("\"subset\": 4", "\"subset\": 4, \"speed\": 2", "/stages/eval/also/0");
     reject("\"batch\": 3,", "\"batch\": 0,", "/stages/eval/batch");
+  }
+
+  void translatingInPiecesMatchesOneCall() {
+    // One call with batch b equals calls on the pieces [k b, (k + 1) b) with first_index = k b: why a resumed
+    // eval, and the batched eval with the default batch of 250, give what one translate_images call gave before.
+    torch::manual_seed(5);
+    diffusion::NetworkSpec ns;
+    ns.kind = diffusion::NetworkKind::UNet;
+    ns.in_channels = 3;
+    ns.cond_channels = 3;
+    ns.resolution = 8;
+    ns.channels = 8;
+    ns.channel_mult = {1, 2};
+    ns.attention_resolutions = {};
+    ns.groups = 4;
+    session::ScoreModel model;
+    model.network = diffusion::make_network(ns);
+    model.network->eval();
+    model.network_spec = ns;
+    diffusion::ScheduleSpec sc;
+    sc.steps = 100;
+    model.schedule = diffusion::make_schedule(sc);
+    session::TranslateOptions to;
+    to.sampler.kind = diffusion::SamplerKind::Ancestral;
+    to.sampler.steps = 5;
+    to.sampler.sdedit_t0 = 0.2;
+    to.sampler.consistency = 2;
+    to.seed = 11;
+    to.batch = 3;
+    auto src = torch::rand({7, 3 * 64}) * 2 - 1;
+    auto whole = session::translate_images(model, src, {3, 8, 8}, to);
+    std::vector<torch::Tensor> parts;
+    for (int64_t lo = 0; lo < 7; lo += 3) {
+      auto piece = to;
+      piece.first_index = lo;
+      parts.push_back(
+          session::translate_images(model, src.narrow(0, lo, std::min<int64_t>(3, 7 - lo)), {3, 8, 8}, piece));
+    }
+    QVERIFY(torch::equal(whole, torch::cat(parts)));
   }
 
   void stoppedEvalResumesWithTheSameNumbers() {
