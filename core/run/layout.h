@@ -17,7 +17,8 @@
 //   bridge/        H.npz (scipy CSR), redirect.npy
 //   score/         model.pt, loss.csv, ckpt-<step>.pt, previews/ (previews.json, step_<step>.png and .npz)
 //   sample/        samples.npy, sources.npy (point sets), translations.npz (image projects), trajectories.npz
-//   eval/          metrics.json, conditionals.npz (point sets), translations.npz, classifier.pt, classifier.json
+//   eval/          metrics.json, conditionals.npz (point sets), translations.npz, classifier.pt, classifier.json,
+//                  per_face.csv and batches/ (paired image evals: per input scores, finished batches)
 //   <stage>/done.json   the stage's configuration hash, written as its last act
 //   data.png, potentials.png, H.png, loss.png, trajectories.png, conditionals.png, translations.png,
 //   test_translations.png   the run figures
@@ -78,6 +79,8 @@ inline constexpr char kTranslations[] = "translations.npz";
 inline constexpr char kConditionals[] = "conditionals.npz";
 inline constexpr char kClassifier[] = "classifier.pt";
 inline constexpr char kClassifierMeta[] = "classifier.json";
+inline constexpr char kPerFace[] = "per_face.csv";    // eval/ of a paired image eval: per test input scores
+inline constexpr char kEvalBatchesDir[] = "batches";  // eval/batches/<config hash>/<sampler>-<batch>.npz
 // the run figures
 inline constexpr char kDataFigure[] = "data.png";
 inline constexpr char kPotentialsFigure[] = "potentials.png";
@@ -172,6 +175,12 @@ class RunLayout {
   std::filesystem::path eval_translations() const { return eval_dir() / file::kTranslations; }
   std::filesystem::path classifier() const { return eval_dir() / file::kClassifier; }
   std::filesystem::path classifier_meta() const { return eval_dir() / file::kClassifierMeta; }
+  std::filesystem::path eval_per_face() const { return eval_dir() / file::kPerFace; }
+  // A paired eval's finished batches: all of them, and those of one stage configuration hash.
+  std::filesystem::path eval_batches_root() const { return eval_dir() / file::kEvalBatchesDir; }
+  std::filesystem::path eval_batches(std::string_view config_hash) const {
+    return eval_batches_root() / std::string(config_hash);
+  }
 
   // A run figure (one of the file::k*Figure names) in the run's top level.
   std::filesystem::path figure(std::string_view name) const { return root_ / std::string(name); }

@@ -1,5 +1,6 @@
 #include "core/session/image_data.h"
 
+#include <cctype>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -87,6 +88,16 @@ data::Pack decode(const ImageSetSpec& spec) {
 
 }  // namespace
 
+int64_t file_number(const std::string& name) {
+  const std::string stem = fs::path(name).stem().string();
+  size_t end = stem.size();
+  while (end > 0 && !std::isdigit(static_cast<unsigned char>(stem[end - 1]))) --end;
+  size_t begin = end;
+  while (begin > 0 && std::isdigit(static_cast<unsigned char>(stem[begin - 1]))) --begin;
+  if (begin == end || end - begin > 18) return -1;
+  return std::stoll(stem.substr(begin, end - begin));
+}
+
 void set_image_importer(ImageImporter importer) {
   std::lock_guard<std::mutex> lock(importer_mutex());
   importer_slot() = std::move(importer);
@@ -160,6 +171,19 @@ data::Pack load_image_set(const ImageSetSpec& spec, const std::string& where) {
       fail("{}: /range asks for samples {}..{} but {} holds {}", where, spec.range_from, spec.range_to, spec.images,
            pack.size());
     pack = pack.subset(torch::arange(spec.range_from - 1, spec.range_to, torch::kInt64));
+  }
+  if (spec.parity != 0) {
+    std::vector<int64_t> keep;
+    for (int64_t i = 0; i < pack.size(); ++i) {
+      const int64_t number = file_number(pack.names[size_t(i)]);
+      if (number < 0)
+        fail("{}/images/parity: sample '{}' has no number in its file name to take the parity of", where,
+             pack.names[size_t(i)]);
+      if ((number % 2 == 0) == (spec.parity == 2)) keep.push_back(i);
+    }
+    if (keep.empty())
+      fail("{}/images/parity: no sample has an {} file number", where, spec.parity == 2 ? "even" : "odd");
+    pack = pack.subset(torch::tensor(keep, torch::kInt64));
   }
   if (!spec.classes.empty()) {
     auto keep = torch::zeros({pack.size()}, torch::kBool);

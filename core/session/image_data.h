@@ -26,6 +26,10 @@ bool has_image_importer();
 // input files' sizes and times, so a second run loads in milliseconds.
 data::Pack load_image_set(const ImageSetSpec& spec, const std::string& where);
 
+// The number in a sample's file name (its last run of digits: "000042.jpg" -> 42, "index:7" -> 7), -1 when the
+// name has none; what the image sets' parity selector splits by.
+int64_t file_number(const std::string& name);
+
 // The low-resolution images a degraded set (downsample `factor`, then upsample) was made from: the same spec
 // without the upsampling, for the sampler's data consistency. False when the set is not degraded by `factor`.
 bool low_resolution_spec(const ImageSetSpec& spec, int64_t factor, ImageSetSpec* out);

@@ -215,6 +215,27 @@ Project parse_project(const std::string& text, const std::string& name, const st
     p.image_eval.grid = s.positive_integer("grid", p.image_eval.grid);
     p.image_eval.paired = s.boolean("paired", false);
     p.image_eval.average = s.positive_integer("average", 1);
+    e.batch = s.positive_integer("batch", e.batch);
+    e.bootstrap = s.non_negative_integer("bootstrap", e.bootstrap);
+    if (const json* also = s.array("also")) {
+      for (size_t k = 0; k < also->size(); ++k) {
+        Reader a((*also)[k], s.at("also") + "/" + std::to_string(k), s.file(), "eval_also");
+        ExtraEvalSampler x;
+        x.name = a.string("name", "");
+        const bool valid = !x.name.empty() && std::all_of(x.name.begin(), x.name.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+        });
+        if (!valid) a.error(a.at("name"), "expected a name of a-z, 0-9, '_' and '-'");
+        for (const auto& other : e.also)
+          if (other.name == x.name) a.error(a.at("name"), fmt::format("'{}' is named twice", x.name));
+        if (!a.has("sampler")) a.error(a.at("sampler"), "missing");
+        x.sampler = parse_sampler(a.object("sampler", "sampler"));
+        x.subset = a.non_negative_integer("subset", 0);
+        x.average = a.positive_integer("average", 1);
+        a.finish();
+        e.also.push_back(std::move(x));
+      }
+    }
     s.finish();
     p.canonical["eval"] = s.raw().dump();
   }

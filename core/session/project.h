@@ -35,6 +35,9 @@ struct ImageSetSpec {
   int downsample = 1;  // > 1: shrink by this factor (area) after preprocessing (low-resolution sources)
   int upsample = 0;    // > 0: then resize back up to this size (bicubic), as a degraded input
   int64_t range_from = 0, range_to = 0;  // > 0: keep samples first..last (1-based, in import order: sorted names)
+  // After the range: keep every sample whose file number (the digits of its file name, e.g. 000042.jpg -> 42)
+  // is even (parity 2), or odd (parity 1); 0 keeps all. CelebA's unpaired split by file number.
+  int parity = 0;
   bool defined() const { return !format.empty(); }
 };
 
@@ -113,6 +116,15 @@ struct SampleStageSpec {
   uint64_t seed = 0;
 };
 
+// Paired image eval: a further sampler scored beside the main one, on all test inputs or an evenly spread subset
+// (stages.eval.also: e.g. the released slow sampler on 200 of the faces next to a fast one on all).
+struct ExtraEvalSampler {
+  std::string name;  // [a-z0-9_-]+, unique; its metrics are metrics["also"][name], its CSV columns name_*
+  diffusion::SamplerSpec sampler;
+  int64_t subset = 0;   // > 0: this many test inputs, spread evenly (input k * N / subset); 0: all
+  int64_t average = 1;  // also score the mean of this many samples per input
+};
+
 struct EvalStageSpec {
   bool enabled = true;
   int64_t sources = 20;  // evaluation sources, spread over the reference's non-keypoint sources
@@ -122,6 +134,9 @@ struct EvalStageSpec {
   bool has_sampler = false;  // else the sample stage's sampler
   diffusion::SamplerSpec sampler;
   uint64_t seed = 0;
+  int64_t batch = 250;       // paired images: test inputs per batch, the unit a stopped eval resumes from
+  int64_t bootstrap = 2000;  // paired images: resamples of the test inputs for the 95 % intervals (0: none)
+  std::vector<ExtraEvalSampler> also;
 };
 
 // How keypoint pairs are chosen when the project gives a rule rather than a list.

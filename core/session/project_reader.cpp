@@ -23,9 +23,10 @@ const std::map<std::string, std::vector<std::string>>& project_keys() {
       {"translation", {"$schema", "schema_version", "name", "description", "data", "stages"}},
       {"translation_data", {"source", "target", "test_source", "test_target", "keypoints"}},
       {"dataset", {"images", "file", "mixture", "n", "seed"}},
-      {"image_set",
-       {"format", "images", "labels", "dir", "file", "root", "suites", "size", "channels", "crop", "fit_content",
-        "normalise_contrast", "invert", "classes", "limit", "limit_seed", "downsample", "upsample", "range"}},
+      {"image_set", {"format", "images",  "labels",   "dir",        "file",        "root",
+                     "suites", "size",    "channels", "crop",       "fit_content", "normalise_contrast",
+                     "invert", "classes", "limit",    "limit_seed", "downsample",  "upsample",
+                     "range",  "parity"}},
       {"mixture_component", {"mean", "std", "weight"}},
       {"keypoint", {"source_index", "target_index", "source", "target"}},
       {"keypoint_rule", {"rule", "file", "class_pairs"}},
@@ -69,7 +70,8 @@ const std::map<std::string, std::vector<std::string>>& project_keys() {
         "consistency"}},
       {"eval_stage",
        {"enabled", "sources", "per_source", "fine_size", "fine_seed", "sampler", "seed", "classifier_epochs", "grid",
-        "paired", "average"}},
+        "paired", "average", "batch", "bootstrap", "also"}},
+      {"eval_also", {"name", "sampler", "subset", "average"}},
       // Generation projects (otcs gen-train, aot-compare, dpmot; the workbench's Methods tab).
       {"generation",
        {"$schema", "schema_version", "kind", "name", "description", "data", "model", "train", "sample", "eval",
@@ -145,6 +147,15 @@ ImageSetSpec parse_image_set(Reader r, const std::string& base_dir) {
       r.error(r.at("range"), "expected [first, last] with 1 <= first <= last (1-based, in file-name order)");
     s.range_from = range[0];
     s.range_to = range[1];
+  }
+  if (r.has("parity")) {
+    const std::string parity = r.string("parity", "");
+    if (parity == "even")
+      s.parity = 2;
+    else if (parity == "odd")
+      s.parity = 1;
+    else
+      r.error(r.at("parity"), fmt::format("expected even or odd (by the file's number), got '{}'", parity));
   }
   r.finish();
   return s;

@@ -2,7 +2,7 @@
 // class. Eval: the project's own classifier (trained on the target set, tested on the held-out target split), then
 // every held-out test input translated and scored: translated-class accuracy (the class the keypoint pairs imply),
 // Fréchet distance and KID on that classifier's penultimate features (named as such), and how class-consistent
-// the OT coupling itself is.
+// the OT coupling itself is. Paired test sets (super-resolution) are scored in stage_paired_eval.cpp.
 #include <filesystem>
 #include <map>
 
@@ -24,6 +24,7 @@
 #include "core/run/json_text.h"
 #include "core/run/layout.h"
 #include "core/session/image_data.h"
+#include "core/session/image_stage_util.h"
 #include "core/session/score_model.h"
 #include "core/session/stages.h"
 #include "core/session/translate.h"
@@ -31,8 +32,6 @@
 namespace fs = std::filesystem;
 
 namespace otcs::session {
-
-namespace {
 
 TranslateOptions stage_translate_options(StageContext& ctx, Stage stage, const diffusion::SamplerSpec& sampler,
                                          uint64_t seed, ProgressClock& clock, bool& clock_ready) {
@@ -58,9 +57,6 @@ TranslateOptions stage_translate_options(StageContext& ctx, Stage stage, const d
   return to;
 }
 
-// The low-resolution images a degraded set (downsample f, then upsample) was made from, [N, C, H/f, W/f] in
-// [-1, 1], for the sampler's data consistency with factor f; undefined when the sampler does not ask for it or
-// the set is not degraded by that factor (translate_images then uses the inputs' own block means).
 torch::Tensor low_resolution_inputs(StageContext& ctx, const ImageSetSpec& spec, const diffusion::SamplerSpec& sampler,
                                     const std::string& where) {
   if (sampler.consistency <= 1) return {};
@@ -83,109 +79,7 @@ torch::Tensor to_uint8(const torch::Tensor& x) {
   return x.add(1).mul(127.5).round().clamp(0, 255).to(torch::kUInt8).contiguous();
 }
 
-// Paired test sets (super-resolution): PSNR and SSIM (Wang et al. 2004, on 8-bit images, colour channels averaged)
-// of one sample per input and of the mean of `average` samples, against the ground truth, beside the input's own
-// scores (the input is the bicubic upsampling of the low-resolution image, so those are bicubic's).
-StageOutcome run_paired_eval(StageContext& ctx, const data::Pack& test_src, const data::Pack& test_tgt,
-                             std::chrono::steady_clock::time_point t0) {
-  const auto& ie = ctx.project.image_eval;
-  const std::string where = ctx.project.path.empty() ? "project" : ctx.project.path;
-  if (test_src.size() != test_tgt.size())
-    fail("{}: /stages/eval/paired: test_source has {} images and test_target {}; paired sets must match", where,
-         test_src.size(), test_tgt.size());
-  if (test_src.images.sizes() != test_tgt.images.sizes())
-    fail("{}: /stages/eval/paired: test_source and test_target images differ in shape", where);
-  auto model = load_score_model(ctx.layout().score_model().string());
-  const auto& sampler = ctx.project.eval.has_sampler ? ctx.project.eval.sampler : ctx.project.sample.sampler;
-  const auto& shape = ctx.image_shape;
-  const int64_t k = std::max<int64_t>(1, ie.average);
-  ctx.log(LogEvent::Level::Info,
-          fmt::format("eval: {} paired test inputs, {} sample(s) each ({} sampler, {} steps)", test_src.size(), k,
-                      diffusion::sampler_kind_name(sampler.kind), sampler.steps));
-  const auto low_res = low_resolution_inputs(ctx, ie.test_source.images, sampler, where + ": /data/test_source");
-  const auto ts = std::chrono::steady_clock::now();
-  torch::Tensor sum, first;
-  int64_t nfe = 0;
-  for (int64_t r = 0; r < k; ++r) {
-    ProgressClock clock(0, 1);
-    bool ready = false;
-    auto to =
-        stage_translate_options(ctx, Stage::Eval, sampler, ctx.project.eval.seed + uint64_t(r) * 7919u, clock, ready);
-    to.low_res = low_res;
-    to.nfe = &nfe;
-    auto y = translate_images(model, test_src.as_float().flatten(1), shape, to);
-    if (!y.defined()) return {StageOutcome::Status::Stopped, "eval: stopped while translating"};
-    if (r == 0) first = y;
-    sum = r == 0 ? y.clone() : sum + y;
-  }
-  const double sample_seconds = seconds_since(ts);
-  auto mean = sum / double(k);
-  auto truth = test_tgt.images.to(torch::kFloat32);
-  auto u8 = [](const torch::Tensor& x) { return to_uint8(x).to(torch::kFloat32); };
-  metrics::SsimOptions so;  // data range 255 on 8-bit images
-  auto score = [&](const torch::Tensor& images) {
-    auto p = metrics::psnr_batch(images, truth, 255.0);
-    auto s = metrics::ssim_batch(images, truth, so);
-    return std::make_pair(p, s);
-  };
-  auto [p_in, s_in] = score(test_src.images.to(torch::kFloat32));
-  auto [p_one, s_one] = score(u8(first));
-  auto [p_avg, s_avg] = score(u8(mean));
-  // A model-free control for data consistency: the bicubic input itself projected onto the same constraint
-  // (its block means replaced by the low-resolution image's). What the samples gain beyond it is the model's.
-  torch::Tensor p_proj, s_proj;
-  if (low_res.defined()) {
-    auto projected = diffusion::project_block_means(test_src.as_float(), low_res, sampler.consistency).clamp(-1, 1);
-    std::tie(p_proj, s_proj) = score(u8(projected));
-  }
-  auto row = [](const torch::Tensor& p, const torch::Tensor& s) {
-    return nlohmann::json{{"psnr", p.mean().item<double>()},
-                          {"psnr_std", p.std().item<double>()},
-                          {"ssim", s.mean().item<double>()},
-                          {"ssim_std", s.std().item<double>()}};
-  };
-  nlohmann::json m;
-  m["paired"] = true;
-  m["test_inputs"] = test_src.size();
-  m["input_bicubic"] = row(p_in, s_in);
-  m["one_sample"] = row(p_one, s_one);
-  m["mean_of_samples"] = row(p_avg, s_avg);
-  m["mean_of_samples"]["samples"] = k;
-  if (p_proj.defined()) m["input_bicubic_consistent"] = row(p_proj, s_proj);
-  m["wins_over_input"] = {{"psnr_one_sample", p_one.gt(p_in).to(torch::kFloat64).mean().item<double>()},
-                          {"ssim_one_sample", s_one.gt(s_in).to(torch::kFloat64).mean().item<double>()},
-                          {"psnr_mean", p_avg.gt(p_in).to(torch::kFloat64).mean().item<double>()},
-                          {"ssim_mean", s_avg.gt(s_in).to(torch::kFloat64).mean().item<double>()}};
-  m["metric_definitions"] =
-      "PSNR on 8-bit pixels (peak 255); SSIM of Wang et al. 2004 (11x11 Gaussian window, "
-      "sigma 1.5, K1 0.01, K2 0.03, L 255), colour channels averaged; per image, then the mean";
-  m["settings"] = {{"sampler", diffusion::sampler_kind_name(sampler.kind)},
-                   {"sampler_steps", sampler.steps},
-                   {"sampler_nfe", nfe},
-                   {"sdedit_t0", sampler.sdedit_t0},
-                   {"consistency", sampler.consistency},
-                   {"guidance", sampler.guidance},
-                   {"pair_mode", data::pair_mode_name(ctx.project.score.mode)}};
-  m["seconds"] = {{"sampling", sample_seconds}, {"total", seconds_since(t0)}};
-  run::write_metrics(ctx.layout(), m);
-  io::write_npz(ctx.layout().eval_translations().string(), {{"sources", test_src.images.contiguous()},
-                                                            {"translations", to_uint8(first)},
-                                                            {"mean_translations", to_uint8(mean)},
-                                                            {"targets", test_tgt.images.contiguous()}});
-  const double pa = m["mean_of_samples"]["psnr"], sa = m["mean_of_samples"]["ssim"];
-  const double pi = m["input_bicubic"]["psnr"], si = m["input_bicubic"]["ssim"];
-  ctx.log(LogEvent::Level::Info,
-          fmt::format("eval: PSNR {:.3f} dB / SSIM {:.4f} (mean of {} samples), one sample {:.3f} / {:.4f}; the "
-                      "bicubic input {:.3f} / {:.4f}",
-                      pa, sa, k, m["one_sample"]["psnr"].get<double>(), m["one_sample"]["ssim"].get<double>(), pi, si));
-  MetricsEvent me;
-  me.values = {{"psnr", pa}, {"ssim", sa}, {"psnr_bicubic", pi}, {"ssim_bicubic", si}};
-  me.path = ctx.layout().metrics().string();
-  ctx.emit(me);
-  mark_done(ctx, Stage::Eval, {{"psnr", pa}, {"ssim", sa}});
-  return {StageOutcome::Status::Done,
-          fmt::format("PSNR {:.3f} dB, SSIM {:.4f} (bicubic {:.3f} / {:.4f})", pa, sa, pi, si)};
-}
+namespace {
 
 // The grid's rows taken round-robin over its classes (one source of each class, then a second of each, ...), so
 // that `k` recorded sources show as many classes as they can.

@@ -48,7 +48,7 @@ torch::Tensor translate_images(const ScoreModel& model, const torch::Tensor& sou
   for (int64_t b = 0; b < batches; ++b) {
     const int64_t lo = b * batch, len = std::min(batch, n - lo);
     // One generator per batch, seeded by (seed, first index): reproducible for a fixed batch size.
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed * 1000003ull + uint64_t(lo));
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed * 1000003ull + uint64_t(options.first_index + lo));
     diffusion::SampleOptions so;
     so.cond = sources.narrow(0, lo, len).to(torch::kFloat32);
     if (options.sampler.sdedit_t0 > 0) {

@@ -21,6 +21,9 @@ struct TranslateOptions {
   diffusion::SamplerSpec sampler;
   uint64_t seed = 0;
   int64_t batch = 256;
+  // The first source's index in the whole set: a batch's noise stream is seeded by (seed, first_index + its
+  // first row), so a set translated in pieces (a resumed eval) gets the same results as in one call.
+  int64_t first_index = 0;
   // With sampler.consistency = f: the low-resolution inputs [N, C, H/f, W/f] in [-1, 1]. Undefined: the
   // f x f block means of the sources (close to, not exactly, the low-resolution image the sources were
   // upsampled from; callers that have that image pass it).

@@ -322,6 +322,26 @@ class TestDiffusionSamplers : public QObject {
       QVERIFY_THROWS_EXCEPTION(std::exception,
                                sample(den, *DdpmSchedule::linear(1000, 1e-4, 0.02), spec, {512, 1, 4, 4}, gen2, {}));
     }
+    // Both at once, as the super-resolution projects sample: dpm-solver++ from the noised input at t0 = 0.2
+    // (SDEdit) with the consistency step: the output keeps the input's block means exactly.
+    {
+      SamplerSpec spec;
+      spec.kind = SamplerKind::DpmSolverPP;
+      spec.steps = 10;
+      spec.sdedit_t0 = 0.2;
+      spec.consistency = 2;
+      SampleOptions opt;
+      opt.low_res = y;
+      auto start = y.repeat_interleave(2, 2).repeat_interleave(2, 3) + 0.1 * torch::randn({512, 1, 4, 4});
+      opt.sdedit_source = start;
+      auto gen = at::make_generator<at::CPUGeneratorImpl>(9);
+      auto x = sample(den, *DdpmSchedule::linear(1000, 1e-4, 0.02), spec, {512, 1, 4, 4}, gen, opt);
+      QVERIFY((pool(x, 2) - y).abs().max().item<double>() < 1e-4);
+      opt.sdedit_source = torch::Tensor();  // the SDEdit start needs its source
+      auto gen2 = at::make_generator<at::CPUGeneratorImpl>(9);
+      QVERIFY_THROWS_EXCEPTION(std::exception,
+                               sample(den, *DdpmSchedule::linear(1000, 1e-4, 0.02), spec, {512, 1, 4, 4}, gen2, opt));
+    }
     SamplerSpec heun;
     heun.kind = SamplerKind::Heun;
     heun.consistency = 2;

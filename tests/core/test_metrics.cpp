@@ -2,10 +2,12 @@
 #include <QtTest/QtTest>
 
 #include <cmath>
+#include <vector>
 
 #include <torch/torch.h>
 
 #include "core/io/npy.h"
+#include "core/metrics/bootstrap.h"
 #include "core/metrics/image_metrics.h"
 
 namespace {
@@ -50,6 +52,40 @@ class TestMetrics : public QObject {
   Q_OBJECT
 
  private Q_SLOTS:
+  void bootstrapIntervalOfAMean() {
+    using otcs::metrics::bootstrap_mean;
+    using otcs::metrics::bootstrap_means;
+    // Constant values: the interval collapses onto the mean.
+    auto c = bootstrap_mean(std::vector<double>(50, 0.25), 500, 1);
+    QCOMPARE(c.mean, 0.25);
+    QVERIFY(std::abs(c.low - 0.25) < 1e-12 && std::abs(c.high - 0.25) < 1e-12);
+    // Normal values, n = 400, sd 2: the 95 % interval is about mean ± 1.96 * 2 / 20 = ± 0.196 and contains the mean.
+    torch::manual_seed(0);
+    auto t = torch::randn({400}, torch::kFloat64) * 2 + 5;
+    std::vector<double> v(t.data_ptr<double>(), t.data_ptr<double>() + 400);
+    auto b = bootstrap_mean(v, 2000, 7);
+    QVERIFY(b.low < b.mean && b.mean < b.high);
+    const double half = 0.5 * (b.high - b.low), expected = 1.96 * t.std().item<double>() / 20.0;
+    QVERIFY2(std::abs(half - expected) < 0.15 * expected, qPrintable(QString("half width %1").arg(half)));
+    QCOMPARE(b.resamples, int64_t(2000));
+    // Seeded: the same seed gives the same interval, another seed a slightly different one.
+    auto again = bootstrap_mean(v, 2000, 7);
+    QCOMPARE(again.low, b.low);
+    QCOMPARE(again.high, b.high);
+    QVERIFY(bootstrap_mean(v, 2000, 8).low != b.low);
+    // Columns resampled together: a column and itself shifted by 1 get intervals shifted by exactly 1.
+    std::vector<double> shifted(v);
+    for (double& x : shifted) x += 1;
+    auto both = bootstrap_means({v, shifted}, 2000, 7);
+    QVERIFY(std::abs(both[1].low - both[0].low - 1) < 1e-9 && std::abs(both[1].high - both[0].high - 1) < 1e-9);
+    QCOMPARE(both[0].low, b.low);
+    // No resamples: the degenerate interval; bad input is refused.
+    auto none = bootstrap_mean(v, 0, 7);
+    QCOMPARE(none.low, none.mean);
+    QVERIFY_THROWS_EXCEPTION(std::exception, bootstrap_mean({}, 10, 1));
+    QVERIFY_THROWS_EXCEPTION(std::exception, bootstrap_mean({1.0, std::nan("")}, 10, 1));
+    QVERIFY_THROWS_EXCEPTION(std::exception, bootstrap_means({{1.0, 2.0}, {1.0}}, 10, 1));
+  }
   void ssimMatchesTheDefinition() {
     torch::manual_seed(3);
     for (int channels : {1, 3}) {
