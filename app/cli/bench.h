@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <torch/types.h>
 
+#include "core/common/precision.h"
+
 namespace otcs::cli::bench {
 
 struct Context {
@@ -19,6 +21,7 @@ struct Context {
   int repeat = 0;                               // --repeat: how many timed runs; 0: the workload's default
   std::map<std::string, std::string> settings;  // --set KEY=VALUE (workload-specific)
   std::string device = "cpu";                   // --device (validated); score-step trains there
+  Precision precision = Precision::Fp32;        // --precision: ot-dual, score-step and sample-step compute in it
 
   // Typed access to settings with defaults; throw UserError naming the key on a malformed value.
   std::string get(const std::string& key, const std::string& fallback) const;
@@ -66,6 +69,9 @@ struct StepTimes {
 StepTimes time_steps(const std::function<void()>& step, int warmup, int repeat, int per_call = 1);
 // Adds {"steps_per_s", "median_s", "best_s", "repeat"} (steps/s from the median).
 void report_steps(nlohmann::json& out, const StepTimes& t);
+// A seeded training of `steps` steps from scratch (step() returns the step's loss or objective): adds
+// {"train_steps", "train_seconds", "train_final", "train_mean_last50"} (the mean of the last min(50, steps)).
+void report_training(nlohmann::json& out, const std::function<double()>& step, int64_t steps);
 
 // Workloads defined in cmd_bench_train.cpp: ot-dual, ot-dual-toy, score-step, sample-step, assign.
 void add_bench_training(std::vector<Workload>& out);

@@ -2,12 +2,15 @@
 // the workloads of the OT core: `gemm-peak` and `bridge` (the step workloads are in cmd_bench_train.cpp).
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
@@ -15,6 +18,8 @@
 #include "app/cli/command.h"
 #include "core/common/device.h"
 #include "core/common/error.h"
+#include "core/common/mixed_precision.h"
+#include "core/common/precision.h"
 #include "core/common/runtime.h"
 #include "core/common/timing.h"
 #include "core/io/file.h"
@@ -75,7 +80,7 @@ GemmPeak measure_gemm_peak(torch::ScalarType dtype, double min_seconds, int64_t 
   torch::mm_out(c, a, b);  // warm-up: threads, page-in
   GemmPeak peak;
   peak.size = size;
-  peak.dtype = dtype == torch::kFloat64 ? "float64" : "float32";
+  peak.dtype = dtype == torch::kFloat64 ? "float64" : dtype == torch::kBFloat16 ? "bfloat16" : "float32";
   const double flops = 2.0 * double(size) * double(size) * double(size);
   const auto t_all = Clock::now();
   do {
@@ -94,19 +99,20 @@ void report_gflops(nlohmann::json& out, double flops, double seconds, const Gemm
 }
 
 void add_bench_gemm_peak(std::vector<Workload>& out) {
-  out.push_back({"gemm-peak", "square GEMM rate (float32, 2048^3) on the threads in use",
-                 "size=2048 dtype=float32|float64 seconds=2", [](const Context& ctx) {
-                   const auto dt = ctx.get("dtype", "float32");
-                   if (dt != "float32" && dt != "float64") fail("--set dtype: float32 or float64");
-                   auto p = measure_gemm_peak(dt == "float64" ? torch::kFloat64 : torch::kFloat32,
-                                              ctx.get_double("seconds", 2.0), ctx.get_int("size", 2048));
-                   nlohmann::json j;
-                   j["gflops"] = p.gflops;
-                   j["size"] = p.size;
-                   j["dtype"] = p.dtype;
-                   j["peak_rss_mb"] = peak_rss_mb();
-                   return j;
-                 }});
+  out.push_back(
+      {"gemm-peak", "square GEMM rate (float32, 2048^3; --precision bf16: bfloat16) on the threads in use",
+       "size=2048 dtype=float32|float64|bfloat16 seconds=2", [](const Context& ctx) {
+         const auto dt = ctx.get("dtype", ctx.precision == Precision::Bf16 ? "bfloat16" : "float32");
+         if (dt != "float32" && dt != "float64" && dt != "bfloat16") fail("--set dtype: float32, float64 or bfloat16");
+         const auto type = dt == "float64" ? torch::kFloat64 : dt == "bfloat16" ? torch::kBFloat16 : torch::kFloat32;
+         auto p = measure_gemm_peak(type, ctx.get_double("seconds", 2.0), ctx.get_int("size", 2048));
+         nlohmann::json j;
+         j["gflops"] = p.gflops;
+         j["size"] = p.size;
+         j["dtype"] = p.dtype;
+         j["peak_rss_mb"] = peak_rss_mb();
+         return j;
+       }});
 }
 
 // The OTCS bridge at MNIST scale: u over 10,000 sources and v over 9,000 targets (784-d, MLP potentials 784 ->
@@ -226,10 +232,15 @@ void register_bench(std::vector<Command>& out) {
   Command cmd;
   cmd.name = "bench";
   cmd.summary = "run a named benchmark workload and report seconds, peak memory and rates";
-  cmd.usage = "otcs bench WORKLOAD [--repeat R] [--set KEY=VALUE ...] [--json PATH] [--threads N]";
+  cmd.usage = "otcs bench WORKLOAD [--repeat R] [--set KEY=VALUE ...] [--precision P] [--json PATH] [--threads N]";
   std::string desc = "Workloads:\n";
   for (const auto& w : bench::workloads())
     desc += fmt::format("  {:<12} {}\n  {:<12} settings: {}\n", w.name, w.summary, "", w.settings);
+  desc +=
+      "train=N (ot-dual, ot-dual-toy, score-step): also a seeded N-step training from scratch and the mean of its "
+      "last 50 losses (dual objectives), to compare precisions; profile=1 (score-step): the forward and backward "
+      "passes timed apart; native=1 (score-step, sample-step, with bf16): a bf16 channels-last copy of the network "
+      "computes instead of autocast.\n";
   desc += "Peak memory is the process's VmHWM from /proc/self/status (includes LibTorch itself and the inputs).";
   cmd.description = desc;
   cmd.options = {
@@ -237,6 +248,10 @@ void register_bench(std::vector<Command>& out) {
       {"--set", "KEY=VALUE", "workload setting (repeatable)", "", false, true},
       {"--json", "PATH", "also write the result as JSON", ""},
       {"--device", "DEV", "cpu, cuda or cuda:K (score-step runs there; needs a LibTorch built with CUDA)", "cpu"},
+      {"--precision", "P",
+       "fp32, bf16, or a comma-separated list measured one after the other with their ratio (ot-dual, "
+       "ot-dual-toy, score-step, sample-step, gemm-peak)",
+       "fp32"},
   };
   cmd.min_positional = 1;
   cmd.max_positional = 1;
@@ -267,15 +282,56 @@ void register_bench(std::vector<Command>& out) {
     for (std::string word; words >> word;) known.insert(word.substr(0, word.find('=')));
     for (const auto& [key, value] : ctx.settings)
       if (!known.count(key)) fail("--set {}: workload '{}' has no such setting (it has: {})", key, name, w->settings);
+    // --precision fp32,bf16 measures both, one after the other in this process, and their ratio.
+    std::vector<Precision> precisions;
+    {
+      std::istringstream list(args.get("--precision", "fp32"));
+      for (std::string item; std::getline(list, item, ',');) precisions.push_back(parse_precision(item));
+      if (precisions.empty()) fail("--precision: give fp32, bf16 or fp32,bf16");
+    }
+    const c10::Device device = parse_device(ctx.device, "--device");
+    for (Precision p : precisions) require_precision(p, device, "--precision " + precision_name(p));
     auto info = runtime_info();
-    nlohmann::json result = w->run(ctx);
-    result["workload"] = name;
-    result["threads"] = ctx.threads;
-    result["blas"] = info.blas_name;
-    result["torch"] = info.torch_version;
-    std::cout << "otcs bench " << name << "\n";
-    print_json(result);
-    if (args.has("--json")) run::write_json_atomic(args.get("--json"), result);
+    std::vector<nlohmann::json> results;
+    for (Precision p : precisions) {
+      ctx.precision = p;
+      nlohmann::json result = w->run(ctx);
+      result["workload"] = name;
+      result["precision"] = precision_name(p);
+      result["threads"] = ctx.threads;
+      result["blas"] = info.blas_name;
+      result["torch"] = info.torch_version;
+      std::cout << "otcs bench " << name << " (" << precision_name(p) << ")\n";
+      print_json(result);
+      results.push_back(std::move(result));
+    }
+    nlohmann::json out = results.front();
+    if (results.size() > 1) {
+      out = nlohmann::json{{"workload", name}, {"runs", results}};
+      const auto& first = results.front();
+      for (size_t i = 1; i < results.size(); ++i) {
+        const auto& r = results[i];
+        const std::string key = r.value("precision", "") + "_over_" + first.value("precision", "");
+        if (first.contains("steps_per_s") && r.contains("steps_per_s")) {
+          const double ratio = r["steps_per_s"].get<double>() / first["steps_per_s"].get<double>();
+          out["steps_per_s_" + key] = ratio;
+          std::cout << fmt::format("steps/s {}: {:.3f}\n", key, ratio);
+        }
+        if (first.contains("gflops") && r.contains("gflops")) {
+          const double ratio = r["gflops"].get<double>() / first["gflops"].get<double>();
+          out["gflops_" + key] = ratio;
+          std::cout << fmt::format("GFLOP/s {}: {:.3f}\n", key, ratio);
+        }
+        if (first.contains("train_mean_last50") && r.contains("train_mean_last50")) {
+          const double a = first["train_mean_last50"].get<double>(), b = r["train_mean_last50"].get<double>();
+          const double rel = (b - a) / std::max(1e-300, std::abs(a));
+          out["train_mean_last50_relative_difference_" + key] = rel;
+          std::cout << fmt::format("mean of the last 50 training values, {} relative difference: {:+.4f} %\n", key,
+                                   100.0 * rel);
+        }
+      }
+    }
+    if (args.has("--json")) run::write_json_atomic(args.get("--json"), out);
     return 0;
   };
   out.push_back(std::move(cmd));

@@ -5,12 +5,15 @@
 // tests/bench/reference/bench.py is the Python reference of the same workloads; keep the two in step.
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <vector>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include "app/cli/bench.h"
 #include "core/common/error.h"
+#include "core/common/mixed_precision.h"
 #include "core/diffusion/networks.h"
 #include "core/diffusion/sampler.h"
 #include "core/diffusion/schedule.h"
@@ -47,6 +50,20 @@ void report_steps(nlohmann::json& out, const StepTimes& t) {
   out["median_s"] = t.median;
   out["best_s"] = t.best;
   out["repeat"] = t.seconds.size();
+}
+
+void report_training(nlohmann::json& out, const std::function<double()>& step, int64_t steps) {
+  std::vector<double> values;
+  const auto t0 = Clock::now();
+  for (int64_t i = 0; i < steps; ++i) values.push_back(step());
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  const size_t tail = std::min<size_t>(50, values.size());
+  double sum = 0;
+  for (size_t i = values.size() - tail; i < values.size(); ++i) sum += values[i];
+  out["train_steps"] = steps;
+  out["train_seconds"] = seconds;
+  out["train_final"] = values.empty() ? 0.0 : values.back();
+  out["train_mean_last50"] = tail ? sum / double(tail) : 0.0;
 }
 
 namespace {
@@ -158,6 +175,7 @@ nlohmann::json run_ot_dual(const Context& ctx, int64_t dim, int64_t width, int64
   o.lr = ctx.get_double("lr", 1e-4);
   o.seed = seed;
   o.concurrent_potentials = ctx.get_int("concurrent", 0) != 0;
+  o.precision = ctx.precision;
   for (auto* spec : {&o.u_spec, &o.v_spec}) {
     spec->width = ctx.get_int("width", width);
     spec->depth = ctx.get_int("depth", depth);
@@ -184,6 +202,12 @@ nlohmann::json run_ot_dual(const Context& ctx, int64_t dim, int64_t width, int64
   j["steps_done"] = trainer.step();
   j["last_dual_objective"] = objective;  // the same for concurrent=0 and 1 up to summation order (a check)
   report_steps(j, t);
+  if (const int64_t n = ctx.get_int("train", 0); n > 0) {
+    // A fresh seeded training: its dual objective over the last steps compares fp32 with bf16.
+    ot::DualTrainer fresh(S, T, o);
+    report_training(
+        j, [&] { return fresh.run(nullptr, 1).last_dual_objective; }, n);
+  }
   j["gflop_per_step"] = flops / 1e9;
   report_gflops(j, flops, t.median, peak);
   j["peak_rss_mb"] = peak_rss_mb();
@@ -196,16 +220,16 @@ void add_bench_training(std::vector<Workload>& out) {
   out.push_back({"ot-dual",
                  "one OT dual step (ot::DualTrainer): batch 256 of 4,096 points, d = 784, MLPs 784-512-512-512-1 "
                  "SiLU, Adam, l2 cost",
-                 "batch=256 points=4096 width=512 depth=2 epsilon=1e-2 lr=1e-4 warmup=5 concurrent=0 seed=0",
+                 "batch=256 points=4096 width=512 depth=2 epsilon=1e-2 lr=1e-4 warmup=5 concurrent=0 seed=0 train=0",
                  [](const Context& ctx) { return run_ot_dual(ctx, 784, 512, 2, 5, 30); }});
   out.push_back({"ot-dual-toy", "the same on 2-D points with MLPs 2-256-256-1",
-                 "batch=256 points=4096 width=256 depth=1 epsilon=1e-2 lr=1e-4 warmup=20 concurrent=0 seed=0",
+                 "batch=256 points=4096 width=256 depth=1 epsilon=1e-2 lr=1e-4 warmup=20 concurrent=0 seed=0 train=0",
                  [](const Context& ctx) { return run_ot_dual(ctx, 2, 256, 1, 20, 200); }});
   out.push_back(
       {"score-step",
        "one training step (diffusion::ScoreTrainer) of the 28x28 conditional UNet at batch 64: ddpm, eps loss, "
        "grad clip 1, Adam, EMA",
-       "batch=64 warmup=3 grad_clip=1", [](const Context& ctx) {
+       "batch=64 warmup=3 grad_clip=1 train=0 native=0 profile=0", [](const Context& ctx) {
          const int64_t batch = ctx.get_int("batch", 64);
          if (batch <= 0) fail("--set batch must be positive");
          const auto net = mnist_unet();
@@ -213,6 +237,8 @@ void add_bench_training(std::vector<Workload>& out) {
          diffusion::TrainerSpec ts;
          ts.prediction = diffusion::Prediction::Eps;
          ts.grad_clip = ctx.get_double("grad_clip", 1.0);
+         ts.precision = ctx.precision;
+         ts.bf16_native = ctx.get_int("native", 0) != 0;
          diffusion::ScoreTrainer trainer(net, schedule, ts);
          trainer.to(torch::Device(ctx.device));
          auto gen = at::make_generator<at::CPUGeneratorImpl>(7);
@@ -227,6 +253,55 @@ void add_bench_training(std::vector<Workload>& out) {
          j["batch"] = batch;
          j["device"] = ctx.device;
          report_steps(j, t);
+         if (ctx.get_int("profile", 0) != 0 && !ts.bf16_native) {
+           // Where a step's time goes: the network's forward pass alone (as the step runs it: autocast for bf16)
+           // and forward + backward; the rest of a step is the loss, clipping, Adam and the EMA.
+           auto& network = *trainer.network();
+           const auto device = torch::Device(ctx.device);
+           auto tt = torch::full({batch}, 500.0f);
+           auto xd = y0.to(device), cd = cond.to(device), td = tt.to(device);
+           auto forward = [&] {
+             AutocastScope scope(ts.precision, device);
+             return widen(network.forward(xd, td, cd));
+           };
+           auto f = time_steps(
+               [&] {
+                 torch::NoGradGuard no_grad;
+                 forward();
+               },
+               1, 5);
+           auto fb = time_steps(
+               [&] {
+                 auto out = forward();
+                 out.pow(2).mean().backward();
+                 network.zero_grad();
+               },
+               1, 5);
+           j["profile_forward_s"] = f.median;
+           j["profile_backward_s"] = fb.median - f.median;
+           j["profile_rest_of_step_s"] = t.median - fb.median;
+         }
+         if (const int64_t n = ctx.get_int("train", 0); n > 0) {
+           // A fresh seeded training on 512 smooth images (bilinear 7x7 noise) conditioned on their mirror
+           // images, batches drawn by a seeded generator: its loss over the last steps compares fp32 with bf16.
+           diffusion::ScoreTrainer fresh(net, schedule, ts);
+           fresh.to(torch::Device(ctx.device));
+           auto data_gen = at::make_generator<at::CPUGeneratorImpl>(11);
+           namespace F = torch::nn::functional;
+           auto pool = F::interpolate(torch::rand({512, 1, 7, 7}, data_gen, torch::kFloat32) * 2 - 1,
+                                      F::InterpolateFuncOptions()
+                                          .size(std::vector<int64_t>{28, 28})
+                                          .mode(torch::kBilinear)
+                                          .align_corners(false));
+           auto mirrored = pool.flip({3});
+           report_training(
+               j,
+               [&] {
+                 auto idx = torch::randint(pool.size(0), {batch}, data_gen, torch::kInt64);
+                 return fresh.step(pool.index_select(0, idx), mirrored.index_select(0, idx));
+               },
+               n);
+         }
          j["gflop_per_step"] = flops / 1e9;
          report_gflops(j, flops, t.median, peak);
          j["peak_rss_mb"] = peak_rss_mb();
@@ -236,7 +311,7 @@ void add_bench_training(std::vector<Workload>& out) {
       {"sample-step",
        "one ancestral reverse step (diffusion::sample) of the 28x28 conditional UNet at batch 256, timed over "
        "a 2-step run",
-       "batch=256 steps=2 warmup=1", [](const Context& ctx) {
+       "batch=256 steps=2 warmup=1 native=0", [](const Context& ctx) {
          const int64_t batch = ctx.get_int("batch", 256), steps = ctx.get_int("steps", 2);
          if (batch <= 0 || steps <= 0) fail("--set batch and steps must be positive");
          const auto spec = mnist_unet();
@@ -245,8 +320,17 @@ void add_bench_training(std::vector<Workload>& out) {
            return diffusion::make_network(spec);
          });
          net->eval();
+         const bool native = ctx.precision == Precision::Bf16 && ctx.get_int("native", 0) != 0;
+         if (native) {
+           // The network itself in bf16, convolution weights channels-last: it casts its inputs, no autocast.
+           torch::NoGradGuard no_grad;
+           net->to(torch::kBFloat16);
+           for (auto& p : net->parameters())
+             if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+         }
          auto schedule = diffusion::make_schedule(diffusion::ScheduleSpec{});
-         diffusion::NetworkDenoiser denoiser(net, diffusion::Prediction::Eps);
+         diffusion::NetworkDenoiser denoiser(net, diffusion::Prediction::Eps, 0, 1.0,
+                                             native ? Precision::Fp32 : ctx.precision);
          diffusion::SamplerSpec sp;
          sp.kind = diffusion::SamplerKind::Ancestral;
          sp.steps = steps;

@@ -24,6 +24,8 @@
 #include "core/common/distributed.h"
 #include "core/common/error.h"
 #include "core/common/log.h"
+#include "core/common/mixed_precision.h"
+#include "core/common/precision.h"
 #include "core/common/runtime.h"
 #include "core/io/file.h"
 #include "core/run/layout.h"
@@ -265,6 +267,12 @@ int run_pipeline(const Args& args, dist::ProcessGroup& dp) {
   auto project = session::load_project(project_path);
   if (requested_threads(args) == 0 && !project.images()) otcs::set_threads(1);
   if (args.has("--steps-scale")) session::scale_steps(project, positive_double(args, "--steps-scale", 1.0));
+  if (args.has("--precision")) {
+    const Precision precision = parse_precision(args.get("--precision"));
+    require_precision(precision, parse_device(args.get("--device", "cpu"), "--device"),
+                      "--precision " + precision_name(precision));
+    session::set_precision(project, precision);
+  }
   session::SessionOptions options;
   options.out_dir = args.get("--out");
   options.device = args.get("--device", "cpu");
@@ -419,7 +427,8 @@ void register_run(std::vector<Command>& out) {
   Command cmd;
   cmd.name = "run";
   cmd.summary = "run a project end to end: ot -> bridge -> score -> sample -> eval, with figures";
-  cmd.usage = "otcs run PROJECT.json --out RUN [--from STAGE] [--until STAGE] [--steps-scale F] [--nproc N]";
+  cmd.usage =
+      "otcs run PROJECT.json --out RUN [--from STAGE] [--until STAGE] [--steps-scale F] [--precision P] [--nproc N]";
   cmd.description =
       "Each stage writes its artifacts under RUN/<stage>/ and is skipped when they exist for the same\n"
       "configuration; an interrupted stage resumes from its last checkpoint. Ctrl-C or SIGTERM stops at the\n"
@@ -438,6 +447,8 @@ void register_run(std::vector<Command>& out) {
       {"--steps-scale", "F", "multiply the OT iterations and score steps by F (quick runs, longer runs)", "1"},
       {"--no-figures", "", "skip the PNG figures"},
       {"--nproc", "N", "data-parallel training in N processes on this machine (c10d Gloo; rank 0 writes RUN)", "1"},
+      {"--precision", "P",
+       "fp32 or bf16 for the ot, score and sample stages (default: each stage's precision in the project, fp32)"},
       {"--device", "DEV", "where the score stage trains: cpu, cuda or cuda:K (needs a LibTorch built with CUDA)",
        "cpu"},
   };

@@ -10,6 +10,7 @@
 
 #include "app/cli/command.h"
 #include "core/common/error.h"
+#include "core/common/mixed_precision.h"
 #include "core/diffusion/sampler.h"
 #include "core/io/file.h"
 #include "core/run/layout.h"
@@ -79,6 +80,10 @@ int translate_command(const Args& args) {
     to.sampler.kind = kind;
   }
   if (args.has("--steps")) to.sampler.steps = positive_int(args, "--steps", 1);
+  if (args.has("--precision")) to.sampler.precision = parse_precision(args.get("--precision"));
+  require_precision(to.sampler.precision, torch::kCPU,
+                    args.has("--precision") ? std::string("--precision bf16")
+                                            : layout.project().string() + ": /stages/sample/precision bf16");
   if (args.has("--guidance")) {
     to.sampler.guidance = args.get_double("--guidance", 1.0);
     if (!(to.sampler.guidance >= 0) || !std::isfinite(to.sampler.guidance))
@@ -172,6 +177,7 @@ void register_translate(std::vector<Command>& out) {
                   "sampler steps (default: the project's; another --sampler's own: dpm-solver++ 20, "
                   "ancestral/ddim T)"},
                  {"--guidance", "W", "classifier-free guidance weight (default: the project's; needs cond_dropout)"},
+                 {"--precision", "P", "fp32 or bf16 network evaluations (default: the project's sample stage)"},
                  {"--seed", "S", "random seed", "0"},
                  {"--limit", "N", "translate only the first N inputs"},
                  {"--trajectories", "K",

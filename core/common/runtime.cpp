@@ -17,6 +17,8 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "core/common/cpu_features.h"
+
 namespace otcs {
 namespace {
 
@@ -94,6 +96,14 @@ std::vector<std::pair<std::string, std::string>> runtime_info_rows(const Runtime
   rows.emplace_back("CUDA", info.cuda_available ? fmt::format("available ({} device(s))", info.cuda_devices)
                                                 : std::string("not available"));
   rows.emplace_back("Allocator", info.allocator);
+  // The CPU's bfloat16 instructions (what --precision bf16 computes with); OTCS_CPU_BF16 overrides it.
+  std::string bf16;
+  try {
+    bf16 = bf16_support_name(cpu_bf16_support());
+  } catch (const std::exception& e) {
+    bf16 = e.what();
+  }
+  rows.emplace_back("bf16", bf16);
   return rows;
 }
 

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "core/common/mixed_precision.h"
 
 namespace otcs::diffusion {
 
@@ -91,6 +92,21 @@ torch::nn::GroupNorm make_norm(int64_t channels, int64_t groups) {
   return torch::nn::GroupNorm(torch::nn::GroupNormOptions(group_count(channels, groups), channels).eps(1e-6));
 }
 
+// GroupNorm in float32. Under bf16 autocast its input is bf16 while its affine parameters are float32, which the
+// 1.13 CPU kernel rejects ("expected scalar type BFloat16 but found Float"): it runs with autocast paused on a
+// float32 copy and returns float32 (the next convolution casts under autocast). A network converted to bf16
+// (weights bf16, no autocast) gets its own dtype back. Either way the statistics are float32.
+torch::Tensor norm_fp32(torch::nn::GroupNorm& norm, const torch::Tensor& x) {
+  const bool autocast = autocast_active();
+  if (x.scalar_type() == torch::kFloat32 && norm->weight.scalar_type() == torch::kFloat32 && !autocast)
+    return norm->forward(x);
+  AutocastPause pause;
+  const auto& o = norm->options;
+  auto y = torch::group_norm(x.to(torch::kFloat32), o.num_groups(), norm->weight.to(torch::kFloat32),
+                             norm->bias.to(torch::kFloat32), o.eps());
+  return autocast ? y : y.to(x.scalar_type());
+}
+
 torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride = 1, int64_t pad = 0) {
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, k).stride(stride).padding(pad));
 }
@@ -107,9 +123,9 @@ class ResBlockImpl : public torch::nn::Module {
     if (in != out) shortcut_ = register_module("nin_shortcut", conv(in, out, 1));
   }
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& temb) {
-    auto h = conv1_->forward(torch::silu(norm1_->forward(x)));
+    auto h = conv1_->forward(torch::silu(norm_fp32(norm1_, x)));
     h = h + temb_proj_->forward(torch::silu(temb)).unsqueeze(-1).unsqueeze(-1);
-    h = conv2_->forward(dropout_->forward(torch::silu(norm2_->forward(h))));
+    h = conv2_->forward(dropout_->forward(torch::silu(norm_fp32(norm2_, h))));
     return (shortcut_ ? shortcut_->forward(x) : x) + h;
   }
 
@@ -131,12 +147,13 @@ class AttnBlockImpl : public torch::nn::Module {
     proj_ = register_module("proj_out", conv(c, c, 1));
   }
   torch::Tensor forward(const torch::Tensor& x) {
-    auto h = norm_->forward(x);
+    auto h = norm_fp32(norm_, x);
     const int64_t b = x.size(0), c = x.size(1), hh = x.size(2), ww = x.size(3);
     auto q = q_->forward(h).reshape({b, c, hh * ww}).permute({0, 2, 1});
     auto k = k_->forward(h).reshape({b, c, hh * ww});
-    auto w = torch::softmax(torch::bmm(q, k) * std::pow(double(c), -0.5), 2);
+    // The softmax in float32 (bf16 logits lose the small differences the weights depend on).
     auto v = v_->forward(h).reshape({b, c, hh * ww});
+    auto w = torch::softmax(torch::bmm(q, k) * std::pow(double(c), -0.5), 2, torch::kFloat32).to(v.scalar_type());
     auto out = torch::bmm(v, w.permute({0, 2, 1})).reshape({b, c, hh, ww});
     return x + proj_->forward(out);
   }
@@ -233,8 +250,14 @@ UNetImpl::UNetImpl(const NetworkSpec& spec) : spec_(spec) {
   conv_out_ = register_module("conv_out", conv(cur, out_ch, 3, 1, 1));
 }
 
-torch::Tensor UNetImpl::forward(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& cond) {
-  auto temb = temb1_->forward(torch::silu(temb0_->forward(sinusoidal_embedding(t, spec_.channels))));
+torch::Tensor UNetImpl::forward(const torch::Tensor& x_in, const torch::Tensor& t, const torch::Tensor& cond_in) {
+  // Inputs in the weights' dtype (a network converted to bf16 computes in it without autocast; float32: as given)
+  // and, where the convolution weights are channels-last, in that layout.
+  const auto dtype = conv_in_->weight.scalar_type();
+  const bool channels_last =
+      conv_in_->weight.dim() == 4 && conv_in_->weight.suggest_memory_format() == torch::MemoryFormat::ChannelsLast;
+  const torch::Tensor x = x_in.to(dtype), cond = cond_in.defined() ? cond_in.to(dtype) : cond_in;
+  auto temb = temb1_->forward(torch::silu(temb0_->forward(sinusoidal_embedding(t, spec_.channels).to(dtype))));
   torch::Tensor input = x;
   if (spec_.cond_channels > 0 || spec_.cond_dim > 0) {
     if (!cond.defined()) throw std::invalid_argument("UNet: this network needs a condition");
@@ -256,6 +279,7 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x, const torch::Tensor& t, 
     }
     temb = temb + cemb1_->forward(torch::silu(cemb0_->forward(features)));
   }
+  if (channels_last) input = input.contiguous(torch::MemoryFormat::ChannelsLast);
   std::vector<torch::Tensor> hs = {conv_in_->forward(input)};
   for (size_t i = 0; i < down_->size(); ++i) {
     switch (down_kind_[i]) {
@@ -293,7 +317,7 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x, const torch::Tensor& t, 
       }
     }
   }
-  return conv_out_->forward(torch::silu(norm_out_->forward(h)));
+  return conv_out_->forward(torch::silu(norm_fp32(norm_out_, h)));
 }
 
 std::shared_ptr<ScoreNetwork> make_network(const NetworkSpec& spec) {

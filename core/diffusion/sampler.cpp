@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "core/common/mixed_precision.h"
 #include "core/io/npy.h"
 
 namespace otcs::diffusion {
@@ -27,15 +28,16 @@ torch::Tensor NetworkDenoiser::eps(const torch::Tensor& x, const NoiseLevel& lev
   evaluations_ += guidance_ != 1.0 && cond.defined() ? 2 : 1;
   auto run = [&](const torch::Tensor& xb, const torch::Tensor& cb) {
     auto t = torch::full({xb.size(0)}, level.network_time, torch::kFloat32);
+    AutocastScope scope(precision_, xb.device());
     torch::Tensor out;
     if (guidance_ != 1.0 && cb.defined()) {
       const int64_t n = xb.size(0);
       auto both =
           net_->forward(torch::cat({xb, xb}, 0), torch::cat({t, t}, 0), torch::cat({cb, torch::zeros_like(cb)}, 0));
       auto cond_out = both.narrow(0, 0, n), null_out = both.narrow(0, n, n);
-      out = null_out + guidance_ * (cond_out - null_out);
+      out = widen(null_out) + guidance_ * (widen(cond_out) - widen(null_out));
     } else {
-      out = net_->forward(xb, t, cb);
+      out = widen(net_->forward(xb, t, cb));
     }
     // A score network's output o is s * sigma (the demos divide it by sigma to get s), so eps = -o.
     return prediction_ == Prediction::Score ? -out : out;

@@ -27,6 +27,7 @@
 #include <ATen/core/Generator.h>
 #include <torch/types.h>
 
+#include "core/common/precision.h"
 #include "core/diffusion/networks.h"
 #include "core/diffusion/schedule.h"
 
@@ -53,8 +54,10 @@ class NetworkDenoiser : public Denoiser {
  public:
   // guidance != 1: classifier-free guidance, eps_null + w (eps_cond - eps_null), the null condition being zeros
   // (a network trained with cond_dropout); both evaluated in one batch.
-  NetworkDenoiser(std::shared_ptr<ScoreNetwork> net, Prediction prediction, int64_t chunk = 0, double guidance = 1.0)
-      : net_(std::move(net)), prediction_(prediction), chunk_(chunk), guidance_(guidance) {}
+  // precision bf16: each evaluation runs under bf16 autocast (on x's device) and returns float32.
+  NetworkDenoiser(std::shared_ptr<ScoreNetwork> net, Prediction prediction, int64_t chunk = 0, double guidance = 1.0,
+                  Precision precision = Precision::Fp32)
+      : net_(std::move(net)), prediction_(prediction), chunk_(chunk), guidance_(guidance), precision_(precision) {}
   torch::Tensor eps(const torch::Tensor& x, const NoiseLevel& level, const torch::Tensor& cond) override;
   // Network evaluations per sample so far (NFE): one per call, two when guidance also evaluates the null
   // condition.
@@ -66,6 +69,7 @@ class NetworkDenoiser : public Denoiser {
   Prediction prediction_;
   int64_t chunk_;
   double guidance_;
+  Precision precision_;
 };
 
 struct TrajectoryFrame {

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/common/precision.h"
+
 namespace otcs::diffusion {
 
 enum class ScheduleKind { Ddpm, VpSde, VeSde };
@@ -77,6 +79,13 @@ struct TrainerSpec {
   // (zeros), so one network learns both the conditional and the unconditional model. 0: off (as released).
   double cond_dropout = 0.0;
   uint64_t seed = 0;
+  // bf16: the network's forward pass in bfloat16 (autocast; GroupNorm and softmax in float32); the parameters,
+  // Adam's state, the EMA and the loss stay float32.
+  Precision precision = Precision::Fp32;
+  // bf16 only, UNet only, not a project key (otcs bench --set native=1 measures it): instead of autocast, a bf16
+  // channels-last copy of the network computes the step; it takes the float32 master weights before each step
+  // and hands its gradients back to them as float32.
+  bool bf16_native = false;
 };
 
 enum class SamplerKind { Ancestral, Ddim, EulerMaruyama, Heun, DpmSolverPP };
@@ -104,6 +113,8 @@ struct SamplerSpec {
   // exact projection onto {x : avgpool_f(x) = y}, as DDNM, Wang et al. 2023, does for this operator). The
   // output then downsamples (area) exactly to the input; only the detail inside each block is generated.
   int64_t consistency = 0;
+  // bf16: the network evaluations in bfloat16 (autocast); the sampler's state and arithmetic stay float32.
+  Precision precision = Precision::Fp32;
 };
 
 }  // namespace otcs::diffusion

@@ -8,6 +8,7 @@
 
 #include "core/common/distributed.h"
 #include "core/common/error.h"
+#include "core/common/mixed_precision.h"
 
 namespace otcs::diffusion {
 
@@ -79,6 +80,15 @@ ScoreTrainer::ScoreTrainer(const NetworkSpec& net_spec, std::shared_ptr<Schedule
     for (auto& t : ema_->buffers()) state.push_back(t);
     dist::current().broadcast(state);
   }
+  if (spec.precision == Precision::Bf16 && spec.bf16_native) {
+    if (net_spec.kind != NetworkKind::UNet) throw std::invalid_argument("ScoreTrainer: bf16_native needs a UNet");
+    low_ = with_global_rng_preserved([&] { return make_network(net_spec); });
+    low_->to(torch::kBFloat16);
+    torch::NoGradGuard no_grad;
+    for (auto& p : low_->parameters())
+      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+    low_->train();
+  }
   optimizer_ = std::make_unique<torch::optim::Adam>(net_->parameters(), torch::optim::AdamOptions(spec.lr)
                                                                             .betas({spec.beta1, spec.beta2})
                                                                             .eps(spec.adam_eps)
@@ -114,7 +124,13 @@ torch::Tensor ScoreTrainer::loss_on(const torch::Tensor& y0, const torch::Tensor
   auto s = schedule_->sigma(t).to(device_, torch::kFloat32).reshape(bshape);
   z = z.to(device_);
   auto xt = a * y + s * z;
-  auto out = net.forward(xt, schedule_->network_time(t).to(device_, torch::kFloat32), c);
+  torch::Tensor out;
+  {
+    // bf16: the forward pass under autocast, the loss in float32 (backward runs outside the scope; autograd
+    // casts the gradients back through the recorded casts).
+    AutocastScope scope(low_ && &net == low_.get() ? Precision::Fp32 : spec_.precision, device_);
+    out = widen(net.forward(xt, schedule_->network_time(t).to(device_, torch::kFloat32), c));
+  }
   std::vector<int64_t> dims;
   for (int64_t d = 1; d < y.dim(); ++d) dims.push_back(d);
   torch::Tensor per_sample;
@@ -131,20 +147,24 @@ double ScoreTrainer::step(const torch::Tensor& y0, const torch::Tensor& cond) {
   net_->train();
   optimizer_->zero_grad();
   auto& dp = dist::current();
+  if (low_) refresh_low_precision_copy();
+  ScoreNetwork& compute = low_ ? *low_ : *net_;
   double value = 0;
   if (!dp.active()) {
-    auto loss = loss_on(y0, cond, gen_, *net_);
+    auto loss = loss_on(y0, cond, gen_, compute);
     value = loss.item<double>();
     if (!std::isfinite(value))
       throw DivergedError(fmt::format("the score loss is {} at step {}", value, step_ + 1), step_ + 1);
     loss.backward();
+    if (low_) take_low_precision_gradients();
   } else {
     // y0 is the global batch (the same on every rank); this rank's loss is the mean over its rows, weighted so
     // that the mean over ranks is the global mean. Gradients and loss are averaged in one collective before
     // the finiteness check, so every rank takes the same decision (a NaN anywhere reaches all).
     auto [lo, hi] = dp.shard(y0.size(0));
-    auto loss = loss_on(y0, cond, gen_, *net_, lo, hi) * dp.shard_weight(y0.size(0));
+    auto loss = loss_on(y0, cond, gen_, compute, lo, hi) * dp.shard_weight(y0.size(0));
     loss.backward();
+    if (low_) take_low_precision_gradients();
     auto global = loss.detach().clone();
     dp.average_gradients(net_->parameters(), {global});
     value = global.item<double>();
@@ -180,7 +200,26 @@ void ScoreTrainer::to(torch::Device device) {
   // Module::to replaces the parameters' data in place, so the optimiser (no state yet) keeps its references.
   net_->to(device);
   ema_->to(device);
+  if (low_) low_->to(device);
   device_ = device;
+}
+
+void ScoreTrainer::refresh_low_precision_copy() {
+  torch::NoGradGuard no_grad;
+  auto src = net_->parameters();
+  auto dst = low_->parameters();
+  for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
+}
+
+void ScoreTrainer::take_low_precision_gradients() {
+  torch::NoGradGuard no_grad;
+  auto master = net_->parameters();
+  auto low = low_->parameters();
+  for (size_t i = 0; i < master.size(); ++i) {
+    if (!low[i].grad().defined()) continue;
+    master[i].mutable_grad() = low[i].grad().to(torch::kFloat32).contiguous();
+    low[i].mutable_grad() = torch::Tensor();
+  }
 }
 
 void ScoreTrainer::update_ema() { diffusion::update_ema(*ema_, *net_, spec_.ema_decay); }

@@ -67,11 +67,15 @@ class ScoreTrainer {
   torch::Tensor loss_on(const torch::Tensor& y0, const torch::Tensor& cond, at::Generator& gen, ScoreNetwork& net,
                         int64_t row_begin = 0, int64_t row_end = -1);
   void update_ema();
+  // spec.bf16_native: the master weights into the bf16 copy, and its gradients back to the master as float32.
+  void refresh_low_precision_copy();
+  void take_low_precision_gradients();
 
   NetworkSpec net_spec_;
   std::shared_ptr<Schedule> schedule_;
   TrainerSpec spec_;
   std::shared_ptr<ScoreNetwork> net_, ema_;
+  std::shared_ptr<ScoreNetwork> low_;  // spec.bf16_native: the bf16 channels-last copy that computes each step
   std::unique_ptr<torch::optim::Adam> optimizer_;
   at::Generator gen_;
   int64_t step_ = 0;

@@ -14,6 +14,7 @@
 #include "core/io/file.h"
 #include "core/common/distributed.h"
 #include "core/common/error.h"
+#include "core/common/mixed_precision.h"
 #include "core/ot/dual.h"
 
 namespace otcs::ot {
@@ -222,6 +223,16 @@ TrainResult DualTrainer::run(const std::atomic<bool>* cancel, int64_t max_steps)
     }
     torch::Tensor uu, vv, objective;
     I.adam->zero_grad();
+    // bf16: the potentials' forward passes under autocast (each on the thread that runs it: autocast is
+    // thread-local); their outputs, the cost, the objective and Adam stay float32.
+    auto forward_u = [&] {
+      AutocastScope scope(I.opt.precision, I.source.device());
+      return widen(I.u->forward(u_feat ? I.source.index_select(0, si) : torch::Tensor(), si));
+    };
+    auto forward_v = [&] {
+      AutocastScope scope(I.opt.precision, I.target.device());
+      return widen(I.v->forward(v_feat ? I.target.index_select(0, ti) : torch::Tensor(), ti));
+    };
     if (concurrent) {
       // One potential per thread: inside the parallel region every ATen op, GEMM (OpenBLAS, oneDNN) and the
       // autograd engine run single-threaded on that thread. The loss gradient with respect to the potentials'
@@ -229,9 +240,9 @@ TrainResult DualTrainer::run(const std::atomic<bool>* cancel, int64_t max_steps)
       at::parallel_for(0, 2, 1, [&](int64_t begin, int64_t end) {
         for (int64_t k = begin; k < end; ++k) {
           if (k == 0)
-            uu = I.u->forward(u_feat ? I.source.index_select(0, si) : torch::Tensor(), si);
+            uu = forward_u();
           else
-            vv = I.v->forward(v_feat ? I.target.index_select(0, ti) : torch::Tensor(), ti);
+            vv = forward_v();
         }
       });
       objective = dual_objective(uu, vv, G, I.opt.epsilon, M);
@@ -242,8 +253,8 @@ TrainResult DualTrainer::run(const std::atomic<bool>* cancel, int64_t max_steps)
       });
       objective = objective.detach();
     } else {
-      uu = I.u->forward(u_feat ? I.source.index_select(0, si) : torch::Tensor(), si);
-      vv = I.v->forward(v_feat ? I.target.index_select(0, ti) : torch::Tensor(), ti);
+      uu = forward_u();
+      vv = forward_v();
       objective = dual_objective(uu, vv, G, I.opt.epsilon, M);
       if (weight != 1.0) objective = objective * weight;
       (-objective).backward();

@@ -15,6 +15,7 @@
 #include <torch/serialize/archive.h>
 #include <torch/types.h>
 
+#include "core/common/precision.h"
 #include "core/ot/cost.h"
 #include "core/ot/dual.h"
 #include "core/ot/keypoints.h"
@@ -47,6 +48,8 @@ struct TrainerOptions {
   // small GEMM and elementwise op split across the threads. The result does not depend on this switch beyond
   // floating-point summation order.
   bool concurrent_potentials = false;  // off by default: no gain shown within noise (PERFORMANCE.md)
+  // bf16: the potentials compute in bfloat16 (autocast); parameters, Adam state, cost and objective stay float32.
+  Precision precision = Precision::Fp32;
 };
 
 struct TrainerEvent {

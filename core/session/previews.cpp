@@ -123,7 +123,7 @@ double ScorePreviewer::write(int64_t step, const std::shared_ptr<diffusion::Scor
                                        : ctx_.project.score.preview_steps * 5;
     auto cond = sources_.repeat_interleave(kSamplesPerSource, 0);
     auto gen = at::make_generator<at::CPUGeneratorImpl>(kPreviewSeed);
-    diffusion::NetworkDenoiser denoiser(ema, prediction_, 0, spec.guidance);
+    diffusion::NetworkDenoiser denoiser(ema, prediction_, 0, spec.guidance, spec.precision);
     diffusion::SampleOptions so;
     so.cond = cond;
     if (spec.sdedit_t0 > 0) so.sdedit_source = cond;

@@ -17,6 +17,20 @@ namespace otcs::session {
 
 using namespace detail;
 
+namespace {
+
+// A stage's canonical JSON (what its configuration hash reads) carries "precision" only when it is not fp32:
+// "precision": "fp32" and no key hash alike, and as every run from before the key existed, so those are reused.
+std::string canonical_with_precision(json stage, Precision precision) {
+  if (stage.is_object()) {
+    stage.erase("precision");
+    if (precision != Precision::Fp32) stage["precision"] = precision_name(precision);
+  }
+  return stage.dump();
+}
+
+}  // namespace
+
 Project parse_project(const std::string& text, const std::string& name, const std::string& base_dir) {
   json root = parse_json(text, name);
   if (root.is_object() && root.contains("kind") && root["kind"] == "generation")
@@ -112,8 +126,9 @@ Project parse_project(const std::string& text, const std::string& name, const st
     o.activation = pot.choice("activation", o.activation, ot::parse_activation);
     pot.finish();
     o.checkpoint_every = s.positive_integer("checkpoint_every", o.checkpoint_every);
+    o.precision = s.choice("precision", o.precision, parse_precision);
     s.finish();
-    p.canonical["ot"] = s.raw().dump();
+    p.canonical["ot"] = canonical_with_precision(s.raw(), o.precision);
   }
   {
     Reader s = stages.object("bridge", "bridge_stage");
@@ -173,8 +188,9 @@ Project parse_project(const std::string& text, const std::string& name, const st
     sc.preview_every = s.non_negative_integer("preview_every", sc.preview_every);
     sc.preview_sources = s.positive_integer("preview_sources", sc.preview_sources);
     sc.preview_steps = s.positive_integer("preview_steps", sc.preview_steps);
+    t.precision = s.choice("precision", t.precision, parse_precision);
     s.finish();
-    p.canonical["score"] = s.raw().dump();
+    p.canonical["score"] = canonical_with_precision(s.raw(), t.precision);
   }
   {
     Reader s = stages.object("sample", "sample_stage");
@@ -195,8 +211,9 @@ Project parse_project(const std::string& text, const std::string& name, const st
     sm.trajectory_paths = s.positive_integer("trajectory_paths", sm.trajectory_paths);
     sm.trajectory_sources = s.non_negative_integer("trajectory_sources", sm.trajectory_sources);
     sm.seed = s.seed("seed", 0);
+    sm.sampler.precision = s.choice("precision", sm.sampler.precision, parse_precision);
     s.finish();
-    p.canonical["sample"] = s.raw().dump();
+    p.canonical["sample"] = canonical_with_precision(s.raw(), sm.sampler.precision);
   }
   {
     Reader s = stages.object("eval", "eval_stage");
@@ -209,6 +226,7 @@ Project parse_project(const std::string& text, const std::string& name, const st
     if (s.has("sampler")) {
       e.has_sampler = true;
       e.sampler = parse_sampler(s.object("sampler", "sampler"));
+      e.sampler.precision = p.sample.sampler.precision;  // the eval samples as the sample stage does
     }
     e.seed = s.seed("seed", 0);
     p.image_eval.classifier_epochs = s.positive_integer("classifier_epochs", p.image_eval.classifier_epochs);
@@ -230,6 +248,7 @@ Project parse_project(const std::string& text, const std::string& name, const st
           if (other.name == x.name) a.error(a.at("name"), fmt::format("'{}' is named twice", x.name));
         if (!a.has("sampler")) a.error(a.at("sampler"), "missing");
         x.sampler = parse_sampler(a.object("sampler", "sampler"));
+        x.sampler.precision = p.sample.sampler.precision;
         x.subset = a.non_negative_integer("subset", 0);
         x.average = a.positive_integer("average", 1);
         a.finish();
@@ -237,7 +256,8 @@ Project parse_project(const std::string& text, const std::string& name, const st
       }
     }
     s.finish();
-    p.canonical["eval"] = s.raw().dump();
+    // The eval samples in the sample stage's precision: a bf16 one enters the eval's hash too.
+    p.canonical["eval"] = canonical_with_precision(s.raw(), p.sample.sampler.precision);
   }
   stages.finish();
   r.finish();
@@ -264,6 +284,16 @@ void scale_steps(Project& project, double f) {
     c["steps_scale"] = f;
     project.canonical[stage] = c.dump();
   }
+}
+
+void set_precision(Project& project, Precision precision) {
+  project.ot.precision = precision;
+  project.score.trainer.precision = precision;
+  project.sample.sampler.precision = precision;
+  project.eval.sampler.precision = precision;
+  for (auto& also : project.eval.also) also.sampler.precision = precision;
+  for (const char* stage : {"ot", "score", "sample", "eval"})
+    project.canonical[stage] = canonical_with_precision(json::parse(project.canonical[stage]), precision);
 }
 
 }  // namespace otcs::session

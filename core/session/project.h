@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/precision.h"
 #include "core/data/specs.h"
 #include "core/diffusion/specs.h"
 #include "core/ot/kinds.h"
@@ -76,6 +77,7 @@ struct OtStageSpec {
   int64_t width = 256, depth = 2;  // mlp potentials
   ot::Activation activation = ot::Activation::SiLU;
   int64_t checkpoint_every = 2000;
+  Precision precision = Precision::Fp32;  // the stochastic solvers' potentials (tabular, mlp)
 };
 
 struct BridgeStageSpec {
@@ -190,6 +192,9 @@ Project parse_project(const std::string& text, const std::string& name_for_error
 
 // Multiplies the stochastic iteration counts (OT iterations, score steps, checkpoint and log intervals) by f.
 void scale_steps(Project& project, double f);
+// Sets the precision of the ot, score and sample stages (otcs run --precision), their canonical JSON with it:
+// a stage's precision is part of its configuration hash when it is not fp32 (an fp32 stage hashes as before).
+void set_precision(Project& project, Precision precision);
 
 // The content hash (core/common/hash.h) of a string with the seed the stage hashes use, as 16 hex digits.
 std::string stable_hash(const std::string& text);

@@ -15,7 +15,9 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "core/common/device.h"
 #include "core/common/error.h"
+#include "core/common/mixed_precision.h"
 #include "core/diffusion/trainer.h"
 #include "core/io/file.h"
 #include "core/io/npy.h"
@@ -322,9 +324,23 @@ std::map<Stage, std::string> stage_hashes(const Project& project) {
   return hash;
 }
 
+// A stage asking for bf16 on a device without it fails before anything is written (one sentence, exit 2).
+void check_precisions(const Project& p, const std::string& device) {
+  const c10::Device dev = parse_device(device.empty() ? "cpu" : device, "--device");
+  const std::string where = p.path.empty() ? "project" : p.path;
+  require_precision(p.ot.precision, c10::Device(c10::kCPU), where + ": /stages/ot/precision bf16");
+  require_precision(p.score.trainer.precision, dev, where + ": /stages/score/precision bf16");
+  require_precision(p.sample.sampler.precision, c10::Device(c10::kCPU), where + ": /stages/sample/precision bf16");
+}
+
 SessionResult Session::Impl::run() {
   const fs::path run_dir = fs::absolute(options.out_dir);
   std::error_code ec;
+  try {
+    check_precisions(project, options.device);
+  } catch (const UserError& e) {
+    return {SessionStatus::Failed, e.what(), true};
+  }
   if (fs::exists(run_dir, ec) && !fs::is_directory(run_dir, ec))
     fail("{}: exists and is not a directory", run_dir.string());
   fs::create_directories(run_dir, ec);

@@ -360,6 +360,8 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
   m["settings"] = {{"sampler", diffusion::sampler_kind_name(sampler.kind)},
                    {"sampler_steps", sampler.steps},
                    {"sampler_nfe", nfe},
+                   {"precision", precision_name(sampler.precision)},
+                   {"score_precision", precision_name(ctx.project.score.trainer.precision)},
                    {"guidance", sampler.guidance},
                    {"pair_mode", data::pair_mode_name(ctx.project.score.mode)},
                    {"keypoints", ctx.keypoints.size()}};

@@ -185,7 +185,8 @@ StageOutcome run_ot_stage(StageContext& ctx) {
               {"newton_iterations", res.newton_iterations},
               {"seconds", seconds_since(t0)}};
   } else {
-    const ot::TrainerOptions opt = ot::trainer_options(ot_setup(o), ctx.keypoints);
+    ot::TrainerOptions opt = ot::trainer_options(ot_setup(o), ctx.keypoints);
+    opt.precision = o.precision;
     auto fresh = [&] { return std::make_unique<ot::DualTrainer>(ctx.source, ctx.target, opt, ctx.keypoints); };
     auto trainer = fresh();
     // Checkpoints go through the store every stage uses: RUN/ot/ckpt-<step>.pt, one archive each, written

@@ -21,6 +21,7 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "core/common/precision.h"
 #include "core/common/timing.h"
 #include "core/data/pack.h"
 #include "core/diffusion/sampler.h"
@@ -183,6 +184,7 @@ nlohmann::json sampler_settings(const diffusion::SamplerSpec& s, int64_t nfe) {
   return {{"sampler", diffusion::sampler_kind_name(s.kind)},
           {"sampler_steps", s.steps},
           {"sampler_nfe", nfe},
+          {"precision", precision_name(s.precision)},
           {"sdedit_t0", s.sdedit_t0},
           {"sdedit_refined", s.sdedit_refined},
           {"consistency", s.consistency},
@@ -314,6 +316,7 @@ StageOutcome run_paired_eval(StageContext& ctx, const data::Pack& test_src, cons
                      "inputs for every method of a block)"}};
   m["settings"] = sampler_settings(main.sampler, main.nfe);
   m["settings"]["pair_mode"] = data::pair_mode_name(ctx.project.score.mode);
+  m["settings"]["score_precision"] = precision_name(ctx.project.score.trainer.precision);
   m["settings"]["batch"] = ev.batch;
 
   // Per input values: one column per method and score; the further samplers' cells are empty off their subset.

@@ -32,12 +32,12 @@ using Clock = std::chrono::steady_clock;
 torch::Tensor conditional_samples(const StageContext& ctx, const ScoreModel& model, const diffusion::SamplerSpec& spec,
                                   const torch::Tensor& source_set, const std::vector<int64_t>& sources,
                                   int64_t per_source, uint64_t seed, diffusion::TrajectoryRecorder* recorder,
-                                  Stage stage) {
+                                  Stage stage, int64_t* nfe = nullptr) {
   auto idx = torch::tensor(sources, torch::kInt64).repeat_interleave(per_source);
   auto cond = source_set.index_select(0, idx);
   const int64_t d = ctx.target.size(1);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  diffusion::NetworkDenoiser denoiser(model.network, model.prediction, 0, spec.guidance);
+  diffusion::NetworkDenoiser denoiser(model.network, model.prediction, 0, spec.guidance, spec.precision);
   diffusion::SampleOptions so;
   so.cond = cond;
   so.recorder = recorder;
@@ -63,6 +63,7 @@ torch::Tensor conditional_samples(const StageContext& ctx, const ScoreModel& mod
     clock.tick(ctx, stage, step, step == total);
   };
   auto x = diffusion::sample(denoiser, *model.schedule, spec, {idx.size(0), d}, gen, so);
+  if (nfe) *nfe = denoiser.evaluations();
   if (!x.defined()) return x;
   return x.reshape({int64_t(sources.size()), per_source, d});
 }
@@ -200,7 +201,8 @@ StageOutcome run_eval_stage(StageContext& ctx) {
   const int64_t S = int64_t(sources.size()), P = ev.per_source;
   const auto& spec = ev.has_sampler ? ev.sampler : ctx.project.sample.sampler;
   const auto t_sample = Clock::now();
-  auto x = conditional_samples(ctx, model, spec, fine_source, sources, P, ev.seed, nullptr, Stage::Eval);
+  int64_t nfe = 0;
+  auto x = conditional_samples(ctx, model, spec, fine_source, sources, P, ev.seed, nullptr, Stage::Eval, &nfe);
   if (!x.defined()) return {StageOutcome::Status::Stopped, "eval: stopped (it starts over next time)"};
   const double sample_seconds = seconds_since(t_sample);
 
@@ -258,6 +260,9 @@ StageOutcome run_eval_stage(StageContext& ctx) {
                    {"samples_per_source", P},
                    {"sampler", diffusion::sampler_kind_name(spec.kind)},
                    {"sampler_steps", spec.steps},
+                   {"sampler_nfe", nfe},
+                   {"precision", precision_name(spec.precision)},
+                   {"score_precision", precision_name(ctx.project.score.trainer.precision)},
                    {"reference", "exact L2-regularised plan (core/ot/exact) on the fine discretisation"},
                    {"fine_points_per_side", fine_base},
                    {"w2", "exact discrete OT (core/diffusion/wasserstein)"},

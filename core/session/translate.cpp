@@ -22,7 +22,8 @@ torch::Tensor translate_images(const ScoreModel& model, const torch::Tensor& sou
   const int64_t n = sources.size(0);
   const int64_t batch = std::max<int64_t>(1, options.batch);
   const bool image_net = model.network_spec.kind == diffusion::NetworkKind::UNet;
-  diffusion::NetworkDenoiser denoiser(model.network, model.prediction, 0, options.sampler.guidance);
+  diffusion::NetworkDenoiser denoiser(model.network, model.prediction, 0, options.sampler.guidance,
+                                      options.sampler.precision);
   torch::Tensor low_res;
   if (options.sampler.consistency > 1) {
     const int64_t f = options.sampler.consistency;

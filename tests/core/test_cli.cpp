@@ -85,6 +85,44 @@ class TestCli : public QObject {
     QCOMPARE(threads({{"LOCAL_WORLD_SIZE", "2"}}), std::max(1, cores / 2));
   }
 
+  // The CPU's bf16 path is reported, and bf16 on a CPU without it is one sentence and exit status 2, before any
+  // work (OTCS_CPU_BF16 pretends what the CPU has).
+  void bf16NeedsTheCpuForIt() {
+    auto with_bf16 = [](const char* value) {
+      QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+      env.insert("OTCS_CPU_BF16", value);
+      return env;
+    };
+    auto v = otcs_test::run_otcs({"version"}, 120000, with_bf16("none"));
+    QCOMPARE(v.code, 0);
+    QVERIFY2(v.out.contains(QRegularExpression("\\nbf16: +none\\n")), qPrintable(v.out));
+    v = otcs_test::run_otcs({"version"}, 120000, with_bf16("avx512_bf16"));
+    QVERIFY2(v.out.contains(QRegularExpression("\\nbf16: +avx512_bf16\\n")), qPrintable(v.out));
+
+    auto r = otcs_test::run_otcs({"bench", "score-step", "--precision", "bf16", "--threads", "1"}, 120000,
+                                 with_bf16("none"));
+    QCOMPARE(r.code, 2);
+    QCOMPARE(r.err.count('\n'), 1);
+    QVERIFY2(r.err.contains("--precision bf16: this CPU has no bfloat16 instructions"), qPrintable(r.err));
+    QVERIFY(r.out.isEmpty());
+    // A project asking for bf16: the run stops before writing anything.
+    QTemporaryDir dir;
+    const QString project = dir.filePath("p.json"), out = dir.filePath("run");
+    QFile f(project);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(R"({"schema_version": 1, "data": {"source": {"mixture": [{"mean": [0, 0]}], "n": 8},
+      "target": {"mixture": [{"mean": [1, 0]}], "n": 8}}, "stages": {"score": {"precision": "bf16"}}})");
+    f.close();
+    auto run = otcs_test::run_otcs({"run", project, "--out", out}, 120000, with_bf16("none"));
+    QCOMPARE(run.code, 2);
+    QVERIFY2(run.err.contains("/stages/score/precision bf16: this CPU has no bfloat16 instructions"),
+             qPrintable(run.err));
+    QVERIFY(!QFileInfo::exists(out));
+    auto bad = run_otcs({"bench", "score-step", "--precision", "fp16"});
+    QCOMPARE(bad.code, 2);
+    QVERIFY2(bad.err.contains("fp32 or bf16"), qPrintable(bad.err));
+  }
+
   void binaryLinksNoQt() {
     // Our own link line carries no Qt, and `ldd` shows no Qt library at all: Debian's libtorch_cpu needs OpenCV's
     // highgui (which needs Qt 5), and the build gives `otcs` an empty stand-in for it (app/cli/highgui_stub.cpp).
