@@ -10,13 +10,12 @@
 #include <c10/util/Exception.h>
 
 #include "core/common/error.h"
+#include "core/io/bytes.h"
 #include "core/io/file.h"
 
 namespace otcs::io {
 
 namespace {
-uint32_t le32(const unsigned char* p) { return p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t(p[3]) << 24); }
-uint16_t le16(const unsigned char* p) { return uint16_t(p[0] | (p[1] << 8)); }
 
 std::string first_line(std::string s) {
   if (auto nl = s.find('\n'); nl != std::string::npos) s.resize(nl);

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "core/io/bytes.h"
 #include "core/io/file.h"
 
 namespace otcs::io {
@@ -37,8 +38,6 @@ const DtypeInfo* find_type(torch::ScalarType type) {
   return nullptr;
 }
 
-uint32_t le32(const unsigned char* p) { return p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t(p[3]) << 24); }
-uint16_t le16(const unsigned char* p) { return uint16_t(p[0] | (p[1] << 8)); }
 void put16(std::string& s, uint16_t v) {
   s.push_back(char(v & 0xff));
   s.push_back(char(v >> 8));
