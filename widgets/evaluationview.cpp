@@ -14,6 +14,7 @@
 #include <QToolTip>
 #include <QVBoxLayout>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 
@@ -117,6 +118,7 @@ EvaluationView::EvaluationView(QWidget* parent) : QWidget(parent) {
   plot_->yAxis->setRangeReversed(true);
   plot_->yAxis2->setRangeReversed(true);
   plot_->yAxis2->setVisible(true);
+  plot_->yAxis2->setTickLabels(true);  // QCustomPlot hides the right axis's labels by default
   plot_->xAxis->setLabel("class read by the classifier");
   plot_->yAxis->setLabel("source class");
   plot_->yAxis2->setLabel("row accuracy");
@@ -171,6 +173,10 @@ void EvaluationView::rebuildTable() {
     table_->setItem(i, 2, new QTableWidgetItem(m.detail));
   }
   table_->resizeColumnsToContents();
+  // The table as wide as its names and values (and some detail), at most half the view; the rest for the plots.
+  const int want = table_->columnWidth(0) + table_->columnWidth(1) + std::min(table_->columnWidth(2), 160) + 24;
+  const int total = std::max(splitter_->width(), 800);
+  splitter_->setSizes({std::min(want, total / 2), total - std::min(want, total / 2)});
 }
 
 QString EvaluationView::cellText(int row, int column) const {
@@ -197,7 +203,7 @@ void EvaluationView::rebuildPlot() {
   const int rows = confusion_.rows(), cols = confusion_.columns();
   auto* title = qobject_cast<QCPTextElement*>(plot_->plotLayout()->element(0, 0));
   if (title)
-    title->setText(QString("Confusion matrix: translated-class accuracy %1 on %2 inputs (cells: share of the row)")
+    title->setText(QString("Confusion matrix: accuracy %1 on %2 inputs (cells: share of the row)")
                        .arg(confusion_.accuracy(), 0, 'f', 3)
                        .arg(formatValue(std::accumulate(confusion_.counts.begin(), confusion_.counts.end(), 0.0))));
   map_->data()->setSize(cols, rows);
@@ -317,19 +323,30 @@ bool EvaluationView::eventFilter(QObject* watched, QEvent* event) {
 
 QSize EvaluationView::figureSize() const { return isVisible() && !size().isEmpty() ? size() : QSize(1200, 700); }
 
+// The widths of the exported table's name, value and detail columns for the painter's font.
+static std::array<int, 3> tableColumns(const QVector<EvaluationMetric>& metrics, const QFontMetrics& fm) {
+  std::array<int, 3> w{0, 0, 0};
+  for (const auto& m : metrics) {
+    w[0] = std::max(w[0], fm.horizontalAdvance(m.name) + 16);
+    w[1] = std::max(w[1], fm.horizontalAdvance(formatValue(m.value)) + 12);
+    w[2] = std::max(w[2], fm.horizontalAdvance(m.detail) + 12);
+  }
+  return w;
+}
+
 void EvaluationView::drawTable(QPainter& painter, const QRect& rect) const {
-  const int line = std::max(16, QFontMetrics(painter.font()).height() + 4);
-  const int name_w = rect.width() * 5 / 10, value_w = rect.width() * 2 / 10;
+  const QFontMetrics fm(painter.font());
+  const int line = std::max(16, fm.height() + 4);
+  const auto w = tableColumns(metrics_, fm);
   for (int i = 0; i < metrics_.size() && (i + 1) * line <= rect.height(); ++i) {
     const QRect row(rect.x(), rect.y() + i * line, rect.width(), line);
     if (i % 2) painter.fillRect(row, QColor(244, 244, 244));
     painter.setPen(kInk);
-    painter.drawText(row.adjusted(4, 0, -(rect.width() - name_w), 0), Qt::AlignLeft | Qt::AlignVCenter,
-                     metrics_[i].name);
-    painter.drawText(QRect(row.x() + name_w, row.y(), value_w - 6, line), Qt::AlignRight | Qt::AlignVCenter,
+    painter.drawText(QRect(row.x() + 4, row.y(), w[0] - 4, line), Qt::AlignLeft | Qt::AlignVCenter, metrics_[i].name);
+    painter.drawText(QRect(row.x() + w[0], row.y(), w[1] - 6, line), Qt::AlignRight | Qt::AlignVCenter,
                      formatValue(metrics_[i].value));
     painter.setPen(QColor(100, 100, 100));
-    painter.drawText(QRect(row.x() + name_w + value_w + 4, row.y(), rect.width() - name_w - value_w - 4, line),
+    painter.drawText(QRect(row.x() + w[0] + w[1], row.y(), std::max(0, rect.width() - w[0] - w[1]), line),
                      Qt::AlignLeft | Qt::AlignVCenter, metrics_[i].detail);
   }
 }
@@ -340,7 +357,9 @@ void EvaluationView::renderFigure(QCPPainter& painter, const QSize& size) {
   const int top = title_text_.isEmpty() ? 0 : 26;
   if (top) painter.drawText(QRect(0, 0, size.width(), top), Qt::AlignCenter, title_text_);
   const bool right_side = !confusion_.isEmpty() || !sr_.isEmpty();
-  const int table_w = right_side ? std::min(size.width() * 2 / 5, 460) : size.width();
+  const auto columns = tableColumns(metrics_, QFontMetrics(painter.font()));
+  const int table_need = columns[0] + columns[1] + columns[2];
+  const int table_w = right_side ? std::min(table_need, size.width() * 9 / 20) : size.width();
   drawTable(painter, QRect(0, top, table_w, size.height() - top));
   if (!right_side) return;
   const int x = table_w + 8, w = size.width() - x, h = size.height() - top;
