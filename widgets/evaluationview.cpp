@@ -131,6 +131,10 @@ EvaluationView::EvaluationView(QWidget* parent) : QWidget(parent) {
   images_ = new QLabel(right);
   images_->setObjectName("superResolutionGrid");
   images_->setAlignment(Qt::AlignCenter);
+  // Drawn scaled into whatever room it gets: a grid wider than the screen must not widen the window.
+  images_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored);
+  images_->setMinimumSize(1, 1);
+  images_->installEventFilter(this);
   right_layout->addWidget(images_, 2);
   splitter->addWidget(table_);
   splitter->addWidget(right);
@@ -291,7 +295,15 @@ void EvaluationView::rebuildImages() {
       p.drawImage(QRect(label_w + i * (cell_w * scale + pad), y, cell_w * scale, cell_h * scale), sr_.rows[r][i]);
   }
   p.end();
-  images_->setPixmap(QPixmap::fromImage(sr_image_));
+  showScaledImages();
+}
+
+void EvaluationView::showScaledImages() {
+  if (sr_image_.isNull() || images_->width() < 2 || images_->height() < 2) return;
+  const QSize room = images_->size();
+  images_->setPixmap(QPixmap::fromImage(sr_image_.size().boundedTo(room) == sr_image_.size()
+                                            ? sr_image_
+                                            : sr_image_.scaled(room, Qt::KeepAspectRatio, Qt::SmoothTransformation)));
 }
 
 bool EvaluationView::cellAt(const QPointF& pixel, int* row, int* column) const {
@@ -310,6 +322,7 @@ QString EvaluationView::hoverAt(const QPointF& pixel) {
 }
 
 bool EvaluationView::eventFilter(QObject* watched, QEvent* event) {
+  if (watched == images_ && event->type() == QEvent::Resize) showScaledImages();
   if (watched == plot_ && event->type() == QEvent::MouseMove) {
     const auto* e = static_cast<QMouseEvent*>(event);
     const QString text = hoverAt(e->position());

@@ -90,6 +90,7 @@ class EvaluationView : public QWidget, public FigureSource {
   void rebuildTable();
   void rebuildPlot();
   void rebuildImages();
+  void showScaledImages();
   void drawTable(QPainter& painter, const QRect& rect) const;
 
   QLabel* title_ = nullptr;

@@ -14,6 +14,7 @@
 #include <QtTest/QtTest>
 
 #include <QLabel>
+#include <QScreen>
 #include <QTabWidget>
 #include <QTableWidget>
 
@@ -166,7 +167,13 @@ class TestEvaluationXvfb : public QObject {
     QVERIFY(psnr->detail.contains("1.73"));
     QVERIFY(findMetric(view->metrics(), "SSIM, bicubic input"));
     window_->views()->setCurrentWidget(view);
+    QTest::qWait(100);
+    // The grid is drawn into the room the view has: ten faces at 3x never widen the window past the screen.
+    const QRect avail = window_->screen()->availableGeometry();
+    QVERIFY(window_->frameGeometry().width() <= avail.width());
+    QVERIFY(window_->frameGeometry().height() <= avail.height());
     QVERIFY(window_->exportFigure(QDir(otcs_test::outputDir("evaluation-view")).filePath("sr.png")));
+    QVERIFY(window_->grab().save(QDir(otcs_test::outputDir("evaluation-view")).filePath("sr-window.png")));
   }
 
   void saysWhereAnEvaluationComesFromWithoutOne() {
