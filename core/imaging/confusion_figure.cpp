@@ -59,13 +59,16 @@ torch::Tensor confusion_figure(const metrics::ConfusionMatrix& m, const std::str
                                   : "no inputs");
     accuracy_w = std::max(accuracy_w, text_width(accuracy_text.back(), 0.45));
   }
-  const int left = 34 + row_label_w + 10, top = (title.empty() ? 12 : 42) + 22;
+  int left = 34 + row_label_w + 10;
+  const int top = (title.empty() ? 12 : 42) + 22;
   const int grid_w = nc * cell, grid_h = nr * cell;
   const int right = 16 + accuracy_w + 16, bottom = 84;
-  int width = left + grid_w + right;
+  const int needed = left + grid_w + right;
+  int width = needed;
   if (!title.empty()) width = std::max(width, text_width(title, 0.55) + 24);
-  const std::string caption = "outlined: the class each source class should be translated to";
+  const std::string caption = "cells: share of the source class (count below); outlined: the class it should become";
   width = std::max(width, text_width(caption, 0.4) + 24);
+  left += (width - needed) / 2;  // a title or caption wider than the matrix: the matrix stays centred under it
   const int height = top + grid_h + bottom;
   cv::Mat canvas(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
 

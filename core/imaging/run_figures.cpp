@@ -78,10 +78,7 @@ void render_confusion_figure(const fs::path& run, std::vector<std::string>& writ
     return;
   }
   if (m.empty()) return;
-  const std::string title = fmt::format(
-      "Translated-class accuracy {:.3f} on {} test inputs (rows: shares of each "
-      "source class)",
-      m.accuracy(), m.total());
+  const std::string title = fmt::format("Translated-class accuracy {:.3f} on {} test inputs", m.accuracy(), m.total());
   imaging::write_png(layout.figure(run::file::kConfusionFigure).string(), imaging::confusion_figure(m, title));
   written.push_back(run::file::kConfusionFigure);
 }
