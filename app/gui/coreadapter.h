@@ -10,6 +10,7 @@
 #include <QVector>
 #include <memory>
 
+#include "widgets/evaluationview.h"
 #include "widgets/keypointpair.h"
 #include "widgets/methodsview.h"
 #include "widgets/sparsegrid.h"
@@ -70,5 +71,18 @@ QStringList findMethodsFiles(const QString& dir);
 // Reads a file by its name (*.npy: cell measures, *.csv: AOT chunks) into the Methods view; a failed read leaves
 // the view as it was.
 bool loadMethodsFile(MethodsView* view, const QString& path, QString* error);
+
+// A run's evaluation as the Evaluation view takes it (coreadapter_evaluation.cpp): the eval metrics of
+// RUN/metrics.json as named rows, its confusion matrix (image translation runs), and for paired
+// (super-resolution) evals the first test inputs of RUN/eval/translations.npz with one sample, the mean of samples
+// and the truth. `error` names the file that could not be read; everything is empty when the run has no eval yet.
+struct RunEvaluation {
+  QString error;
+  QVector<EvaluationMetric> metrics;
+  ConfusionData confusion;
+  ImageRows superResolution;
+  bool isEmpty() const { return metrics.isEmpty() && confusion.isEmpty() && superResolution.isEmpty(); }
+};
+RunEvaluation loadRunEvaluation(const QString& runDir, int superResolutionColumns = 10);
 
 }  // namespace otcs::workbench

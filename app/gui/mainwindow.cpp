@@ -30,6 +30,7 @@
 #include "app/gui/sessioncontroller.h"
 #include "core/common/log.h"
 #include "widgets/datasetbrowser.h"
+#include "widgets/evaluationview.h"
 #include "widgets/heatmapview.h"
 #include "widgets/logview.h"
 #include "widgets/matrixinspector.h"
@@ -119,6 +120,9 @@ void MainWindow::createViews() {
   previews_ = new PreviewView(views_);
   previews_->setObjectName("previewsView");
   views_->addTab(previews_, "Previews");
+  evaluation_ = new EvaluationView(views_);
+  evaluation_->setObjectName("evaluationView");
+  views_->addTab(evaluation_, "Evaluation");
   runs_view_ = new RunsView(views_);
   runs_view_->setObjectName("runsView");
   views_->addTab(runs_view_, "Runs");

@@ -23,6 +23,7 @@ class QTreeWidget;
 
 namespace otcs {
 class DatasetBrowser;
+class EvaluationView;
 class FigureSource;
 class LogView;
 class MatrixInspector;
@@ -62,6 +63,7 @@ class MainWindow : public QMainWindow {
   TrajectoryPlayer* trajectoryPlayer() const { return trajectories_; }
   MethodsView* methodsView() const { return methods_; }
   PreviewView* previewView() const { return previews_; }
+  EvaluationView* evaluationView() const { return evaluation_; }
   RunsView* runsView() const { return runs_view_; }
   RunsController* runsController() const { return runs_; }
   MethodsRunner* methodsRunner() const { return methods_runner_; }
@@ -92,6 +94,8 @@ class MainWindow : public QMainWindow {
   // Loads the artifacts an earlier run left in the run directory (curves, H, trajectories, metrics).
   void loadRunArtifacts(const QString& runDir);
   void loadMethodsFiles(const QString& runDir);
+  // The run's eval (metrics.json, its confusion matrix, a super-resolution grid) into the Evaluation view.
+  void loadEvaluation(const QString& runDir);
   QString defaultRunDir() const;
   // Whether an image project's data is still being loaded off the GUI thread (the views show the old data).
   bool isLoadingData() const { return loading_; }
@@ -164,6 +168,7 @@ class MainWindow : public QMainWindow {
   TrajectoryPlayer* trajectories_ = nullptr;
   MethodsView* methods_ = nullptr;
   PreviewView* previews_ = nullptr;
+  EvaluationView* evaluation_ = nullptr;
   RunsView* runs_view_ = nullptr;
   RunsController* runs_ = nullptr;
   QString run_dir_;          // the run the views show and the Run dock continues

@@ -20,6 +20,7 @@
 #include "app/gui/runsdirectory.h"
 #include "app/gui/sessioncontroller.h"
 #include "core/run/layout.h"
+#include "widgets/evaluationview.h"
 #include "widgets/lossplot.h"
 #include "widgets/matrixinspector.h"
 #include "widgets/methodsview.h"
@@ -75,6 +76,8 @@ void MainWindow::connectSession() {
                 loadH(runPath(dir, &run::RunLayout::h));
               } else if (stage == S::Sample && what != W::Stopped) {
                 loadTrajectoryFile(runPath(dir, &run::RunLayout::trajectories));
+              } else if (stage == S::Eval && what != W::Stopped) {
+                loadEvaluation(dir);
               }
             }
           });
@@ -204,6 +207,17 @@ void MainWindow::loadMethodsFiles(const QString& runDir) {
   }
 }
 
+void MainWindow::loadEvaluation(const QString& runDir) {
+  const RunEvaluation e = loadRunEvaluation(runDir);
+  if (!e.error.isEmpty()) spdlog::warn("evaluation: {}", e.error.toStdString());
+  if (e.isEmpty()) {
+    evaluation_->clear(e.error.isEmpty() ? QString() : "The run's evaluation could not be read: " + e.error);
+    return;
+  }
+  evaluation_->setEvaluation(QString("Evaluation of %1").arg(QDir::toNativeSeparators(runDir)), e.metrics, e.confusion,
+                             e.superResolution);
+}
+
 void MainWindow::loadRunArtifacts(const QString& runDir) {
   const QDir dir(runDir);
   if (!dir.exists()) return;
@@ -221,6 +235,7 @@ void MainWindow::loadRunArtifacts(const QString& runDir) {
   loadTrajectoryFile(runPath(runDir, &run::RunLayout::trajectories));
   loadMethodsFiles(runDir);
   runs_->loadPreviews(runDir);
+  loadEvaluation(runDir);
   QFile metrics(runPath(runDir, &run::RunLayout::metrics));
   if (metrics.open(QIODevice::ReadOnly)) {
     QVector<QPair<QString, double>> rows;

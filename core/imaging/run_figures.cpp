@@ -4,17 +4,22 @@
 #include <cmath>
 #include <filesystem>
 #include <sstream>
+#include <stdexcept>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "core/imaging/confusion_figure.h"
 #include "core/imaging/image.h"
 #include "core/imaging/plot.h"
 #include "core/io/file.h"
 #include "core/io/npy.h"
+#include "core/metrics/confusion.h"
 #include "core/ot/sparse.h"
+#include "core/run/artifacts.h"
 #include "core/run/curve.h"
 #include "core/run/layout.h"
 
@@ -60,8 +65,27 @@ void value_scatter(Plot& plot, const torch::Tensor& points, const torch::Tensor&
   }
 }
 
+// The eval's confusion matrix (metrics.json "confusion"), when the run's test sources have classes.
+void render_confusion_figure(const fs::path& run, std::vector<std::string>& written) {
+  const run::RunLayout layout(run);
+  const nlohmann::json metrics = run::read_metrics(layout);
+  if (!metrics.is_object() || !metrics.contains("confusion")) return;
+  metrics::ConfusionMatrix m;
+  try {
+    m = metrics::confusion_from_json(metrics["confusion"]);
+  } catch (const std::invalid_argument& e) {
+    spdlog::warn("figures: {}: {}; confusion.png not drawn", layout.metrics().string(), e.what());
+    return;
+  }
+  if (m.empty()) return;
+  const std::string title = fmt::format("Translated-class accuracy {:.3f} on {} test inputs", m.accuracy(), m.total());
+  imaging::write_png(layout.figure(run::file::kConfusionFigure).string(), imaging::confusion_figure(m, title));
+  written.push_back(run::file::kConfusionFigure);
+}
+
 void render_image_figures(const fs::path& run, std::vector<std::string>& written) {
   std::error_code ec;
+  render_confusion_figure(run, written);
   if (fs::exists(run::RunLayout(run).sample_translations(), ec)) {
     auto t = io::read_npz(run::RunLayout(run).sample_translations().string());
     const int64_t per = t.at("per_class")[0].item<int64_t>();

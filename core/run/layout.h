@@ -21,7 +21,7 @@
 //                  per_face.csv and batches/ (paired image evals: per input scores, finished batches)
 //   <stage>/done.json   the stage's configuration hash, written as its last act
 //   data.png, potentials.png, H.png, loss.png, trajectories.png, conditionals.png, translations.png,
-//   test_translations.png   the run figures
+//   test_translations.png, confusion.png   the run figures
 //
 // Curves (dual.csv, diagnostics.csv, loss.csv) are "step,<value columns>,wall_time" (core/run/curve.h).
 #include <cstdint>
@@ -90,6 +90,7 @@ inline constexpr char kTrajectoriesFigure[] = "trajectories.png";
 inline constexpr char kConditionalsFigure[] = "conditionals.png";
 inline constexpr char kTranslationsFigure[] = "translations.png";
 inline constexpr char kTestTranslationsFigure[] = "test_translations.png";
+inline constexpr char kConfusionFigure[] = "confusion.png";
 // other commands' output directories
 inline constexpr char kReport[] = "report.json";               // ot, sdot, aot-compare, dpmot
 inline constexpr char kTrainReport[] = "train.json";           // gen-train

@@ -257,8 +257,8 @@ void remove_stale_temporaries(const fs::path& run_dir) {
 
 // The version of each stage's code in its hash: bump a stage's number when a change of its algorithm changes
 // what it writes, so that no run reuses a result the current code would not produce. Sample 2: image runs record
-// trajectories.
-constexpr int kStageCodeVersion[] = {1, 1, 1, 2, 2};  // ot, bridge, score, sample, eval
+// trajectories. Eval 3: image runs write the confusion matrix (metrics.json "confusion").
+constexpr int kStageCodeVersion[] = {1, 1, 1, 2, 3};  // ot, bridge, score, sample, eval
 
 // Every number as a float: 1 and 1.0 are the same setting (a project written by the workbench's JSON layer
 // says "clip": 1 where the file said 1.0), so they must give the same hash.

@@ -1,10 +1,13 @@
 // The sample and eval stages of image projects. Sample: a grid of translations, `grid` sources per mapped source
 // class. Eval: the project's own classifier (trained on the target set, tested on the held-out target split), then
 // every held-out test input translated and scored: translated-class accuracy (the class the keypoint pairs imply),
-// Fréchet distance and KID on that classifier's penultimate features (named as such), and how class-consistent
-// the OT coupling itself is. Paired test sets (super-resolution) are scored in stage_paired_eval.cpp.
+// the confusion matrix of source class against the class read, Fréchet distance and KID on that classifier's
+// penultimate features (named as such), and how class-consistent the OT coupling itself is. Paired test sets
+// (super-resolution) are scored in stage_paired_eval.cpp.
 #include <filesystem>
 #include <map>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -17,6 +20,7 @@
 #include "core/io/file.h"
 #include "core/io/npy.h"
 #include "core/metrics/classifier.h"
+#include "core/metrics/confusion.h"
 #include "core/metrics/distribution.h"
 #include "core/metrics/image_metrics.h"
 #include "core/ot/sparse.h"
@@ -320,6 +324,17 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
         {"inputs", n},
         {"accuracy", pred.masked_select(m).eq(ct).to(torch::kFloat64).mean().item<double>()}};
   }
+  // The confusion matrix: a row per mapped source class, a column per class the classifier read (the target
+  // classes first); its expected cells hold exactly the inputs counted as accurate above.
+  auto as_vector = [](const torch::Tensor& t) {
+    auto c = t.to(torch::kInt64).contiguous();
+    return std::vector<int64_t>(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel());
+  };
+  std::vector<int64_t> target_classes;
+  for (int64_t c : as_vector(ctx.target_labels))
+    if (c >= 0) target_classes.push_back(c);
+  const auto confusion = metrics::confusion_matrix({to_target.begin(), to_target.end()}, as_vector(test_src.labels),
+                                                   as_vector(pred), target_classes);
   // How class-consistent the coupling is: the share of H's mass on (source, target) pairs whose classes the class
   // map links (labels are used only here, for diagnosis).
   nlohmann::json coupling = nullptr;
@@ -355,6 +370,7 @@ StageOutcome run_image_eval_stage(StageContext& ctx) {
       "comparable to published FID)";
   m["mode_mixture_ratio"] = {{"0.1", mmr[0]}, {"0.2", mmr[1]}, {"0.3", mmr[2]}, {"0.4", mmr[3]}};
   m["per_class"] = per_class;
+  m["confusion"] = metrics::to_json(confusion);
   m["coupling"] = coupling;
   m["test_inputs"] = test_src.size();
   m["settings"] = {{"sampler", diffusion::sampler_kind_name(sampler.kind)},

@@ -496,7 +496,8 @@ class TestMainWindow : public QObject {
         ++exported;
       }
     }
-    QCOMPARE(exported, 7 * 4);  // losses, pairing, datasets, H, trajectories, previews, methods (Runs is a table)
+    // losses, pairing, datasets, H, trajectories, previews, evaluation, methods (Runs is a table)
+    QCOMPARE(exported, 8 * 4);
   }
 };
 

@@ -2,13 +2,17 @@
 #include <QtTest/QtTest>
 
 #include <filesystem>
+#include <utility>
+#include <vector>
 
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "core/imaging/confusion_figure.h"
 #include "core/imaging/image.h"
 #include "core/imaging/plot.h"
 #include "core/io/file.h"
+#include "core/metrics/confusion.h"
 
 namespace fs = std::filesystem;
 
@@ -101,6 +105,32 @@ class TestImaging : public QObject {
     QVERIFY(labelled.size(1) > grid.size(1));
     QVERIFY(torch::equal(labelled.narrow(1, labelled.size(1) - grid.size(1), grid.size(1)), grid));
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, otcs::imaging::translation_grid(sources, {a}, 2, 1, {"x"}));
+  }
+
+  void confusionFigureOutlinesEveryExpectedCell() {
+    // Three rows; the third row's expected class was never read and is no target class: no outline there.
+    const auto m =
+        otcs::metrics::confusion_matrix({{0, 5}, {1, 7}, {2, 9}}, {0, 0, 1, 1, 2}, {5, 7, 7, 7, 8}, {5, 7, 8});
+    const auto rgb = otcs::imaging::confusion_figure(m, "title");
+    QCOMPARE(rgb.dim(), 3);
+    QCOMPARE(rgb.size(2), 3);
+    QVERIFY(rgb.size(0) > 3 * 46 && rgb.size(1) > 3 * 46);
+    // Pixels in the outline colour (vermillion 213, 94, 0): the outlines of two cells and the caption.
+    auto is_outline = rgb.select(2, 0).eq(213).logical_and(rgb.select(2, 1).eq(94)).logical_and(rgb.select(2, 2).eq(0));
+    const int64_t outline = is_outline.sum().item<int64_t>();
+    QVERIFY2(outline > 2 * 4 * 40 * 3, qPrintable(QString::number(outline)));
+    // Ten classes (the digits) still fit a readable figure.
+    std::vector<std::pair<int64_t, int64_t>> identity;
+    std::vector<int64_t> source, read;
+    for (int64_t c = 0; c < 10; ++c) {
+      identity.emplace_back(c, c);
+      for (int64_t k = 0; k < 10; ++k) {
+        source.push_back(c);
+        read.push_back((c + (k < 8 ? 0 : 1)) % 10);
+      }
+    }
+    const auto digits = otcs::imaging::confusion_figure(otcs::metrics::confusion_matrix(identity, source, read, {}));
+    QVERIFY(digits.size(0) < 1000 && digits.size(1) < 1200);
   }
 };
 

@@ -1,18 +1,22 @@
 // An image project end to end on Fashion-MNIST from Debian's dataset-fashion-mnist (no ../shared needed), scaled
 // down so it takes about a minute: `otcs run` through ot (dense, propagation relations) -> bridge -> score (a tiny
-// UNet) -> sample -> eval (classifier, translations, metrics), the keypoint pairs file with both content hashes
-// (reloaded as the project's keypoints; a changed dataset is refused), then `otcs translate` on an idx file,
-// and bad input to translate.
+// UNet) -> sample -> eval (classifier, translations, metrics, confusion matrix), the keypoint pairs file with both
+// content hashes (reloaded as the project's keypoints; a changed dataset is refused), then `otcs translate` on an idx
+// file, and bad input to translate.
 #include <QtTest/QtTest>
 
 #include "tests/otcs_process.h"
 
+#include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "core/io/file.h"
+#include "core/metrics/confusion.h"
 
 namespace fs = std::filesystem;
 
@@ -66,9 +70,9 @@ class TestImagePipeline : public QObject {
     auto r = run_otcs({"run", QString::fromStdString((dir / "tiny.json").string()), "--out",
                        QString::fromStdString(run.string()), "--threads", "2"});
     QVERIFY2(r.code == 0, qPrintable(r.err));
-    for (const char* f :
-         {"ot/u.npy", "bridge/H.npz", "score/model.pt", "sample/translations.npz", "eval/classifier.pt",
-          "eval/translations.npz", "metrics.json", "translations.png", "test_translations.png", "data/keypoints.json"})
+    for (const char* f : {"ot/u.npy", "bridge/H.npz", "score/model.pt", "sample/translations.npz", "eval/classifier.pt",
+                          "eval/translations.npz", "metrics.json", "translations.png", "test_translations.png",
+                          "confusion.png", "data/keypoints.json"})
       QVERIFY2(fs::exists(run / f), f);
     auto m = nlohmann::json::parse(otcs::io::read_file((run / "metrics.json").string()));
     QVERIFY(m.contains("translated_class_accuracy"));
@@ -76,6 +80,17 @@ class TestImagePipeline : public QObject {
     QVERIFY(acc >= 0 && acc <= 1);
     QVERIFY(m["classifier_test_accuracy"].get<double>() > 0.5);  // sneaker vs bag, one epoch
     QCOMPARE(m["test_inputs"].get<int>(), 40);
+    // The confusion matrix counts every test input once, and its expected cells are the accuracy reported.
+    const auto confusion = otcs::metrics::confusion_from_json(m["confusion"]);
+    QCOMPARE(confusion.rows, (std::vector<int64_t>{0, 1}));
+    QCOMPARE(confusion.expected, (std::vector<int64_t>{7, 8}));
+    QCOMPARE(std::vector<int64_t>(confusion.columns.begin(), confusion.columns.begin() + 2),
+             (std::vector<int64_t>{7, 8}));
+    QCOMPARE(confusion.total(), int64_t(40));
+    QVERIFY(std::abs(confusion.accuracy() - acc) < 1e-12);
+    for (size_t r = 0; r < confusion.rows.size(); ++r)
+      QVERIFY(std::abs(confusion.row_accuracy(r) -
+                       m["per_class"][std::to_string(confusion.rows[r])]["accuracy"].get<double>()) < 1e-12);
     QVERIFY(m["feature_extractor"].get<std::string>().find("not Inception") != std::string::npos);
     QVERIFY(m["coupling"]["class_agreement"].get<double>() > 0.5);
     QCOMPARE(m["settings"]["sampler"].get<std::string>(), std::string("ddim"));
