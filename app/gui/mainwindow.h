@@ -82,6 +82,9 @@ class MainWindow : public QMainWindow {
   QTreeWidget* projectTree() const { return project_tree_; }
   // The project as a run copies it: the model's JSON with its pairs as an explicit data.keypoints list.
   QJsonObject currentProjectJson() const;
+  // The project as a run in `runDir` should see it: as written (a keypoint rule stays a rule) when that is how the
+  // run's finished stages were configured (a run of `otcs run` on the file), else with the pairs resolved.
+  QJsonObject projectJsonFor(const QString& runDir) const;
   // Starts the pipeline with the Run dock's options; false (and reported) when it cannot start.
   bool startRun();
   // Starts the current project in `dir`: `reuseFrom` lends the stages it finished with the same configuration,

@@ -102,6 +102,22 @@ QString MainWindow::defaultRunDir() const {
 
 QJsonObject MainWindow::currentProjectJson() const { return document_->resolvedJson(); }
 
+QJsonObject MainWindow::projectJsonFor(const QString& runDir) const {
+  // A rule and the pairs it chooses train the same model but hash differently: keep the form the run used, so a
+  // run made from the command line is neither shown stale nor recomputed when continued here.
+  const QJsonObject resolved = document_->resolvedJson(), written = document_->json();
+  if (resolved == written) return resolved;
+  const QMap<QString, QString> done = doneHashes(runDir);
+  if (done.isEmpty()) return resolved;
+  auto matches = [&](const QJsonObject& json) {
+    const QMap<QString, QString> now = stageHashes(json, document_->path());
+    int n = 0;
+    for (auto it = done.begin(); it != done.end(); ++it) n += now.value(it.key()) == it.value();
+    return n;
+  };
+  return matches(written) > matches(resolved) ? written : resolved;
+}
+
 bool MainWindow::canRun() {
   if (!run_panel_->pipelineAvailable()) {
     reportError(kGenerationRunHint);
@@ -119,7 +135,7 @@ bool MainWindow::startRun() {
   const QString dir = run_panel_->options().runDir;
   // A run folder holds one configuration: a changed project starts a new run beside it (reusing the stages that
   // did not change) unless the user continues in this folder, which re-runs the stale stages there.
-  const QMap<QString, QString> done = doneHashes(dir), now = stageHashes(currentProjectJson(), document_->path());
+  const QMap<QString, QString> done = doneHashes(dir), now = stageHashes(projectJsonFor(dir), document_->path());
   bool stale = false;
   for (auto it = done.begin(); it != done.end(); ++it)
     if (!now.isEmpty() && now.value(it.key()) != it.value()) stale = true;
@@ -141,7 +157,7 @@ bool MainWindow::startRun() {
 
 bool MainWindow::startRunIn(const QString& dir, const QString& reuseFrom, const QString& initFrom) {
   if (!canRun()) return false;
-  QJsonObject json = currentProjectJson();
+  QJsonObject json = projectJsonFor(reuseFrom.isEmpty() ? dir : reuseFrom);
   if (!initFrom.isEmpty()) {
     QJsonObject stages = json["stages"].toObject(), score = stages["score"].toObject();
     score["init_from"] = QDir(initFrom).absolutePath();
@@ -251,7 +267,7 @@ void MainWindow::updateStageStatus() {
   // RUN/<stage>/done.json is each stage's last act (session::mark_done), with the configuration hash it ran: the
   // moment an edit changes a stage's hash, that stage (and everything after it) is stale, before anything runs.
   const QMap<QString, QString> done = doneHashes(run_panel_->options().runDir);
-  const QMap<QString, QString> now = stageHashes(currentProjectJson(), document_->path());
+  const QMap<QString, QString> now = stageHashes(projectJsonFor(run_panel_->options().runDir), document_->path());
   for (const QString& stage : SessionController::stageNames()) {
     if (!done.contains(stage))
       run_panel_->onStageEvent(stage, "–", "");

@@ -11,7 +11,9 @@
 #include <QScreen>
 #include <QTableWidget>
 #include <QTabWidget>
+#include <QTreeWidget>
 
+#include "app/gui/coreadapter.h"
 #include "app/gui/eventtext.h"
 #include "app/gui/lossespage.h"
 #include "app/gui/mainwindow.h"
@@ -205,6 +207,30 @@ class TestImageRunXvfb : public QObject {
       QTest::qWait(50);
     }
     checkFitsScreen("after every view");
+  }
+
+  // A keypoint rule and the pairs it chooses hash differently: a run made from the file by `otcs run` (the rule as
+  // written) shows its stages done, not stale, and would be continued with the rule.
+  void commandLineRunOfTheRuleIsNotStale() {
+    const QJsonObject written = window_->document()->json();
+    QVERIFY(written != window_->document()->resolvedJson());  // the rule, not the pairs
+    const auto hashes = otcs::workbench::stageHashes(written, window_->document()->path());
+    QVERIFY(hashes.contains("ot") && hashes.contains("eval"));
+    const QDir cli(tmp_.filePath("cli-run"));
+    for (auto it = hashes.begin(); it != hashes.end(); ++it) {
+      QVERIFY(cli.mkpath(it.key()));
+      QFile f(cli.filePath(it.key() + "/done.json"));
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write(QString(R"({"config_hash": "%1"})").arg(it.value()).toUtf8());
+    }
+    QCOMPARE(window_->projectJsonFor(cli.path()), written);
+    QCOMPARE(window_->projectJsonFor(run_), window_->document()->resolvedJson());  // the workbench's own run
+    window_->showRun(cli.path());
+    auto* stages = window_->findChild<QTreeWidget*>("stageList");
+    QVERIFY(stages);
+    for (int i = 0; i < stages->topLevelItemCount(); ++i)
+      QVERIFY2(stages->topLevelItem(i)->text(1) == "done",
+               qPrintable(stages->topLevelItem(i)->text(0) + ": " + stages->topLevelItem(i)->text(1)));
   }
 
   void screenshotViewsOfTheRun() {
