@@ -105,6 +105,7 @@ EvaluationView::EvaluationView(QWidget* parent) : QWidget(parent) {
   auto* right_layout = new QVBoxLayout(right);
   right_layout->setContentsMargins(0, 0, 0, 0);
   plot_ = new StyledPlot(right);
+  connect(plot_, &QCustomPlot::afterLayout, this, &EvaluationView::fitAnnotationFonts);
   plot_->setObjectName("confusionPlot");
   plot_->setInteractions(QCP::Interactions());  // a fixed grid of cells: nothing to drag or zoom
   plot_->setMouseTracking(true);
@@ -197,6 +198,19 @@ QString EvaluationView::cellToolTip(int row, int column) const {
   return text;
 }
 
+void EvaluationView::fitAnnotationFonts() {
+  if (annotations_.isEmpty() || confusion_.isEmpty()) return;
+  const QRect area = plot_->axisRect()->rect();
+  const double cell_w = double(area.width()) / confusion_.columns(), cell_h = double(area.height()) / confusion_.rows();
+  int size = 12;
+  for (; size > 6; --size) {
+    const QFontMetrics fm(QFont(font().family(), size));
+    if (fm.horizontalAdvance("100.0%") <= cell_w - 4 && 2 * fm.lineSpacing() <= cell_h - 2) break;
+  }
+  const QFont f(font().family(), size);
+  for (auto* text : annotations_) text->setFont(f);
+}
+
 void EvaluationView::rebuildPlot() {
   for (auto* item : annotations_) plot_->removeItem(item);
   for (auto* item : outlines_) plot_->removeItem(item);
@@ -214,7 +228,6 @@ void EvaluationView::rebuildPlot() {
   map_->data()->setRange(QCPRange(0, std::max(1, cols - 1)), QCPRange(0, std::max(1, rows - 1)));
   if (cols == 1) map_->data()->setKeyRange(QCPRange(-0.5, 0.5));
   if (rows == 1) map_->data()->setValueRange(QCPRange(-0.5, 0.5));
-  const int font_size = std::clamp(48 / std::max(rows, cols) + 5, 7, 12);
   for (int r = 0; r < rows; ++r) {
     const double n = confusion_.rowTotal(r);
     for (int c = 0; c < cols; ++c) {
@@ -225,7 +238,6 @@ void EvaluationView::rebuildPlot() {
       text->position->setCoords(c, r);
       text->setText(cellText(r, c));
       text->setTextAlignment(Qt::AlignCenter);
-      text->setFont(QFont(font().family(), font_size));
       text->setColor(share > 0.55 ? Qt::white : kInk);
       text->setClipToAxisRect(true);
       annotations_.push_back(text);

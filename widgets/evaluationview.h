@@ -89,6 +89,9 @@ class EvaluationView : public QWidget, public FigureSource {
  private:
   void rebuildTable();
   void rebuildPlot();
+  // The cell annotations' font: the largest (6 to 12 pt) whose two lines fit a cell at the plot's present size;
+  // run after every layout of the plot, so a resized view or an exported figure never clips them.
+  void fitAnnotationFonts();
   void rebuildImages();
   void showScaledImages();
   void drawTable(QPainter& painter, const QRect& rect) const;
