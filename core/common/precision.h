@@ -7,7 +7,10 @@
 namespace otcs {
 
 enum class Precision { Fp32, Bf16 };
-Precision parse_precision(const std::string& name);  // "fp32", "bf16"; a UserError names the accepted values
+// "fp32", "bf16", or "auto": bf16 where the CPU computes it (AVX512-BF16 or AMX-BF16, cpu_bf16_support()), fp32
+// elsewhere; resolved here, so a configuration hash sees what the stage will run. A UserError names the accepted
+// values.
+Precision parse_precision(const std::string& name);
 std::string precision_name(Precision p);
 
 }  // namespace otcs

@@ -179,7 +179,8 @@ torch::Tensor sample(Denoiser& denoiser, const Schedule& schedule, const Sampler
   }
 
   const int64_t default_steps =
-      spec.kind == SamplerKind::DpmSolverPP ? 20 : (sched->discrete_steps() > 0 ? sched->discrete_steps() : 1000);
+      spec.kind == SamplerKind::DpmSolverPP || spec.kind == SamplerKind::DpmSolverPPSde ? 20
+                                                                                            : (sched->discrete_steps() > 0 ? sched->discrete_steps() : 1000);
   const int64_t steps = spec.steps > 0 ? spec.steps : default_steps;
   const double t_end = spec.t_end > 0 ? spec.t_end : sched->t_min();
   std::vector<double> grid;
@@ -195,12 +196,13 @@ torch::Tensor sample(Denoiser& denoiser, const Schedule& schedule, const Sampler
       grid = linspace(t_start, t_end, steps + 1);
       break;
     case SamplerKind::DpmSolverPP:
+    case SamplerKind::DpmSolverPPSde:
       grid = log_snr_grid(*sched, t_start, std::min(t_end, t_start), steps + 1);
       break;
   }
   if (spec.consistency > 1) {
     if (!sampler_supports_consistency(spec.kind))
-      fail("sampler: consistency needs the ancestral, ddim or dpm-solver++ sampler (got {})",
+      fail("sampler: consistency needs the ancestral, ddim, dpm-solver++ or dpm-solver++-sde sampler (got {})",
            sampler_kind_name(spec.kind));
     if (!options.low_res.defined()) fail("sampler: consistency {} needs the low-resolution input", spec.consistency);
     project_block_means(x, options.low_res, spec.consistency);  // shape check before any network call
@@ -210,7 +212,8 @@ torch::Tensor sample(Denoiser& denoiser, const Schedule& schedule, const Sampler
     x0 = project_block_means(x0, options.low_res, spec.consistency);
     return spec.clip > 0 ? x0.clamp(-spec.clip, spec.clip) : x0;
   };
-  const bool grid_has_end = spec.kind == SamplerKind::Heun || spec.kind == SamplerKind::DpmSolverPP;
+  const bool grid_has_end = spec.kind == SamplerKind::Heun || spec.kind == SamplerKind::DpmSolverPP ||
+                            spec.kind == SamplerKind::DpmSolverPPSde;
   const int64_t n_steps = grid_has_end ? int64_t(grid.size()) - 1 : int64_t(grid.size());
   if (options.recorder) options.recorder->begin(n_steps + 1);
   const auto& cond = options.cond;
@@ -285,7 +288,8 @@ torch::Tensor sample(Denoiser& denoiser, const Schedule& schedule, const Sampler
         x = x + (tn - t) * 0.5 * (d1 + d2);
         break;
       }
-      case SamplerKind::DpmSolverPP: {
+      case SamplerKind::DpmSolverPP:
+      case SamplerKind::DpmSolverPPSde: {
         if (spec.clip > 0) x0 = x0.clamp(-spec.clip, spec.clip);
         x0 = consistent(x0);
         if (options.recorder) options.recorder->record(k, t, x, x0);
@@ -304,7 +308,16 @@ torch::Tensor sample(Denoiser& denoiser, const Schedule& schedule, const Sampler
           const double c = 0.5 * h / previous_h;  // 1 / (2r)
           d = (1 + c) * x0 - c * previous_x0;
         }
-        x = (ls.sigma / lt.sigma) * x - ls.alpha * std::expm1(-h) * d;
+        if (spec.kind == SamplerKind::DpmSolverPP) {
+          x = (ls.sigma / lt.sigma) * x - ls.alpha * std::expm1(-h) * d;
+        } else {
+          // SDE-DPM-Solver++(2M): the reverse SDE's linear part solved exactly, x_s = (sigma_s / sigma_t) e^-h x_t
+          // + alpha_s (1 - e^-2h) D + sigma_s sqrt(1 - e^-2h) z, with the same second-order D (the "midpoint"
+          // form of the official and k-diffusion code).
+          const double keep = -std::expm1(-2 * h);
+          x = (ls.sigma / lt.sigma) * std::exp(-h) * x + ls.alpha * keep * d +
+              ls.sigma * std::sqrt(keep) * noise(shape, gen);
+        }
         previous_x0 = x0;
         previous_h = h;
         break;

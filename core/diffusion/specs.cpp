@@ -51,7 +51,8 @@ SamplerKind parse_sampler_kind(const std::string& name) {
   if (name == "em") return SamplerKind::EulerMaruyama;
   if (name == "heun") return SamplerKind::Heun;
   if (name == "dpm-solver++") return SamplerKind::DpmSolverPP;
-  fail("unknown sampler '{}' (expected ancestral, ddim, em, heun or dpm-solver++)", name);
+  if (name == "dpm-solver++-sde") return SamplerKind::DpmSolverPPSde;
+  fail("unknown sampler '{}' (expected ancestral, ddim, em, heun, dpm-solver++ or dpm-solver++-sde)", name);
 }
 
 std::string sampler_kind_name(SamplerKind kind) {
@@ -66,12 +67,15 @@ std::string sampler_kind_name(SamplerKind kind) {
       return "heun";
     case SamplerKind::DpmSolverPP:
       return "dpm-solver++";
+    case SamplerKind::DpmSolverPPSde:
+      return "dpm-solver++-sde";
   }
   return "?";
 }
 
 bool sampler_supports_consistency(SamplerKind kind) {
-  return kind == SamplerKind::Ancestral || kind == SamplerKind::Ddim || kind == SamplerKind::DpmSolverPP;
+  return kind == SamplerKind::Ancestral || kind == SamplerKind::Ddim || kind == SamplerKind::DpmSolverPP ||
+         kind == SamplerKind::DpmSolverPPSde;
 }
 
 }  // namespace otcs::diffusion

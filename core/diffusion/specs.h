@@ -88,8 +88,9 @@ struct TrainerSpec {
   bool bf16_native = false;
 };
 
-enum class SamplerKind { Ancestral, Ddim, EulerMaruyama, Heun, DpmSolverPP };
-SamplerKind parse_sampler_kind(const std::string& name);  // "ancestral", "ddim", "em", "heun", "dpm-solver++"
+enum class SamplerKind { Ancestral, Ddim, EulerMaruyama, Heun, DpmSolverPP, DpmSolverPPSde };
+SamplerKind parse_sampler_kind(const std::string& name);  // "ancestral", "ddim", "em", "heun", "dpm-solver++",
+                                                    // "dpm-solver++-sde"
 std::string sampler_kind_name(SamplerKind kind);
 // Whether the sampler works from a clean estimate x0 at every step, which data consistency projects
 // (ancestral, ddim, dpm-solver++; em and heun step with the score).

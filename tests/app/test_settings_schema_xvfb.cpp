@@ -114,7 +114,7 @@ class TestSettingsSchemaXvfb : public QObject {
     QCOMPARE(schema.lookup("/stages/ot/epsilon", project).summary(), QString("number > 0, default 0.001"));
     QCOMPARE(schema.lookup("/stages/ot/alpha", project).summary(), QString("number ≥ 0 and ≤ 1, default 1"));
     QCOMPARE(schema.lookup("/stages/sample/sampler/kind", project).summary(),
-             QString("one of: ancestral, ddim, em, heun, dpm-solver++, default ancestral"));
+             QString("one of: ancestral, ddim, em, heun, dpm-solver++, dpm-solver++-sde, default ancestral"));
     // A $ref's own description comes before the definition's.
     QCOMPARE(schema.lookup("/data/source", project).description, description("translation_data", "source"));
     // Array elements through items, and a oneOf branch chosen by the value (a number, not a list of them).
@@ -149,7 +149,7 @@ class TestSettingsSchemaXvfb : public QObject {
     QVERIFY(kind->toolTip(1).contains(description("sampler", "kind").toHtmlEscaped()));
     QVERIFY(kind->toolTip(1).contains("one of: ancestral, ddim"));
     QCOMPARE(kind->data(1, kSchemaChoicesRole).toStringList(),
-             QStringList({"ancestral", "ddim", "em", "heun", "dpm-solver++"}));
+             QStringList({"ancestral", "ddim", "em", "heun", "dpm-solver++", "dpm-solver++-sde"}));
     QCOMPARE(item({"stages", "score", "antithetic"})->data(1, kSchemaChoicesRole).toStringList(),
              QStringList({"true", "false"}));
     // An object's tooltip is its definition's description.
@@ -196,7 +196,7 @@ class TestSettingsSchemaXvfb : public QObject {
     QCOMPARE(status(), QString("data.source.mixture.[0].std must be a number ≥ 0, not -1"));
     QVERIFY(!window_->editProjectValue({"stages", "sample", "sampler", "kind"}, "euler"));
     QCOMPARE(status(), QString("stages.sample.sampler.kind must be one of: ancestral, ddim, em, heun, dpm-solver++, "
-                               "not 'euler'"));
+                               "dpm-solver++-sde, not 'euler'"));
     QVERIFY(!window_->editProjectValue({"stages", "score", "batch"}, "many"));
     QCOMPARE(status(), QString("stages.score.batch must be an integer ≥ 1, not 'many'"));
     QCOMPARE(window_->document()->json(), before);

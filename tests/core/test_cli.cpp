@@ -120,7 +120,7 @@ class TestCli : public QObject {
     QVERIFY(!QFileInfo::exists(out));
     auto bad = run_otcs({"bench", "score-step", "--precision", "fp16"});
     QCOMPARE(bad.code, 2);
-    QVERIFY2(bad.err.contains("fp32 or bf16"), qPrintable(bad.err));
+    QVERIFY2(bad.err.contains("fp32, bf16 or auto"), qPrintable(bad.err));
   }
 
   void binaryLinksNoQt() {

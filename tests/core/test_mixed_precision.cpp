@@ -117,11 +117,17 @@ class TestMixedPrecision : public QObject {
       QVERIFY(!bf16_available(torch::kCPU));
       QVERIFY_THROWS_EXCEPTION(UserError, require_precision(Precision::Bf16, torch::kCPU, "--precision bf16"));
       require_precision(Precision::Fp32, torch::kCPU, "--precision fp32");  // fp32 is always there
+      QVERIFY(parse_precision("auto") == Precision::Fp32);  // auto never asks for what the CPU lacks
     }
     {
       EnvOverride env("avx512_bf16,amx_bf16");
       QCOMPARE(bf16_support_name(cpu_bf16_support()), std::string("amx_bf16, avx512_bf16"));
       QVERIFY(bf16_available(torch::kCPU));
+      QVERIFY(parse_precision("auto") == Precision::Bf16);
+    }
+    {
+      EnvOverride env("avx512_bf16");
+      QVERIFY(parse_precision("auto") == Precision::Bf16);
     }
     {
       EnvOverride env("avx512");
@@ -240,7 +246,7 @@ class TestMixedPrecision : public QObject {
     } catch (const UserError& e) {
       const std::string what = e.what();
       QVERIFY2(what.find("/stages/score/precision") != std::string::npos, e.what());
-      QVERIFY2(what.find("fp32 or bf16") != std::string::npos, e.what());
+      QVERIFY2(what.find("fp32, bf16 or auto") != std::string::npos, e.what());
     }
   }
 };
