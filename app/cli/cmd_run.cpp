@@ -448,7 +448,8 @@ void register_run(std::vector<Command>& out) {
       {"--no-figures", "", "skip the PNG figures"},
       {"--nproc", "N", "data-parallel training in N processes on this machine (c10d Gloo; rank 0 writes RUN)", "1"},
       {"--precision", "P",
-       "fp32, bf16 or auto (bf16 where the CPU has it) for the ot, score and sample stages (default: each stage's precision in the project, fp32)"},
+       "fp32, bf16 or auto (bf16 where the CPU has it) for the ot, score and sample stages (default: each stage's "
+       "precision in the project, fp32)"},
       {"--device", "DEV", "where the score stage trains: cpu, cuda or cuda:K (needs a LibTorch built with CUDA)",
        "cpu"},
   };

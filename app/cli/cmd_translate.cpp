@@ -168,21 +168,24 @@ void register_translate(std::vector<Command>& out) {
       "Preprocesses the inputs as the run's project preprocesses its source set, samples the run's conditional\n"
       "score model (its sample stage's sampler, or --sampler) once per input, and writes DIR/<name>.png (folder\n"
       "inputs keep their file names) or DIR/<index>.png (idx inputs, 5 digits). dpm-solver++ (DPM-Solver++ 2M)\n"
-      "and dpm-solver++-sde (its stochastic form) need only 10-25 steps; the log reports the network evaluations per input (guidance counts two).";
-  cmd.options = {{"--run", "RUN", "a finished image run (otcs run ... --out RUN)", "", true},
-                 {"--input", "PATH", "a folder of images or an idx image file (gzip or not)", "", true},
-                 {"--out", "DIR", "output directory", "", true},
-                 {"--sampler", "KIND", "ancestral, ddim, em, heun, dpm-solver++ or dpm-solver++-sde (default: the project's)"},
-                 {"--steps", "N",
-                  "sampler steps (default: the project's; another --sampler's own: dpm-solver++(-sde) 20, "
-                  "ancestral/ddim T)"},
-                 {"--guidance", "W", "classifier-free guidance weight (default: the project's; needs cond_dropout)"},
-                 {"--precision", "P", "fp32, bf16 or auto (bf16 where the CPU has it) network evaluations (default: the project's sample stage)"},
-                 {"--seed", "S", "random seed", "0"},
-                 {"--limit", "N", "translate only the first N inputs"},
-                 {"--trajectories", "K",
-                  "also record the reverse process of the first K inputs (at most 250) into DIR/trajectories.npz"},
-                 {"--frames", "F", "recorded steps per trajectory, the first and the last included", "11"}};
+      "and dpm-solver++-sde (its stochastic form) need only 10-25 steps; the log reports the network evaluations per "
+      "input (guidance counts two).";
+  cmd.options = {
+      {"--run", "RUN", "a finished image run (otcs run ... --out RUN)", "", true},
+      {"--input", "PATH", "a folder of images or an idx image file (gzip or not)", "", true},
+      {"--out", "DIR", "output directory", "", true},
+      {"--sampler", "KIND", "ancestral, ddim, em, heun, dpm-solver++ or dpm-solver++-sde (default: the project's)"},
+      {"--steps", "N",
+       "sampler steps (default: the project's; another --sampler's own: dpm-solver++(-sde) 20, "
+       "ancestral/ddim T)"},
+      {"--guidance", "W", "classifier-free guidance weight (default: the project's; needs cond_dropout)"},
+      {"--precision", "P",
+       "fp32, bf16 or auto (bf16 where the CPU has it) network evaluations (default: the project's sample stage)"},
+      {"--seed", "S", "random seed", "0"},
+      {"--limit", "N", "translate only the first N inputs"},
+      {"--trajectories", "K",
+       "also record the reverse process of the first K inputs (at most 250) into DIR/trajectories.npz"},
+      {"--frames", "F", "recorded steps per trajectory, the first and the last included", "11"}};
   cmd.run_dir_option = "--out";
   cmd.run = translate_command;
   out.push_back(std::move(cmd));

@@ -178,9 +178,9 @@ torch::Tensor sample(Denoiser& denoiser, const Schedule& schedule, const Sampler
     x = noise(shape, gen) * sched->prior_std();
   }
 
-  const int64_t default_steps =
-      spec.kind == SamplerKind::DpmSolverPP || spec.kind == SamplerKind::DpmSolverPPSde ? 20
-                                                                                            : (sched->discrete_steps() > 0 ? sched->discrete_steps() : 1000);
+  const int64_t default_steps = spec.kind == SamplerKind::DpmSolverPP || spec.kind == SamplerKind::DpmSolverPPSde
+                                    ? 20
+                                    : (sched->discrete_steps() > 0 ? sched->discrete_steps() : 1000);
   const int64_t steps = spec.steps > 0 ? spec.steps : default_steps;
   const double t_end = spec.t_end > 0 ? spec.t_end : sched->t_min();
   std::vector<double> grid;

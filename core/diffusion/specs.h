@@ -90,7 +90,7 @@ struct TrainerSpec {
 
 enum class SamplerKind { Ancestral, Ddim, EulerMaruyama, Heun, DpmSolverPP, DpmSolverPPSde };
 SamplerKind parse_sampler_kind(const std::string& name);  // "ancestral", "ddim", "em", "heun", "dpm-solver++",
-                                                    // "dpm-solver++-sde"
+                                                          // "dpm-solver++-sde"
 std::string sampler_kind_name(SamplerKind kind);
 // Whether the sampler works from a clean estimate x0 at every step, which data consistency projects
 // (ancestral, ddim, dpm-solver++; em and heun step with the score).

@@ -243,7 +243,8 @@ diffusion::SamplerSpec parse_sampler(Reader r) {
   s.guidance = r.non_negative("guidance", 1.0);
   s.consistency = r.non_negative_integer("consistency", 0);
   if (s.consistency > 1 && !diffusion::sampler_supports_consistency(s.kind))
-    r.error(r.at("consistency"), "data consistency works with the ancestral, ddim, dpm-solver++ and dpm-solver++-sde samplers");
+    r.error(r.at("consistency"),
+            "data consistency works with the ancestral, ddim, dpm-solver++ and dpm-solver++-sde samplers");
   r.finish();
   return s;
 }

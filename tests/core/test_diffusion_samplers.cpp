@@ -341,7 +341,8 @@ class TestDiffusionSamplers : public QObject {
       }
     } den;
     auto y = 0.5 * torch::randn({512, 1, 2, 2});
-    for (auto kind : {SamplerKind::Ancestral, SamplerKind::Ddim, SamplerKind::DpmSolverPP, SamplerKind::DpmSolverPPSde}) {
+    for (auto kind :
+         {SamplerKind::Ancestral, SamplerKind::Ddim, SamplerKind::DpmSolverPP, SamplerKind::DpmSolverPPSde}) {
       SamplerSpec spec;
       spec.kind = kind;
       spec.steps = 50;

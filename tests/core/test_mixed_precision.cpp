@@ -117,7 +117,7 @@ class TestMixedPrecision : public QObject {
       QVERIFY(!bf16_available(torch::kCPU));
       QVERIFY_THROWS_EXCEPTION(UserError, require_precision(Precision::Bf16, torch::kCPU, "--precision bf16"));
       require_precision(Precision::Fp32, torch::kCPU, "--precision fp32");  // fp32 is always there
-      QVERIFY(parse_precision("auto") == Precision::Fp32);  // auto never asks for what the CPU lacks
+      QVERIFY(parse_precision("auto") == Precision::Fp32);                  // auto never asks for what the CPU lacks
     }
     {
       EnvOverride env("avx512_bf16,amx_bf16");
