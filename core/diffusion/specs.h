@@ -93,7 +93,7 @@ SamplerKind parse_sampler_kind(const std::string& name);  // "ancestral", "ddim"
                                                           // "dpm-solver++-sde"
 std::string sampler_kind_name(SamplerKind kind);
 // Whether the sampler works from a clean estimate x0 at every step, which data consistency projects
-// (ancestral, ddim, dpm-solver++; em and heun step with the score).
+// (ancestral, ddim, dpm-solver++ and dpm-solver++-sde; em and heun step with the score).
 bool sampler_supports_consistency(SamplerKind kind);
 
 struct SamplerSpec {
