@@ -21,6 +21,12 @@ namespace {
 
 // A stage's canonical JSON (what its configuration hash reads) carries "precision" only when it is not fp32:
 // "precision": "fp32" and no key hash alike, and as every run from before the key existed, so those are reused.
+// The OT stage's precision reaches only the stochastic solvers' networks; the exact and dense solvers ignore it,
+// so it stays out of their hash (a bf16 run reuses their coupling).
+Precision ot_hashed_precision(const OtStageSpec& o) {
+  return o.solver == ot::OtSolver::Tabular || o.solver == ot::OtSolver::Mlp ? o.precision : Precision::Fp32;
+}
+
 std::string canonical_with_precision(json stage, Precision precision) {
   if (stage.is_object()) {
     stage.erase("precision");
@@ -128,7 +134,7 @@ Project parse_project(const std::string& text, const std::string& name, const st
     o.checkpoint_every = s.positive_integer("checkpoint_every", o.checkpoint_every);
     o.precision = s.choice("precision", o.precision, parse_precision);
     s.finish();
-    p.canonical["ot"] = canonical_with_precision(s.raw(), o.precision);
+    p.canonical["ot"] = canonical_with_precision(s.raw(), ot_hashed_precision(o));
   }
   {
     Reader s = stages.object("bridge", "bridge_stage");
@@ -292,7 +298,9 @@ void set_precision(Project& project, Precision precision) {
   project.sample.sampler.precision = precision;
   project.eval.sampler.precision = precision;
   for (auto& also : project.eval.also) also.sampler.precision = precision;
-  for (const char* stage : {"ot", "score", "sample", "eval"})
+  project.canonical["ot"] =
+      canonical_with_precision(json::parse(project.canonical["ot"]), ot_hashed_precision(project.ot));
+  for (const char* stage : {"score", "sample", "eval"})
     project.canonical[stage] = canonical_with_precision(json::parse(project.canonical[stage]), precision);
 }
 
