@@ -18,6 +18,7 @@
 #include <torch/torch.h>
 
 #include "core/common/cpu_features.h"
+#include "core/common/large_block_cache.h"
 
 namespace otcs {
 namespace {
@@ -114,29 +115,16 @@ std::string runtime_info_text(const RuntimeInfo& info) {
 }
 
 void tune_allocator() {
-  // A program linked against jemalloc (app/CMakeLists.txt) keeps freed pages by its own options; mallopt would
-  // only tune glibc's unused heap.
-  using Mallctl = int (*)(const char*, void*, size_t*, void*, size_t);
-  if (auto mallctl = reinterpret_cast<Mallctl>(dlsym(RTLD_DEFAULT, "mallctl"))) {
-    const char* version = nullptr;
-    size_t size = sizeof version;
-    ssize_t decay = -2;
-    size_t decay_size = sizeof decay;
-    std::string v = mallctl("version", &version, &size, nullptr, 0) == 0 && version ? version : "?";
-    v = v.substr(0, v.find('-'));
-    const bool has_decay = mallctl("opt.dirty_decay_ms", &decay, &decay_size, nullptr, 0) == 0;
-    g_allocator = !has_decay  ? "jemalloc " + v
-                  : decay < 0 ? fmt::format("jemalloc {}, freed pages kept (dirty_decay_ms {})", v, decay)
-                              : fmt::format("jemalloc {}, freed pages kept {} ms", v, decay);
-    return;
-  }
   // Blocks below the mmap threshold come from the heap (32 MiB is glibc's maximum on 64-bit); the trim
   // threshold keeps up to 1 GiB of freed heap instead of handing it back to the kernel after every step.
   bool ok = mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1;
   ok = mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1 && ok;
   ok = mallopt(M_TOP_PAD, 64 << 20) == 1 && ok;
-  g_allocator = ok ? "glibc malloc, freed memory kept (mmap threshold 32 MiB, trim threshold 1 GiB)"
-                   : "glibc malloc (mallopt failed)";
+  // Tensors of 32 MiB and more bypass the heap; LibTorch's allocator keeps them when freed instead (up to 4 GiB).
+  install_large_block_cache(size_t(32) << 20, size_t(4) << 30);
+  g_allocator = ok ? "glibc malloc, freed memory kept (mmap threshold 32 MiB, trim threshold 1 GiB); tensors of "
+                     "32 MiB and more cached for reuse (up to 4 GiB)"
+                   : "glibc malloc (mallopt failed); tensors of 32 MiB and more cached for reuse (up to 4 GiB)";
 }
 
 int default_threads() {
