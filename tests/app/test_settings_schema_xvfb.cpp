@@ -230,7 +230,7 @@ class TestSettingsSchemaXvfb : public QObject {
     auto* combo = qobject_cast<QComboBox*>(QApplication::focusWidget());
     QVERIFY2(combo, "no list of values opened on an enum key");
     QCOMPARE(combo->currentText(), QString("ancestral"));
-    QCOMPARE(combo->count(), 5);
+    QCOMPARE(combo->count(), 6);
     const int ddim = combo->findText("ddim");
     combo->setCurrentIndex(ddim);
     emit combo->activated(ddim);

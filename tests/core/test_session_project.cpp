@@ -124,7 +124,7 @@ class TestSessionProject : public QObject {
     j = minimal();
     j["stages"]["sample"]["sampler"] = {{"kind", "heun"}, {"consistency", 4}};
     QCOMPARE(error_of(j), std::string("p.json: /stages/sample/sampler/consistency: data consistency works with the "
-                                      "ancestral, ddim and dpm-solver++ samplers"));
+                                      "ancestral, ddim, dpm-solver++ and dpm-solver++-sde samplers"));
     j = minimal();
     j["stages"]["sample"]["sampler"] = {{"kind", "dpm-solver++"}, {"steps", 15}};
     QCOMPARE(error_of(j), std::string());
