@@ -114,9 +114,8 @@ LargeBlockCache* g_cache = nullptr;
 std::mutex g_install_mutex;
 
 void LargeBlockCache::release(void* ptr) {
-  if (!ptr) return;
-  if (g_cache && g_cache->put(ptr)) return;
-  g_cache->fallback_deleter_(ptr);
+  // Only the installed cache hands out this deleter, so g_cache is set whenever it runs.
+  if (ptr && !g_cache->put(ptr)) g_cache->fallback_deleter_(ptr);
 }
 
 }  // namespace

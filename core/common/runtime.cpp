@@ -121,7 +121,7 @@ void tune_allocator() {
   ok = mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1 && ok;
   ok = mallopt(M_TOP_PAD, 64 << 20) == 1 && ok;
   // Tensors of 32 MiB and more bypass the heap; LibTorch's allocator keeps them when freed instead (up to 4 GiB).
-  install_large_block_cache(size_t(32) << 20, size_t(4) << 30);
+  install_large_block_cache();  // its defaults: 32 MiB and more, up to 4 GiB
   g_allocator = ok ? "glibc malloc, freed memory kept (mmap threshold 32 MiB, trim threshold 1 GiB); tensors of "
                      "32 MiB and more cached for reuse (up to 4 GiB)"
                    : "glibc malloc (mallopt failed); tensors of 32 MiB and more cached for reuse (up to 4 GiB)";

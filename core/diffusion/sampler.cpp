@@ -178,9 +178,8 @@ torch::Tensor sample(Denoiser& denoiser, const Schedule& schedule, const Sampler
     x = noise(shape, gen) * sched->prior_std();
   }
 
-  const int64_t default_steps = spec.kind == SamplerKind::DpmSolverPP || spec.kind == SamplerKind::DpmSolverPPSde
-                                    ? 20
-                                    : (sched->discrete_steps() > 0 ? sched->discrete_steps() : 1000);
+  const bool dpm_solver = spec.kind == SamplerKind::DpmSolverPP || spec.kind == SamplerKind::DpmSolverPPSde;
+  const int64_t default_steps = dpm_solver ? 20 : (sched->discrete_steps() > 0 ? sched->discrete_steps() : 1000);
   const int64_t steps = spec.steps > 0 ? spec.steps : default_steps;
   const double t_end = spec.t_end > 0 ? spec.t_end : sched->t_min();
   std::vector<double> grid;
@@ -212,8 +211,7 @@ torch::Tensor sample(Denoiser& denoiser, const Schedule& schedule, const Sampler
     x0 = project_block_means(x0, options.low_res, spec.consistency);
     return spec.clip > 0 ? x0.clamp(-spec.clip, spec.clip) : x0;
   };
-  const bool grid_has_end = spec.kind == SamplerKind::Heun || spec.kind == SamplerKind::DpmSolverPP ||
-                            spec.kind == SamplerKind::DpmSolverPPSde;
+  const bool grid_has_end = spec.kind == SamplerKind::Heun || dpm_solver;
   const int64_t n_steps = grid_has_end ? int64_t(grid.size()) - 1 : int64_t(grid.size());
   if (options.recorder) options.recorder->begin(n_steps + 1);
   const auto& cond = options.cond;
